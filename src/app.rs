@@ -1,0 +1,224 @@
+//! One audit, start to end: walk and per-file pass (parallel), then the
+//! project pass, then the checklist. Produces a [`Report`]; printing it is
+//! the reporters' job.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use std::time::Instant;
+
+use crate::catalog::Catalog;
+use crate::checklist;
+use crate::checks::{self, Check, Coverage};
+use crate::config::{ConfigError, Settings};
+use crate::context::{FileContext, ProjectContext};
+use crate::facts::{FileFacts, ProjectFacts};
+use crate::findings::{Finding, Note, NoteKind};
+use crate::git::GitInfo;
+use crate::gitignore::GitignoreModel;
+use crate::lang::{Lang, Parsers};
+use crate::report::{Report, Summary};
+use crate::source::{human_bytes, Loaded, Source};
+use crate::walk::{self, Entry, Visit};
+
+/// What the per-file pass learns about one file.
+struct FileResult {
+    path: String,
+    abs: PathBuf,
+    facts: Option<FileFacts>,
+    findings: Vec<Finding>,
+    note: Option<Note>,
+    scanned: bool,
+    /// The text of a `.gitignore`, for the project's ignore model.
+    gitignore: Option<String>,
+}
+
+/// The per-thread side of the walk: parsers, and results kept locally
+/// until the thread ends (no lock per file).
+struct Worker<'a> {
+    env: &'a Env<'a>,
+    parsers: Parsers,
+    local: Vec<FileResult>,
+}
+
+struct Env<'a> {
+    settings: &'a Settings,
+    catalog: &'a Catalog,
+    checks: Vec<&'static dyn Check>,
+    shared: Arc<Mutex<Vec<FileResult>>>,
+}
+
+impl Visit for Worker<'_> {
+    fn visit(&mut self, entry: Entry) {
+        let result = match entry {
+            Entry::File { abs, rel } => self.process(abs, rel),
+            Entry::Problem { rel, kind, message } => FileResult {
+                path: rel.clone(),
+                abs: PathBuf::new(),
+                facts: None,
+                findings: Vec::new(),
+                note: Some(Note { path: rel, kind, message }),
+                scanned: false,
+                gitignore: None,
+            },
+        };
+        self.local.push(result);
+    }
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut shared) = self.env.shared.lock() {
+            shared.append(&mut self.local);
+        }
+    }
+}
+
+impl Worker<'_> {
+    fn process(&mut self, abs: PathBuf, path: String) -> FileResult {
+        let mut result = FileResult {
+            path,
+            abs,
+            facts: None,
+            findings: Vec::new(),
+            note: None,
+            scanned: false,
+            gitignore: None,
+        };
+        let settings = self.env.settings;
+        let source = match Source::load(&result.abs, settings.max_file_size) {
+            Loaded::Text(source) => source,
+            Loaded::Skipped(kind, message) => {
+                result.note = Some(Note { path: result.path.clone(), kind, message });
+                return result;
+            }
+        };
+        result.scanned = true;
+        if result.path.rsplit('/').next() == Some(".gitignore") {
+            result.gitignore = Some(String::from_utf8_lossy(source.bytes()).into_owned());
+        }
+        let lang = Lang::from_path(Path::new(&result.path));
+        let tree = match lang {
+            Some(_) if source.len() as u64 > settings.max_parse_size => {
+                result.note = Some(Note {
+                    path: result.path.clone(),
+                    kind: NoteKind::NotParsed,
+                    message: format!(
+                        "{} is over the {} parse limit: scanned as text only",
+                        human_bytes(source.len() as u64),
+                        human_bytes(settings.max_parse_size)
+                    ),
+                });
+                None
+            }
+            Some(l) if self.env.catalog.wants_parse(source.bytes()) => self.parsers.parse(l, source.bytes()),
+            _ => None,
+        };
+        if !source.is_utf8() {
+            result.note = Some(Note {
+                path: result.path.clone(),
+                kind: NoteKind::NotUtf8,
+                message: "not valid UTF-8: scanned as bytes".into(),
+            });
+        }
+        let facts = match (lang, &tree) {
+            (Some(l), Some(t)) => Some(FileFacts::extract(&result.path, l, t, source.bytes())),
+            _ => None,
+        };
+        let ctx = FileContext {
+            path: &result.path,
+            source: &source,
+            lang,
+            tree: tree.as_ref(),
+            facts: facts.as_ref(),
+            catalog: self.env.catalog,
+            settings,
+        };
+        for check in &self.env.checks {
+            check.check_file(&ctx, &mut result.findings);
+        }
+        result.facts = facts;
+        result
+    }
+}
+
+/// Run an audit. Errors are configuration problems (exit 2).
+pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigError> {
+    let started = Instant::now();
+    let checks: Vec<&'static dyn Check> =
+        checks::implemented().into_iter().filter(|c| settings.checks.contains(&c.id())).collect();
+    let env = Env { settings, catalog, checks: checks.clone(), shared: Arc::new(Mutex::new(Vec::new())) };
+    walk::walk_parallel(settings, || Worker { env: &env, parsers: Parsers::default(), local: Vec::new() })?;
+    let mut results = std::mem::take(&mut *env.shared.lock().unwrap_or_else(|e| e.into_inner()));
+    results.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let root_abs = std::fs::canonicalize(&settings.root).unwrap_or_else(|_| settings.root.clone());
+    let git = GitInfo::discover(&settings.root);
+    let gitignore = gitignore_model(&root_abs, &results, &git);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut notes: Vec<Note> = Vec::new();
+    let mut paths = Vec::with_capacity(results.len());
+    let mut all_facts = Vec::new();
+    let mut files_scanned = 0;
+    for r in results {
+        files_scanned += r.scanned as usize;
+        findings.extend(r.findings);
+        notes.extend(r.note);
+        all_facts.extend(r.facts);
+        if !r.path.is_empty() {
+            paths.push(r.path);
+        }
+    }
+    if let Some(problem) = &git.problem {
+        notes.push(Note { path: String::new(), kind: NoteKind::Git, message: problem.clone() });
+    }
+    let facts = ProjectFacts::new(all_facts);
+    let ctx = ProjectContext {
+        root: &root_abs,
+        facts: &facts,
+        paths: &paths,
+        gitignore: &gitignore,
+        git: &git,
+        catalog,
+        settings,
+        files_scanned,
+    };
+    let mut coverage: Vec<(crate::checks::CheckId, Coverage)> = Vec::new();
+    for check in &checks {
+        coverage.push((check.id(), check.check_project(&ctx, &mut findings)));
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup();
+    notes.sort();
+    let checklist = checklist::build(catalog, settings, &coverage, &findings);
+    let summary = Summary::new(&findings, files_scanned, started.elapsed().as_millis() as u64);
+    Ok(Report {
+        root: settings.root.display().to_string(),
+        summary,
+        checklist,
+        findings,
+        notes,
+    })
+}
+
+/// The project's ignore model: every `.gitignore` the walk read, those of
+/// the folders between the repository top and the audited root, and
+/// `.git/info/exclude`.
+fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> GitignoreModel {
+    let mut files: Vec<(PathBuf, String)> = results
+        .iter()
+        .filter_map(|r| Some((root.join(&r.path).parent()?.to_path_buf(), r.gitignore.clone()?)))
+        .collect();
+    let top = git.top.as_ref().and_then(|t| std::fs::canonicalize(t).ok()).filter(|t| root.starts_with(t));
+    if let Some(top) = &top {
+        let mut dir = root.parent();
+        while let Some(d) = dir.filter(|d| d.starts_with(top)) {
+            if let Ok(text) = std::fs::read_to_string(d.join(".gitignore")) {
+                files.push((d.to_path_buf(), text));
+            }
+            dir = d.parent();
+        }
+    }
+    let exclude = top.as_ref().and(git.info_exclude());
+    GitignoreModel::new(top.as_deref().unwrap_or(root), &files, exclude.as_deref())
+}

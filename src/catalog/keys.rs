@@ -1,0 +1,333 @@
+//! Provider key formats (`rules/keys.toml`) and the scanner that runs them.
+//!
+//! Like gitleaks: one case-insensitive Aho-Corasick pass over every rule's
+//! keywords, then only the rules whose keyword occurs run their regex; a
+//! candidate must then pass the placeholder list, the entropy floor, the
+//! dummy heuristics and the rule's context words. The scanner returns byte
+//! ranges; redaction happens where findings are made.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use super::{line_of_entry, parse_toml, CatalogError};
+use crate::findings::Severity;
+use crate::source::Source;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysFile {
+    #[serde(default)]
+    allowlist: AllowlistSpec,
+    #[serde(default)]
+    rule: Vec<KeyRuleSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowlistSpec {
+    #[serde(default)]
+    placeholder_words: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRuleSpec {
+    pub id: String,
+    pub provider: String,
+    pub message: String,
+    pub regex: String,
+    pub keywords: Vec<String>,
+    pub min_entropy: Option<f64>,
+    pub severity: Option<SeveritySpec>,
+    #[serde(default)]
+    pub context: Vec<String>,
+    pub context_lines: Option<u32>,
+    pub without_context: Option<WithoutContext>,
+    #[serde(default)]
+    pub exclude_context: Vec<String>,
+    pub revoke_url: Option<String>,
+    /// The environment variable the key conventionally lives in (for the fix).
+    pub env_var: Option<String>,
+    #[serde(default)]
+    pub examples: Examples,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SeveritySpec {
+    Error,
+    Warning,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum WithoutContext {
+    Skip,
+    Warning,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    #[serde(default)]
+    pub flag: Vec<String>,
+    #[serde(default)]
+    pub pass: Vec<String>,
+}
+
+/// One compiled key rule.
+pub struct KeyRule {
+    pub spec: KeyRuleSpec,
+    regex: Regex,
+    secret_group: usize,
+}
+
+/// A candidate key that passed every filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyMatch {
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+    pub severity: Severity,
+}
+
+#[derive(Default)]
+pub struct KeyRules {
+    specs: Vec<(String, usize, KeyRuleSpec)>,
+    placeholder_words: Vec<String>,
+    rules: Vec<KeyRule>,
+    /// keyword index → rule indexes.
+    keyword_rules: Vec<Vec<usize>>,
+    prefilter: Option<AhoCorasick>,
+    placeholders: Option<AhoCorasick>,
+}
+
+impl KeyRules {
+    pub fn from_toml(file: &str, text: &str) -> Result<KeyRules, CatalogError> {
+        let parsed: KeysFile = parse_toml(file, text)?;
+        let specs = parsed
+            .rule
+            .into_iter()
+            .map(|r| {
+                let line = line_of_entry(text, &format!("id = \"{}\"", r.id));
+                (file.to_string(), line, r)
+            })
+            .collect();
+        Ok(KeyRules { specs, placeholder_words: parsed.allowlist.placeholder_words, ..KeyRules::default() })
+    }
+
+    /// Add another file's rules after these (earlier rules win overlaps).
+    pub fn extend(&mut self, other: KeyRules) {
+        self.specs.extend(other.specs);
+        self.placeholder_words.extend(other.placeholder_words);
+    }
+
+    /// Compile every regex and the keyword prefilter once.
+    pub fn compile(&mut self) -> Result<(), CatalogError> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut rules = Vec::new();
+        for (index, (file, line, spec)) in self.specs.iter().enumerate() {
+            let err = |m: String| CatalogError::new(file, *line, format!("rule `{}`: {m}", spec.id));
+            if rules.iter().any(|r: &KeyRule| r.spec.id == spec.id) {
+                return Err(err("duplicate rule id".into()));
+            }
+            let regex = Regex::new(&spec.regex).map_err(|e| err(format!("bad regex: {e}")))?;
+            let secret_group = regex.capture_names().position(|n| n == Some("secret")).unwrap_or(0);
+            if spec.keywords.is_empty() {
+                return Err(err("needs at least one keyword (the prefilter)".into()));
+            }
+            for k in &spec.keywords {
+                let k = k.to_ascii_lowercase();
+                match keywords.iter().position(|x| *x == k) {
+                    Some(i) => keyword_rules[i].push(index),
+                    None => {
+                        keywords.push(k);
+                        keyword_rules.push(vec![index]);
+                    }
+                }
+            }
+            rules.push(KeyRule { spec: spec.clone(), regex, secret_group });
+        }
+        let build = |words: &[String]| {
+            AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(words)
+        };
+        self.prefilter = Some(build(&keywords).map_err(|e| CatalogError::new("rules", 0, e.to_string()))?);
+        self.placeholders =
+            Some(build(&self.placeholder_words).map_err(|e| CatalogError::new("rules", 0, e.to_string()))?);
+        self.rules = rules;
+        self.keyword_rules = keyword_rules;
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    pub fn rules(&self) -> &[KeyRule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: usize) -> &KeyRuleSpec {
+        &self.rules[index].spec
+    }
+
+    /// Which rules can match: those whose keyword occurs in `bytes`.
+    fn candidate_rules(&self, bytes: &[u8]) -> Vec<bool> {
+        let mut wanted = vec![false; self.rules.len()];
+        let Some(ac) = &self.prefilter else { return wanted };
+        let mut seen = vec![false; self.keyword_rules.len()];
+        for m in ac.find_overlapping_iter(bytes) {
+            let k = m.pattern().as_usize();
+            if !seen[k] {
+                seen[k] = true;
+                for &r in &self.keyword_rules[k] {
+                    wanted[r] = true;
+                }
+            }
+        }
+        wanted
+    }
+
+    /// Cheap test for "could this file hold a key at all".
+    pub fn may_match(&self, bytes: &[u8]) -> bool {
+        self.prefilter.as_ref().is_some_and(|ac| ac.is_match(bytes))
+    }
+
+    /// Every key in `source`, overlaps resolved in favour of earlier rules.
+    pub fn scan(&self, source: &Source) -> Vec<KeyMatch> {
+        let bytes = source.bytes();
+        if !self.may_match(bytes) {
+            return Vec::new();
+        }
+        let wanted = self.candidate_rules(bytes);
+        let mut found: Vec<KeyMatch> = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate().filter(|(i, _)| wanted[*i]) {
+            for caps in rule.regex.captures_iter(bytes) {
+                let Some(m) = caps.get(rule.secret_group) else { continue };
+                if let Some(severity) = self.judge(rule, source, m.start(), m.end()) {
+                    found.push(KeyMatch { rule: index, start: m.start(), end: m.end(), severity });
+                }
+            }
+        }
+        found.sort_by_key(|m| (m.start, m.rule));
+        let mut kept: Vec<KeyMatch> = Vec::new();
+        for m in found {
+            match kept.iter_mut().find(|k| k.start < m.end && m.start < k.end) {
+                Some(k) if m.rule < k.rule => *k = m,
+                Some(_) => {}
+                None => kept.push(m),
+            }
+        }
+        kept.sort_by_key(|m| m.start);
+        kept
+    }
+
+    /// `Some(severity)` if the candidate is a real-looking key here.
+    fn judge(&self, rule: &KeyRule, source: &Source, start: usize, end: usize) -> Option<Severity> {
+        let secret = &source.bytes()[start..end];
+        if self.placeholders.as_ref().is_some_and(|ac| ac.is_match(secret)) {
+            return None;
+        }
+        if rule.spec.min_entropy.is_some_and(|min| entropy(secret) < min) || is_dummy(secret) {
+            return None;
+        }
+        let base = match rule.spec.severity {
+            Some(SeveritySpec::Warning) => Severity::Warning,
+            _ => Severity::Error,
+        };
+        if rule.spec.context.is_empty() && rule.spec.exclude_context.is_empty() {
+            return Some(base);
+        }
+        let window = rule.spec.context_lines.unwrap_or(5);
+        let line = source.line_of(start);
+        let near = source.lines_range(line.saturating_sub(window), line + window).to_ascii_lowercase();
+        let has = |words: &[String]| words.iter().any(|w| contains(&near, w.as_bytes()));
+        if has(&rule.spec.exclude_context) {
+            return None;
+        }
+        if rule.spec.context.is_empty() || has(&rule.spec.context) {
+            return Some(base);
+        }
+        match rule.spec.without_context {
+            Some(WithoutContext::Warning) => Some(Severity::Warning),
+            _ => None,
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
+/// Shannon entropy in bits per byte.
+pub fn entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0usize; 256];
+    for b in bytes {
+        counts[*b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts.iter().filter(|c| **c > 0).map(|&c| -(c as f64 / n) * (c as f64 / n).log2()).sum()
+}
+
+/// Dummies that pass an entropy floor: `sk-1234567890abcdef…`, `abcabcabc…`.
+pub fn is_dummy(secret: &[u8]) -> bool {
+    // The body: what follows the provider prefix (`sk-proj-`, `gsk_`, …).
+    let head = &secret[..secret.len().min(16)];
+    let body = match head.iter().rposition(|b| *b == b'-' || *b == b'_') {
+        Some(i) if secret.len() - i > 16 => &secret[i + 1..],
+        _ => secret,
+    };
+    if body.len() < 8 {
+        return false;
+    }
+    let steps = body.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    if steps * 2 > body.len() {
+        return true;
+    }
+    let periodic = (1..=16).any(|p| body.len() >= 2 * p && body.iter().skip(p).zip(body).all(|(a, b)| a == b));
+    if periodic {
+        return true;
+    }
+    let mut distinct = [false; 256];
+    body.iter().for_each(|b| distinct[*b as usize] = true);
+    distinct.iter().filter(|d| **d).count() < 6
+}
+
+pub fn rule_line(rules: &KeyRules, index: usize) -> (String, usize) {
+    let (file, line, _) = &rules.specs[index];
+    (file.clone(), *line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummies_are_recognised() {
+        assert!(is_dummy(b"sk-proj-1234567890abcdef1234567890abcdef"));
+        assert!(is_dummy(b"sk-abcabcabcabcabcabcabcabcabc"));
+        assert!(is_dummy(b"gsk_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+        assert!(!is_dummy(b"sk-proj-Zq3vN8wLp2Rk7TgXc4Hy9MbJd6Fs1Ae5Wu0Qn"));
+    }
+
+    #[test]
+    fn entropy_of_random_and_flat_text() {
+        assert!(entropy(b"aaaaaaaa") < 0.01);
+        assert!(entropy(b"Zq3vN8wLp2Rk7TgXc4Hy9MbJd6Fs1Ae5") > 4.5);
+    }
+
+    #[test]
+    fn broken_user_rules_name_file_and_line() {
+        let text = "[[rule]]\nid = \"x\"\nprovider = \"X\"\nmessage = \"m\"\nregex = '''(unclosed'''\nkeywords = [\"x\"]\n";
+        let mut rules = KeyRules::from_toml("mine.toml", text).unwrap();
+        let err = rules.compile().err().expect("bad regex is an error");
+        assert_eq!((err.file.as_str(), err.line), ("mine.toml", 2), "{err}");
+        let err = KeyRules::from_toml("mine.toml", "[[rule]]\nid = \"x\"\nnope = 1\n").err().unwrap();
+        assert_eq!(err.line, 3, "{err}");
+    }
+}

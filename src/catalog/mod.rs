@@ -1,0 +1,179 @@
+//! What aiguard knows, as data: `rules/*.toml`, embedded at build time and
+//! loaded through the same functions as users' own rule files.
+//!
+//! `spec` structs mirror the TOML (serde, `deny_unknown_fields`); loading
+//! compiles them (regexes, Aho-Corasick prefilters) once. Any error names the
+//! file and line; built-in files are checked by tests so they cannot break.
+
+pub mod keys;
+
+use serde::Deserialize;
+use std::path::Path;
+use thiserror::Error;
+
+use crate::checks::CheckId;
+pub use keys::KeyRules;
+
+pub const CHECKS_TOML: &str = include_str!("../../rules/checks.toml");
+pub const KEYS_TOML: &str = include_str!("../../rules/keys.toml");
+pub const FACTS_TOML: &str = include_str!("../../rules/facts.toml");
+
+#[derive(Debug, Error)]
+#[error("{file}:{line}: {message}")]
+pub struct CatalogError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl CatalogError {
+    pub fn new(file: &str, line: usize, message: impl Into<String>) -> CatalogError {
+        CatalogError { file: file.to_string(), line, message: message.into() }
+    }
+}
+
+/// Parse TOML into `T`, turning serde's byte span into a line number.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, CatalogError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
+        CatalogError::new(file, line, e.message().trim().to_string())
+    })
+}
+
+/// 1-based line of byte `offset`.
+pub fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// 1-based line where `needle` first occurs after a line starting with `anchor`
+/// (to point errors in an array of tables at the right entry).
+pub fn line_of_entry(text: &str, needle: &str) -> usize {
+    text.find(needle).map(|o| line_at(text, o)).unwrap_or(1)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChecksFile {
+    check: Vec<CheckSpec>,
+    env: EnvSpec,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub id: String,
+    pub title: String,
+    pub severity: String,
+    pub why: String,
+    pub fix: String,
+}
+
+/// What `env-gitignore` knows about `.env` files.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSpec {
+    pub variants: Vec<String>,
+    pub examples: Vec<String>,
+    pub app_markers: Vec<String>,
+}
+
+impl EnvSpec {
+    pub fn is_example(&self, name: &str) -> bool {
+        self.examples.iter().any(|e| e == name)
+            || [".example", ".sample", ".template", ".dist"].iter().any(|s| name.ends_with(s))
+    }
+
+    /// `.env`, `.env.local`, `prod.env`… but not `.envrc` or `.environment`.
+    pub fn is_env_file(name: &str) -> bool {
+        name == ".env" || name.starts_with(".env.") || name.ends_with(".env")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FactsFile {
+    parse: ParseSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParseSpec {
+    triggers: Vec<String>,
+}
+
+/// Everything loaded and compiled.
+pub struct Catalog {
+    pub checks: Vec<CheckSpec>,
+    pub env: EnvSpec,
+    pub keys: KeyRules,
+    parse_triggers: aho_corasick::AhoCorasick,
+}
+
+impl Catalog {
+    /// The built-in rules, plus users' extra key rule files.
+    pub fn load(extra_key_files: &[&Path]) -> Result<Catalog, CatalogError> {
+        let checks_file: ChecksFile = parse_toml("rules/checks.toml", CHECKS_TOML)?;
+        for (i, c) in checks_file.check.iter().enumerate() {
+            let line = line_of_entry(CHECKS_TOML, &format!("id = \"{}\"", c.id));
+            let expected = CheckId::ALL.get(i).map(|c| c.as_str());
+            if expected != Some(c.id.as_str()) {
+                return Err(CatalogError::new(
+                    "rules/checks.toml",
+                    line,
+                    format!("check `{}` out of checklist order (expected `{}`)", c.id, expected.unwrap_or("none")),
+                ));
+            }
+        }
+        let mut keys = KeyRules::from_toml("rules/keys.toml", KEYS_TOML)?;
+        for path in extra_key_files {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CatalogError::new(&path.display().to_string(), 0, e.to_string()))?;
+            keys.extend(KeyRules::from_toml(&path.display().to_string(), &text)?);
+        }
+        keys.compile()?;
+        let facts: FactsFile = parse_toml("rules/facts.toml", FACTS_TOML)?;
+        let parse_triggers = aho_corasick::AhoCorasick::new(&facts.parse.triggers)
+            .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
+        Ok(Catalog { checks: checks_file.check, env: checks_file.env, keys, parse_triggers })
+    }
+
+    /// Is this source worth parsing (does any check need its facts)?
+    pub fn wants_parse(&self, bytes: &[u8]) -> bool {
+        self.parse_triggers.is_match(bytes)
+    }
+
+    pub fn check(&self, id: CheckId) -> &CheckSpec {
+        // Order and completeness are verified in `load`.
+        &self.checks[id as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_catalog_loads_in_checklist_order() {
+        let catalog = Catalog::load(&[]).expect("built-in rules are valid");
+        let ids: Vec<&str> = catalog.checks.iter().map(|c| c.id.as_str()).collect();
+        let expected: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(ids, expected);
+        assert!(!catalog.keys.is_empty());
+    }
+
+    #[test]
+    fn toml_errors_name_the_line() {
+        let err = parse_toml::<ChecksFile>("x.toml", "[[check]]\nid = \"a\"\nbogus = 1\n").unwrap_err();
+        assert_eq!((err.file.as_str(), err.line), ("x.toml", 3), "{err}");
+    }
+
+    #[test]
+    fn env_names() {
+        for yes in [".env", ".env.local", ".env.production.local", "prod.env"] {
+            assert!(EnvSpec::is_env_file(yes), "{yes}");
+        }
+        for no in [".envrc", ".environment", "env.py", "dotenv"] {
+            assert!(!EnvSpec::is_env_file(no), "{no}");
+        }
+    }
+}

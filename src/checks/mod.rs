@@ -1,0 +1,96 @@
+//! The checks: one file per line of the checklist in `../shared/CHECKS.md`.
+//!
+//! A check reads facts and sources; it never walks the tree or formats
+//! output. `check_file` runs on the walker threads, once per file;
+//! `check_project` runs once after the walk, over every file's facts.
+//! Adding a check: `checks/<id>.rs`, its entry in [`implemented`], and its
+//! `[[check]]` in `rules/checks.toml` (a test keeps the three in step).
+
+use serde::Serialize;
+use std::fmt;
+
+use crate::context::{FileContext, ProjectContext};
+use crate::findings::Finding;
+
+pub mod env_gitignore;
+pub mod keys_in_code;
+
+/// The checklist items, in checklist order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckId {
+    KeysInCode,
+    KeysInClient,
+    RateLimit,
+    RateLimitStore,
+    Auth,
+    Quota,
+    Cors,
+    EnvGitignore,
+    KeyHistory,
+    SpendLimits,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 10] = [
+        CheckId::KeysInCode,
+        CheckId::KeysInClient,
+        CheckId::RateLimit,
+        CheckId::RateLimitStore,
+        CheckId::Auth,
+        CheckId::Quota,
+        CheckId::Cors,
+        CheckId::EnvGitignore,
+        CheckId::KeyHistory,
+        CheckId::SpendLimits,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::KeysInCode => "keys-in-code",
+            CheckId::KeysInClient => "keys-in-client",
+            CheckId::RateLimit => "rate-limit",
+            CheckId::RateLimitStore => "rate-limit-store",
+            CheckId::Auth => "auth",
+            CheckId::Quota => "quota",
+            CheckId::Cors => "cors",
+            CheckId::EnvGitignore => "env-gitignore",
+            CheckId::KeyHistory => "key-history",
+            CheckId::SpendLimits => "spend-limits",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CheckId> {
+        CheckId::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a check found anything to look at (`pass` needs something checked;
+/// nothing of that kind in the project is `n/a`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    Checked,
+    NotApplicable(String),
+}
+
+pub trait Check: Sync {
+    fn id(&self) -> CheckId;
+
+    /// Per file, on a walker thread.
+    fn check_file(&self, _file: &FileContext<'_>, _out: &mut Vec<Finding>) {}
+
+    /// Once, after the walk, over the whole project.
+    fn check_project(&self, project: &ProjectContext<'_>, out: &mut Vec<Finding>) -> Coverage;
+}
+
+/// The checks this build implements, in checklist order. Checks of
+/// `CheckId::ALL` missing here show as `skipped` in the checklist.
+pub fn implemented() -> Vec<&'static dyn Check> {
+    vec![&keys_in_code::KeysInCode, &env_gitignore::EnvGitignore]
+}

@@ -1,0 +1,70 @@
+//! Command-line arguments (clap derive). Validation that needs more than
+//! clap (config files, check names) happens in `config`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "aiguard", version, about = "Audit a project against the security checklist for paid AI APIs")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the checklist for a project and exit 1 if it fails.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// The project to audit.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity [default: error, or the config's].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Config file [default: aiguard.toml, or [tool.aiguard] in pyproject.toml, at PATH].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run only these checks (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "CHECK,...")]
+    pub select: Vec<String>,
+    /// Skip these checks (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "CHECK,...")]
+    pub ignore: Vec<String>,
+    /// Colour in the text report (NO_COLOR is honoured by auto).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Worker threads [default: the number of cores].
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+}

@@ -1,0 +1,42 @@
+//! What a check gets to read: one file while walking, or the whole project
+//! after the walk. Checks take these by reference and never walk or parse.
+
+use std::path::Path;
+use tree_sitter::Tree;
+
+use crate::catalog::Catalog;
+use crate::config::Settings;
+use crate::facts::{FileFacts, ProjectFacts};
+use crate::git::GitInfo;
+use crate::gitignore::GitignoreModel;
+use crate::lang::Lang;
+use crate::source::Source;
+
+pub struct FileContext<'a> {
+    /// `/`-separated, relative to the audited root.
+    pub path: &'a str,
+    pub source: &'a Source,
+    pub lang: Option<Lang>,
+    pub tree: Option<&'a Tree>,
+    pub facts: Option<&'a FileFacts>,
+    pub catalog: &'a Catalog,
+    pub settings: &'a Settings,
+}
+
+impl FileContext<'_> {
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(self.path)
+    }
+}
+
+pub struct ProjectContext<'a> {
+    pub root: &'a Path,
+    pub facts: &'a ProjectFacts,
+    /// Every file the walk saw (text or not), sorted, relative to the root.
+    pub paths: &'a [String],
+    pub gitignore: &'a GitignoreModel,
+    pub git: &'a GitInfo,
+    pub catalog: &'a Catalog,
+    pub settings: &'a Settings,
+    pub files_scanned: usize,
+}

@@ -1,0 +1,167 @@
+//! Per-file facts and the project-wide view over them.
+//!
+//! The per-file pass (on walker threads) turns a syntax tree into a small
+//! [`FileFacts`]: imports, functions (with decorators), calls (with their
+//! enclosing function and arguments), assignments and directives. Trees are
+//! dropped after that: the project pass ([`ProjectFacts`]) answers
+//! cross-file questions — "which project functions reach a call that matches
+//! X, through imports, and by which chain" — on these structs alone, so no
+//! file is parsed twice.
+//!
+//! Deliberately approximate: calls are resolved by name through imports and
+//! same-file definitions, not by type inference.
+
+mod js;
+mod project;
+mod python;
+
+pub use project::{Chain, FnRef, ProjectFacts};
+
+use crate::lang::Lang;
+use tree_sitter::{Node, Tree};
+
+/// Longest argument text kept; checks need the start of an argument (a
+/// literal, a name), never megabytes of an inlined object.
+const MAX_TEXT: usize = 160;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Import {
+    /// As written: `openai`, `app.services.llm`, `.llm`, `./lib/ai`, `@/lib/ai`.
+    pub module: String,
+    /// The imported name; `None` for the module itself (`import openai`,
+    /// `import * as ai`, `require("x")`). JS default imports are `default`.
+    pub name: Option<String>,
+    /// The name bound in this file (empty for side-effect imports).
+    pub local: String,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Arg {
+    /// Keyword (`model=` in Python); `None` for positional arguments.
+    pub keyword: Option<String>,
+    /// Source text, cut at `MAX_TEXT` bytes.
+    pub text: String,
+    /// For an object-literal argument (JS), its `key: value` pairs.
+    pub pairs: Vec<(String, String)>,
+    pub line: u32,
+    /// A function literal passed here (`app.post("/x", async (c) => …)`):
+    /// its index in `FileFacts::functions`.
+    pub function: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Call {
+    /// Dotted callee: `client.chat.completions.create`, `OpenAI().chat.create`.
+    pub callee: String,
+    pub is_new: bool,
+    pub args: Vec<Arg>,
+    pub line: u32,
+    pub column: u32,
+    /// Index into `FileFacts::functions` of the innermost enclosing function.
+    pub in_function: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Function {
+    /// `handler`, or `Class.method` for methods.
+    pub name: String,
+    pub line: u32,
+    pub end_line: u32,
+    pub is_async: bool,
+    /// JS: exported; Python: defined at module level.
+    pub exported: bool,
+    pub params: Vec<String>,
+    /// Decorators as calls (`@app.post("/x")` has callee `app.post`); bare
+    /// decorators (`@login_required`) have no arguments.
+    pub decorators: Vec<Call>,
+    /// The enclosing function, for nested definitions.
+    pub parent: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assignment {
+    pub target: String,
+    /// When the value is a call or `new`: its callee.
+    pub value_callee: Option<String>,
+    pub text: String,
+    pub line: u32,
+    pub in_function: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileFacts {
+    pub path: String,
+    pub lang: Option<Lang>,
+    /// Leading string directives: `use client`, `use server`.
+    pub directives: Vec<String>,
+    pub imports: Vec<Import>,
+    pub functions: Vec<Function>,
+    pub calls: Vec<Call>,
+    pub assignments: Vec<Assignment>,
+    /// The tree had syntax errors; facts are best effort.
+    pub has_errors: bool,
+}
+
+impl FileFacts {
+    /// Extract the facts of a parsed file.
+    pub fn extract(path: &str, lang: Lang, tree: &Tree, src: &[u8]) -> FileFacts {
+        let mut facts = FileFacts {
+            path: path.to_string(),
+            lang: Some(lang),
+            has_errors: tree.root_node().has_error(),
+            ..FileFacts::default()
+        };
+        match lang {
+            Lang::Python => python::extract(tree.root_node(), src, &mut facts),
+            Lang::TypeScript | Lang::Tsx => js::extract(tree.root_node(), src, &mut facts),
+        }
+        facts
+    }
+
+    pub fn has_directive(&self, d: &str) -> bool {
+        self.directives.iter().any(|x| x == d)
+    }
+
+    /// The import that binds `local` in this file.
+    pub fn import_of(&self, local: &str) -> Option<&Import> {
+        self.imports.iter().find(|i| i.local == local)
+    }
+
+    pub fn function_named(&self, name: &str) -> Option<usize> {
+        self.functions.iter().position(|f| f.name == name).or_else(|| {
+            // `self.helper()` → `Class.helper`
+            self.functions.iter().position(|f| f.name.rsplit('.').next() == Some(name))
+        })
+    }
+}
+
+/// Source text of a node, cut at `MAX_TEXT` bytes on a char boundary.
+pub(crate) fn text_of(node: Node<'_>, src: &[u8]) -> String {
+    let bytes = &src[node.byte_range()];
+    let cut = &bytes[..bytes.len().min(MAX_TEXT)];
+    String::from_utf8_lossy(cut).into_owned()
+}
+
+pub(crate) fn full_text<'s>(node: Node<'_>, src: &'s [u8]) -> std::borrow::Cow<'s, str> {
+    String::from_utf8_lossy(&src[node.byte_range()])
+}
+
+pub(crate) fn line_of(node: Node<'_>) -> u32 {
+    node.start_position().row as u32 + 1
+}
+
+/// The content of a string literal node without quotes or prefixes.
+pub(crate) fn string_value(node: Node<'_>, src: &[u8]) -> Option<String> {
+    let text = full_text(node, src);
+    let t = text.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    for q in ["\"\"\"", "'''", "\"", "'", "`"] {
+        if t.len() >= 2 * q.len() && t.starts_with(q) && t.ends_with(q) {
+            return Some(t[q.len()..t.len() - q.len()].to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

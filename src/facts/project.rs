@@ -1,0 +1,244 @@
+//! The project pass: all files' facts, module resolution across files, and
+//! reachability over the call graph ("which project functions reach a call
+//! that matches X, and through which chain").
+
+use std::collections::{HashMap, VecDeque};
+
+use super::{Call, FileFacts, Import};
+use crate::lang::Lang;
+
+/// A function of the project: file index and function index in that file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FnRef {
+    pub file: usize,
+    pub function: usize,
+}
+
+/// How a function reaches a target call: the functions on the way (the
+/// first is the one asked about), and the target call in the last of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    pub functions: Vec<FnRef>,
+    pub call: (usize, usize),
+}
+
+const JS_EXTENSIONS: [&str; 7] = ["ts", "tsx", "js", "jsx", "mjs", "cjs", "mts"];
+
+#[derive(Default)]
+pub struct ProjectFacts {
+    files: Vec<FileFacts>,
+    by_path: HashMap<String, usize>,
+    /// Python dotted module suffix (`services.llm`) → files that provide it.
+    py_modules: HashMap<String, Vec<usize>>,
+}
+
+impl ProjectFacts {
+    pub fn new(mut files: Vec<FileFacts>) -> ProjectFacts {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+        let mut py_modules: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, f) in files.iter().enumerate().filter(|(_, f)| f.lang == Some(Lang::Python)) {
+            let stem = f.path.trim_end_matches(".pyi").trim_end_matches(".py");
+            let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
+            let parts: Vec<&str> = stem.split('/').collect();
+            for start in 0..parts.len() {
+                py_modules.entry(parts[start..].join(".")).or_default().push(i);
+            }
+        }
+        ProjectFacts { files, by_path, py_modules }
+    }
+
+    pub fn files(&self) -> &[FileFacts] {
+        &self.files
+    }
+
+    pub fn file(&self, index: usize) -> &FileFacts {
+        &self.files[index]
+    }
+
+    pub fn index_of(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn call(&self, (file, call): (usize, usize)) -> &Call {
+        &self.files[file].calls[call]
+    }
+
+    pub fn function(&self, f: FnRef) -> &super::Function {
+        &self.files[f.file].functions[f.function]
+    }
+
+    /// The project file an import refers to, if it is one of ours.
+    pub fn resolve_import(&self, from: usize, import: &Import) -> Option<usize> {
+        let file = &self.files[from];
+        match file.lang? {
+            Lang::Python => self.resolve_python(from, &import.module, import.name.as_deref()),
+            Lang::TypeScript | Lang::Tsx => self.resolve_js(&file.path, &import.module),
+        }
+    }
+
+    fn resolve_python(&self, from: usize, module: &str, name: Option<&str>) -> Option<usize> {
+        let dir = parent_dir(&self.files[from].path);
+        let dots = module.chars().take_while(|c| *c == '.').count();
+        let absolute = if dots > 0 {
+            // `.llm` from `app/api/chat.py` → `app/api/llm`; `..x` goes one more up.
+            let mut base = dir.to_string();
+            for _ in 1..dots {
+                base = parent_dir(&base).to_string();
+            }
+            let rest = &module[dots..];
+            let joined = [base.replace('/', "."), rest.to_string()].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(".");
+            joined
+        } else {
+            module.to_string()
+        };
+        // `from pkg import mod` may name a submodule rather than a symbol.
+        let candidates = name.map(|n| format!("{absolute}.{n}")).into_iter().chain([absolute.clone()]);
+        for candidate in candidates {
+            let key = candidate.trim_start_matches('.');
+            if let Some(found) = self.py_modules.get(key) {
+                return closest(found, &self.files[from].path, &self.files);
+            }
+        }
+        None
+    }
+
+    fn resolve_js(&self, from_path: &str, spec: &str) -> Option<usize> {
+        let mut bases = Vec::new();
+        if spec.starts_with('.') {
+            bases.push(normalize(&format!("{}/{}", parent_dir(from_path), spec)));
+        } else if let Some(rest) = spec.strip_prefix("@/").or_else(|| spec.strip_prefix("~/")) {
+            // The conventional tsconfig alias: the app root or its `src/`.
+            let mut dir = parent_dir(from_path).to_string();
+            loop {
+                for base in [format!("{dir}/{rest}"), format!("{dir}/src/{rest}")] {
+                    bases.push(normalize(&base));
+                }
+                if dir.is_empty() {
+                    break;
+                }
+                dir = parent_dir(&dir).to_string();
+            }
+        } else {
+            return None;
+        }
+        for base in bases {
+            let stem = base.trim_end_matches(".js").trim_end_matches(".jsx").trim_end_matches(".mjs");
+            for candidate in std::iter::once(base.clone())
+                .chain(JS_EXTENSIONS.iter().map(|e| format!("{stem}.{e}")))
+                .chain(JS_EXTENSIONS.iter().map(|e| format!("{base}/index.{e}")))
+            {
+                if let Some(i) = self.index_of(candidate.trim_start_matches('/')) {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+
+    /// The project function a call in `file` goes to, if any: same-file
+    /// definitions first, then names imported from project files
+    /// (`helper()`, `llm.complete()`, `svc.helper()`).
+    pub fn resolve_call(&self, file: usize, call: &Call) -> Option<FnRef> {
+        let facts = &self.files[file];
+        let callee = call.callee.as_str();
+        let mut segments = callee.split('.');
+        let head = segments.next()?;
+        let last = callee.rsplit('.').next()?;
+        if let Some(import) = facts.import_of(head) {
+            let target = self.resolve_import(file, import)?;
+            let wanted = match (&import.name, callee == head) {
+                // `from m import helper; helper()` / `import { helper }`
+                (Some(name), true) if name != "default" => name.as_str(),
+                // `import * as svc; svc.helper()`, `from pkg import mod; mod.helper()`
+                _ => last,
+            };
+            let function = self.files[target].function_named(wanted)?;
+            return Some(FnRef { file: target, function });
+        }
+        if callee == head || head == "self" || head == "this" {
+            let function = facts.function_named(last)?;
+            return Some(FnRef { file, function });
+        }
+        None
+    }
+
+    /// Every project function that makes a call matching `is_target`, or
+    /// calls (transitively, at most `max_depth` hops, across files) a
+    /// function that does, with the shortest chain for each.
+    pub fn functions_reaching(
+        &self,
+        is_target: impl Fn(&FileFacts, &Call) -> bool,
+        max_depth: usize,
+    ) -> HashMap<FnRef, Chain> {
+        let mut reached: HashMap<FnRef, Chain> = HashMap::new();
+        let mut callers: HashMap<FnRef, Vec<FnRef>> = HashMap::new();
+        let mut queue = VecDeque::new();
+        for (fi, facts) in self.files.iter().enumerate() {
+            for (ci, call) in facts.calls.iter().enumerate() {
+                let Some(function) = call.in_function else { continue };
+                let here = FnRef { file: fi, function };
+                if is_target(facts, call) {
+                    if let std::collections::hash_map::Entry::Vacant(e) = reached.entry(here) {
+                        e.insert(Chain { functions: vec![here], call: (fi, ci) });
+                        queue.push_back((here, 0));
+                    }
+                } else if let Some(callee) = self.resolve_call(fi, call) {
+                    callers.entry(callee).or_default().push(here);
+                }
+            }
+        }
+        // Nested functions (a closure inside a handler) count for their parents.
+        for (fi, facts) in self.files.iter().enumerate() {
+            for (i, f) in facts.functions.iter().enumerate() {
+                if let Some(parent) = f.parent {
+                    callers.entry(FnRef { file: fi, function: i }).or_default().push(FnRef { file: fi, function: parent });
+                }
+            }
+        }
+        while let Some((f, depth)) = queue.pop_front() {
+            if depth >= max_depth {
+                continue;
+            }
+            let chain = reached[&f].clone();
+            for caller in callers.get(&f).into_iter().flatten() {
+                if reached.contains_key(caller) {
+                    continue;
+                }
+                let mut functions = vec![*caller];
+                functions.extend(&chain.functions);
+                reached.insert(*caller, Chain { functions, call: chain.call });
+                queue.push_back((*caller, depth + 1));
+            }
+        }
+        reached
+    }
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
+}
+
+/// Resolve `.` and `..` in a `/` path.
+fn normalize(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            p => out.push(p),
+        }
+    }
+    out.join("/")
+}
+
+/// Of several files providing a module, the one sharing the longest
+/// directory prefix with the importer.
+fn closest(found: &[usize], importer: &str, files: &[FileFacts]) -> Option<usize> {
+    found.iter().copied().max_by_key(|&i| {
+        let shared = files[i].path.split('/').zip(importer.split('/')).take_while(|(a, b)| a == b).count();
+        (shared, std::cmp::Reverse(files[i].path.len()))
+    })
+}

@@ -1,0 +1,70 @@
+//! What git knows about the audited tree: whether it is a repository, its
+//! top directory, and which files are tracked (the index, via
+//! `git ls-files -z`). Never fatal: without git the audit says so and goes on.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct GitInfo {
+    /// The repository's top directory.
+    pub top: Option<PathBuf>,
+    /// Tracked files, relative to the audited root, `/`-separated.
+    pub tracked: Option<HashSet<String>>,
+    /// Why `tracked` is unknown.
+    pub problem: Option<String>,
+}
+
+impl GitInfo {
+    pub fn discover(root: &Path) -> GitInfo {
+        let top = match git(root, &["rev-parse", "--show-toplevel"]) {
+            Ok(out) => PathBuf::from(String::from_utf8_lossy(&out).trim()),
+            Err(problem) => return GitInfo { top: None, tracked: None, problem: Some(problem) },
+        };
+        match git(root, &["ls-files", "-z", "--cached", "--", "."]) {
+            Ok(out) => {
+                let tracked = out
+                    .split(|b| *b == 0)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect();
+                GitInfo { top: Some(top), tracked: Some(tracked), problem: None }
+            }
+            Err(problem) => GitInfo { top: Some(top), tracked: None, problem: Some(problem) },
+        }
+    }
+
+    pub fn is_tracked(&self, rel: &str) -> bool {
+        self.tracked.as_ref().is_some_and(|t| t.contains(rel))
+    }
+
+    /// `.git/info/exclude` of the repository, if any.
+    pub fn info_exclude(&self) -> Option<String> {
+        let top = self.top.as_ref()?;
+        std::fs::read_to_string(top.join(".git/info/exclude")).ok()
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        // Paths as bytes, relative to `dir`, whatever the user's config says.
+        .env("GIT_CONFIG_PARAMETERS", "'core.quotepath=false'")
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "git is not installed: tracked files were not checked".to_string(),
+            _ => format!("could not run git: {e}"),
+        })?;
+    if output.status.success() {
+        Ok(output.stdout)
+    } else {
+        let err = String::from_utf8_lossy(&output.stderr);
+        if err.contains("not a git repository") {
+            Err("not a git repository: tracked files were not checked (.gitignore rules still were)".into())
+        } else {
+            Err(format!("git failed: {}", err.lines().next().unwrap_or("").trim()))
+        }
+    }
+}

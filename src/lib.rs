@@ -1,0 +1,129 @@
+//! aiguard: audit a project against the security checklist for paid AI APIs.
+//!
+//! The binary is a thin wrapper over [`run`], which tests call in-process.
+//! Flow: `cli` → `config` → `app` (walk → facts → checks → checklist) →
+//! `report`.
+
+pub mod app;
+pub mod catalog;
+pub mod checklist;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod facts;
+pub mod fake;
+pub mod findings;
+pub mod git;
+pub mod gitignore;
+pub mod lang;
+pub mod report;
+pub mod source;
+pub mod walk;
+
+use clap::Parser;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+
+use cli::{AuditArgs, Cli, ColorChoice, Command, FailOn, Format};
+use findings::Severity;
+
+/// The process exit status: 0 clean, 1 findings at or above `--fail-on`,
+/// 2 usage or configuration error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Clean,
+    Findings,
+    Error,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Clean => 0,
+            ExitStatus::Findings => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// Run aiguard with `args` (including the program name).
+pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = write!(stderr, "{}", e.render());
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    let _ = write!(stdout, "{}", e.render());
+                    ExitStatus::Clean
+                }
+                _ => ExitStatus::Error,
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Audit(args) => audit(&args, stdout, stderr),
+    };
+    match result {
+        Ok(status) => status,
+        Err(e) => {
+            let _ = writeln!(stderr, "aiguard: error: {e:#}");
+            ExitStatus::Error
+        }
+    }
+}
+
+fn audit(args: &AuditArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let settings = config::Settings::from_args(args)?;
+    let extra: Vec<&std::path::Path> = settings.key_rules.iter().map(|p| p.as_path()).collect();
+    let catalog = catalog::Catalog::load(&extra)?;
+    let report = app::audit(&settings, &catalog)?;
+    let worst = report.findings.iter().map(|f| f.severity).max();
+    let status = match (settings.fail_on, worst) {
+        (FailOn::Never, _) | (_, None) => ExitStatus::Clean,
+        (FailOn::Warning, Some(_)) | (FailOn::Error, Some(Severity::Error)) => ExitStatus::Findings,
+        (FailOn::Error, Some(Severity::Warning)) => ExitStatus::Clean,
+    };
+    let mut file;
+    let out: &mut dyn Write = match &args.output {
+        Some(path) => {
+            file = std::io::BufWriter::new(
+                std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            );
+            &mut file
+        }
+        None => stdout,
+    };
+    let written = match args.format {
+        Format::Text => {
+            let color = match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    args.output.is_none()
+                        && std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
+            let fail_on = match settings.fail_on {
+                FailOn::Error => "error",
+                FailOn::Warning => "warning",
+                FailOn::Never => "never",
+            };
+            report::text::write(&report, &report::text::TextOptions { color, exit_code: status.code(), fail_on }, out)
+        }
+        Format::Json => {
+            for n in report.notes.iter().filter(|n| n.kind != findings::NoteKind::Binary) {
+                let _ = writeln!(stderr, "aiguard: note: {}{}", if n.path.is_empty() { String::new() } else { format!("{}: ", n.path) }, n.message);
+            }
+            report::json::write(&report, out)
+        }
+    };
+    match written.and_then(|_| out.flush()) {
+        Ok(()) => Ok(status),
+        // A closed pipe (`aiguard audit | head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(e) => Err(anyhow::anyhow!("writing the report: {e}")),
+    }
+}

@@ -1,0 +1,204 @@
+//! Reading one file: size caps, binary sniffing, UTF-8, and the line index
+//! that turns byte offsets into 1-based line/column spans.
+//!
+//! Every file is read here once; everything downstream borrows the bytes.
+//! Columns are counted in Unicode code points (SARIF's `unicodeCodePoints`);
+//! bytes that are not valid UTF-8 count as one column each.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::findings::{NoteKind as SkipReason, Span};
+
+/// How many leading bytes are sniffed for a NUL to call a file binary (as git does).
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// A file's bytes and its line index.
+pub struct Source {
+    bytes: Vec<u8>,
+    line_starts: Vec<usize>,
+    utf8: bool,
+}
+
+pub enum Loaded {
+    Text(Source),
+    Skipped(SkipReason, String),
+}
+
+impl Source {
+    pub fn new(bytes: Vec<u8>) -> Source {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_newlines(&bytes));
+        let utf8 = std::str::from_utf8(&bytes).is_ok();
+        Source { bytes, line_starts, utf8 }
+    }
+
+    /// Read `path` unless it is larger than `max_bytes` or binary.
+    pub fn load(path: &Path, max_bytes: u64) -> Loaded {
+        // Look before opening: opening a FIFO would block the walker.
+        let len = match fs::metadata(path) {
+            Ok(m) if !m.is_file() => {
+                return Loaded::Skipped(SkipReason::NotRegular, "not a regular file (FIFO, socket or device)".into())
+            }
+            Ok(m) => m.len(),
+            Err(e) => return Loaded::Skipped(SkipReason::Unreadable, e.to_string()),
+        };
+        if len > max_bytes {
+            return Loaded::Skipped(
+                SkipReason::TooLarge,
+                format!("{} is over the {} size limit", human_bytes(len), human_bytes(max_bytes)),
+            );
+        }
+        let file = match fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => return Loaded::Skipped(SkipReason::Unreadable, e.to_string()),
+        };
+        let mut bytes = Vec::with_capacity(len as usize + 1);
+        // `take` bounds memory even if the file grew since `metadata`.
+        if let Err(e) = file.take(max_bytes + 1).read_to_end(&mut bytes) {
+            return Loaded::Skipped(SkipReason::Unreadable, read_error(e));
+        }
+        if bytes.len() as u64 > max_bytes {
+            return Loaded::Skipped(SkipReason::TooLarge, "grew over the size limit while read".into());
+        }
+        if is_binary(&bytes) {
+            return Loaded::Skipped(SkipReason::Binary, "binary file".into());
+        }
+        Loaded::Text(Source::new(bytes))
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn is_utf8(&self) -> bool {
+        self.utf8
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The 1-based line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> u32 {
+        (self.line_starts.partition_point(|&s| s <= offset)) as u32
+    }
+
+    /// The bytes of 1-based line `line`, without its line terminator.
+    pub fn line_bytes(&self, line: u32) -> &[u8] {
+        let i = (line.max(1) - 1) as usize;
+        let Some(&start) = self.line_starts.get(i) else { return &[] };
+        let end = self.line_starts.get(i + 1).map(|e| e - 1).unwrap_or(self.bytes.len());
+        let text = &self.bytes[start..end.max(start)];
+        text.strip_suffix(b"\r").unwrap_or(text)
+    }
+
+    /// Byte range of lines `first..=last` (1-based, clamped).
+    pub fn lines_range(&self, first: u32, last: u32) -> &[u8] {
+        let first = (first.max(1) - 1) as usize;
+        let last = (last as usize).min(self.line_starts.len());
+        let Some(&start) = self.line_starts.get(first) else { return &[] };
+        let end = self.line_starts.get(last).copied().unwrap_or(self.bytes.len());
+        &self.bytes[start..end.max(start)]
+    }
+
+    /// The 1-based span of bytes `start..end`.
+    pub fn span(&self, start: usize, end: usize) -> Span {
+        let (line, column) = self.position(start);
+        let (end_line, end_column) = self.position(end.max(start));
+        Span { line, column, end_line, end_column }
+    }
+
+    /// 1-based line and code-point column of byte `offset`.
+    pub fn position(&self, offset: usize) -> (u32, u32) {
+        let offset = offset.min(self.bytes.len());
+        let line = self.line_of(offset);
+        let start = self.line_starts[line as usize - 1];
+        let column = count_chars(&self.bytes[start..offset]) + 1;
+        (line, column as u32)
+    }
+}
+
+/// Code points in `bytes`; each byte of an invalid sequence counts as one.
+fn count_chars(bytes: &[u8]) -> usize {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.chars().count(),
+        // Continuation bytes (10xxxxxx) do not start a character.
+        Err(_) => bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count(),
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'\n', bytes).map(|i| i + 1)
+}
+
+/// Git's heuristic: a NUL byte in the first 8 KiB. UTF-16 text has NULs and
+/// counts as binary here, which is what git does too.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(SNIFF_BYTES)].contains(&0)
+}
+
+fn read_error(e: io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::InvalidData => "invalid data".into(),
+        _ => e.to_string(),
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB {
+        format!("{:.1} MiB", n as f64 / MIB as f64)
+    } else if n >= 1024 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_are_one_based_code_points() {
+        let src = Source::new("a = 1\nkey = \"é sk\"\n".as_bytes().to_vec());
+        let at = src.bytes().windows(2).position(|w| w == b"sk").unwrap();
+        assert_eq!(src.position(at), (2, 10));
+        assert_eq!(src.line_bytes(2), "key = \"é sk\"".as_bytes());
+        assert_eq!(src.position(0), (1, 1));
+    }
+
+    #[test]
+    fn crlf_lines_drop_the_carriage_return() {
+        let src = Source::new(b"one\r\ntwo\r\n".to_vec());
+        assert_eq!(src.line_bytes(1), b"one");
+        assert_eq!(src.line_bytes(2), b"two");
+        assert_eq!(src.line_of(5), 2);
+    }
+
+    #[test]
+    fn binary_is_a_nul_in_the_first_8k() {
+        assert!(is_binary(b"PNG\0\x01"));
+        assert!(!is_binary(b"plain text"));
+        let mut late = vec![b'a'; SNIFF_BYTES + 10];
+        late[SNIFF_BYTES + 5] = 0;
+        assert!(!is_binary(&late));
+    }
+
+    #[test]
+    fn invalid_utf8_still_has_positions() {
+        let src = Source::new(b"\xff\xfe abc\nx".to_vec());
+        assert!(!src.is_utf8());
+        assert_eq!(src.position(4), (1, 5));
+    }
+}

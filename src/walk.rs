@@ -1,0 +1,110 @@
+//! The parallel walk: `ignore`'s walker with aiguard's settings. Honours
+//! `.gitignore` (nested, and those above the audited root inside the same
+//! repository), `.ignore` and `.git/info/exclude`, plus the built-in folder
+//! excludes; sees dotfiles (`.env`, `.github/`); never follows directory
+//! symlinks (no loops, no escaping the tree). Problems become entries, never
+//! aborts.
+
+use ignore::overrides::OverrideBuilder;
+use ignore::{WalkBuilder, WalkState};
+use std::path::{Path, PathBuf};
+
+use crate::config::{ConfigError, Settings};
+use crate::findings::NoteKind;
+
+pub enum Entry {
+    File { abs: PathBuf, rel: String },
+    Problem { rel: String, kind: NoteKind, message: String },
+}
+
+/// One visitor per walker thread; dropped when its thread ends.
+pub trait Visit: Send {
+    fn visit(&mut self, entry: Entry);
+}
+
+pub fn walk_parallel<V: Visit>(settings: &Settings, mut make_visitor: impl FnMut() -> V) -> Result<(), ConfigError> {
+    let root = settings.root.clone();
+    let mut overrides = OverrideBuilder::new(&root);
+    for pattern in &settings.excludes {
+        overrides.add(&format!("!{pattern}")).map_err(|e| ConfigError::Usage(format!("bad exclude `{pattern}`: {e}")))?;
+    }
+    let overrides = overrides.build().map_err(|e| ConfigError::Usage(e.to_string()))?;
+    let mut builder = WalkBuilder::new(&root);
+    builder
+        .hidden(false)
+        .require_git(false)
+        .git_global(false) // one developer's global excludes must not hide a team's .env
+        .follow_links(false)
+        .overrides(overrides)
+        .threads(settings.threads)
+        .filter_entry(|e| e.file_name() != ".git");
+    builder.build_parallel().run(|| {
+        let mut visitor = make_visitor();
+        let root = root.clone();
+        Box::new(move |result| {
+            match result {
+                Ok(entry) => {
+                    if let Some(e) = classify(&root, entry) {
+                        visitor.visit(e);
+                    }
+                }
+                Err(err) => visitor.visit(problem(&root, err)),
+            }
+            WalkState::Continue
+        })
+    });
+    Ok(())
+}
+
+/// `/`-separated path relative to the root.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parts.join("/")
+}
+
+fn classify(root: &Path, entry: ignore::DirEntry) -> Option<Entry> {
+    let file_type = entry.file_type()?; // None: stdin, never here
+    let rel = relative(root, entry.path());
+    if file_type.is_dir() {
+        return None;
+    }
+    if file_type.is_symlink() {
+        return match std::fs::metadata(entry.path()) {
+            Err(_) => Some(Entry::Problem { rel, kind: NoteKind::Symlink, message: "broken symlink".into() }),
+            Ok(m) if m.is_dir() => Some(Entry::Problem {
+                rel,
+                kind: NoteKind::Symlink,
+                message: "symlink to a directory, not followed".into(),
+            }),
+            Ok(m) if m.is_file() => Some(Entry::File { abs: entry.into_path(), rel }),
+            Ok(_) => Some(Entry::Problem { rel, kind: NoteKind::NotRegular, message: "not a regular file".into() }),
+        };
+    }
+    if !file_type.is_file() {
+        return Some(Entry::Problem {
+            rel,
+            kind: NoteKind::NotRegular,
+            message: "not a regular file (FIFO, socket or device)".into(),
+        });
+    }
+    Some(Entry::File { abs: entry.into_path(), rel })
+}
+
+fn problem(root: &Path, err: ignore::Error) -> Entry {
+    fn path_of(err: &ignore::Error) -> Option<&Path> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => path_of(err),
+            ignore::Error::Loop { child, .. } => Some(child),
+            _ => None,
+        }
+    }
+    let rel = path_of(&err).map(|p| relative(root, p)).unwrap_or_default();
+    let kind = if matches!(err, ignore::Error::Loop { .. }) { NoteKind::Symlink } else { NoteKind::WalkError };
+    let message = match &err {
+        ignore::Error::WithPath { err, .. } => err.to_string(),
+        other => other.to_string(),
+    };
+    Entry::Problem { rel, kind, message }
+}
