@@ -57,7 +57,11 @@ impl Visit for Worker<'_> {
                 abs: PathBuf::new(),
                 facts: None,
                 findings: Vec::new(),
-                note: Some(Note { path: rel, kind, message }),
+                note: Some(Note {
+                    path: rel,
+                    kind,
+                    message,
+                }),
                 scanned: false,
                 gitignore: None,
             },
@@ -89,7 +93,11 @@ impl Worker<'_> {
         let source = match Source::load(&result.abs, settings.max_file_size) {
             Loaded::Text(source) => source,
             Loaded::Skipped(kind, message) => {
-                result.note = Some(Note { path: result.path.clone(), kind, message });
+                result.note = Some(Note {
+                    path: result.path.clone(),
+                    kind,
+                    message,
+                });
                 return result;
             }
         };
@@ -111,7 +119,9 @@ impl Worker<'_> {
                 });
                 None
             }
-            Some(l) if self.env.catalog.wants_parse(source.bytes()) => self.parsers.parse(l, source.bytes()),
+            Some(l) if self.env.catalog.wants_parse(source.bytes()) => {
+                self.parsers.parse(l, source.bytes())
+            }
             _ => None,
         };
         if !source.is_utf8() {
@@ -145,10 +155,21 @@ impl Worker<'_> {
 /// Run an audit. Errors are configuration problems (exit 2).
 pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigError> {
     let started = Instant::now();
-    let checks: Vec<&'static dyn Check> =
-        checks::implemented().into_iter().filter(|c| settings.checks.contains(&c.id())).collect();
-    let env = Env { settings, catalog, checks: checks.clone(), shared: Arc::new(Mutex::new(Vec::new())) };
-    walk::walk_parallel(settings, || Worker { env: &env, parsers: Parsers::default(), local: Vec::new() })?;
+    let checks: Vec<&'static dyn Check> = checks::implemented()
+        .into_iter()
+        .filter(|c| settings.checks.contains(&c.id()))
+        .collect();
+    let env = Env {
+        settings,
+        catalog,
+        checks: checks.clone(),
+        shared: Arc::new(Mutex::new(Vec::new())),
+    };
+    walk::walk_parallel(settings, || Worker {
+        env: &env,
+        parsers: Parsers::default(),
+        local: Vec::new(),
+    })?;
     let mut results = std::mem::take(&mut *env.shared.lock().unwrap_or_else(|e| e.into_inner()));
     results.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -170,9 +191,14 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         }
     }
     if let Some(problem) = &git.problem {
-        notes.push(Note { path: String::new(), kind: NoteKind::Git, message: problem.clone() });
+        notes.push(Note {
+            path: String::new(),
+            kind: NoteKind::Git,
+            message: problem.clone(),
+        });
     }
     let facts = ProjectFacts::new(all_facts);
+    let excludes = walk::exclude_matcher(settings)?;
     let ctx = ProjectContext {
         root: &root_abs,
         facts: &facts,
@@ -182,6 +208,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         catalog,
         settings,
         files_scanned,
+        excludes: &excludes,
     };
     let mut coverage: Vec<(crate::checks::CheckId, Coverage)> = Vec::new();
     for check in &checks {
@@ -191,7 +218,11 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     findings.dedup();
     notes.sort();
     let checklist = checklist::build(catalog, settings, &coverage, &findings);
-    let summary = Summary::new(&findings, files_scanned, started.elapsed().as_millis() as u64);
+    let summary = Summary::new(
+        &findings,
+        files_scanned,
+        started.elapsed().as_millis() as u64,
+    );
     Ok(Report {
         root: settings.root.display().to_string(),
         summary,
@@ -207,9 +238,18 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
 fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> GitignoreModel {
     let mut files: Vec<(PathBuf, String)> = results
         .iter()
-        .filter_map(|r| Some((root.join(&r.path).parent()?.to_path_buf(), r.gitignore.clone()?)))
+        .filter_map(|r| {
+            Some((
+                root.join(&r.path).parent()?.to_path_buf(),
+                r.gitignore.clone()?,
+            ))
+        })
         .collect();
-    let top = git.top.as_ref().and_then(|t| std::fs::canonicalize(t).ok()).filter(|t| root.starts_with(t));
+    let top = git
+        .top
+        .as_ref()
+        .and_then(|t| std::fs::canonicalize(t).ok())
+        .filter(|t| root.starts_with(t));
     if let Some(top) = &top {
         let mut dir = root.parent();
         while let Some(d) = dir.filter(|d| d.starts_with(top)) {

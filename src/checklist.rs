@@ -48,7 +48,12 @@ pub struct Item {
     pub note: Option<String>,
 }
 
-pub fn build(catalog: &Catalog, settings: &Settings, coverage: &[(CheckId, Coverage)], findings: &[Finding]) -> Vec<Item> {
+pub fn build(
+    catalog: &Catalog,
+    settings: &Settings,
+    coverage: &[(CheckId, Coverage)],
+    findings: &[Finding],
+) -> Vec<Item> {
     let implemented: Vec<CheckId> = checks::implemented().iter().map(|c| c.id()).collect();
     CheckId::ALL
         .iter()

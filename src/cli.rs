@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "aiguard", version, about = "Audit a project against the security checklist for paid AI APIs")]
+#[command(
+    name = "aiguard",
+    version,
+    about = "Audit a project against the security checklist for paid AI APIs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

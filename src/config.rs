@@ -12,15 +12,39 @@ use crate::cli::{AuditArgs, FailOn};
 
 /// Folders never walked unless the config's `exclude` replaces this list.
 pub const DEFAULT_EXCLUDES: &[&str] = &[
-    "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".next", ".nuxt", ".svelte-kit",
-    ".output", ".turbo", ".vercel", ".cache", ".parcel-cache", "coverage", ".tox", ".mypy_cache",
-    ".pytest_cache", ".ruff_cache", "site-packages", "bower_components", ".expo", "target",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "dist",
+    "build",
+    ".next",
+    ".nuxt",
+    ".svelte-kit",
+    ".output",
+    ".turbo",
+    ".vercel",
+    ".cache",
+    ".parcel-cache",
+    "coverage",
+    ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "site-packages",
+    "bower_components",
+    ".expo",
+    "target",
 ];
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("{file}:{line}: {message}")]
-    Invalid { file: String, line: usize, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
     #[error("{file}: {message}")]
     Unreadable { file: String, message: String },
     #[error("{0}")]
@@ -77,25 +101,40 @@ impl Settings {
     pub fn from_args(args: &AuditArgs) -> Result<Settings, ConfigError> {
         let root = args.path.clone();
         if !root.is_dir() {
-            return Err(ConfigError::Usage(format!("{}: not a directory", root.display())));
+            return Err(ConfigError::Usage(format!(
+                "{}: not a directory",
+                root.display()
+            )));
         }
         let (file, config) = load_config(&root, args.config.as_deref())?;
-        let name = file.as_ref().map(|f| f.display().to_string()).unwrap_or_default();
+        let name = file
+            .as_ref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_default();
         let mut excludes: Vec<String> = match &config.exclude {
             Some(list) => list.clone(),
             None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
         };
         excludes.extend(config.extend_exclude.iter().cloned());
-        let select = if args.select.is_empty() { config.select.clone() } else { Some(args.select.clone()) };
+        let select = if args.select.is_empty() {
+            config.select.clone()
+        } else {
+            Some(args.select.clone())
+        };
         let mut ignore = config.ignore.clone();
         ignore.extend(args.ignore.iter().cloned());
         let checks = select_checks(select.as_deref(), &ignore).map_err(|m| match &file {
-            Some(_) if args.select.is_empty() && args.ignore.is_empty() => {
-                ConfigError::Invalid { file: name.clone(), line: 1, message: m }
-            }
+            Some(_) if args.select.is_empty() && args.ignore.is_empty() => ConfigError::Invalid {
+                file: name.clone(),
+                line: 1,
+                message: m,
+            },
             _ => ConfigError::Usage(m),
         })?;
-        let base = file.as_ref().and_then(|f| f.parent()).unwrap_or(Path::new("."));
+        let base = file
+            .as_ref()
+            .and_then(|f| f.parent())
+            .unwrap_or(Path::new("."));
         Ok(Settings {
             root,
             excludes,
@@ -122,10 +161,16 @@ fn select_checks(select: Option<&[String]>, ignore: &[String]) -> Result<Vec<Che
         None => CheckId::ALL.to_vec(),
     };
     let ignored: Vec<CheckId> = ignore.iter().map(parse).collect::<Result<_, _>>()?;
-    Ok(CheckId::ALL.into_iter().filter(|c| selected.contains(c) && !ignored.contains(c)).collect())
+    Ok(CheckId::ALL
+        .into_iter()
+        .filter(|c| selected.contains(c) && !ignored.contains(c))
+        .collect())
 }
 
-fn load_config(root: &Path, explicit: Option<&Path>) -> Result<(Option<PathBuf>, ConfigFile), ConfigError> {
+fn load_config(
+    root: &Path,
+    explicit: Option<&Path>,
+) -> Result<(Option<PathBuf>, ConfigFile), ConfigError> {
     if let Some(path) = explicit {
         let text = read(path)?;
         return Ok((Some(path.to_path_buf()), parse(path, &text)?));
@@ -139,7 +184,8 @@ fn load_config(root: &Path, explicit: Option<&Path>) -> Result<(Option<PathBuf>,
     if pyproject.is_file() {
         let text = read(&pyproject)?;
         if text.contains("[tool.aiguard") {
-            let parsed: Pyproject = toml::from_str(&text).map_err(|e| invalid(&pyproject, &text, e))?;
+            let parsed: Pyproject =
+                toml::from_str(&text).map_err(|e| invalid(&pyproject, &text, e))?;
             if let Some(config) = parsed.tool.and_then(|t| t.aiguard) {
                 return Ok((Some(pyproject), config));
             }
@@ -149,8 +195,10 @@ fn load_config(root: &Path, explicit: Option<&Path>) -> Result<(Option<PathBuf>,
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::Unreadable { file: path.display().to_string(), message: e.to_string() })
+    std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
@@ -171,10 +219,20 @@ mod tests {
 
     #[test]
     fn unknown_keys_name_the_line_and_the_allowed_keys() {
-        let err = parse(Path::new("aiguard.toml"), "fail-on = \"error\"\nexclud = [\"x\"]\n").unwrap_err();
+        let err = parse(
+            Path::new("aiguard.toml"),
+            "fail-on = \"error\"\nexclud = [\"x\"]\n",
+        )
+        .unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("aiguard.toml:2: unknown field `exclud`"), "{text}");
-        assert!(text.contains("extend-exclude"), "lists what is allowed: {text}");
+        assert!(
+            text.starts_with("aiguard.toml:2: unknown field `exclud`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("extend-exclude"),
+            "lists what is allowed: {text}"
+        );
     }
 
     #[test]
@@ -185,8 +243,14 @@ mod tests {
 
     #[test]
     fn select_and_ignore() {
-        let checks = select_checks(Some(&["cors".into(), "env-gitignore".into()]), &["cors".into()]).unwrap();
+        let checks = select_checks(
+            Some(&["cors".into(), "env-gitignore".into()]),
+            &["cors".into()],
+        )
+        .unwrap();
         assert_eq!(checks, vec![CheckId::EnvGitignore]);
-        assert!(select_checks(None, &["nope".into()]).unwrap_err().contains("unknown check `nope`"));
+        assert!(select_checks(None, &["nope".into()])
+            .unwrap_err()
+            .contains("unknown check `nope`"));
     }
 }

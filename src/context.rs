@@ -39,4 +39,12 @@ pub struct ProjectContext<'a> {
     pub catalog: &'a Catalog,
     pub settings: &'a Settings,
     pub files_scanned: usize,
+    /// The folder excludes, for paths that do not come from the walk (git's index).
+    pub excludes: &'a ignore::overrides::Override,
+}
+
+impl ProjectContext<'_> {
+    pub fn is_excluded(&self, rel: &str) -> bool {
+        crate::walk::is_excluded(self.excludes, rel)
+    }
 }

@@ -73,7 +73,9 @@ pub fn key_template(rules: &KeyRules, id: &str) -> Option<String> {
     let rule = rules.rules().iter().find(|r| r.spec.id == id)?;
     rule.spec.examples.flag.iter().find_map(|snippet| {
         snippet
-            .split(|c: char| c == '"' || c == '\'' || c == '`' || c == '=' || c.is_whitespace() || c == ',')
+            .split(|c: char| {
+                c == '"' || c == '\'' || c == '`' || c == '=' || c.is_whitespace() || c == ','
+            })
             .filter(|tok| tok.contains(':') && tok.contains('{'))
             .max_by_key(|tok| tok.len())
             .map(str::to_string)
@@ -88,8 +90,14 @@ mod tests {
     fn templates_expand_to_the_right_alphabet_and_length() {
         let mut rng = fastrand::Rng::with_seed(7);
         let key = expand("sk-proj-{b64url:20}T3BlbkFJ{hex:4}", &mut rng);
-        assert!(key.starts_with("sk-proj-") && key.len() == 8 + 20 + 8 + 4, "{key}");
+        assert!(
+            key.starts_with("sk-proj-") && key.len() == 8 + 20 + 8 + 4,
+            "{key}"
+        );
         assert!(key[36..].chars().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(expand("{not a template} {x:3}", &mut rng), "{not a template} {x:3}");
+        assert_eq!(
+            expand("{not a template} {x:3}", &mut rng),
+            "{not a template} {x:3}"
+        );
     }
 }

@@ -163,10 +163,17 @@ mod tests {
 
     #[test]
     fn redaction_never_shows_most_of_the_secret() {
-        for secret in ["gsk_abcdefghijklmnopqrstuvwxyz0123456789", "short-secret", "abc"] {
+        for secret in [
+            "gsk_abcdefghijklmnopqrstuvwxyz0123456789",
+            "short-secret",
+            "abc",
+        ] {
             let r = Redacted::from_secret(secret);
             let shown = r.as_str().chars().filter(|c| *c != '…').count();
-            assert!(shown * 2 < secret.chars().count().max(4), "{r} shows too much of {secret}");
+            assert!(
+                shown * 2 < secret.chars().count().max(4),
+                "{r} shows too much of {secret}"
+            );
         }
     }
 }

@@ -19,7 +19,13 @@ impl GitInfo {
     pub fn discover(root: &Path) -> GitInfo {
         let top = match git(root, &["rev-parse", "--show-toplevel"]) {
             Ok(out) => PathBuf::from(String::from_utf8_lossy(&out).trim()),
-            Err(problem) => return GitInfo { top: None, tracked: None, problem: Some(problem) },
+            Err(problem) => {
+                return GitInfo {
+                    top: None,
+                    tracked: None,
+                    problem: Some(problem),
+                }
+            }
         };
         match git(root, &["ls-files", "-z", "--cached", "--", "."]) {
             Ok(out) => {
@@ -28,9 +34,17 @@ impl GitInfo {
                     .filter(|p| !p.is_empty())
                     .map(|p| String::from_utf8_lossy(p).into_owned())
                     .collect();
-                GitInfo { top: Some(top), tracked: Some(tracked), problem: None }
+                GitInfo {
+                    top: Some(top),
+                    tracked: Some(tracked),
+                    problem: None,
+                }
             }
-            Err(problem) => GitInfo { top: Some(top), tracked: None, problem: Some(problem) },
+            Err(problem) => GitInfo {
+                top: Some(top),
+                tracked: None,
+                problem: Some(problem),
+            },
         }
     }
 
@@ -54,7 +68,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         .env("GIT_CONFIG_PARAMETERS", "'core.quotepath=false'")
         .output()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "git is not installed: tracked files were not checked".to_string(),
+            std::io::ErrorKind::NotFound => {
+                "git is not installed: tracked files were not checked".to_string()
+            }
             _ => format!("could not run git: {e}"),
         })?;
     if output.status.success() {
@@ -64,7 +80,10 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         if err.contains("not a git repository") {
             Err("not a git repository: tracked files were not checked (.gitignore rules still were)".into())
         } else {
-            Err(format!("git failed: {}", err.lines().next().unwrap_or("").trim()))
+            Err(format!(
+                "git failed: {}",
+                err.lines().next().unwrap_or("").trim()
+            ))
         }
     }
 }

@@ -23,17 +23,29 @@ pub struct GitignoreModel {
 
 impl GitignoreModel {
     /// `files`: (directory, contents of its `.gitignore`). Paths absolute.
-    pub fn new(top: &Path, files: &[(PathBuf, String)], info_exclude: Option<&str>) -> GitignoreModel {
-        let mut matchers: Vec<(PathBuf, Gitignore)> =
-            files.iter().map(|(dir, text)| (dir.clone(), build(dir, text))).collect();
+    pub fn new(
+        top: &Path,
+        files: &[(PathBuf, String)],
+        info_exclude: Option<&str>,
+    ) -> GitignoreModel {
+        let mut matchers: Vec<(PathBuf, Gitignore)> = files
+            .iter()
+            .map(|(dir, text)| (dir.clone(), build(dir, text)))
+            .collect();
         matchers.sort_by_key(|(dir, _)| dir.components().count());
         let exclude = info_exclude.map(|text| build(top, text));
-        GitignoreModel { top: top.to_path_buf(), matchers, exclude }
+        GitignoreModel {
+            top: top.to_path_buf(),
+            matchers,
+            exclude,
+        }
     }
 
     /// Would git ignore `path` (absolute, under `top`)?
     pub fn is_ignored(&self, path: &Path, is_dir: bool) -> bool {
-        let Ok(rel) = path.strip_prefix(&self.top) else { return false };
+        let Ok(rel) = path.strip_prefix(&self.top) else {
+            return false;
+        };
         // Any ignored ancestor directory hides the path from git.
         let mut dir = self.top.clone();
         let components: Vec<_> = rel.components().collect();
@@ -47,7 +59,11 @@ impl GitignoreModel {
     }
 
     fn decide(&self, path: &Path, is_dir: bool) -> bool {
-        let applicable = self.matchers.iter().rev().filter(|(dir, _)| path.starts_with(dir) && path != dir);
+        let applicable = self
+            .matchers
+            .iter()
+            .rev()
+            .filter(|(dir, _)| path.starts_with(dir) && path != dir);
         for (_, gi) in applicable {
             match gi.matched(path, is_dir) {
                 Match::Ignore(_) => return true,
@@ -55,7 +71,10 @@ impl GitignoreModel {
                 Match::None => {}
             }
         }
-        matches!(self.exclude.as_ref().map(|gi| gi.matched(path, is_dir)), Some(Match::Ignore(_)))
+        matches!(
+            self.exclude.as_ref().map(|gi| gi.matched(path, is_dir)),
+            Some(Match::Ignore(_))
+        )
     }
 }
 
@@ -74,8 +93,10 @@ mod tests {
 
     fn model(files: &[(&str, &str)]) -> GitignoreModel {
         let top = PathBuf::from("/repo");
-        let files: Vec<(PathBuf, String)> =
-            files.iter().map(|(d, t)| (top.join(d).components().collect(), t.to_string())).collect();
+        let files: Vec<(PathBuf, String)> = files
+            .iter()
+            .map(|(d, t)| (top.join(d).components().collect(), t.to_string()))
+            .collect();
         GitignoreModel::new(&top, &files, None)
     }
 
@@ -93,7 +114,10 @@ mod tests {
     fn dot_env_only_misses_the_variants() {
         let m = model(&[("", ".env\n")]);
         assert!(ignored(&m, ".env"));
-        assert!(ignored(&m, "apps/web/.env"), "unanchored pattern matches in subfolders");
+        assert!(
+            ignored(&m, "apps/web/.env"),
+            "unanchored pattern matches in subfolders"
+        );
         assert!(!ignored(&m, ".env.local"));
     }
 
@@ -123,10 +147,16 @@ mod tests {
 
     #[test]
     fn nested_gitignore_applies_to_its_folder_and_wins() {
-        let m = model(&[("", "node_modules/\n"), ("apps/web", ".env*.local\n!.env.production.local\n")]);
+        let m = model(&[
+            ("", "node_modules/\n"),
+            ("apps/web", ".env*.local\n!.env.production.local\n"),
+        ]);
         assert!(ignored(&m, "apps/web/.env.local"));
         assert!(!ignored(&m, "apps/web/.env.production.local"));
-        assert!(!ignored(&m, ".env.local"), "the nested file does not reach its parent");
+        assert!(
+            !ignored(&m, ".env.local"),
+            "the nested file does not reach its parent"
+        );
         assert!(!ignored(&m, "apps/web/.env"));
     }
 
@@ -146,8 +176,15 @@ mod tests {
     #[test]
     fn info_exclude_applies_last() {
         let top = PathBuf::from("/repo");
-        let m = GitignoreModel::new(&top, &[(top.clone(), "!.env\n".into())], Some(".env\n.env.local\n"));
-        assert!(!ignored(&m, ".env"), ".gitignore negation beats info/exclude");
+        let m = GitignoreModel::new(
+            &top,
+            &[(top.clone(), "!.env\n".into())],
+            Some(".env\n.env.local\n"),
+        );
+        assert!(
+            !ignored(&m, ".env"),
+            ".gitignore negation beats info/exclude"
+        );
         assert!(ignored(&m, ".env.local"));
     }
 }

@@ -74,7 +74,11 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
     }
 }
 
-fn audit(args: &AuditArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+fn audit(
+    args: &AuditArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
     let settings = config::Settings::from_args(args)?;
     let extra: Vec<&std::path::Path> = settings.key_rules.iter().map(|p| p.as_path()).collect();
     let catalog = catalog::Catalog::load(&extra)?;
@@ -89,7 +93,8 @@ fn audit(args: &AuditArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> an
     let out: &mut dyn Write = match &args.output {
         Some(path) => {
             file = std::io::BufWriter::new(
-                std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                std::fs::File::create(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
             );
             &mut file
         }
@@ -111,11 +116,32 @@ fn audit(args: &AuditArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> an
                 FailOn::Warning => "warning",
                 FailOn::Never => "never",
             };
-            report::text::write(&report, &report::text::TextOptions { color, exit_code: status.code(), fail_on }, out)
+            report::text::write(
+                &report,
+                &report::text::TextOptions {
+                    color,
+                    exit_code: status.code(),
+                    fail_on,
+                },
+                out,
+            )
         }
         Format::Json => {
-            for n in report.notes.iter().filter(|n| n.kind != findings::NoteKind::Binary) {
-                let _ = writeln!(stderr, "aiguard: note: {}{}", if n.path.is_empty() { String::new() } else { format!("{}: ", n.path) }, n.message);
+            for n in report
+                .notes
+                .iter()
+                .filter(|n| n.kind != findings::NoteKind::Binary)
+            {
+                let _ = writeln!(
+                    stderr,
+                    "aiguard: note: {}{}",
+                    if n.path.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}: ", n.path)
+                    },
+                    n.message
+                );
             }
             report::json::write(&report, out)
         }

@@ -31,7 +31,11 @@ impl Source {
         let mut line_starts = vec![0];
         line_starts.extend(memchr_newlines(&bytes));
         let utf8 = std::str::from_utf8(&bytes).is_ok();
-        Source { bytes, line_starts, utf8 }
+        Source {
+            bytes,
+            line_starts,
+            utf8,
+        }
     }
 
     /// Read `path` unless it is larger than `max_bytes` or binary.
@@ -39,7 +43,10 @@ impl Source {
         // Look before opening: opening a FIFO would block the walker.
         let len = match fs::metadata(path) {
             Ok(m) if !m.is_file() => {
-                return Loaded::Skipped(SkipReason::NotRegular, "not a regular file (FIFO, socket or device)".into())
+                return Loaded::Skipped(
+                    SkipReason::NotRegular,
+                    "not a regular file (FIFO, socket or device)".into(),
+                )
             }
             Ok(m) => m.len(),
             Err(e) => return Loaded::Skipped(SkipReason::Unreadable, e.to_string()),
@@ -47,7 +54,11 @@ impl Source {
         if len > max_bytes {
             return Loaded::Skipped(
                 SkipReason::TooLarge,
-                format!("{} is over the {} size limit", human_bytes(len), human_bytes(max_bytes)),
+                format!(
+                    "{} is over the {} size limit",
+                    human_bytes(len),
+                    human_bytes(max_bytes)
+                ),
             );
         }
         let file = match fs::File::open(path) {
@@ -60,7 +71,10 @@ impl Source {
             return Loaded::Skipped(SkipReason::Unreadable, read_error(e));
         }
         if bytes.len() as u64 > max_bytes {
-            return Loaded::Skipped(SkipReason::TooLarge, "grew over the size limit while read".into());
+            return Loaded::Skipped(
+                SkipReason::TooLarge,
+                "grew over the size limit while read".into(),
+            );
         }
         if is_binary(&bytes) {
             return Loaded::Skipped(SkipReason::Binary, "binary file".into());
@@ -96,8 +110,14 @@ impl Source {
     /// The bytes of 1-based line `line`, without its line terminator.
     pub fn line_bytes(&self, line: u32) -> &[u8] {
         let i = (line.max(1) - 1) as usize;
-        let Some(&start) = self.line_starts.get(i) else { return &[] };
-        let end = self.line_starts.get(i + 1).map(|e| e - 1).unwrap_or(self.bytes.len());
+        let Some(&start) = self.line_starts.get(i) else {
+            return &[];
+        };
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .map(|e| e - 1)
+            .unwrap_or(self.bytes.len());
         let text = &self.bytes[start..end.max(start)];
         text.strip_suffix(b"\r").unwrap_or(text)
     }
@@ -106,8 +126,14 @@ impl Source {
     pub fn lines_range(&self, first: u32, last: u32) -> &[u8] {
         let first = (first.max(1) - 1) as usize;
         let last = (last as usize).min(self.line_starts.len());
-        let Some(&start) = self.line_starts.get(first) else { return &[] };
-        let end = self.line_starts.get(last).copied().unwrap_or(self.bytes.len());
+        let Some(&start) = self.line_starts.get(first) else {
+            return &[];
+        };
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.bytes.len());
         &self.bytes[start..end.max(start)]
     }
 
@@ -115,7 +141,12 @@ impl Source {
     pub fn span(&self, start: usize, end: usize) -> Span {
         let (line, column) = self.position(start);
         let (end_line, end_column) = self.position(end.max(start));
-        Span { line, column, end_line, end_column }
+        Span {
+            line,
+            column,
+            end_line,
+            end_column,
+        }
     }
 
     /// 1-based line and code-point column of byte `offset`.

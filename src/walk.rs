@@ -5,7 +5,7 @@
 //! symlinks (no loops, no escaping the tree). Problems become entries, never
 //! aborts.
 
-use ignore::overrides::OverrideBuilder;
+use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 
@@ -13,8 +13,15 @@ use crate::config::{ConfigError, Settings};
 use crate::findings::NoteKind;
 
 pub enum Entry {
-    File { abs: PathBuf, rel: String },
-    Problem { rel: String, kind: NoteKind, message: String },
+    File {
+        abs: PathBuf,
+        rel: String,
+    },
+    Problem {
+        rel: String,
+        kind: NoteKind,
+        message: String,
+    },
 }
 
 /// One visitor per walker thread; dropped when its thread ends.
@@ -22,13 +29,12 @@ pub trait Visit: Send {
     fn visit(&mut self, entry: Entry);
 }
 
-pub fn walk_parallel<V: Visit>(settings: &Settings, mut make_visitor: impl FnMut() -> V) -> Result<(), ConfigError> {
+pub fn walk_parallel<V: Visit>(
+    settings: &Settings,
+    mut make_visitor: impl FnMut() -> V,
+) -> Result<(), ConfigError> {
     let root = settings.root.clone();
-    let mut overrides = OverrideBuilder::new(&root);
-    for pattern in &settings.excludes {
-        overrides.add(&format!("!{pattern}")).map_err(|e| ConfigError::Usage(format!("bad exclude `{pattern}`: {e}")))?;
-    }
-    let overrides = overrides.build().map_err(|e| ConfigError::Usage(e.to_string()))?;
+    let overrides = exclude_matcher(settings)?;
     let mut builder = WalkBuilder::new(&root);
     builder
         .hidden(false)
@@ -56,10 +62,42 @@ pub fn walk_parallel<V: Visit>(settings: &Settings, mut make_visitor: impl FnMut
     Ok(())
 }
 
+/// The built-in and configured folder excludes, as `ignore` overrides.
+pub fn exclude_matcher(settings: &Settings) -> Result<Override, ConfigError> {
+    let mut overrides = OverrideBuilder::new(&settings.root);
+    for pattern in &settings.excludes {
+        overrides
+            .add(&format!("!{pattern}"))
+            .map_err(|e| ConfigError::Usage(format!("bad exclude `{pattern}`: {e}")))?;
+    }
+    overrides
+        .build()
+        .map_err(|e| ConfigError::Usage(e.to_string()))
+}
+
+/// Is `rel` (a file) excluded, itself or through one of its folders?
+pub fn is_excluded(matcher: &Override, rel: &str) -> bool {
+    let mut prefix = String::new();
+    for part in rel.split('/') {
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+        let is_dir = prefix.len() < rel.len();
+        if matcher.matched(&prefix, is_dir).is_ignore() {
+            return true;
+        }
+    }
+    false
+}
+
 /// `/`-separated path relative to the root.
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     parts.join("/")
 }
 
@@ -71,14 +109,25 @@ fn classify(root: &Path, entry: ignore::DirEntry) -> Option<Entry> {
     }
     if file_type.is_symlink() {
         return match std::fs::metadata(entry.path()) {
-            Err(_) => Some(Entry::Problem { rel, kind: NoteKind::Symlink, message: "broken symlink".into() }),
+            Err(_) => Some(Entry::Problem {
+                rel,
+                kind: NoteKind::Symlink,
+                message: "broken symlink".into(),
+            }),
             Ok(m) if m.is_dir() => Some(Entry::Problem {
                 rel,
                 kind: NoteKind::Symlink,
                 message: "symlink to a directory, not followed".into(),
             }),
-            Ok(m) if m.is_file() => Some(Entry::File { abs: entry.into_path(), rel }),
-            Ok(_) => Some(Entry::Problem { rel, kind: NoteKind::NotRegular, message: "not a regular file".into() }),
+            Ok(m) if m.is_file() => Some(Entry::File {
+                abs: entry.into_path(),
+                rel,
+            }),
+            Ok(_) => Some(Entry::Problem {
+                rel,
+                kind: NoteKind::NotRegular,
+                message: "not a regular file".into(),
+            }),
         };
     }
     if !file_type.is_file() {
@@ -88,20 +137,29 @@ fn classify(root: &Path, entry: ignore::DirEntry) -> Option<Entry> {
             message: "not a regular file (FIFO, socket or device)".into(),
         });
     }
-    Some(Entry::File { abs: entry.into_path(), rel })
+    Some(Entry::File {
+        abs: entry.into_path(),
+        rel,
+    })
 }
 
 fn problem(root: &Path, err: ignore::Error) -> Entry {
     fn path_of(err: &ignore::Error) -> Option<&Path> {
         match err {
             ignore::Error::WithPath { path, .. } => Some(path),
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => path_of(err),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
             ignore::Error::Loop { child, .. } => Some(child),
             _ => None,
         }
     }
     let rel = path_of(&err).map(|p| relative(root, p)).unwrap_or_default();
-    let kind = if matches!(err, ignore::Error::Loop { .. }) { NoteKind::Symlink } else { NoteKind::WalkError };
+    let kind = if matches!(err, ignore::Error::Loop { .. }) {
+        NoteKind::Symlink
+    } else {
+        NoteKind::WalkError
+    };
     let message = match &err {
         ignore::Error::WithPath { err, .. } => err.to_string(),
         other => other.to_string(),

@@ -114,7 +114,11 @@ impl KeyRules {
                 (file.to_string(), line, r)
             })
             .collect();
-        Ok(KeyRules { specs, placeholder_words: parsed.allowlist.placeholder_words, ..KeyRules::default() })
+        Ok(KeyRules {
+            specs,
+            placeholder_words: parsed.allowlist.placeholder_words,
+            ..KeyRules::default()
+        })
     }
 
     /// Add another file's rules after these (earlier rules win overlaps).
@@ -129,12 +133,16 @@ impl KeyRules {
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut rules = Vec::new();
         for (index, (file, line, spec)) in self.specs.iter().enumerate() {
-            let err = |m: String| CatalogError::new(file, *line, format!("rule `{}`: {m}", spec.id));
+            let err =
+                |m: String| CatalogError::new(file, *line, format!("rule `{}`: {m}", spec.id));
             if rules.iter().any(|r: &KeyRule| r.spec.id == spec.id) {
                 return Err(err("duplicate rule id".into()));
             }
             let regex = Regex::new(&spec.regex).map_err(|e| err(format!("bad regex: {e}")))?;
-            let secret_group = regex.capture_names().position(|n| n == Some("secret")).unwrap_or(0);
+            let secret_group = regex
+                .capture_names()
+                .position(|n| n == Some("secret"))
+                .unwrap_or(0);
             if spec.keywords.is_empty() {
                 return Err(err("needs at least one keyword (the prefilter)".into()));
             }
@@ -148,14 +156,24 @@ impl KeyRules {
                     }
                 }
             }
-            rules.push(KeyRule { spec: spec.clone(), regex, secret_group });
+            rules.push(KeyRule {
+                spec: spec.clone(),
+                regex,
+                secret_group,
+            });
         }
         let build = |words: &[String]| {
-            AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(words)
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(words)
         };
-        self.prefilter = Some(build(&keywords).map_err(|e| CatalogError::new("rules", 0, e.to_string()))?);
-        self.placeholders =
-            Some(build(&self.placeholder_words).map_err(|e| CatalogError::new("rules", 0, e.to_string()))?);
+        self.prefilter =
+            Some(build(&keywords).map_err(|e| CatalogError::new("rules", 0, e.to_string()))?);
+        self.placeholders = Some(
+            build(&self.placeholder_words)
+                .map_err(|e| CatalogError::new("rules", 0, e.to_string()))?,
+        );
         self.rules = rules;
         self.keyword_rules = keyword_rules;
         Ok(())
@@ -176,7 +194,9 @@ impl KeyRules {
     /// Which rules can match: those whose keyword occurs in `bytes`.
     fn candidate_rules(&self, bytes: &[u8]) -> Vec<bool> {
         let mut wanted = vec![false; self.rules.len()];
-        let Some(ac) = &self.prefilter else { return wanted };
+        let Some(ac) = &self.prefilter else {
+            return wanted;
+        };
         let mut seen = vec![false; self.keyword_rules.len()];
         for m in ac.find_overlapping_iter(bytes) {
             let k = m.pattern().as_usize();
@@ -205,9 +225,16 @@ impl KeyRules {
         let mut found: Vec<KeyMatch> = Vec::new();
         for (index, rule) in self.rules.iter().enumerate().filter(|(i, _)| wanted[*i]) {
             for caps in rule.regex.captures_iter(bytes) {
-                let Some(m) = caps.get(rule.secret_group) else { continue };
+                let Some(m) = caps.get(rule.secret_group) else {
+                    continue;
+                };
                 if let Some(severity) = self.judge(rule, source, m.start(), m.end()) {
-                    found.push(KeyMatch { rule: index, start: m.start(), end: m.end(), severity });
+                    found.push(KeyMatch {
+                        rule: index,
+                        start: m.start(),
+                        end: m.end(),
+                        severity,
+                    });
                 }
             }
         }
@@ -227,10 +254,19 @@ impl KeyRules {
     /// `Some(severity)` if the candidate is a real-looking key here.
     fn judge(&self, rule: &KeyRule, source: &Source, start: usize, end: usize) -> Option<Severity> {
         let secret = &source.bytes()[start..end];
-        if self.placeholders.as_ref().is_some_and(|ac| ac.is_match(secret)) {
+        if self
+            .placeholders
+            .as_ref()
+            .is_some_and(|ac| ac.is_match(secret))
+        {
             return None;
         }
-        if rule.spec.min_entropy.is_some_and(|min| entropy(secret) < min) || is_dummy(secret) {
+        if rule
+            .spec
+            .min_entropy
+            .is_some_and(|min| entropy(secret) < min)
+            || is_dummy(secret)
+        {
             return None;
         }
         let base = match rule.spec.severity {
@@ -242,7 +278,9 @@ impl KeyRules {
         }
         let window = rule.spec.context_lines.unwrap_or(5);
         let line = source.line_of(start);
-        let near = source.lines_range(line.saturating_sub(window), line + window).to_ascii_lowercase();
+        let near = source
+            .lines_range(line.saturating_sub(window), line + window)
+            .to_ascii_lowercase();
         let has = |words: &[String]| words.iter().any(|w| contains(&near, w.as_bytes()));
         if has(&rule.spec.exclude_context) {
             return None;
@@ -271,7 +309,11 @@ pub fn entropy(bytes: &[u8]) -> f64 {
         counts[*b as usize] += 1;
     }
     let n = bytes.len() as f64;
-    counts.iter().filter(|c| **c > 0).map(|&c| -(c as f64 / n) * (c as f64 / n).log2()).sum()
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|&c| -(c as f64 / n) * (c as f64 / n).log2())
+        .sum()
 }
 
 /// Dummies that pass an entropy floor: `sk-1234567890abcdef…`, `abcabcabc…`.
@@ -285,11 +327,15 @@ pub fn is_dummy(secret: &[u8]) -> bool {
     if body.len() < 8 {
         return false;
     }
-    let steps = body.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    let steps = body
+        .windows(2)
+        .filter(|w| w[1] == w[0].wrapping_add(1))
+        .count();
     if steps * 2 > body.len() {
         return true;
     }
-    let periodic = (1..=16).any(|p| body.len() >= 2 * p && body.iter().skip(p).zip(body).all(|(a, b)| a == b));
+    let periodic =
+        (1..=16).any(|p| body.len() >= 2 * p && body.iter().skip(p).zip(body).all(|(a, b)| a == b));
     if periodic {
         return true;
     }
@@ -327,7 +373,9 @@ mod tests {
         let mut rules = KeyRules::from_toml("mine.toml", text).unwrap();
         let err = rules.compile().err().expect("bad regex is an error");
         assert_eq!((err.file.as_str(), err.line), ("mine.toml", 2), "{err}");
-        let err = KeyRules::from_toml("mine.toml", "[[rule]]\nid = \"x\"\nnope = 1\n").err().unwrap();
+        let err = KeyRules::from_toml("mine.toml", "[[rule]]\nid = \"x\"\nnope = 1\n")
+            .err()
+            .unwrap();
         assert_eq!(err.line, 3, "{err}");
     }
 }

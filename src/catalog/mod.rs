@@ -28,12 +28,19 @@ pub struct CatalogError {
 
 impl CatalogError {
     pub fn new(file: &str, line: usize, message: impl Into<String>) -> CatalogError {
-        CatalogError { file: file.to_string(), line, message: message.into() }
+        CatalogError {
+            file: file.to_string(),
+            line,
+            message: message.into(),
+        }
     }
 }
 
 /// Parse TOML into `T`, turning serde's byte span into a line number.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, CatalogError> {
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, CatalogError> {
     toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
         CatalogError::new(file, line, e.message().trim().to_string())
@@ -42,7 +49,11 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Res
 
 /// 1-based line of byte `offset`.
 pub fn line_at(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// 1-based line where `needle` first occurs after a line starting with `anchor`
@@ -80,7 +91,9 @@ pub struct EnvSpec {
 impl EnvSpec {
     pub fn is_example(&self, name: &str) -> bool {
         self.examples.iter().any(|e| e == name)
-            || [".example", ".sample", ".template", ".dist"].iter().any(|s| name.ends_with(s))
+            || [".example", ".sample", ".template", ".dist"]
+                .iter()
+                .any(|s| name.ends_with(s))
     }
 
     /// `.env`, `.env.local`, `prod.env`… but not `.envrc` or `.environment`.
@@ -120,7 +133,11 @@ impl Catalog {
                 return Err(CatalogError::new(
                     "rules/checks.toml",
                     line,
-                    format!("check `{}` out of checklist order (expected `{}`)", c.id, expected.unwrap_or("none")),
+                    format!(
+                        "check `{}` out of checklist order (expected `{}`)",
+                        c.id,
+                        expected.unwrap_or("none")
+                    ),
                 ));
             }
         }
@@ -134,7 +151,12 @@ impl Catalog {
         let facts: FactsFile = parse_toml("rules/facts.toml", FACTS_TOML)?;
         let parse_triggers = aho_corasick::AhoCorasick::new(&facts.parse.triggers)
             .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
-        Ok(Catalog { checks: checks_file.check, env: checks_file.env, keys, parse_triggers })
+        Ok(Catalog {
+            checks: checks_file.check,
+            env: checks_file.env,
+            keys,
+            parse_triggers,
+        })
     }
 
     /// Is this source worth parsing (does any check need its facts)?
@@ -163,7 +185,8 @@ mod tests {
 
     #[test]
     fn toml_errors_name_the_line() {
-        let err = parse_toml::<ChecksFile>("x.toml", "[[check]]\nid = \"a\"\nbogus = 1\n").unwrap_err();
+        let err =
+            parse_toml::<ChecksFile>("x.toml", "[[check]]\nid = \"a\"\nbogus = 1\n").unwrap_err();
         assert_eq!((err.file.as_str(), err.line), ("x.toml", 3), "{err}");
     }
 

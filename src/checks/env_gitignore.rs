@@ -29,8 +29,12 @@ impl Check for EnvGitignore {
         let env = &project.catalog.env;
         let ignored = |rel: &str| project.gitignore.is_ignored(&project.root.join(rel), false);
         for folder in collect_app_folders(project.paths, env) {
-            let missing: Vec<&str> =
-                env.variants.iter().map(String::as_str).filter(|v| !ignored(&join(&folder, v))).collect();
+            let missing: Vec<&str> = env
+                .variants
+                .iter()
+                .map(String::as_str)
+                .filter(|v| !ignored(&join(&folder, v)))
+                .collect();
             if !missing.is_empty() {
                 out.push(gap_finding(project, &folder, &missing));
             }
@@ -41,7 +45,10 @@ impl Check for EnvGitignore {
             }
         }
         if let Some(tracked) = &project.git.tracked {
-            let tracked: BTreeSet<&String> = tracked.iter().filter(|p| is_secret_env(env, p)).collect();
+            let tracked: BTreeSet<&String> = tracked
+                .iter()
+                .filter(|p| is_secret_env(env, p) && !project.is_excluded(p))
+                .collect();
             for path in tracked {
                 out.push(tracked_finding(path, ignored(path)));
             }
@@ -94,7 +101,11 @@ fn gap_finding(project: &ProjectContext<'_>, folder: &str, missing: &[&str]) -> 
             }
         }
     }
-    let place = if folder.is_empty() { "the repository root".to_string() } else { format!("{folder}/") };
+    let place = if folder.is_empty() {
+        "the repository root".to_string()
+    } else {
+        format!("{folder}/")
+    };
     Finding {
         check: CheckId::EnvGitignore,
         rule: "env-gitignore-gap".into(),
@@ -103,26 +114,39 @@ fn gap_finding(project: &ProjectContext<'_>, folder: &str, missing: &[&str]) -> 
         span: None,
         message: format!("git would not ignore {} in {place}", missing.join(", ")),
         evidence: None,
-        fix: Some(format!("Add these lines to {gitignore}:\n{}", lines.join("\n"))),
+        fix: Some(format!(
+            "Add these lines to {gitignore}:\n{}",
+            lines.join("\n")
+        )),
     }
 }
 
 fn not_ignored_finding(path: &str) -> Finding {
-    let folder = path.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+    let folder = path
+        .rsplit_once('/')
+        .map(|(d, _)| format!("{d}/"))
+        .unwrap_or_default();
     Finding {
         check: CheckId::EnvGitignore,
         rule: "env-not-ignored".into(),
         severity: Severity::Error,
         path: path.to_string(),
         span: None,
-        message: format!("{} is not ignored by git: the next `git add .` commits it", file_name(path)),
+        message: format!(
+            "{} is not ignored by git: the next `git add .` commits it",
+            file_name(path)
+        ),
         evidence: None,
         fix: Some(format!("Add `{}` to {folder}.gitignore", file_name(path))),
     }
 }
 
 fn tracked_finding(path: &str, ignored_now: bool) -> Finding {
-    let detail = if ignored_now { " (it is ignored now, but ignoring does not untrack it)" } else { "" };
+    let detail = if ignored_now {
+        " (it is ignored now, but ignoring does not untrack it)"
+    } else {
+        ""
+    };
     Finding {
         check: CheckId::EnvGitignore,
         rule: "env-tracked".into(),
@@ -143,7 +167,11 @@ mod tests {
 
     #[test]
     fn secret_env_names() {
-        let env = EnvSpec { variants: vec![], examples: vec![".env.example".into()], app_markers: vec![] };
+        let env = EnvSpec {
+            variants: vec![],
+            examples: vec![".env.example".into()],
+            app_markers: vec![],
+        };
         assert!(is_secret_env(&env, "apps/web/.env.local") && is_secret_env(&env, ".env"));
         assert!(is_secret_env(&env, "prod.env"));
         assert!(!is_secret_env(&env, ".env.example") && !is_secret_env(&env, "x/.env.sample"));
@@ -152,8 +180,15 @@ mod tests {
 
     #[test]
     fn app_folders_are_root_and_marker_folders() {
-        let spec = EnvSpec { variants: vec![], examples: vec![], app_markers: vec!["package.json".into()] };
-        let paths = vec!["apps/web/package.json".to_string(), "apps/web/src/package.json.bak".to_string()];
+        let spec = EnvSpec {
+            variants: vec![],
+            examples: vec![],
+            app_markers: vec!["package.json".into()],
+        };
+        let paths = vec![
+            "apps/web/package.json".to_string(),
+            "apps/web/src/package.json.bak".to_string(),
+        ];
         let folders: Vec<String> = collect_app_folders(&paths, &spec).into_iter().collect();
         assert_eq!(folders, vec!["".to_string(), "apps/web".to_string()]);
     }

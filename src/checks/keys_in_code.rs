@@ -49,14 +49,25 @@ impl Check for KeysInCode {
 
 /// The environment variable a provider's key conventionally lives in.
 fn env_var(provider: &str) -> String {
-    let name: String =
-        provider.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    let name: String = provider
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("{}_API_KEY", name.trim_matches('_'))
 }
 
 /// Both halves of the fix: where the key should live, and rotating it.
 fn fix_text(spec: &KeyRuleSpec, path: &str) -> String {
-    let var = spec.env_var.clone().unwrap_or_else(|| env_var(&spec.provider));
+    let var = spec
+        .env_var
+        .clone()
+        .unwrap_or_else(|| env_var(&spec.provider));
     let name = path.rsplit('/').next().unwrap_or(path);
     let ext = name.rsplit('.').next().unwrap_or("");
     let read = match ext {

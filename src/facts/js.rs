@@ -6,8 +6,13 @@ use tree_sitter::Node;
 use super::python::join_path;
 use super::{line_of, string_value, text_of, Arg, Assignment, Call, FileFacts, Function, Import};
 
-const FUNCTION_KINDS: [&str; 5] =
-    ["function_declaration", "generator_function_declaration", "function_expression", "arrow_function", "method_definition"];
+const FUNCTION_KINDS: [&str; 5] = [
+    "function_declaration",
+    "generator_function_declaration",
+    "function_expression",
+    "arrow_function",
+    "method_definition",
+];
 
 struct Frame<'t> {
     node: Node<'t>,
@@ -19,8 +24,17 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     collect_directives(root, src, facts);
     // call node id → index in facts.calls, to link function arguments to their call.
     let mut call_index: HashMap<usize, usize> = HashMap::new();
-    let mut stack = vec![Frame { node: root, function: None, class: None }];
-    while let Some(Frame { node, function, class }) = stack.pop() {
+    let mut stack = vec![Frame {
+        node: root,
+        function: None,
+        class: None,
+    }];
+    while let Some(Frame {
+        node,
+        function,
+        class,
+    }) = stack.pop()
+    {
         let mut child_function = function;
         let mut child_class = class.clone();
         let kind = node.kind();
@@ -34,7 +48,9 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
             }
             k if FUNCTION_KINDS.contains(&k) => {
                 let index = facts.functions.len();
-                facts.functions.push(function_facts(node, src, function, class.as_deref()));
+                facts
+                    .functions
+                    .push(function_facts(node, src, function, class.as_deref()));
                 link_argument(node, index, &call_index, facts);
                 child_function = Some(index);
                 child_class = None;
@@ -49,9 +65,15 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
             }
             "variable_declarator" | "assignment_expression" => {
                 let (left, right) = if kind == "variable_declarator" {
-                    (node.child_by_field_name("name"), node.child_by_field_name("value"))
+                    (
+                        node.child_by_field_name("name"),
+                        node.child_by_field_name("value"),
+                    )
                 } else {
-                    (node.child_by_field_name("left"), node.child_by_field_name("right"))
+                    (
+                        node.child_by_field_name("left"),
+                        node.child_by_field_name("right"),
+                    )
                 };
                 if let (Some(left), Some(right)) = (left, right) {
                     facts.assignments.push(Assignment {
@@ -68,7 +90,11 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         let mut cursor = node.walk();
         let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
         for child in children.into_iter().rev() {
-            stack.push(Frame { node: child, function: child_function, class: child_class.clone() });
+            stack.push(Frame {
+                node: child,
+                function: child_function,
+                class: child_class.clone(),
+            });
         }
     }
     facts.calls.sort_by_key(|c| (c.line, c.column));
@@ -91,13 +117,25 @@ fn collect_directives(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
 }
 
 fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
-    let Some(module) = node.child_by_field_name("source").and_then(|s| string_value(s, src)) else { return };
+    let Some(module) = node
+        .child_by_field_name("source")
+        .and_then(|s| string_value(s, src))
+    else {
+        return;
+    };
     let line = line_of(node);
     let push = |facts: &mut FileFacts, name: Option<String>, local: String| {
-        facts.imports.push(Import { module: module.clone(), name, local, line });
+        facts.imports.push(Import {
+            module: module.clone(),
+            name,
+            local,
+            line,
+        });
     };
     let mut cursor = node.walk();
-    let clause = node.named_children(&mut cursor).find(|c| c.kind() == "import_clause");
+    let clause = node
+        .named_children(&mut cursor)
+        .find(|c| c.kind() == "import_clause");
     let Some(clause) = clause else {
         push(facts, None, String::new()); // import "server-only"
         return;
@@ -107,14 +145,26 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         match part.kind() {
             "identifier" => push(facts, Some("default".into()), text_of(part, src)),
             "namespace_import" => {
-                let local = part.named_child(0).map(|n| text_of(n, src)).unwrap_or_default();
+                let local = part
+                    .named_child(0)
+                    .map(|n| text_of(n, src))
+                    .unwrap_or_default();
                 push(facts, None, local);
             }
             "named_imports" => {
                 let mut c = part.walk();
-                for spec in part.named_children(&mut c).filter(|s| s.kind() == "import_specifier") {
-                    let name = spec.child_by_field_name("name").map(|n| text_of(n, src)).unwrap_or_default();
-                    let local = spec.child_by_field_name("alias").map(|n| text_of(n, src)).unwrap_or(name.clone());
+                for spec in part
+                    .named_children(&mut c)
+                    .filter(|s| s.kind() == "import_specifier")
+                {
+                    let name = spec
+                        .child_by_field_name("name")
+                        .map(|n| text_of(n, src))
+                        .unwrap_or_default();
+                    let local = spec
+                        .child_by_field_name("alias")
+                        .map(|n| text_of(n, src))
+                        .unwrap_or(name.clone());
                     push(facts, Some(name), local);
                 }
             }
@@ -134,10 +184,18 @@ fn collect_require(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         return;
     };
     let line = line_of(call);
-    let target = call.parent().filter(|p| p.kind() == "variable_declarator").and_then(|p| p.child_by_field_name("name"));
+    let target = call
+        .parent()
+        .filter(|p| p.kind() == "variable_declarator")
+        .and_then(|p| p.child_by_field_name("name"));
     match target {
         Some(t) if t.kind() == "identifier" => {
-            facts.imports.push(Import { module, name: None, local: text_of(t, src), line });
+            facts.imports.push(Import {
+                module,
+                name: None,
+                local: text_of(t, src),
+                line,
+            });
         }
         Some(t) if t.kind() == "object_pattern" => {
             let mut cursor = t.walk();
@@ -145,19 +203,38 @@ fn collect_require(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 let (name, local) = match p.kind() {
                     "shorthand_property_identifier_pattern" => (text_of(p, src), text_of(p, src)),
                     "pair_pattern" => (
-                        p.child_by_field_name("key").map(|n| text_of(n, src)).unwrap_or_default(),
-                        p.child_by_field_name("value").map(|n| text_of(n, src)).unwrap_or_default(),
+                        p.child_by_field_name("key")
+                            .map(|n| text_of(n, src))
+                            .unwrap_or_default(),
+                        p.child_by_field_name("value")
+                            .map(|n| text_of(n, src))
+                            .unwrap_or_default(),
                     ),
                     _ => continue,
                 };
-                facts.imports.push(Import { module: module.clone(), name: Some(name), local, line });
+                facts.imports.push(Import {
+                    module: module.clone(),
+                    name: Some(name),
+                    local,
+                    line,
+                });
             }
         }
-        _ => facts.imports.push(Import { module, name: None, local: String::new(), line }),
+        _ => facts.imports.push(Import {
+            module,
+            name: None,
+            local: String::new(),
+            line,
+        }),
     }
 }
 
-fn function_facts(node: Node<'_>, src: &[u8], parent: Option<usize>, class: Option<&str>) -> Function {
+fn function_facts(
+    node: Node<'_>,
+    src: &[u8],
+    parent: Option<usize>,
+    class: Option<&str>,
+) -> Function {
     let declared = node.child_by_field_name("name").map(|n| text_of(n, src));
     // `const POST = async () => {}` names the arrow after its variable.
     let from_variable = || {
@@ -166,7 +243,9 @@ fn function_facts(node: Node<'_>, src: &[u8], parent: Option<usize>, class: Opti
             .and_then(|p| p.child_by_field_name("name"))
             .map(|n| text_of(n, src))
     };
-    let name = declared.or_else(from_variable).unwrap_or_else(|| format!("<anonymous:{}>", line_of(node)));
+    let name = declared
+        .or_else(from_variable)
+        .unwrap_or_else(|| format!("<anonymous:{}>", line_of(node)));
     let name = match (node.kind(), class) {
         ("method_definition", Some(c)) => format!("{c}.{name}"),
         _ => name,
@@ -174,12 +253,19 @@ fn function_facts(node: Node<'_>, src: &[u8], parent: Option<usize>, class: Opti
     let is_async = text_of(node, src).starts_with("async");
     let exported = is_exported(node);
     let mut params = Vec::new();
-    if let Some(p) = node.child_by_field_name("parameters").or_else(|| node.child_by_field_name("parameter")) {
+    if let Some(p) = node
+        .child_by_field_name("parameters")
+        .or_else(|| node.child_by_field_name("parameter"))
+    {
         if p.kind() == "identifier" {
             params.push(text_of(p, src));
         } else {
             let mut cursor = p.walk();
-            params.extend(p.named_children(&mut cursor).filter(|c| c.kind() != "comment").map(|c| text_of(c, src)));
+            params.extend(
+                p.named_children(&mut cursor)
+                    .filter(|c| c.kind() != "comment")
+                    .map(|c| text_of(c, src)),
+            );
         }
     }
     Function {
@@ -200,7 +286,12 @@ fn is_exported(node: Node<'_>) -> bool {
     for _ in 0..4 {
         match cur {
             Some(p) if p.kind() == "export_statement" => return true,
-            Some(p) if matches!(p.kind(), "variable_declarator" | "lexical_declaration" | "variable_declaration") => {
+            Some(p)
+                if matches!(
+                    p.kind(),
+                    "variable_declarator" | "lexical_declaration" | "variable_declaration"
+                ) =>
+            {
                 cur = p.parent()
             }
             _ => return false,
@@ -211,11 +302,23 @@ fn is_exported(node: Node<'_>) -> bool {
 
 /// A function passed as an argument (`app.post("/x", async (c) => …)`) is
 /// linked to its call, so routes know their handler.
-fn link_argument(node: Node<'_>, index: usize, call_index: &HashMap<usize, usize>, facts: &mut FileFacts) {
-    let Some(args) = node.parent().filter(|p| p.kind() == "arguments") else { return };
-    let Some(call) = args.parent().and_then(|c| call_index.get(&c.id())) else { return };
+fn link_argument(
+    node: Node<'_>,
+    index: usize,
+    call_index: &HashMap<usize, usize>,
+    facts: &mut FileFacts,
+) {
+    let Some(args) = node.parent().filter(|p| p.kind() == "arguments") else {
+        return;
+    };
+    let Some(call) = args.parent().and_then(|c| call_index.get(&c.id())) else {
+        return;
+    };
     let mut cursor = args.walk();
-    let position = args.named_children(&mut cursor).filter(|c| c.kind() != "comment").position(|c| c.id() == node.id());
+    let position = args
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .position(|c| c.id() == node.id());
     if let Some(arg) = position.and_then(|p| facts.calls[*call].args.get_mut(p)) {
         arg.function = Some(index);
     }
@@ -228,7 +331,10 @@ fn call_facts(node: Node<'_>, src: &[u8], function: Option<usize>) -> Call {
     let mut args = Vec::new();
     if let Some(list) = node.child_by_field_name("arguments") {
         let mut cursor = list.walk();
-        for a in list.named_children(&mut cursor).filter(|c| c.kind() != "comment") {
+        for a in list
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() != "comment")
+        {
             args.push(Arg {
                 keyword: None,
                 text: text_of(a, src),
@@ -278,10 +384,18 @@ pub(crate) fn object_pairs(node: Node<'_>, src: &[u8]) -> Vec<(String, String)> 
 }
 
 fn value_callee(node: Node<'_>, src: &[u8]) -> Option<String> {
-    let node = if node.kind() == "await_expression" { node.named_child(0)? } else { node };
+    let node = if node.kind() == "await_expression" {
+        node.named_child(0)?
+    } else {
+        node
+    };
     match node.kind() {
-        "call_expression" => node.child_by_field_name("function").map(|f| callee_path(f, src)),
-        "new_expression" => node.child_by_field_name("constructor").map(|f| callee_path(f, src)),
+        "call_expression" => node
+            .child_by_field_name("function")
+            .map(|f| callee_path(f, src)),
+        "new_expression" => node
+            .child_by_field_name("constructor")
+            .map(|f| callee_path(f, src)),
         _ => None,
     }
 }
@@ -297,7 +411,11 @@ fn callee_path(node: Node<'_>, src: &[u8]) -> String {
                 break;
             }
             "member_expression" => {
-                parts.push(cur.child_by_field_name("property").map(|n| text_of(n, src)).unwrap_or_default());
+                parts.push(
+                    cur.child_by_field_name("property")
+                        .map(|n| text_of(n, src))
+                        .unwrap_or_default(),
+                );
                 match cur.child_by_field_name("object") {
                     Some(o) => cur = o,
                     None => break,
@@ -305,7 +423,11 @@ fn callee_path(node: Node<'_>, src: &[u8]) -> String {
             }
             "call_expression" | "new_expression" => {
                 parts.push("()".into());
-                let field = if cur.kind() == "call_expression" { "function" } else { "constructor" };
+                let field = if cur.kind() == "call_expression" {
+                    "function"
+                } else {
+                    "constructor"
+                };
                 match cur.child_by_field_name(field) {
                     Some(f) => cur = f,
                     None => break,
@@ -315,12 +437,13 @@ fn callee_path(node: Node<'_>, src: &[u8]) -> String {
                 Some(o) => cur = o,
                 None => break,
             },
-            "parenthesized_expression" | "non_null_expression" | "await_expression" | "as_expression" => {
-                match cur.named_child(0) {
-                    Some(v) => cur = v,
-                    None => break,
-                }
-            }
+            "parenthesized_expression"
+            | "non_null_expression"
+            | "await_expression"
+            | "as_expression" => match cur.named_child(0) {
+                Some(v) => cur = v,
+                None => break,
+            },
             _ => {
                 parts.push("?".into());
                 break;

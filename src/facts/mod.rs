@@ -129,10 +129,15 @@ impl FileFacts {
     }
 
     pub fn function_named(&self, name: &str) -> Option<usize> {
-        self.functions.iter().position(|f| f.name == name).or_else(|| {
-            // `self.helper()` → `Class.helper`
-            self.functions.iter().position(|f| f.name.rsplit('.').next() == Some(name))
-        })
+        self.functions
+            .iter()
+            .position(|f| f.name == name)
+            .or_else(|| {
+                // `self.helper()` → `Class.helper`
+                self.functions
+                    .iter()
+                    .position(|f| f.name.rsplit('.').next() == Some(name))
+            })
     }
 }
 

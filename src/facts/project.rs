@@ -35,17 +35,32 @@ pub struct ProjectFacts {
 impl ProjectFacts {
     pub fn new(mut files: Vec<FileFacts>) -> ProjectFacts {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+        let by_path = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
         let mut py_modules: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, f) in files.iter().enumerate().filter(|(_, f)| f.lang == Some(Lang::Python)) {
+        for (i, f) in files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.lang == Some(Lang::Python))
+        {
             let stem = f.path.trim_end_matches(".pyi").trim_end_matches(".py");
             let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
             let parts: Vec<&str> = stem.split('/').collect();
             for start in 0..parts.len() {
-                py_modules.entry(parts[start..].join(".")).or_default().push(i);
+                py_modules
+                    .entry(parts[start..].join("."))
+                    .or_default()
+                    .push(i);
             }
         }
-        ProjectFacts { files, by_path, py_modules }
+        ProjectFacts {
+            files,
+            by_path,
+            py_modules,
+        }
     }
 
     pub fn files(&self) -> &[FileFacts] {
@@ -87,13 +102,21 @@ impl ProjectFacts {
                 base = parent_dir(&base).to_string();
             }
             let rest = &module[dots..];
-            let joined = [base.replace('/', "."), rest.to_string()].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(".");
+            let joined = [base.replace('/', "."), rest.to_string()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(".");
             joined
         } else {
             module.to_string()
         };
         // `from pkg import mod` may name a submodule rather than a symbol.
-        let candidates = name.map(|n| format!("{absolute}.{n}")).into_iter().chain([absolute.clone()]);
+        let candidates = name
+            .map(|n| format!("{absolute}.{n}"))
+            .into_iter()
+            .chain([absolute.clone()]);
         for candidate in candidates {
             let key = candidate.trim_start_matches('.');
             if let Some(found) = self.py_modules.get(key) {
@@ -123,7 +146,10 @@ impl ProjectFacts {
             return None;
         }
         for base in bases {
-            let stem = base.trim_end_matches(".js").trim_end_matches(".jsx").trim_end_matches(".mjs");
+            let stem = base
+                .trim_end_matches(".js")
+                .trim_end_matches(".jsx")
+                .trim_end_matches(".mjs");
             for candidate in std::iter::once(base.clone())
                 .chain(JS_EXTENSIONS.iter().map(|e| format!("{stem}.{e}")))
                 .chain(JS_EXTENSIONS.iter().map(|e| format!("{base}/index.{e}")))
@@ -154,7 +180,10 @@ impl ProjectFacts {
                 _ => last,
             };
             let function = self.files[target].function_named(wanted)?;
-            return Some(FnRef { file: target, function });
+            return Some(FnRef {
+                file: target,
+                function,
+            });
         }
         if callee == head || head == "self" || head == "this" {
             let function = facts.function_named(last)?;
@@ -176,11 +205,16 @@ impl ProjectFacts {
         let mut queue = VecDeque::new();
         for (fi, facts) in self.files.iter().enumerate() {
             for (ci, call) in facts.calls.iter().enumerate() {
-                let Some(function) = call.in_function else { continue };
+                let Some(function) = call.in_function else {
+                    continue;
+                };
                 let here = FnRef { file: fi, function };
                 if is_target(facts, call) {
                     if let std::collections::hash_map::Entry::Vacant(e) = reached.entry(here) {
-                        e.insert(Chain { functions: vec![here], call: (fi, ci) });
+                        e.insert(Chain {
+                            functions: vec![here],
+                            call: (fi, ci),
+                        });
                         queue.push_back((here, 0));
                     }
                 } else if let Some(callee) = self.resolve_call(fi, call) {
@@ -192,7 +226,16 @@ impl ProjectFacts {
         for (fi, facts) in self.files.iter().enumerate() {
             for (i, f) in facts.functions.iter().enumerate() {
                 if let Some(parent) = f.parent {
-                    callers.entry(FnRef { file: fi, function: i }).or_default().push(FnRef { file: fi, function: parent });
+                    callers
+                        .entry(FnRef {
+                            file: fi,
+                            function: i,
+                        })
+                        .or_default()
+                        .push(FnRef {
+                            file: fi,
+                            function: parent,
+                        });
                 }
             }
         }
@@ -207,7 +250,13 @@ impl ProjectFacts {
                 }
                 let mut functions = vec![*caller];
                 functions.extend(&chain.functions);
-                reached.insert(*caller, Chain { functions, call: chain.call });
+                reached.insert(
+                    *caller,
+                    Chain {
+                        functions,
+                        call: chain.call,
+                    },
+                );
                 queue.push_back((*caller, depth + 1));
             }
         }
@@ -238,7 +287,12 @@ fn normalize(path: &str) -> String {
 /// directory prefix with the importer.
 fn closest(found: &[usize], importer: &str, files: &[FileFacts]) -> Option<usize> {
     found.iter().copied().max_by_key(|&i| {
-        let shared = files[i].path.split('/').zip(importer.split('/')).take_while(|(a, b)| a == b).count();
+        let shared = files[i]
+            .path
+            .split('/')
+            .zip(importer.split('/'))
+            .take_while(|(a, b)| a == b)
+            .count();
         (shared, std::cmp::Reverse(files[i].path.len()))
     })
 }

@@ -12,8 +12,17 @@ struct Frame<'t> {
 }
 
 pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
-    let mut stack = vec![Frame { node: root, function: None, class: None }];
-    while let Some(Frame { node, function, class }) = stack.pop() {
+    let mut stack = vec![Frame {
+        node: root,
+        function: None,
+        class: None,
+    }];
+    while let Some(Frame {
+        node,
+        function,
+        class,
+    }) = stack.pop()
+    {
         let mut child_function = function;
         let mut child_class = class.clone();
         match node.kind() {
@@ -32,15 +41,18 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
             }
             "function_definition" => {
                 let index = facts.functions.len();
-                facts.functions.push(function_facts(node, src, function, class.as_deref()));
+                facts
+                    .functions
+                    .push(function_facts(node, src, function, class.as_deref()));
                 child_function = Some(index);
                 child_class = None;
             }
             "call" => facts.calls.push(call_facts(node, src, function)),
             "assignment" => {
-                if let (Some(left), Some(right)) =
-                    (node.child_by_field_name("left"), node.child_by_field_name("right"))
-                {
+                if let (Some(left), Some(right)) = (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                ) {
                     facts.assignments.push(Assignment {
                         target: text_of(left, src),
                         value_callee: (right.kind() == "call")
@@ -58,7 +70,11 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         let mut cursor = node.walk();
         let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
         for child in children.into_iter().rev() {
-            stack.push(Frame { node: child, function: child_function, class: child_class.clone() });
+            stack.push(Frame {
+                node: child,
+                function: child_function,
+                class: child_class.clone(),
+            });
         }
     }
     facts.calls.sort_by_key(|c| (c.line, c.column));
@@ -69,52 +85,92 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     for child in node.children_by_field_name("name", &mut cursor) {
         let (module, local) = match child.kind() {
             "aliased_import" => (
-                child.child_by_field_name("name").map(|n| text_of(n, src)).unwrap_or_default(),
+                child
+                    .child_by_field_name("name")
+                    .map(|n| text_of(n, src))
+                    .unwrap_or_default(),
                 child.child_by_field_name("alias").map(|n| text_of(n, src)),
             ),
             _ => (text_of(child, src), None),
         };
         // `import a.b` binds `a`; keep the module path for resolution.
         let local = local.unwrap_or_else(|| module.split('.').next().unwrap_or("").to_string());
-        facts.imports.push(Import { module, name: None, local, line: line_of(node) });
+        facts.imports.push(Import {
+            module,
+            name: None,
+            local,
+            line: line_of(node),
+        });
     }
 }
 
 fn collect_from_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
-    let module = node.child_by_field_name("module_name").map(|n| text_of(n, src)).unwrap_or_default();
+    let module = node
+        .child_by_field_name("module_name")
+        .map(|n| text_of(n, src))
+        .unwrap_or_default();
     let mut cursor = node.walk();
     for child in node.children_by_field_name("name", &mut cursor) {
         let (name, local) = match child.kind() {
             "aliased_import" => {
-                let name = child.child_by_field_name("name").map(|n| text_of(n, src)).unwrap_or_default();
+                let name = child
+                    .child_by_field_name("name")
+                    .map(|n| text_of(n, src))
+                    .unwrap_or_default();
                 let alias = child.child_by_field_name("alias").map(|n| text_of(n, src));
                 (name.clone(), alias.unwrap_or(name))
             }
             _ => (text_of(child, src), text_of(child, src)),
         };
-        facts.imports.push(Import { module: module.clone(), name: Some(name), local, line: line_of(node) });
+        facts.imports.push(Import {
+            module: module.clone(),
+            name: Some(name),
+            local,
+            line: line_of(node),
+        });
     }
 }
 
-fn function_facts(node: Node<'_>, src: &[u8], parent: Option<usize>, class: Option<&str>) -> Function {
-    let name = node.child_by_field_name("name").map(|n| text_of(n, src)).unwrap_or_default();
+fn function_facts(
+    node: Node<'_>,
+    src: &[u8],
+    parent: Option<usize>,
+    class: Option<&str>,
+) -> Function {
+    let name = node
+        .child_by_field_name("name")
+        .map(|n| text_of(n, src))
+        .unwrap_or_default();
     let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
     let mut params = Vec::new();
     if let Some(p) = node.child_by_field_name("parameters") {
         let mut cursor = p.walk();
-        params.extend(p.named_children(&mut cursor).filter(|c| c.kind() != "comment").map(|c| text_of(c, src)));
+        params.extend(
+            p.named_children(&mut cursor)
+                .filter(|c| c.kind() != "comment")
+                .map(|c| text_of(c, src)),
+        );
     }
     let mut decorators = Vec::new();
     // Decorators belong to the enclosing `decorated_definition`, in order.
     let outer = node.parent().filter(|p| p.kind() == "decorated_definition");
     if let Some(def) = outer {
         let mut cursor = def.walk();
-        for d in def.named_children(&mut cursor).filter(|c| c.kind() == "decorator") {
-            let Some(expr) = d.named_child(0) else { continue };
+        for d in def
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "decorator")
+        {
+            let Some(expr) = d.named_child(0) else {
+                continue;
+            };
             let mut call = if expr.kind() == "call" {
                 call_facts(expr, src, parent)
             } else {
-                Call { callee: callee_path(expr, src), line: line_of(d), ..Call::default() }
+                Call {
+                    callee: callee_path(expr, src),
+                    line: line_of(d),
+                    ..Call::default()
+                }
             };
             call.line = line_of(d);
             call.column = d.start_position().column as u32 + 1;
@@ -138,17 +194,32 @@ fn function_facts(node: Node<'_>, src: &[u8], parent: Option<usize>, class: Opti
 }
 
 fn call_facts(node: Node<'_>, src: &[u8], function: Option<usize>) -> Call {
-    let callee = node.child_by_field_name("function").map(|f| callee_path(f, src)).unwrap_or_default();
+    let callee = node
+        .child_by_field_name("function")
+        .map(|f| callee_path(f, src))
+        .unwrap_or_default();
     let mut args = Vec::new();
     if let Some(list) = node.child_by_field_name("arguments") {
         let mut cursor = list.walk();
-        for a in list.named_children(&mut cursor).filter(|c| c.kind() != "comment") {
+        for a in list
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() != "comment")
+        {
             let (keyword, value) = if a.kind() == "keyword_argument" {
-                (a.child_by_field_name("name").map(|n| text_of(n, src)), a.child_by_field_name("value").unwrap_or(a))
+                (
+                    a.child_by_field_name("name").map(|n| text_of(n, src)),
+                    a.child_by_field_name("value").unwrap_or(a),
+                )
             } else {
                 (None, a)
             };
-            args.push(Arg { keyword, text: text_of(value, src), pairs: Vec::new(), line: line_of(value), function: None });
+            args.push(Arg {
+                keyword,
+                text: text_of(value, src),
+                pairs: Vec::new(),
+                line: line_of(value),
+                function: None,
+            });
         }
     }
     Call {
@@ -172,7 +243,11 @@ pub(super) fn callee_path(node: Node<'_>, src: &[u8]) -> String {
                 break;
             }
             "attribute" => {
-                parts.push(cur.child_by_field_name("attribute").map(|n| text_of(n, src)).unwrap_or_default());
+                parts.push(
+                    cur.child_by_field_name("attribute")
+                        .map(|n| text_of(n, src))
+                        .unwrap_or_default(),
+                );
                 match cur.child_by_field_name("object") {
                     Some(o) => cur = o,
                     None => break,

@@ -26,18 +26,35 @@ async def chat(request: Request, body: Body):
     );
     assert_eq!(f.import_of("oa").unwrap().module, "openai");
     let run = f.import_of("run").unwrap();
-    assert_eq!((run.module.as_str(), run.name.as_deref()), (".llm", Some("complete")));
+    assert_eq!(
+        (run.module.as_str(), run.name.as_deref()),
+        (".llm", Some("complete"))
+    );
     let chat = &f.functions[0];
-    assert_eq!((chat.name.as_str(), chat.line, chat.is_async), ("chat", 7, true));
+    assert_eq!(
+        (chat.name.as_str(), chat.line, chat.is_async),
+        ("chat", 7, true)
+    );
     assert_eq!(chat.params, vec!["request: Request", "body: Body"]);
     let decorators: Vec<&str> = chat.decorators.iter().map(|d| d.callee.as_str()).collect();
     assert_eq!(decorators, vec!["app.post", "limiter.limit"]);
     assert_eq!(chat.decorators[0].args[0].text, "\"/chat\"");
-    let create = f.calls.iter().find(|c| c.callee == "client.chat.completions.create").unwrap();
+    let create = f
+        .calls
+        .iter()
+        .find(|c| c.callee == "client.chat.completions.create")
+        .unwrap();
     assert_eq!((create.line, create.in_function), (11, Some(0)));
-    let kw: Vec<_> = create.args.iter().filter_map(|a| a.keyword.as_deref()).collect();
+    let kw: Vec<_> = create
+        .args
+        .iter()
+        .filter_map(|a| a.keyword.as_deref())
+        .collect();
     assert_eq!(kw, vec!["model", "max_tokens"]);
-    assert!(f.assignments.iter().any(|a| a.target == "client" && a.value_callee.as_deref() == Some("oa.OpenAI")));
+    assert!(f
+        .assignments
+        .iter()
+        .any(|a| a.target == "client" && a.value_callee.as_deref() == Some("oa.OpenAI")));
 }
 
 #[test]
@@ -61,10 +78,19 @@ app.post("/chat", async (c) => { await client.chat.completions.create({}); });
 "#,
     );
     assert!(f.has_directive("use server"));
-    assert_eq!(f.import_of("OpenAI").unwrap().name.as_deref(), Some("default"));
+    assert_eq!(
+        f.import_of("OpenAI").unwrap().name.as_deref(),
+        Some("default")
+    );
     assert_eq!(f.import_of("ai").unwrap().name, None);
-    assert_eq!(f.import_of("gen").unwrap().name.as_deref(), Some("generateText"));
-    assert_eq!(f.import_of("Anthropic").unwrap().module, "@anthropic-ai/sdk");
+    assert_eq!(
+        f.import_of("gen").unwrap().name.as_deref(),
+        Some("generateText")
+    );
+    assert_eq!(
+        f.import_of("Anthropic").unwrap().module,
+        "@anthropic-ai/sdk"
+    );
     let post = f.functions.iter().position(|x| x.name == "POST").unwrap();
     assert!(f.functions[post].exported && f.functions[post].is_async);
     let get = f.functions.iter().find(|x| x.name == "GET").unwrap();
@@ -73,10 +99,17 @@ app.post("/chat", async (c) => { await client.chat.completions.create({}); });
     assert!(new_client.is_new);
     let gen = f.calls.iter().find(|c| c.callee == "gen").unwrap();
     assert_eq!(gen.in_function, Some(post));
-    assert!(gen.args[0].pairs.iter().any(|(k, v)| k == "maxTokens" && v == "50"));
+    assert!(gen.args[0]
+        .pairs
+        .iter()
+        .any(|(k, v)| k == "maxTokens" && v == "50"));
     let route = f.calls.iter().find(|c| c.callee == "app.post").unwrap();
     let handler = route.args[1].function.expect("handler linked");
-    let inner = f.calls.iter().find(|c| c.callee == "client.chat.completions.create").unwrap();
+    let inner = f
+        .calls
+        .iter()
+        .find(|c| c.callee == "client.chat.completions.create")
+        .unwrap();
     assert_eq!(inner.in_function, Some(handler));
 }
 
@@ -97,17 +130,38 @@ fn reachability_crosses_files_through_imports() {
         ),
         facts("web/src/lib/ai.ts", "import OpenAI from 'openai';\nexport function ask() { return new OpenAI().chat.completions.create({}); }\n"),
     ]);
-    let is_ai = |f: &FileFacts, c: &Call| c.callee.ends_with("chat.completions.create") && !f.path.is_empty();
+    let is_ai = |f: &FileFacts, c: &Call| {
+        c.callee.ends_with("chat.completions.create") && !f.path.is_empty()
+    };
     let reached = project.functions_reaching(is_ai, 5);
     let names: std::collections::BTreeSet<String> = reached
         .keys()
-        .map(|r| format!("{}:{}", project.file(r.file).path, project.function(*r).name))
+        .map(|r| {
+            format!(
+                "{}:{}",
+                project.file(r.file).path,
+                project.function(*r).name
+            )
+        })
         .collect();
-    assert!(names.contains("backend/app/routes/chat.py:chat"), "{names:?}");
-    assert!(names.contains("web/app/api/chat/route.ts:POST"), "{names:?}");
+    assert!(
+        names.contains("backend/app/routes/chat.py:chat"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains("web/app/api/chat/route.ts:POST"),
+        "{names:?}"
+    );
     assert!(!names.iter().any(|n| n.ends_with(":health")));
-    let chat = reached.keys().find(|r| project.function(**r).name == "chat").unwrap();
-    let chain: Vec<&str> = reached[chat].functions.iter().map(|f| project.function(*f).name.as_str()).collect();
+    let chat = reached
+        .keys()
+        .find(|r| project.function(**r).name == "chat")
+        .unwrap();
+    let chain: Vec<&str> = reached[chat]
+        .functions
+        .iter()
+        .map(|f| project.function(*f).name.as_str())
+        .collect();
     assert_eq!(chain, vec!["chat", "answer", "_ask"]);
 }
 

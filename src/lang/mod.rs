@@ -81,7 +81,11 @@ mod tests {
             (Lang::Tsx, "export default () => <div/>;\n"),
         ] {
             let tree = parsers.parse(lang, code.as_bytes()).expect("parses");
-            assert!(!tree.root_node().has_error(), "{lang:?}: {}", tree.root_node().to_sexp());
+            assert!(
+                !tree.root_node().has_error(),
+                "{lang:?}: {}",
+                tree.root_node().to_sexp()
+            );
         }
     }
 

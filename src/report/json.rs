@@ -60,7 +60,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     let doc = JsonReport {
         version: 1,
-        tool: Tool { name: "aiguard", version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: "aiguard",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         root: &report.root,
         summary: &report.summary,
         checklist: &report.checklist,

@@ -26,7 +26,15 @@ pub struct Summary {
 
 impl Summary {
     pub fn new(findings: &[Finding], files_scanned: usize, duration_ms: u64) -> Summary {
-        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-        Summary { errors, warnings: findings.len() - errors, files_scanned, duration_ms }
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        Summary {
+            errors,
+            warnings: findings.len() - errors,
+            files_scanned,
+            duration_ms,
+        }
     }
 }

@@ -45,8 +45,18 @@ pub fn write(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io:
     )?;
     for item in &report.checklist {
         let (label, style) = status_style(item.status);
-        let note = item.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default();
-        writeln!(out, " {}  {}{}", p.paint(&format!("{label:<7}"), style), item.title, p.paint(&note, Style::new().dimmed()))?;
+        let note = item
+            .note
+            .as_ref()
+            .map(|n| format!("  ({n})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            " {}  {}{}",
+            p.paint(&format!("{label:<7}"), style),
+            item.title,
+            p.paint(&note, Style::new().dimmed())
+        )?;
         for f in report.findings.iter().filter(|f| f.check == item.check) {
             write_finding(&p, f, out)?;
         }
@@ -77,13 +87,28 @@ fn write_finding(p: &Painter, f: &Finding, out: &mut dyn Write) -> io::Result<()
         Severity::Error => p.paint("error", Style::new().red()),
         Severity::Warning => p.paint("warning", Style::new().yellow()),
     };
-    writeln!(out, "          {}  {}  {}", p.paint(&place, Style::new().bold()), severity, p.paint(&f.rule, Style::new().dimmed()))?;
-    let evidence = f.evidence.as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
+    writeln!(
+        out,
+        "          {}  {}  {}",
+        p.paint(&place, Style::new().bold()),
+        severity,
+        p.paint(&f.rule, Style::new().dimmed())
+    )?;
+    let evidence = f
+        .evidence
+        .as_ref()
+        .map(|e| format!(" ({e})"))
+        .unwrap_or_default();
     writeln!(out, "            {}{}", f.message, evidence)?;
     if let Some(fix) = &f.fix {
         let mut lines = fix.lines();
         if let Some(first) = lines.next() {
-            writeln!(out, "            {} {}", p.paint("fix:", Style::new().cyan()), first)?;
+            writeln!(
+                out,
+                "            {} {}",
+                p.paint("fix:", Style::new().cyan()),
+                first
+            )?;
         }
         for line in lines {
             writeln!(out, "                 {line}")?;
@@ -96,18 +121,47 @@ fn write_notes(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<
     if report.notes.is_empty() {
         return Ok(());
     }
-    let binary = report.notes.iter().filter(|n| n.kind == NoteKind::Binary).count();
-    let listed: Vec<_> = report.notes.iter().filter(|n| n.kind != NoteKind::Binary).collect();
+    let binary = report
+        .notes
+        .iter()
+        .filter(|n| n.kind == NoteKind::Binary)
+        .count();
+    let listed: Vec<_> = report
+        .notes
+        .iter()
+        .filter(|n| n.kind != NoteKind::Binary)
+        .collect();
     writeln!(out)?;
     if binary > 0 {
-        writeln!(out, "{}", p.paint(&format!("skipped {binary} binary file{}", plural(binary)), Style::new().dimmed()))?;
+        writeln!(
+            out,
+            "{}",
+            p.paint(
+                &format!("skipped {binary} binary file{}", plural(binary)),
+                Style::new().dimmed()
+            )
+        )?;
     }
     for n in listed.iter().take(MAX_NOTES) {
-        let place = if n.path.is_empty() { String::new() } else { format!("{}: ", n.path) };
-        writeln!(out, "{} {place}{}", p.paint("note:", Style::new().yellow()), n.message)?;
+        let place = if n.path.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", n.path)
+        };
+        writeln!(
+            out,
+            "{} {place}{}",
+            p.paint("note:", Style::new().yellow()),
+            n.message
+        )?;
     }
     if listed.len() > MAX_NOTES {
-        writeln!(out, "{} … and {} more (see --format json)", p.paint("note:", Style::new().yellow()), listed.len() - MAX_NOTES)?;
+        writeln!(
+            out,
+            "{} … and {} more (see --format json)",
+            p.paint("note:", Style::new().yellow()),
+            listed.len() - MAX_NOTES
+        )?;
     }
     Ok(())
 }
