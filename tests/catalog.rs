@@ -1,0 +1,113 @@
+//! The rule catalogue as data: every key rule's examples behave as they say
+//! (gitleaks' `Validate`, in Rust), and each rule is complete.
+
+mod common;
+
+use aiguard::source::Source;
+
+#[test]
+fn every_key_rule_flags_its_flag_examples_and_passes_its_pass_examples() {
+    let catalog = common::catalog();
+    let keys = &catalog.keys;
+    let mut rng = fastrand::Rng::with_seed(20261123);
+    let mut problems = Vec::new();
+    for (index, rule) in keys.rules().iter().enumerate() {
+        let spec = &rule.spec;
+        if spec.examples.flag.len() < 2 || spec.examples.pass.len() < 2 {
+            problems.push(format!(
+                "{}: needs at least 2 flag and 2 pass examples",
+                spec.id
+            ));
+        }
+        for template in &spec.examples.flag {
+            // Several draws: a rule must not depend on a lucky random key.
+            for _ in 0..8 {
+                let snippet = aiguard::fake::expand(template, &mut rng);
+                let found = keys.scan(&Source::new(snippet.clone().into_bytes()));
+                if !found.iter().any(|m| m.rule == index) {
+                    let others: Vec<&str> = found
+                        .iter()
+                        .map(|m| keys.rule(m.rule).id.as_str())
+                        .collect();
+                    problems.push(format!(
+                        "{}: did not flag {snippet:?} (found {others:?})",
+                        spec.id
+                    ));
+                    break;
+                }
+            }
+        }
+        for template in &spec.examples.pass {
+            let snippet = aiguard::fake::expand(template, &mut rng);
+            let found = keys.scan(&Source::new(snippet.clone().into_bytes()));
+            if found.iter().any(|m| m.rule == index) {
+                problems.push(format!("{}: flagged pass example {snippet:?}", spec.id));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_key_rule_is_complete() {
+    let catalog = common::catalog();
+    for rule in catalog.keys.rules() {
+        let s = &rule.spec;
+        assert!(
+            s.id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{}",
+            s.id
+        );
+        assert!(
+            s.revoke_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            "{}: revoke_url",
+            s.id
+        );
+        assert!(
+            s.keywords.iter().all(|k| *k == k.to_ascii_lowercase()),
+            "{}: keywords are lower-case",
+            s.id
+        );
+        assert!(
+            aiguard::fake::key_template(&catalog.keys, &s.id).is_some(),
+            "{}: no fake template",
+            s.id
+        );
+    }
+}
+
+#[test]
+fn the_catalogue_covers_the_providers_the_checklist_names() {
+    let catalog = common::catalog();
+    let ids: Vec<&str> = catalog
+        .keys
+        .rules()
+        .iter()
+        .map(|r| r.spec.id.as_str())
+        .collect();
+    for needed in [
+        "openai-project-key",
+        "openai-service-account-key",
+        "openai-admin-key",
+        "anthropic-api-key",
+        "anthropic-admin-key",
+        "google-gemini-api-key",
+        "groq-api-key",
+        "huggingface-token",
+        "replicate-api-token",
+        "xai-api-key",
+        "openrouter-api-key",
+        "perplexity-api-key",
+        "generic-ai-key-assignment",
+    ] {
+        assert!(ids.contains(&needed), "missing rule {needed}");
+    }
+}
