@@ -371,7 +371,7 @@ mod tests {
     fn broken_user_rules_name_file_and_line() {
         let text = "[[rule]]\nid = \"x\"\nprovider = \"X\"\nmessage = \"m\"\nregex = '''(unclosed'''\nkeywords = [\"x\"]\n";
         let mut rules = KeyRules::from_toml("mine.toml", text).unwrap();
-        let err = rules.compile().err().expect("bad regex is an error");
+        let err = rules.compile().expect_err("bad regex is an error");
         assert_eq!((err.file.as_str(), err.line), ("mine.toml", 2), "{err}");
         let err = KeyRules::from_toml("mine.toml", "[[rule]]\nid = \"x\"\nnope = 1\n")
             .err()

@@ -8,6 +8,7 @@
 //! - `env-not-ignored`: a `.env*` file present in the tree that git would
 //!   not ignore (the next `git add .` commits it);
 //! - `env-tracked`: a `.env*` file git already tracks, ignored now or not.
+//!
 //! Example files (`.env.example`, …) are meant to be committed.
 //! Gap: a global excludes file is not read (it protects one machine only).
 
