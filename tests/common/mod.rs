@@ -16,7 +16,7 @@ pub fn catalog() -> aiguard::catalog::Catalog {
 
 /// Copy `fixtures/<name>` to a fresh temp dir. A name component `dot.x`
 /// becomes `.x` (so fixture `.gitignore` files do not act on this repo),
-/// `fixture.toml` is left behind, and `{{fake:RULE}}` placeholders become
+/// `fixture.toml` and `SCENARIO.md` are left behind, and `{{fake:RULE}}` placeholders become
 /// random keys of that rule's format (seeded by the file path: stable).
 pub fn materialize(name: &str) -> tempfile::TempDir {
     let src = repo_root().join("fixtures").join(name);
@@ -31,7 +31,7 @@ fn copy_tree(dir: &Path, dst_root: &Path, src_root: &Path, catalog: &aiguard::ca
         let entry = entry.unwrap();
         let path = entry.path();
         let rel = path.strip_prefix(src_root).unwrap();
-        if rel == Path::new("fixture.toml") {
+        if rel == Path::new("fixture.toml") || rel == Path::new("SCENARIO.md") {
             continue;
         }
         let target: PathBuf = dst_root.join(
