@@ -79,6 +79,13 @@ impl Drop for Worker<'_> {
 }
 
 impl Worker<'_> {
+    fn scans_keys(&self) -> bool {
+        self.env
+            .checks
+            .iter()
+            .any(|c| c.id() == crate::checks::CheckId::KeysInCode)
+    }
+
     fn process(&mut self, abs: PathBuf, path: String) -> FileResult {
         let mut result = FileResult {
             path,
@@ -92,6 +99,27 @@ impl Worker<'_> {
         let settings = self.env.settings;
         let source = match Source::load(&result.abs, settings.max_file_size) {
             Loaded::Text(source) => source,
+            Loaded::Skipped(NoteKind::TooLarge, message) if self.scans_keys() => {
+                // Too large to read whole, never too large to leak a key.
+                let scanned = crate::checks::keys_in_code::scan_large_file(
+                    self.env.catalog,
+                    &result.abs,
+                    &result.path,
+                    &mut result.findings,
+                );
+                result.scanned = matches!(scanned, Ok(true));
+                let message = match scanned {
+                    Ok(true) => format!("{message}: scanned for keys in chunks, not parsed"),
+                    Ok(false) => format!("{message}, and binary: skipped"),
+                    Err(e) => format!("{message}; reading it failed: {e}"),
+                };
+                result.note = Some(Note {
+                    path: result.path.clone(),
+                    kind: NoteKind::TooLarge,
+                    message,
+                });
+                return result;
+            }
             Loaded::Skipped(kind, message) => {
                 result.note = Some(Note {
                     path: result.path.clone(),

@@ -48,8 +48,14 @@ fn alphabet(class: &str) -> Option<&'static [u8]> {
 
 /// Replace every `{{fake:RULE-ID}}` in `text` by a key of that rule's format
 /// (the template in its first `examples.flag` snippet that carries one).
-/// Unknown ids are left in place so a test sees them.
-pub fn expand_placeholders(text: &str, rules: &KeyRules, rng: &mut fastrand::Rng) -> String {
+/// Unknown ids are left in place so a test sees them. Every key made is
+/// pushed onto `made`, so tests can assert it never appears in output.
+pub fn expand_placeholders(
+    text: &str,
+    rules: &KeyRules,
+    rng: &mut fastrand::Rng,
+    made: &mut Vec<String>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find("{{fake:") {
@@ -58,7 +64,11 @@ pub fn expand_placeholders(text: &str, rules: &KeyRules, rng: &mut fastrand::Rng
         let Some(close) = after.find("}}") else { break };
         let id = &after[..close];
         match key_template(rules, id) {
-            Some(t) => out.push_str(&expand(&t, rng)),
+            Some(t) => {
+                let key = expand(&t, rng);
+                out.push_str(&key);
+                made.push(key);
+            }
             None => out.push_str(&rest[open..open + 7 + close + 2]),
         }
         rest = &after[close + 2..];

@@ -6,12 +6,24 @@
 //! scanner lives in `catalog::keys` (keyword prefilter → regex → placeholder,
 //! entropy, dummy and context filters); this file turns matches into
 //! redacted findings with a fix that fits the file.
-//! Gap: files over `max-file-size` are skipped, not scanned in chunks.
+//! Files over `max-file-size` are not read whole: [`scan_large_file`]
+//! streams them in fixed-size chunks with an overlap longer than any key, so
+//! a 1 GB minified bundle costs a few MiB of memory.
+
+use std::io::Read;
+use std::path::Path;
 
 use super::{Check, CheckId, Coverage};
 use crate::catalog::keys::KeyRuleSpec;
+use crate::catalog::Catalog;
 use crate::context::{FileContext, ProjectContext};
-use crate::findings::{Finding, Redacted};
+use crate::findings::{Finding, Redacted, Span};
+use crate::source::Source;
+
+/// Chunk size for files over the size cap.
+const CHUNK: usize = 4 * 1024 * 1024;
+/// Bytes carried from one chunk to the next: longer than any key.
+const OVERLAP: usize = 4096;
 
 pub struct KeysInCode;
 
@@ -23,18 +35,8 @@ impl Check for KeysInCode {
     fn check_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let keys = &file.catalog.keys;
         for m in keys.scan(file.source) {
-            let spec = keys.rule(m.rule);
-            let secret = String::from_utf8_lossy(&file.source.bytes()[m.start..m.end]);
-            out.push(Finding {
-                check: CheckId::KeysInCode,
-                rule: spec.id.clone(),
-                severity: m.severity,
-                path: file.path.to_string(),
-                span: Some(file.source.span(m.start, m.end)),
-                message: spec.message.clone(),
-                evidence: Some(Redacted::from_secret(&secret)),
-                fix: Some(fix_text(spec, file.path)),
-            });
+            let span = file.source.span(m.start, m.end);
+            out.push(finding(file.catalog, file.path, file.source, &m, span));
         }
     }
 
@@ -44,6 +46,94 @@ impl Check for KeysInCode {
         } else {
             Coverage::Checked
         }
+    }
+}
+
+fn finding(
+    catalog: &Catalog,
+    path: &str,
+    source: &Source,
+    m: &crate::catalog::keys::KeyMatch,
+    span: Span,
+) -> Finding {
+    let spec = catalog.keys.rule(m.rule);
+    let secret = String::from_utf8_lossy(&source.bytes()[m.start..m.end]);
+    Finding {
+        check: CheckId::KeysInCode,
+        rule: spec.id.clone(),
+        severity: m.severity,
+        path: path.to_string(),
+        span: Some(span),
+        message: spec.message.clone(),
+        evidence: Some(Redacted::from_secret(&secret)),
+        fix: Some(fix_text(spec, path)),
+    }
+}
+
+/// Scan a file too large to read whole, chunk by chunk, in bounded memory.
+/// Positions are exact: lines and columns carry over chunk boundaries.
+/// Returns `Ok(false)` for a binary file (nothing scanned).
+pub fn scan_large_file(
+    catalog: &Catalog,
+    abs: &Path,
+    path: &str,
+    out: &mut Vec<Finding>,
+) -> std::io::Result<bool> {
+    let mut file = std::fs::File::open(abs)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + OVERLAP);
+    // Where `buf` starts: line (0-based) and column (0-based, code points).
+    let (mut line_base, mut col_base) = (0u32, 0u32);
+    let mut carried = 0usize;
+    loop {
+        let before = buf.len();
+        (&mut file).take(CHUNK as u64).read_to_end(&mut buf)?;
+        let at_end = buf.len() - before < CHUNK;
+        if line_base == 0 && col_base == 0 && carried == 0 && crate::source::is_binary(&buf) {
+            return Ok(false);
+        }
+        let source = Source::new(std::mem::take(&mut buf));
+        for m in catalog.keys.scan(&source) {
+            // Wholly inside the carried bytes: reported with the last chunk.
+            if m.end <= carried {
+                continue;
+            }
+            let local = source.span(m.start, m.end);
+            let shift = |line: u32, col: u32| {
+                if line == 1 {
+                    (line_base + 1, col_base + col)
+                } else {
+                    (line_base + line, col)
+                }
+            };
+            let (line, column) = shift(local.line, local.column);
+            let (end_line, end_column) = shift(local.end_line, local.end_column);
+            out.push(finding(
+                catalog,
+                path,
+                &source,
+                &m,
+                Span {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                },
+            ));
+        }
+        if at_end {
+            return Ok(true);
+        }
+        // Carry the tail, and move the base to where the tail starts.
+        let bytes = source.bytes();
+        let keep_from = bytes.len().saturating_sub(OVERLAP);
+        let (tail_line, tail_col) = source.position(keep_from);
+        (line_base, col_base) = if tail_line == 1 {
+            (line_base, col_base + tail_col - 1)
+        } else {
+            (line_base + tail_line - 1, tail_col - 1)
+        };
+        buf = bytes[keep_from..].to_vec();
+        carried = buf.len();
     }
 }
 

@@ -19,14 +19,26 @@ pub fn catalog() -> aiguard::catalog::Catalog {
 /// `fixture.toml` and `SCENARIO.md` are left behind, and `{{fake:RULE}}` placeholders become
 /// random keys of that rule's format (seeded by the file path: stable).
 pub fn materialize(name: &str) -> tempfile::TempDir {
+    materialize_with_keys(name).0
+}
+
+/// [`materialize`], also returning every fake key written.
+pub fn materialize_with_keys(name: &str) -> (tempfile::TempDir, Vec<String>) {
     let src = repo_root().join("fixtures").join(name);
     let dst = tempfile::tempdir().expect("temp dir");
     let catalog = catalog();
-    copy_tree(&src, dst.path(), &src, &catalog);
-    dst
+    let mut keys = Vec::new();
+    copy_tree(&src, dst.path(), &src, &catalog, &mut keys);
+    (dst, keys)
 }
 
-fn copy_tree(dir: &Path, dst_root: &Path, src_root: &Path, catalog: &aiguard::catalog::Catalog) {
+fn copy_tree(
+    dir: &Path,
+    dst_root: &Path,
+    src_root: &Path,
+    catalog: &aiguard::catalog::Catalog,
+    keys: &mut Vec<String>,
+) {
     for entry in std::fs::read_dir(dir).expect("fixture dir") {
         let entry = entry.unwrap();
         let path = entry.path();
@@ -47,7 +59,7 @@ fn copy_tree(dir: &Path, dst_root: &Path, src_root: &Path, catalog: &aiguard::ca
         );
         if path.is_dir() {
             std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&path, dst_root, src_root, catalog);
+            copy_tree(&path, dst_root, src_root, catalog, keys);
         } else {
             let bytes = std::fs::read(&path).unwrap();
             let out = match String::from_utf8(bytes.clone()) {
@@ -58,7 +70,7 @@ fn copy_tree(dir: &Path, dst_root: &Path, src_root: &Path, catalog: &aiguard::ca
                         .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
                     let mut rng = fastrand::Rng::with_seed(seed);
                     let expanded =
-                        aiguard::fake::expand_placeholders(&text, &catalog.keys, &mut rng);
+                        aiguard::fake::expand_placeholders(&text, &catalog.keys, &mut rng, keys);
                     assert!(
                         !expanded.contains("{{fake:"),
                         "{}: unknown fake key id",
