@@ -118,7 +118,7 @@ fn tsx_file(i: usize, rng: &mut fastrand::Rng) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "import React, {{ useState, useEffect }} from \"react\";");
     let _ = writeln!(s, "import {{ Button }} from \"@acme/ui\";");
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         let _ = writeln!(s, "import {{ helper{} }} from \"./util{}\";", i + 4, i + 4);
     }
     let _ = writeln!(
@@ -178,7 +178,7 @@ fn ts_file(i: usize, rng: &mut fastrand::Rng) -> String {
 fn py_file(i: usize, rng: &mut fastrand::Rng) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "import dataclasses\nimport logging\nfrom typing import Optional\n\nlog = logging.getLogger(__name__)\n");
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         let _ = writeln!(s, "from fastapi import APIRouter\n\nrouter = APIRouter()\n");
         let _ = writeln!(s, "@router.get(\"/items/{i}\")\nasync def get_item_{i}(item_id: int) -> dict:\n    return {{\"id\": item_id}}\n");
     }
