@@ -99,3 +99,27 @@ fn every_fixture_matches_its_expectations() {
         failures.join("\n")
     );
 }
+
+/// Every rule a fixture produces is registered in the catalogue (so SARIF,
+/// `aiguard rules` and `explain` know it), under the check it reports.
+#[test]
+fn every_emitted_rule_is_registered() {
+    let catalog = catalog();
+    let rules = catalog.all_rules();
+    for entry in std::fs::read_dir(repo_root().join("fixtures")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let dir = materialize(&name);
+        let (_, json, _) = audit_json(dir.path(), &[]);
+        for f in json["findings"].as_array().unwrap() {
+            let rule = rules.iter().find(|r| r.id == f["rule"].as_str().unwrap());
+            let rule =
+                rule.unwrap_or_else(|| panic!("{name}: rule {} is not in rules/*.toml", f["rule"]));
+            assert_eq!(
+                rule.check.as_str(),
+                f["check"].as_str().unwrap(),
+                "{name}: {}",
+                rule.id
+            );
+        }
+    }
+}

@@ -67,6 +67,27 @@ pub fn line_of_entry(text: &str, needle: &str) -> usize {
 struct ChecksFile {
     check: Vec<CheckSpec>,
     env: EnvSpec,
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+}
+
+/// A rule that is not a key format: id, check and a one-line title.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub check: String,
+    pub title: String,
+}
+
+/// Any rule, key format or not, as listed by `aiguard rules` and SARIF.
+#[derive(Clone, Debug)]
+pub struct RuleInfo {
+    pub id: String,
+    pub check: CheckId,
+    pub title: String,
+    /// For key rules: where to revoke a key.
+    pub revoke_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -117,6 +138,7 @@ struct ParseSpec {
 /// Everything loaded and compiled.
 pub struct Catalog {
     pub checks: Vec<CheckSpec>,
+    pub other_rules: Vec<RuleSpec>,
     pub env: EnvSpec,
     pub keys: KeyRules,
     parse_triggers: aho_corasick::AhoCorasick,
@@ -151,12 +173,45 @@ impl Catalog {
         let facts: FactsFile = parse_toml("rules/facts.toml", FACTS_TOML)?;
         let parse_triggers = aho_corasick::AhoCorasick::new(&facts.parse.triggers)
             .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
+        for r in &checks_file.rule {
+            if CheckId::parse(&r.check).is_none() {
+                let line = line_of_entry(CHECKS_TOML, &format!("id = \"{}\"", r.id));
+                let message = format!("rule `{}`: unknown check `{}`", r.id, r.check);
+                return Err(CatalogError::new("rules/checks.toml", line, message));
+            }
+        }
         Ok(Catalog {
             checks: checks_file.check,
+            other_rules: checks_file.rule,
             env: checks_file.env,
             keys,
             parse_triggers,
         })
+    }
+
+    /// Every rule, in checklist order of their checks, key rules in catalogue order.
+    pub fn all_rules(&self) -> Vec<RuleInfo> {
+        let keys = self.keys.rules().iter().map(|r| RuleInfo {
+            id: r.spec.id.clone(),
+            check: CheckId::KeysInCode,
+            title: r.spec.message.clone(),
+            revoke_url: r.spec.revoke_url.clone(),
+        });
+        let others = self.other_rules.iter().filter_map(|r| {
+            Some(RuleInfo {
+                id: r.id.clone(),
+                check: CheckId::parse(&r.check)?,
+                title: r.title.clone(),
+                revoke_url: None,
+            })
+        });
+        let mut all: Vec<RuleInfo> = keys.chain(others).collect();
+        all.sort_by_key(|r| r.check);
+        all
+    }
+
+    pub fn find_rule(&self, id: &str) -> Option<RuleInfo> {
+        self.all_rules().into_iter().find(|r| r.id == id)
     }
 
     /// Is this source worth parsing (does any check need its facts)?
