@@ -17,6 +17,8 @@ pub use keys::KeyRules;
 pub const CHECKS_TOML: &str = include_str!("../../rules/checks.toml");
 pub const KEYS_TOML: &str = include_str!("../../rules/keys.toml");
 pub const FACTS_TOML: &str = include_str!("../../rules/facts.toml");
+pub const SDKS_TOML: &str = include_str!("../../rules/sdks.toml");
+pub const CORS_TOML: &str = include_str!("../../rules/cors.toml");
 
 #[derive(Debug, Error)]
 #[error("{file}:{line}: {message}")]
@@ -135,8 +137,54 @@ struct ParseSpec {
     triggers: Vec<String>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SdksFile {
+    ui_only: Vec<String>,
+    sdk: Vec<SdkSpec>,
+}
+
+/// An AI provider SDK and the modules it is imported by.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SdkSpec {
+    pub provider: String,
+    pub python: Vec<String>,
+    pub js: Vec<String>,
+}
+
+/// What the cors check knows (`rules/cors.toml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSpec {
+    pub patterns: CorsPatterns,
+    pub fix: CorsFixes,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsPatterns {
+    pub wildcard_regexes: Vec<String>,
+    pub allowlist_words: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsFixes {
+    pub fastapi: String,
+    pub flask: String,
+    pub django: String,
+    pub express: String,
+    pub hono: String,
+    pub fastify: String,
+    pub header: String,
+}
+
 /// Everything loaded and compiled.
 pub struct Catalog {
+    pub sdks: Vec<SdkSpec>,
+    pub ui_only: Vec<String>,
+    pub cors: CorsSpec,
     pub checks: Vec<CheckSpec>,
     pub other_rules: Vec<RuleSpec>,
     pub env: EnvSpec,
@@ -180,7 +228,12 @@ impl Catalog {
                 return Err(CatalogError::new("rules/checks.toml", line, message));
             }
         }
+        let sdks: SdksFile = parse_toml("rules/sdks.toml", SDKS_TOML)?;
+        let cors: CorsSpec = parse_toml("rules/cors.toml", CORS_TOML)?;
         Ok(Catalog {
+            sdks: sdks.sdk,
+            ui_only: sdks.ui_only,
+            cors,
             checks: checks_file.check,
             other_rules: checks_file.rule,
             env: checks_file.env,
@@ -214,6 +267,23 @@ impl Catalog {
         self.all_rules().into_iter().find(|r| r.id == id)
     }
 
+    /// The AI SDK an import of `module` brings in, if any.
+    pub fn sdk_for_import(&self, module: &str, python: bool) -> Option<&SdkSpec> {
+        let sep = if python { '.' } else { '/' };
+        if self.ui_only.iter().any(|u| module == u) {
+            return None;
+        }
+        self.sdks.iter().find(|sdk| {
+            let modules = if python { &sdk.python } else { &sdk.js };
+            modules.iter().any(|m| {
+                module == m
+                    || module
+                        .strip_prefix(m.as_str())
+                        .is_some_and(|r| r.starts_with(sep))
+            })
+        })
+    }
+
     /// Is this source worth parsing (does any check need its facts)?
     pub fn wants_parse(&self, bytes: &[u8]) -> bool {
         self.parse_triggers.is_match(bytes)
@@ -236,6 +306,21 @@ mod tests {
         let expected: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(ids, expected);
         assert!(!catalog.keys.is_empty());
+    }
+
+    #[test]
+    fn sdk_imports_and_ui_packages() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let provider =
+            |m: &str, py: bool| catalog.sdk_for_import(m, py).map(|s| s.provider.as_str());
+        assert_eq!(provider("openai", true), Some("OpenAI"));
+        assert_eq!(provider("google.generativeai", true), Some("Google Gemini"));
+        assert_eq!(provider("@ai-sdk/anthropic", false), Some("Anthropic"));
+        assert_eq!(provider("ai", false), Some("Vercel AI SDK"));
+        assert_eq!(provider("ai/react", false), None);
+        assert_eq!(provider("@ai-sdk/react", false), None);
+        assert_eq!(provider("openai_helpers", true), None);
+        assert_eq!(provider("aiohttp", true), None);
     }
 
     #[test]

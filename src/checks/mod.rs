@@ -12,6 +12,7 @@ use std::fmt;
 use crate::context::{FileContext, ProjectContext};
 use crate::findings::Finding;
 
+pub mod cors;
 pub mod env_gitignore;
 pub mod keys_in_code;
 
@@ -92,5 +93,9 @@ pub trait Check: Sync {
 /// The checks this build implements, in checklist order. Checks of
 /// `CheckId::ALL` missing here show as `skipped` in the checklist.
 pub fn implemented() -> Vec<&'static dyn Check> {
-    vec![&keys_in_code::KeysInCode, &env_gitignore::EnvGitignore]
+    vec![
+        &keys_in_code::KeysInCode,
+        &cors::Cors,
+        &env_gitignore::EnvGitignore,
+    ]
 }

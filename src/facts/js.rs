@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::python::join_path;
-use super::{line_of, string_value, text_of, Arg, Assignment, Call, FileFacts, Function, Import};
+use super::{
+    column_of, line_of, string_value, text_of, Arg, Assignment, Call, FileFacts, Function, Import,
+};
 
 const FUNCTION_KINDS: [&str; 5] = [
     "function_declaration",
@@ -340,6 +342,7 @@ fn call_facts(node: Node<'_>, src: &[u8], function: Option<usize>) -> Call {
                 text: text_of(a, src),
                 pairs: object_pairs(a, src),
                 line: line_of(a),
+                column: column_of(a, src),
                 function: None,
             });
         }

@@ -45,6 +45,8 @@ pub struct Arg {
     /// For an object-literal argument (JS), its `key: value` pairs.
     pub pairs: Vec<(String, String)>,
     pub line: u32,
+    /// 1-based column of the argument (its keyword, if any).
+    pub column: u32,
     /// A function literal passed here (`app.post("/x", async (c) => …)`):
     /// its index in `FileFacts::functions`.
     pub function: Option<usize>,
@@ -154,6 +156,20 @@ pub(crate) fn full_text<'s>(node: Node<'_>, src: &'s [u8]) -> std::borrow::Cow<'
 
 pub(crate) fn line_of(node: Node<'_>) -> u32 {
     node.start_position().row as u32 + 1
+}
+
+/// 1-based column in code points (tree-sitter's are 0-based bytes).
+pub(crate) fn column_of(node: Node<'_>, src: &[u8]) -> u32 {
+    let start = node.start_byte();
+    let line_start = src[..start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    String::from_utf8_lossy(&src[line_start..start])
+        .chars()
+        .count() as u32
+        + 1
 }
 
 /// The content of a string literal node without quotes or prefixes.

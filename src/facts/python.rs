@@ -3,7 +3,7 @@
 
 use tree_sitter::Node;
 
-use super::{line_of, text_of, Arg, Assignment, Call, FileFacts, Function, Import};
+use super::{column_of, line_of, text_of, Arg, Assignment, Call, FileFacts, Function, Import};
 
 struct Frame<'t> {
     node: Node<'t>,
@@ -217,7 +217,8 @@ fn call_facts(node: Node<'_>, src: &[u8], function: Option<usize>) -> Call {
                 keyword,
                 text: text_of(value, src),
                 pairs: Vec::new(),
-                line: line_of(value),
+                line: line_of(a),
+                column: column_of(a, src),
                 function: None,
             });
         }

@@ -1,0 +1,675 @@
+//! cors: CORS that lets any website call the backend from its visitors'
+//! browsers.
+//!
+//! Project pass over the facts: FastAPI/Starlette `CORSMiddleware`,
+//! Flask-CORS `CORS(...)` and `@cross_origin`, Django settings, Express and
+//! Hono `cors(...)`, Fastify `@fastify/cors`; option values are read from the
+//! call, from a variable assigned in the same file, or from a settings
+//! default anywhere in the project (`settings.cors_origins`). File pass over
+//! text: `Access-Control-Allow-Origin` set to `*` or to the request's Origin
+//! by hand (responses, `next.config.*` headers, `vercel.json`, middleware).
+//! Until the endpoint inventory exists, the message names the backend's AI
+//! calls by the AI SDK imports of its app folder.
+
+use std::collections::BTreeMap;
+
+use regex::bytes::Regex;
+
+use super::{Check, CheckId, Coverage};
+use crate::catalog::{Catalog, EnvSpec};
+use crate::context::{FileContext, ProjectContext};
+use crate::facts::{Arg, Call, FileFacts, ProjectFacts};
+use crate::findings::{Finding, Redacted, Severity, Span};
+
+pub struct Cors;
+
+/// What a CORS configuration allows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// `*` written out.
+    Wildcard,
+    /// Nothing configured, and the library's default is `*`.
+    DefaultWildcard,
+    /// Any origin echoed back (`origin: true`, a callback that always allows).
+    Reflect,
+    /// A regex that matches every origin.
+    WildcardRegex,
+    /// Django's allow-all switch.
+    AllowAll,
+}
+
+impl Verdict {
+    fn rule(self) -> &'static str {
+        match self {
+            Verdict::Wildcard => "cors-wildcard-origin",
+            Verdict::DefaultWildcard => "cors-default-any-origin",
+            Verdict::Reflect => "cors-reflects-any-origin",
+            Verdict::WildcardRegex => "cors-wildcard-regex",
+            Verdict::AllowAll => "cors-allow-all-origins",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Verdict::Wildcard => "allows every origin (`*`)",
+            Verdict::DefaultWildcard => "has no origins set, and the default allows every origin",
+            Verdict::Reflect => "echoes back any Origin it is sent",
+            Verdict::WildcardRegex => "matches every origin with its regex",
+            Verdict::AllowAll => "allows all origins",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Framework {
+    FastApi,
+    Flask,
+    Django,
+    Express,
+    Hono,
+    Fastify,
+}
+
+impl Framework {
+    fn name(self) -> &'static str {
+        match self {
+            Framework::FastApi => "CORSMiddleware",
+            Framework::Flask => "Flask-CORS",
+            Framework::Django => "django-cors-headers",
+            Framework::Express => "cors()",
+            Framework::Hono => "hono/cors",
+            Framework::Fastify => "@fastify/cors",
+        }
+    }
+
+    fn fix(self, catalog: &Catalog) -> &str {
+        let f = &catalog.cors.fix;
+        match self {
+            Framework::FastApi => &f.fastapi,
+            Framework::Flask => &f.flask,
+            Framework::Django => &f.django,
+            Framework::Express => &f.express,
+            Framework::Hono => &f.hono,
+            Framework::Fastify => &f.fastify,
+        }
+    }
+}
+
+/// One bad policy, before the project-level message is added.
+struct Hit {
+    file: usize,
+    line: u32,
+    column: u32,
+    verdict: Verdict,
+    framework: Framework,
+    credentials: bool,
+    detail: String,
+}
+
+impl Check for Cors {
+    fn id(&self) -> CheckId {
+        CheckId::Cors
+    }
+
+    fn check_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        let bytes = file.source.bytes();
+        if memchr::memmem::find(&bytes.to_ascii_lowercase(), b"access-control-allow-origin")
+            .is_none()
+        {
+            return;
+        }
+        for (start, end, reflect) in collect_header_hits(bytes) {
+            let line = file.source.line_of(start);
+            if reflect
+                && has_allowlist_near(file, line, &file.catalog.cors.patterns.allowlist_words)
+            {
+                continue;
+            }
+            let what = if reflect {
+                "to the request's Origin without checking it"
+            } else {
+                "to `*`"
+            };
+            out.push(Finding {
+                check: CheckId::Cors,
+                rule: if reflect {
+                    "cors-header-reflects-origin"
+                } else {
+                    "cors-header-wildcard"
+                }
+                .into(),
+                severity: Severity::Error,
+                path: file.path.to_string(),
+                span: Some(file.source.span(start, end)),
+                message: format!(
+                    "Access-Control-Allow-Origin is set {what}: any website can call this endpoint"
+                ),
+                evidence: Some(Redacted::public(&String::from_utf8_lossy(
+                    &bytes[start..end],
+                ))),
+                fix: Some(file.catalog.cors.fix.header.trim().to_string()),
+            });
+        }
+    }
+
+    fn check_project(&self, project: &ProjectContext<'_>, out: &mut Vec<Finding>) -> Coverage {
+        let facts = project.facts;
+        let mut hits = Vec::new();
+        let mut backends = 0;
+        for (index, file) in facts.files().iter().enumerate() {
+            backends += is_backend(file) as usize;
+            match file.lang {
+                Some(l) if l.is_python() => {
+                    python_hits(index, file, facts, project.catalog, &mut hits)
+                }
+                Some(_) => js_hits(index, file, project.catalog, &mut hits),
+                None => {}
+            }
+        }
+        let ai = collect_ai_imports(project);
+        for hit in &hits {
+            out.push(finding(hit, project, &ai));
+        }
+        let headers = project
+            .paths
+            .iter()
+            .any(|p| p.ends_with("vercel.json") || p.contains("next.config."));
+        if hits.is_empty() && backends == 0 && !headers {
+            Coverage::NotApplicable("no backend or CORS configuration found".into())
+        } else {
+            Coverage::Checked
+        }
+    }
+}
+
+fn is_backend(file: &FileFacts) -> bool {
+    const FRAMEWORKS: [&str; 9] = [
+        "fastapi",
+        "flask",
+        "django",
+        "starlette",
+        "express",
+        "hono",
+        "fastify",
+        "next/server",
+        "@fastify/cors",
+    ];
+    file.imports.iter().any(|i| {
+        FRAMEWORKS
+            .iter()
+            .any(|f| i.module == *f || i.module.starts_with(&format!("{f}.")))
+    })
+}
+
+fn local_of<'f>(file: &'f FileFacts, module: &str, name: Option<&str>) -> Vec<&'f str> {
+    file.imports
+        .iter()
+        .filter(|i| i.module == module && (name.is_none() || i.name.as_deref() == name))
+        .map(|i| i.local.as_str())
+        .collect()
+}
+
+fn python_hits(
+    index: usize,
+    file: &FileFacts,
+    facts: &ProjectFacts,
+    catalog: &Catalog,
+    hits: &mut Vec<Hit>,
+) {
+    let mut middleware: Vec<&str> =
+        local_of(file, "fastapi.middleware.cors", Some("CORSMiddleware"));
+    middleware.extend(local_of(
+        file,
+        "starlette.middleware.cors",
+        Some("CORSMiddleware"),
+    ));
+    let flask_cors = local_of(file, "flask_cors", Some("CORS"));
+    let cross_origin = local_of(file, "flask_cors", Some("cross_origin"));
+    for call in &file.calls {
+        let first = call.args.first().map(|a| a.text.as_str());
+        let is_mw = (call.callee.ends_with("add_middleware") || call.callee == "Middleware")
+            && first.is_some_and(|f| middleware.contains(&f));
+        if is_mw {
+            fastapi_hit(index, file, facts, catalog, call, hits);
+        } else if flask_cors.contains(&call.callee.as_str()) {
+            flask_hit(index, call, call.line, call.column, hits);
+        }
+    }
+    for function in &file.functions {
+        for d in function
+            .decorators
+            .iter()
+            .filter(|d| cross_origin.contains(&d.callee.as_str()))
+        {
+            flask_hit(index, d, d.line, d.column, hits);
+        }
+    }
+    for a in file.assignments.iter().filter(|a| a.in_function.is_none()) {
+        if matches!(
+            a.target.as_str(),
+            "CORS_ALLOW_ALL_ORIGINS" | "CORS_ORIGIN_ALLOW_ALL"
+        ) && a.text == "True"
+        {
+            hits.push(Hit {
+                file: index,
+                line: a.line,
+                column: 1,
+                verdict: Verdict::AllowAll,
+                framework: Framework::Django,
+                credentials: file
+                    .assignments
+                    .iter()
+                    .any(|c| c.target == "CORS_ALLOW_CREDENTIALS" && c.text == "True"),
+                detail: format!("{} = True", a.target),
+            });
+        }
+    }
+}
+
+fn kwarg<'c>(call: &'c Call, name: &str) -> Option<&'c Arg> {
+    call.args
+        .iter()
+        .find(|a| a.keyword.as_deref() == Some(name))
+}
+
+fn fastapi_hit(
+    index: usize,
+    file: &FileFacts,
+    facts: &ProjectFacts,
+    catalog: &Catalog,
+    call: &Call,
+    hits: &mut Vec<Hit>,
+) {
+    let credentials = kwarg(call, "allow_credentials").is_some_and(|a| a.text == "True");
+    let mut push = |arg: &Arg, verdict: Verdict, detail: String| {
+        hits.push(Hit {
+            file: index,
+            line: arg.line,
+            column: arg.column,
+            verdict,
+            framework: Framework::FastApi,
+            credentials,
+            detail,
+        })
+    };
+    if let Some(arg) = kwarg(call, "allow_origins") {
+        if is_wildcard_list(&arg.text) {
+            push(
+                arg,
+                Verdict::Wildcard,
+                format!("allow_origins={}", arg.text),
+            );
+        } else if let Some((value, place)) = resolve_value(&arg.text, index, file, facts) {
+            if is_wildcard_list(&value) {
+                push(
+                    arg,
+                    Verdict::Wildcard,
+                    format!("allow_origins={} is {value} ({place})", arg.text),
+                );
+            }
+        }
+    }
+    if let Some(arg) = kwarg(call, "allow_origin_regex") {
+        let value = unquote(&arg.text);
+        if catalog
+            .cors
+            .patterns
+            .wildcard_regexes
+            .iter()
+            .any(|w| *w == value)
+        {
+            push(
+                arg,
+                Verdict::WildcardRegex,
+                format!("allow_origin_regex={}", arg.text),
+            );
+        }
+    }
+}
+
+fn flask_hit(index: usize, call: &Call, line: u32, column: u32, hits: &mut Vec<Hit>) {
+    let credentials = kwarg(call, "supports_credentials").is_some_and(|a| a.text == "True");
+    let origins = kwarg(call, "origins");
+    let resources = kwarg(call, "resources");
+    let verdict = match (origins, resources) {
+        (Some(o), _) if is_wildcard_list(&o.text) => Some((
+            Verdict::Wildcard,
+            o.line,
+            o.column,
+            format!("origins={}", o.text),
+        )),
+        (None, Some(r)) if resources_wildcard(&r.text) => Some((
+            Verdict::Wildcard,
+            r.line,
+            r.column,
+            format!("resources={}", r.text),
+        )),
+        (None, None) => Some((
+            Verdict::DefaultWildcard,
+            line,
+            column,
+            format!("{}(...) without origins", call.callee),
+        )),
+        _ => None,
+    };
+    if let Some((verdict, line, column, detail)) = verdict {
+        hits.push(Hit {
+            file: index,
+            line,
+            column,
+            verdict,
+            framework: Framework::Flask,
+            credentials,
+            detail,
+        });
+    }
+}
+
+fn resources_wildcard(text: &str) -> bool {
+    let squashed: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .replace('\'', "\"");
+    squashed.contains("\"origins\":\"*\"") || squashed.contains("\"origins\":[\"*\"]")
+}
+
+fn js_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit>) {
+    let express = local_of(file, "cors", None);
+    let hono = local_of(file, "hono/cors", Some("cors"));
+    let fastify = local_of(file, "@fastify/cors", None);
+    for call in &file.calls {
+        let (framework, options) = if express.contains(&call.callee.as_str()) {
+            (Framework::Express, call.args.first())
+        } else if hono.contains(&call.callee.as_str()) {
+            (Framework::Hono, call.args.first())
+        } else if call.callee.ends_with("register")
+            && call
+                .args
+                .first()
+                .is_some_and(|a| fastify.contains(&a.text.as_str()))
+        {
+            (Framework::Fastify, call.args.get(1))
+        } else {
+            continue;
+        };
+        let pairs = options.map(|o| options_pairs(o, file)).unwrap_or_default();
+        let origin = pairs.get("origin").map(String::as_str);
+        let credentials = pairs.get("credentials").is_some_and(|v| v == "true");
+        let verdict = match origin {
+            None if options.is_none_or(|o| !o.pairs.is_empty() || o.text.starts_with('{')) => {
+                Some(Verdict::DefaultWildcard)
+            }
+            None => None, // options from somewhere we cannot see
+            Some(v) if is_wildcard_list(v) => Some(Verdict::Wildcard),
+            Some("true") => Some(Verdict::Reflect),
+            Some(v)
+                if is_function(v) && always_allows(v, &catalog.cors.patterns.allowlist_words) =>
+            {
+                Some(Verdict::Reflect)
+            }
+            Some(_) => None,
+        };
+        let Some(verdict) = verdict else { continue };
+        let detail = match origin {
+            Some(v) => format!("origin: {v}"),
+            None => format!(
+                "{}({})",
+                call.callee,
+                options.map(|o| o.text.as_str()).unwrap_or("")
+            ),
+        };
+        let (line, column) = options
+            .map(|o| (o.line, o.column))
+            .unwrap_or((call.line, call.column));
+        hits.push(Hit {
+            file: index,
+            line,
+            column,
+            verdict,
+            framework,
+            credentials,
+            detail,
+        });
+    }
+}
+
+/// An options argument's pairs: written inline, or a same-file variable.
+fn options_pairs(arg: &Arg, file: &FileFacts) -> BTreeMap<String, String> {
+    if !arg.pairs.is_empty() {
+        return arg.pairs.iter().cloned().collect();
+    }
+    let Some(assigned) = file.assignments.iter().find(|a| a.target == arg.text) else {
+        return BTreeMap::new();
+    };
+    let pattern =
+        Regex::new(r#"(origin|credentials)\s*:\s*("[^"]*"|'[^']*'|`[^`]*`|true|false|\[[^\]]*\])"#)
+            .expect("static regex");
+    pattern
+        .captures_iter(assigned.text.as_bytes())
+        .map(|c| {
+            (
+                String::from_utf8_lossy(&c[1]).into_owned(),
+                String::from_utf8_lossy(&c[2]).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn is_function(v: &str) -> bool {
+    v.contains("=>") || v.starts_with("function") || v.starts_with("async")
+}
+
+/// A callback that calls back with `true` and never looks at an allowlist.
+fn always_allows(v: &str, allowlist_words: &[String]) -> bool {
+    let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.contains("null,true)") && !allowlist_words.iter().any(|w| v.contains(w.as_str()))
+}
+
+fn unquote(text: &str) -> &str {
+    let t = text.trim().trim_start_matches(['r', 'f', 'b']);
+    t.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+}
+
+/// `"*"`, `["*"]`, `('*',)`, `{"*"}`.
+fn is_wildcard_list(text: &str) -> bool {
+    let inner = text
+        .trim()
+        .trim_start_matches(['[', '(', '{'])
+        .trim_end_matches([']', ')', '}', ','])
+        .trim();
+    let inner = inner.trim_end_matches(',').trim();
+    matches!(inner, "\"*\"" | "'*'" | "`*`")
+}
+
+/// `origins` or `settings.cors_origins`: the value it is assigned, in this
+/// file or (a settings default) anywhere in the project.
+fn resolve_value(
+    name: &str,
+    index: usize,
+    file: &FileFacts,
+    facts: &ProjectFacts,
+) -> Option<(String, String)> {
+    let is_name = name
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    if !is_name {
+        return None;
+    }
+    if let Some(a) = file.assignments.iter().rev().find(|a| a.target == name) {
+        return Some((a.text.clone(), format!("{}:{}", file.path, a.line)));
+    }
+    let last = name.rsplit('.').next()?;
+    for (i, f) in facts.files().iter().enumerate() {
+        if i == index && !name.contains('.') {
+            continue;
+        }
+        let target = |t: &str| t == last || t.rsplit('.').next() == Some(last);
+        if let Some(a) = f.assignments.iter().find(|a| target(&a.target)) {
+            return Some((a.text.clone(), format!("set in {}:{}", f.path, a.line)));
+        }
+    }
+    None
+}
+
+/// Byte ranges of `Access-Control-Allow-Origin` set to `*` (false) or to
+/// the request's own Origin (true), in any language or JSON.
+fn collect_header_hits(bytes: &[u8]) -> Vec<(usize, usize, bool)> {
+    let wildcard = Regex::new(
+        r#"(?i)["']?access-control-allow-origin["']?\]?\s*(?:[:=,]|["']\s*,\s*["']?value["']?\s*:)\s*["'`]\*["'`]"#,
+    )
+    .expect("static regex");
+    let reflect = Regex::new(
+        r#"(?i)["']?access-control-allow-origin["']?\]?\s*[:=,]\s*(?:req|request|c\.req|ctx\.request)\.(?:headers\.origin|headers\.get\(\s*["']origin["']\s*\)|headers\[["']origin["']\]|header\(\s*["']origin["']\s*\))"#,
+    )
+    .expect("static regex");
+    let mut hits: Vec<(usize, usize, bool)> = wildcard
+        .find_iter(bytes)
+        .map(|m| (m.start(), m.end(), false))
+        .collect();
+    hits.extend(reflect.find_iter(bytes).map(|m| (m.start(), m.end(), true)));
+    hits.sort();
+    hits
+}
+
+fn has_allowlist_near(file: &FileContext<'_>, line: u32, words: &[String]) -> bool {
+    let near = String::from_utf8_lossy(file.source.lines_range(line.saturating_sub(6), line + 1))
+        .into_owned();
+    words.iter().any(|w| near.contains(w.as_str()))
+}
+
+/// For each app folder, the AI SDK imports found in it: `openai (app/llm.py:3)`.
+fn collect_ai_imports(project: &ProjectContext<'_>) -> BTreeMap<String, Vec<String>> {
+    let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for file in project.facts.files() {
+        let python = file.lang.is_some_and(|l| l.is_python());
+        for import in &file.imports {
+            if project
+                .catalog
+                .sdk_for_import(&import.module, python)
+                .is_some()
+            {
+                let app = app_folder(&file.path, project);
+                by_app
+                    .entry(app)
+                    .or_default()
+                    .push(format!("{} ({}:{})", import.module, file.path, import.line));
+            }
+        }
+    }
+    by_app
+}
+
+/// The nearest folder above `path` holding an app marker (`package.json`, …).
+fn app_folder(path: &str, project: &ProjectContext<'_>) -> String {
+    let env: &EnvSpec = &project.catalog.env;
+    let mut dir = path;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        dir = parent;
+        let has_marker = env
+            .app_markers
+            .iter()
+            .any(|m| project.paths.iter().any(|p| *p == format!("{dir}/{m}")));
+        if has_marker {
+            return dir.to_string();
+        }
+    }
+    String::new()
+}
+
+fn finding(hit: &Hit, project: &ProjectContext<'_>, ai: &BTreeMap<String, Vec<String>>) -> Finding {
+    let path = project.facts.file(hit.file).path.clone();
+    let app = app_folder(&path, project);
+    let credentials = if hit.credentials {
+        " With credentials allowed, any site can also make the calls as the logged-in user."
+    } else {
+        ""
+    };
+    let exposure = match ai.get(&app) {
+        Some(calls) => {
+            let shown: Vec<&str> = calls.iter().take(3).map(String::as_str).collect();
+            let more = if calls.len() > 3 {
+                format!(" and {} more", calls.len() - 3)
+            } else {
+                String::new()
+            };
+            format!(" This backend calls AI providers ({}{more}): any website can spend your AI budget through it.", shown.join(", "))
+        }
+        None => " No AI calls were found in this backend, so its AI endpoints are not affected."
+            .to_string(),
+    };
+    Finding {
+        check: CheckId::Cors,
+        rule: hit.verdict.rule().into(),
+        severity: Severity::Error,
+        path,
+        span: Some(Span {
+            line: hit.line,
+            column: hit.column,
+            end_line: hit.line,
+            end_column: hit.column,
+        }),
+        message: format!(
+            "{} {}.{credentials}{exposure}",
+            hit.framework.name(),
+            hit.verdict.what()
+        ),
+        evidence: Some(Redacted::public(&hit.detail)),
+        fix: Some(hit.framework.fix(project.catalog).trim().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_lists() {
+        for yes in [
+            "[\"*\"]",
+            "['*']",
+            "(\"*\",)",
+            "\"*\"",
+            "{'*'}",
+            "[ \"*\" ]",
+        ] {
+            assert!(is_wildcard_list(yes), "{yes}");
+        }
+        for no in [
+            "[\"https://app.example.com\"]",
+            "origins",
+            "[\"*.example.com\"]",
+            "\"http://localhost:3000\"",
+        ] {
+            assert!(!is_wildcard_list(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn callbacks() {
+        let words: Vec<String> = ["includes(", "allowed"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(always_allows("(origin, cb) => cb(null, true)", &words));
+        assert!(!always_allows(
+            "(origin, cb) => cb(null, allowed.includes(origin))",
+            &words
+        ));
+        assert!(!always_allows("(o, cb) => cb(new Error('no'))", &words));
+    }
+
+    #[test]
+    fn header_hits() {
+        let text = br#"res.setHeader("Access-Control-Allow-Origin", "*");
+headers: { 'Access-Control-Allow-Origin': '*' }
+{ key: "Access-Control-Allow-Origin", value: "*" }
+"Access-Control-Allow-Origin": "https://app.example.com"
+response.headers["Access-Control-Allow-Origin"] = "*"
+res.setHeader("Access-Control-Allow-Origin", req.headers.origin);
+"#;
+        let hits = collect_header_hits(text);
+        let kinds: Vec<bool> = hits.iter().map(|h| h.2).collect();
+        assert_eq!(kinds, vec![false, false, false, false, true]);
+    }
+}
