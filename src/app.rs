@@ -225,7 +225,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
             message: problem.clone(),
         });
     }
-    let facts = ProjectFacts::new(all_facts);
+    let facts = complete_imports(ProjectFacts::new(all_facts, &paths), settings);
     let excludes = walk::exclude_matcher(settings)?;
     let ctx = ProjectContext {
         root: &root_abs,
@@ -289,4 +289,41 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
     }
     let exclude = top.as_ref().and(git.info_exclude());
     GitignoreModel::new(top.as_deref().unwrap_or(root), &files, exclude.as_deref())
+}
+
+/// How many rounds of on-demand parsing follow imports (a chain of helper
+/// files this deep, each skipped by the parse gate, is still linked).
+const IMPORT_ROUNDS: usize = 6;
+
+/// Parse the project files that parsed files import but that the walk's
+/// parse gate skipped, so cross-file questions (reachability, client
+/// boundaries) see whole import chains. Only files on such chains are read
+/// a second time; the rest of the tree is parsed never.
+fn complete_imports(mut facts: ProjectFacts, settings: &Settings) -> ProjectFacts {
+    let mut parsers = Parsers::default();
+    for _ in 0..IMPORT_ROUNDS {
+        let missing = facts.missing_imports();
+        if missing.is_empty() {
+            break;
+        }
+        let mut more = Vec::new();
+        for path in missing {
+            let Some(lang) = Lang::from_path(Path::new(&path)) else {
+                continue;
+            };
+            let Loaded::Text(source) =
+                Source::load(&settings.root.join(&path), settings.max_parse_size)
+            else {
+                continue;
+            };
+            if let Some(tree) = parsers.parse(lang, source.bytes()) {
+                more.push(FileFacts::extract(&path, lang, &tree, source.bytes()));
+            }
+        }
+        if more.is_empty() {
+            break;
+        }
+        facts = facts.with_more(more);
+    }
+    facts
 }

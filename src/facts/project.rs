@@ -2,7 +2,7 @@
 //! reachability over the call graph ("which project functions reach a call
 //! that matches X, and through which chain").
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::{Call, FileFacts, Import};
 use crate::lang::Lang;
@@ -28,39 +28,72 @@ const JS_EXTENSIONS: [&str; 7] = ["ts", "tsx", "js", "jsx", "mjs", "cjs", "mts"]
 pub struct ProjectFacts {
     files: Vec<FileFacts>,
     by_path: HashMap<String, usize>,
+    /// Every source file of the project, parsed or not (imports may lead to
+    /// a file the walk did not parse; see [`ProjectFacts::missing_imports`]).
+    known: HashSet<String>,
     /// Python dotted module suffix (`services.llm`) → files that provide it.
-    py_modules: HashMap<String, Vec<usize>>,
+    py_modules: HashMap<String, Vec<String>>,
 }
 
 impl ProjectFacts {
-    pub fn new(mut files: Vec<FileFacts>) -> ProjectFacts {
+    /// `all_paths`: every file of the project, for import resolution.
+    pub fn new(mut files: Vec<FileFacts>, all_paths: &[String]) -> ProjectFacts {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let by_path = files
             .iter()
             .enumerate()
             .map(|(i, f)| (f.path.clone(), i))
             .collect();
-        let mut py_modules: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, f) in files
+        let mut known: HashSet<String> = all_paths.iter().cloned().collect();
+        known.extend(files.iter().map(|f| f.path.clone()));
+        let mut py_modules: HashMap<String, Vec<String>> = HashMap::new();
+        for path in known
             .iter()
-            .enumerate()
-            .filter(|(_, f)| f.lang == Some(Lang::Python))
+            .filter(|p| p.ends_with(".py") || p.ends_with(".pyi"))
         {
-            let stem = f.path.trim_end_matches(".pyi").trim_end_matches(".py");
+            let stem = path.trim_end_matches(".pyi").trim_end_matches(".py");
             let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
             let parts: Vec<&str> = stem.split('/').collect();
             for start in 0..parts.len() {
                 py_modules
                     .entry(parts[start..].join("."))
                     .or_default()
-                    .push(i);
+                    .push(path.clone());
             }
         }
         ProjectFacts {
             files,
             by_path,
+            known,
             py_modules,
         }
+    }
+
+    /// Project files that parsed files import but that have no facts (the
+    /// walk's parse gate skipped them): the project pass parses these too.
+    pub fn missing_imports(&self) -> Vec<String> {
+        let mut missing: Vec<String> = self
+            .files
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| {
+                f.imports
+                    .iter()
+                    .filter_map(move |imp| self.resolve_import_path(i, imp))
+            })
+            .filter(|p| !self.by_path.contains_key(p))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+
+    /// Rebuild with more files' facts.
+    pub fn with_more(self, more: Vec<FileFacts>) -> ProjectFacts {
+        let all: Vec<String> = self.known.iter().cloned().collect();
+        let mut files = self.files;
+        files.extend(more);
+        ProjectFacts::new(files, &all)
     }
 
     pub fn files(&self) -> &[FileFacts] {
@@ -83,8 +116,13 @@ impl ProjectFacts {
         &self.files[f.file].functions[f.function]
     }
 
-    /// The project file an import refers to, if it is one of ours.
+    /// The project file (with facts) an import refers to, if it is one of ours.
     pub fn resolve_import(&self, from: usize, import: &Import) -> Option<usize> {
+        self.index_of(&self.resolve_import_path(from, import)?)
+    }
+
+    /// The path of the project file an import refers to, parsed or not.
+    pub fn resolve_import_path(&self, from: usize, import: &Import) -> Option<String> {
         let file = &self.files[from];
         match file.lang? {
             Lang::Python => self.resolve_python(from, &import.module, import.name.as_deref()),
@@ -92,7 +130,7 @@ impl ProjectFacts {
         }
     }
 
-    fn resolve_python(&self, from: usize, module: &str, name: Option<&str>) -> Option<usize> {
+    fn resolve_python(&self, from: usize, module: &str, name: Option<&str>) -> Option<String> {
         let dir = parent_dir(&self.files[from].path);
         let dots = module.chars().take_while(|c| *c == '.').count();
         let absolute = if dots > 0 {
@@ -120,13 +158,13 @@ impl ProjectFacts {
         for candidate in candidates {
             let key = candidate.trim_start_matches('.');
             if let Some(found) = self.py_modules.get(key) {
-                return closest(found, &self.files[from].path, &self.files);
+                return closest(found, &self.files[from].path);
             }
         }
         None
     }
 
-    fn resolve_js(&self, from_path: &str, spec: &str) -> Option<usize> {
+    fn resolve_js(&self, from_path: &str, spec: &str) -> Option<String> {
         let mut bases = Vec::new();
         if spec.starts_with('.') {
             bases.push(normalize(&format!("{}/{}", parent_dir(from_path), spec)));
@@ -154,8 +192,9 @@ impl ProjectFacts {
                 .chain(JS_EXTENSIONS.iter().map(|e| format!("{stem}.{e}")))
                 .chain(JS_EXTENSIONS.iter().map(|e| format!("{base}/index.{e}")))
             {
-                if let Some(i) = self.index_of(candidate.trim_start_matches('/')) {
-                    return Some(i);
+                let candidate = candidate.trim_start_matches('/');
+                if self.known.contains(candidate) {
+                    return Some(candidate.to_string());
                 }
             }
         }
@@ -285,14 +324,16 @@ fn normalize(path: &str) -> String {
 
 /// Of several files providing a module, the one sharing the longest
 /// directory prefix with the importer.
-fn closest(found: &[usize], importer: &str, files: &[FileFacts]) -> Option<usize> {
-    found.iter().copied().max_by_key(|&i| {
-        let shared = files[i]
-            .path
-            .split('/')
-            .zip(importer.split('/'))
-            .take_while(|(a, b)| a == b)
-            .count();
-        (shared, std::cmp::Reverse(files[i].path.len()))
-    })
+fn closest(found: &[String], importer: &str) -> Option<String> {
+    found
+        .iter()
+        .max_by_key(|p| {
+            let shared = p
+                .split('/')
+                .zip(importer.split('/'))
+                .take_while(|(a, b)| a == b)
+                .count();
+            (shared, std::cmp::Reverse(p.len()))
+        })
+        .cloned()
 }

@@ -115,7 +115,8 @@ app.post("/chat", async (c) => { await client.chat.completions.create({}); });
 
 #[test]
 fn reachability_crosses_files_through_imports() {
-    let project = ProjectFacts::new(vec![
+    let project = ProjectFacts::new(
+        vec![
         facts(
             "backend/app/routes/chat.py",
             "from app.services import llm\n\n@router.post('/chat')\ndef chat():\n    return llm.answer('q')\n\ndef health():\n    return 'ok'\n",
@@ -129,7 +130,9 @@ fn reachability_crosses_files_through_imports() {
             "import { ask } from '@/lib/ai';\nexport async function POST() { return ask(); }\n",
         ),
         facts("web/src/lib/ai.ts", "import OpenAI from 'openai';\nexport function ask() { return new OpenAI().chat.completions.create({}); }\n"),
-    ]);
+        ],
+        &[],
+    );
     let is_ai = |f: &FileFacts, c: &Call| {
         c.callee.ends_with("chat.completions.create") && !f.path.is_empty()
     };
