@@ -40,8 +40,12 @@ fn every_key_rule_flags_its_flag_examples_and_passes_its_pass_examples() {
         for template in &spec.examples.pass {
             let snippet = aiguard::fake::expand(template, &mut rng);
             let found = keys.scan(&Source::new(snippet.clone().into_bytes()));
-            if found.iter().any(|m| m.rule == index) {
-                problems.push(format!("{}: flagged pass example {snippet:?}", spec.id));
+            // A pass example is a non-key for this rule and every more general
+            // rule after it (a public `pk-lf-` key must not fall to a generic
+            // rule); a more specific rule before it may claim it.
+            if let Some(m) = found.iter().find(|m| m.rule >= index) {
+                let by = &keys.rule(m.rule).id;
+                problems.push(format!("{}: pass example {snippet:?} flagged by {by}", spec.id));
             }
         }
     }

@@ -26,6 +26,9 @@ struct Expect {
     args: Vec<String>,
     exit: i32,
     findings: Vec<String>,
+    /// Severity counts, when the fixture is about severities.
+    errors: Option<u64>,
+    warnings: Option<u64>,
     #[serde(default)]
     checklist: BTreeMap<String, String>,
 }
@@ -58,6 +61,12 @@ fn run_fixture(name: &str) -> Result<(), String> {
         problems.push(format!(
             "findings differ\n    missing: {missing:#?}\n    unexpected: {extra:#?}"
         ));
+    }
+    for (what, want) in [("errors", expect.errors), ("warnings", expect.warnings)] {
+        let got = json["summary"][what].as_u64();
+        if want.is_some() && got != want {
+            problems.push(format!("summary.{what}: expected {want:?}, got {got:?}"));
+        }
     }
     for (check, status) in &expect.checklist {
         let actual = status_of(&json, check);
