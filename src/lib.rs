@@ -100,6 +100,25 @@ fn audit(
         }
         None => stdout,
     };
+    if args.format != Format::Text {
+        // Machine formats keep stdout parseable: notes go to stderr.
+        for n in report
+            .notes
+            .iter()
+            .filter(|n| n.kind != findings::NoteKind::Binary)
+        {
+            let _ = writeln!(
+                stderr,
+                "aiguard: note: {}{}",
+                if n.path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: ", n.path)
+                },
+                n.message
+            );
+        }
+    }
     let written = match args.format {
         Format::Text => {
             let color = match args.color {
@@ -126,25 +145,11 @@ fn audit(
                 out,
             )
         }
-        Format::Json => {
-            for n in report
-                .notes
-                .iter()
-                .filter(|n| n.kind != findings::NoteKind::Binary)
-            {
-                let _ = writeln!(
-                    stderr,
-                    "aiguard: note: {}{}",
-                    if n.path.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{}: ", n.path)
-                    },
-                    n.message
-                );
-            }
-            report::json::write(&report, out)
-        }
+        Format::Json => report::json::write(&report, out),
+        Format::Sarif => report::sarif::write(&report, &catalog, out),
+        Format::Github => report::github::write(&report, &catalog, out),
+        Format::Junit => report::junit::write(&report, out),
+        Format::Gitlab => report::gitlab::write(&report, out),
     };
     match written.and_then(|_| out.flush()) {
         Ok(()) => Ok(status),

@@ -19,7 +19,7 @@ fn no_output_ever_holds_a_full_key() {
             continue;
         }
         fixtures_with_keys += 1;
-        for format in ["text", "json"] {
+        for format in ["text", "json", "sarif", "github", "junit", "gitlab"] {
             let report = dir.path().join(format!("report.{format}"));
             for args in [
                 vec!["audit", ".", "--format", format, "--color", "always"],

@@ -1,8 +1,18 @@
 //! A finished audit and the formats it is written in. Reporters read the
 //! [`Report`] and the catalogue's texts; they never look at sources.
+//!
+//! Also what several formats share: a finding's one-line description and its
+//! stable fingerprint (SARIF `partialFingerprints`, GitLab `fingerprint`).
 
+pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod text;
+
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 use crate::checklist::Item;
 use crate::findings::{Finding, Note, Severity};
@@ -36,5 +46,91 @@ impl Summary {
             files_scanned,
             duration_ms,
         }
+    }
+}
+
+/// The finding's message with its (redacted) evidence: `message (evidence)`.
+pub fn describe(f: &Finding) -> String {
+    match &f.evidence {
+        Some(e) => format!("{} ({e})", f.message),
+        None => f.message.clone(),
+    }
+}
+
+/// One fingerprint per finding, in order: a SHA-256 of check, rule, path and
+/// redacted evidence, then `:n` for the n-th finding with that hash (the same
+/// key twice in one file). The line is left out on purpose, so a fingerprint
+/// survives code moving up or down; the evidence is already redacted, so it
+/// never hashes a secret that could be brute-forced back from a short list.
+pub fn fingerprints(findings: &[Finding]) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let base = fingerprint_hash(f);
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            format!("{base}:{n}")
+        })
+        .collect()
+}
+
+fn fingerprint_hash(f: &Finding) -> String {
+    let evidence = f.evidence.as_ref().map_or("", |e| e.as_str());
+    let mut hasher = Sha256::new();
+    for part in [f.check.as_str(), &f.rule, &f.path, evidence] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]); // a separator no part contains
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckId;
+    use crate::findings::{Redacted, Span};
+
+    fn finding(rule: &str, path: &str, line: Option<u32>, evidence: &str) -> Finding {
+        Finding {
+            check: CheckId::KeysInCode,
+            rule: rule.to_string(),
+            severity: Severity::Error,
+            path: path.to_string(),
+            span: line.map(|line| Span {
+                line,
+                column: 5,
+                end_line: line,
+                end_column: 12,
+            }),
+            message: "OpenAI project key written in code".to_string(),
+            evidence: Some(Redacted::public(evidence)),
+            fix: Some("Read it from the environment".to_string()),
+        }
+    }
+
+    #[test]
+    fn fingerprints_ignore_the_line_and_number_repeats() {
+        let a = fingerprints(&[finding(
+            "openai-project-key",
+            "a.py",
+            Some(3),
+            "sk-proj-…Q2xA",
+        )]);
+        let b = fingerprints(&[
+            finding("openai-project-key", "a.py", Some(9), "sk-proj-…Q2xA"),
+            finding("openai-project-key", "a.py", Some(12), "sk-proj-…Q2xA"),
+            finding("openai-project-key", "b.py", Some(12), "sk-proj-…Q2xA"),
+            finding("openai-project-key", "a.py", Some(12), "sk-proj-…Zz9k"),
+        ]);
+        assert_eq!(a[0], b[0]);
+        assert!(a[0].ends_with(":1") && b[1].ends_with(":2"));
+        assert_eq!(a[0].len(), 64 + 2);
+        let unique: std::collections::HashSet<&String> = b.iter().collect();
+        assert_eq!(unique.len(), 4);
     }
 }
