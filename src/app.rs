@@ -2,6 +2,7 @@
 //! project pass, then the checklist. Produces a [`Report`]; printing it is
 //! the reporters' job.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +10,7 @@ use std::time::Instant;
 
 use crate::catalog::Catalog;
 use crate::checklist;
-use crate::checks::{self, Check, Coverage};
+use crate::checks::{self, Check, CheckId, Coverage};
 use crate::config::{ConfigError, Settings};
 use crate::context::{FileContext, ProjectContext};
 use crate::facts::{FileFacts, ProjectFacts};
@@ -31,6 +32,8 @@ struct FileResult {
     scanned: bool,
     /// The text of a `.gitignore`, for the project's ignore model.
     gitignore: Option<String>,
+    /// Dependency names, for a `package.json`.
+    package_deps: Option<Vec<String>>,
 }
 
 /// The per-thread side of the walk: parsers, and results kept locally
@@ -64,6 +67,7 @@ impl Visit for Worker<'_> {
                 }),
                 scanned: false,
                 gitignore: None,
+                package_deps: None,
             },
         };
         self.local.push(result);
@@ -95,6 +99,7 @@ impl Worker<'_> {
             note: None,
             scanned: false,
             gitignore: None,
+            package_deps: None,
         };
         let settings = self.env.settings;
         let source = match Source::load(&result.abs, settings.max_file_size) {
@@ -130,8 +135,12 @@ impl Worker<'_> {
             }
         };
         result.scanned = true;
-        if result.path.rsplit('/').next() == Some(".gitignore") {
-            result.gitignore = Some(String::from_utf8_lossy(source.bytes()).into_owned());
+        match result.path.rsplit('/').next() {
+            Some(".gitignore") => {
+                result.gitignore = Some(String::from_utf8_lossy(source.bytes()).into_owned())
+            }
+            Some("package.json") => result.package_deps = Some(package_deps(source.bytes())),
+            _ => {}
         }
         let lang = Lang::from_path(Path::new(&result.path));
         let tree = match lang {
@@ -208,12 +217,22 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     let mut notes: Vec<Note> = Vec::new();
     let mut paths = Vec::with_capacity(results.len());
     let mut all_facts = Vec::new();
+    let mut packages: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut files_scanned = 0;
     for r in results {
         files_scanned += r.scanned as usize;
         findings.extend(r.findings);
         notes.extend(r.note);
         all_facts.extend(r.facts);
+        if let Some(deps) = r.package_deps {
+            packages.insert(
+                r.path
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_default(),
+                deps,
+            );
+        }
         if !r.path.is_empty() {
             paths.push(r.path);
         }
@@ -227,6 +246,11 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     }
     let facts = complete_imports(ProjectFacts::new(all_facts, &paths), settings);
     let excludes = walk::exclude_matcher(settings)?;
+    let env_files = if checks.iter().any(|c| c.id() == CheckId::KeysInClient) {
+        read_env_files(settings)?
+    } else {
+        Vec::new()
+    };
     let ctx = ProjectContext {
         root: &root_abs,
         facts: &facts,
@@ -237,8 +261,10 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         settings,
         files_scanned,
         excludes: &excludes,
+        packages: &packages,
+        env_files: &env_files,
     };
-    let mut coverage: Vec<(crate::checks::CheckId, Coverage)> = Vec::new();
+    let mut coverage: Vec<(CheckId, Coverage)> = Vec::new();
     for check in &checks {
         coverage.push((check.id(), check.check_project(&ctx, &mut findings)));
     }
@@ -326,4 +352,39 @@ fn complete_imports(mut facts: ProjectFacts, settings: &Settings) -> ProjectFact
         facts = facts.with_more(more);
     }
     facts
+}
+
+/// The dependency names of a package.json (all kinds); empty if it is broken.
+fn package_deps(bytes: &[u8]) -> Vec<String> {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Vec::new();
+    };
+    let kinds = [
+        "dependencies",
+        "devDependencies",
+        "peerDependencies",
+        "optionalDependencies",
+    ];
+    let mut deps: Vec<String> = kinds
+        .iter()
+        .filter_map(|k| json.get(k)?.as_object())
+        .flat_map(|o| o.keys().cloned())
+        .collect();
+    deps.sort();
+    deps.dedup();
+    deps
+}
+
+/// Every `.env*` file with its text, ignored ones included; files over
+/// the parse cap or unreadable are left out.
+fn read_env_files(settings: &Settings) -> Result<Vec<(String, String)>, ConfigError> {
+    Ok(walk::collect_env_files(settings)?
+        .into_iter()
+        .filter_map(
+            |rel| match Source::load(&settings.root.join(&rel), settings.max_parse_size) {
+                Loaded::Text(s) => Some((rel, String::from_utf8_lossy(s.bytes()).into_owned())),
+                Loaded::Skipped(..) => None,
+            },
+        )
+        .collect())
 }

@@ -1,6 +1,7 @@
 //! What a check gets to read: one file while walking, or the whole project
 //! after the walk. Checks take these by reference and never walk or parse.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use tree_sitter::Tree;
 
@@ -41,6 +42,11 @@ pub struct ProjectContext<'a> {
     pub files_scanned: usize,
     /// The folder excludes, for paths that do not come from the walk (git's index).
     pub excludes: &'a ignore::overrides::Override,
+    /// Package folder (`""` for the root) → its package.json dependency names.
+    pub packages: &'a BTreeMap<String, Vec<String>>,
+    /// Every `.env*` file, ignored by git or not, with its text (only
+    /// gathered when a check needs it: keys-in-client).
+    pub env_files: &'a [(String, String)],
 }
 
 impl ProjectContext<'_> {

@@ -91,6 +91,27 @@ pub fn is_excluded(matcher: &Override, rel: &str) -> bool {
     false
 }
 
+/// Every `.env*` file in the tree, ignored by git or not (an ignored `.env`
+/// still feeds the bundler), as paths relative to the root. The folder
+/// excludes apply; nothing else does. Directory reads only: cheap.
+pub fn collect_env_files(settings: &Settings) -> Result<Vec<String>, ConfigError> {
+    let mut builder = WalkBuilder::new(&settings.root);
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .overrides(exclude_matcher(settings)?)
+        .filter_entry(|e| e.file_name() != ".git");
+    let mut found: Vec<String> = builder
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| crate::catalog::EnvSpec::is_env_file(&e.file_name().to_string_lossy()))
+        .map(|e| relative(&settings.root, e.path()))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
 /// `/`-separated path relative to the root.
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);

@@ -45,7 +45,10 @@ fn every_key_rule_flags_its_flag_examples_and_passes_its_pass_examples() {
             // rule); a more specific rule before it may claim it.
             if let Some(m) = found.iter().find(|m| m.rule >= index) {
                 let by = &keys.rule(m.rule).id;
-                problems.push(format!("{}: pass example {snippet:?} flagged by {by}", spec.id));
+                problems.push(format!(
+                    "{}: pass example {snippet:?} flagged by {by}",
+                    spec.id
+                ));
             }
         }
     }

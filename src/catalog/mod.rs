@@ -19,6 +19,7 @@ pub const KEYS_TOML: &str = include_str!("../../rules/keys.toml");
 pub const FACTS_TOML: &str = include_str!("../../rules/facts.toml");
 pub const SDKS_TOML: &str = include_str!("../../rules/sdks.toml");
 pub const CORS_TOML: &str = include_str!("../../rules/cors.toml");
+pub const PUBLIC_ENV_TOML: &str = include_str!("../../rules/public_env.toml");
 
 #[derive(Debug, Error)]
 #[error("{file}:{line}: {message}")]
@@ -180,8 +181,68 @@ pub struct CorsFixes {
     pub header: String,
 }
 
+/// What keys-in-client knows (`rules/public_env.toml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicEnvSpec {
+    pub prefixes: Vec<String>,
+    pub secret_words: Vec<String>,
+    pub provider_words: Vec<String>,
+    pub provider_public_suffixes: Vec<String>,
+    pub allow: Vec<String>,
+    pub browser_frameworks: Vec<String>,
+    pub server_frameworks: Vec<String>,
+    pub fix: PublicEnvFixes,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicEnvFixes {
+    pub public_env: String,
+    pub sdk_in_client: String,
+    pub dangerously_allow_browser: String,
+    pub bundle_inlines: String,
+}
+
+impl PublicEnvSpec {
+    /// The public prefix of `name`, if it has one.
+    pub fn prefix_of<'n>(&self, name: &'n str) -> Option<(&str, &'n str)> {
+        self.prefixes
+            .iter()
+            .find_map(|p| Some((p.as_str(), name.strip_prefix(p.as_str())?)))
+    }
+
+    /// Does `bare` (a name without its public prefix) name a secret?
+    pub fn names_secret(&self, bare: &str) -> bool {
+        if bare.is_empty() || self.allow.iter().any(|a| glob_match(a, bare)) {
+            return false;
+        }
+        let parts: Vec<&str> = bare.split('_').collect();
+        let has = |words: &[String]| parts.iter().any(|p| words.iter().any(|w| w == p));
+        if has(&self.secret_words) {
+            return true;
+        }
+        has(&self.provider_words)
+            && !self
+                .provider_public_suffixes
+                .iter()
+                .any(|s| bare.ends_with(s.as_str()))
+    }
+}
+
+/// One `*` matches any run of characters; nothing else is special.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            text.len() >= head.len() + tail.len() && text.starts_with(head) && text.ends_with(tail)
+        }
+    }
+}
+
 /// Everything loaded and compiled.
 pub struct Catalog {
+    pub public_env: PublicEnvSpec,
     pub sdks: Vec<SdkSpec>,
     pub ui_only: Vec<String>,
     pub cors: CorsSpec,
@@ -230,7 +291,9 @@ impl Catalog {
         }
         let sdks: SdksFile = parse_toml("rules/sdks.toml", SDKS_TOML)?;
         let cors: CorsSpec = parse_toml("rules/cors.toml", CORS_TOML)?;
+        let public_env: PublicEnvSpec = parse_toml("rules/public_env.toml", PUBLIC_ENV_TOML)?;
         Ok(Catalog {
+            public_env,
             sdks: sdks.sdk,
             ui_only: sdks.ui_only,
             cors,
@@ -321,6 +384,44 @@ mod tests {
         assert_eq!(provider("@ai-sdk/react", false), None);
         assert_eq!(provider("openai_helpers", true), None);
         assert_eq!(provider("aiohttp", true), None);
+    }
+
+    #[test]
+    fn public_env_names() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let env = &catalog.public_env;
+        let secret = |name: &str| {
+            env.prefix_of(name)
+                .is_some_and(|(_, bare)| env.names_secret(bare))
+        };
+        for yes in [
+            "NEXT_PUBLIC_OPENAI_API_KEY",
+            "VITE_ANTHROPIC_KEY",
+            "REACT_APP_STRIPE_SECRET_KEY",
+            "PUBLIC_GROQ",
+            "EXPO_PUBLIC_API_TOKEN",
+        ] {
+            assert!(secret(yes), "{yes}");
+        }
+        for no in [
+            "NEXT_PUBLIC_SUPABASE_ANON_KEY",
+            "NEXT_PUBLIC_SITE_URL",
+            "VITE_FIREBASE_API_KEY",
+            "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY",
+            "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
+            "NEXT_PUBLIC_POSTHOG_KEY",
+            "NEXT_PUBLIC_OPENAI_MODEL",
+            "NEXT_PUBLIC_KEYBOARD_LAYOUT",
+            "OPENAI_API_KEY",
+            "NEXT_PUBLIC_GOOGLE_MAPS_API_KEY",
+        ] {
+            assert!(!secret(no), "{no}");
+        }
+        assert!(
+            glob_match("*_URL", "API_URL")
+                && glob_match("FIREBASE_*", "FIREBASE_APP_ID")
+                && !glob_match("*_URL", "URLS")
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::findings::Finding;
 
 pub mod cors;
 pub mod env_gitignore;
+pub mod keys_in_client;
 pub mod keys_in_code;
 
 /// The checklist items, in checklist order.

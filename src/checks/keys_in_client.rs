@@ -1,0 +1,360 @@
+//! keys-in-client: no AI key and no AI SDK call may reach browser code.
+//!
+//! Four rules:
+//! - `public-env-secret` (file and project pass): an env name with a public
+//!   prefix (`NEXT_PUBLIC_`, `VITE_`, …) that names a secret, wherever it is
+//!   used (`process.env.X`, `import.meta.env.X`) or defined (`.env*` files,
+//!   ignored ones included; `next.config.*`, `vercel.json`, CI workflows,
+//!   Dockerfiles). The allowlist of values built to be public is data.
+//! - `ai-sdk-in-client` (project pass): an AI SDK imported in code that runs
+//!   in the browser: `"use client"` files and what they import (project
+//!   imports followed), Next.js `pages/` outside `pages/api`, component
+//!   folders outside Next.js, `src/` of browser-only packages (Vite, CRA),
+//!   and `.vue`/`.svelte` components. Route handlers, `pages/api`,
+//!   `"use server"` files, `server-only` importers and middleware are server.
+//! - `dangerously-allow-browser` (file pass): the SDK flag, anywhere.
+//! - `bundle-inlines-secret` (file pass): `env:` in `next.config.*`,
+//!   `define` in `vite.config.*`, webpack `DefinePlugin` with a secret name.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use regex::bytes::Regex;
+
+use super::{Check, CheckId, Coverage};
+use crate::catalog::{Catalog, PublicEnvSpec};
+use crate::context::{FileContext, ProjectContext};
+use crate::facts::ProjectFacts;
+use crate::findings::{Finding, Redacted, Severity, Span};
+use crate::source::Source;
+
+pub struct KeysInClient;
+
+impl Check for KeysInClient {
+    fn id(&self) -> CheckId {
+        CheckId::KeysInClient
+    }
+
+    fn check_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        let name = file.file_name();
+        let bytes = file.source.bytes();
+        let is_source = file.lang.is_some_and(|l| !l.is_python())
+            || name.ends_with(".vue")
+            || name.ends_with(".svelte");
+        let is_env = crate::catalog::EnvSpec::is_env_file(name);
+        // .env files are judged in the project pass (ignored ones included).
+        if !is_env && (is_source || is_definition_file(file.path)) {
+            collect_public_env(file.catalog, file.path, file.source, out);
+        }
+        if is_source && memchr::memmem::find(bytes, b"dangerouslyAllowBrowser").is_some() {
+            collect_dangerous(file, out);
+        }
+        if is_bundler_config(name) {
+            collect_inlined(file, out);
+        }
+        if name.ends_with(".vue") || name.ends_with(".svelte") {
+            collect_component_imports(file, out);
+        }
+    }
+
+    fn check_project(&self, project: &ProjectContext<'_>, out: &mut Vec<Finding>) -> Coverage {
+        for (path, text) in project.env_files {
+            let source = Source::new(text.as_bytes().to_vec());
+            collect_public_env(project.catalog, path, &source, out);
+        }
+        let client = collect_client_files(project);
+        for (&index, reason) in &client {
+            let file = project.facts.file(index);
+            for import in &file.imports {
+                let Some(sdk) = project.catalog.sdk_for_import(&import.module, false) else {
+                    continue;
+                };
+                out.push(Finding {
+                    check: CheckId::KeysInClient,
+                    rule: "ai-sdk-in-client".into(),
+                    severity: Severity::Error,
+                    path: file.path.clone(),
+                    span: Some(Span { line: import.line, column: 1, end_line: import.line, end_column: 1 }),
+                    message: format!(
+                        "The {} SDK (`{}`) is imported in browser code ({reason}): its calls need the API key in the bundle",
+                        sdk.provider, import.module
+                    ),
+                    evidence: Some(Redacted::public(&import.module)),
+                    fix: Some(project.catalog.public_env.fix.sdk_in_client.trim().to_string()),
+                });
+            }
+        }
+        let has_js = project
+            .facts
+            .files()
+            .iter()
+            .any(|f| f.lang.is_some_and(|l| !l.is_python()));
+        if has_js || !project.packages.is_empty() || !project.env_files.is_empty() {
+            Coverage::Checked
+        } else {
+            Coverage::NotApplicable("no JavaScript/TypeScript, package.json or .env files".into())
+        }
+    }
+}
+
+fn is_definition_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with("next.config.")
+        || name == "vercel.json"
+        || name.starts_with("Dockerfile")
+        || name.starts_with("docker-compose")
+        || (path.contains(".github/workflows/")
+            && (name.ends_with(".yml") || name.ends_with(".yaml")))
+        || path.ends_with(".gitlab-ci.yml")
+}
+
+fn is_bundler_config(name: &str) -> bool {
+    name.starts_with("next.config.")
+        || name.starts_with("vite.config.")
+        || name.starts_with("webpack.config.")
+}
+
+fn env_name_regex() -> Regex {
+    Regex::new(r"\b(?:NEXT_PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|REACT_APP_|STORYBOOK_|GATSBY_|VITE_|PUBLIC_)[A-Z0-9_]+\b")
+        .expect("static regex")
+}
+
+/// Every public-prefixed env name in `source` that names a secret.
+fn collect_public_env(catalog: &Catalog, path: &str, source: &Source, out: &mut Vec<Finding>) {
+    let spec = &catalog.public_env;
+    let bytes = source.bytes();
+    if !spec
+        .prefixes
+        .iter()
+        .any(|p| memchr::memmem::find(bytes, p.as_bytes()).is_some())
+    {
+        return;
+    }
+    for m in env_name_regex().find_iter(bytes) {
+        let name = String::from_utf8_lossy(m.as_bytes()).into_owned();
+        let Some((prefix, bare)) = spec.prefix_of(&name) else {
+            continue;
+        };
+        if !spec.names_secret(bare) {
+            continue;
+        }
+        let line = source.line_of(m.start());
+        if out.iter().any(|f| {
+            f.path == path
+                && f.rule == "public-env-secret"
+                && f.span.is_some_and(|s| s.line == line)
+        }) {
+            continue;
+        }
+        let defined = crate::catalog::EnvSpec::is_env_file(path.rsplit('/').next().unwrap_or(path));
+        let role = if defined { "defined" } else { "used" };
+        out.push(Finding {
+            check: CheckId::KeysInClient,
+            rule: "public-env-secret".into(),
+            severity: Severity::Error,
+            path: path.to_string(),
+            span: Some(source.span(m.start(), m.end())),
+            message: format!(
+                "{name} is {role} here: {prefix} variables are copied into the browser bundle, and this one names a secret"
+            ),
+            evidence: Some(Redacted::public(&name)),
+            fix: Some(spec.fix.public_env.trim().replace("{bare}", bare)),
+        });
+    }
+}
+
+fn collect_dangerous(file: &FileContext<'_>, out: &mut Vec<Finding>) {
+    let flag = Regex::new(r"dangerouslyAllowBrowser\s*:\s*true").expect("static regex");
+    for m in flag.find_iter(file.source.bytes()) {
+        out.push(Finding {
+            check: CheckId::KeysInClient,
+            rule: "dangerously-allow-browser".into(),
+            severity: Severity::Error,
+            path: file.path.to_string(),
+            span: Some(file.source.span(m.start(), m.end())),
+            message: "dangerouslyAllowBrowser: true switches off the SDK's refusal to run in a browser, \
+                      so the API key ships to every visitor, who can copy it and spend on your account"
+                .into(),
+            evidence: Some(Redacted::public("dangerouslyAllowBrowser: true")),
+            fix: Some(file.catalog.public_env.fix.dangerously_allow_browser.trim().to_string()),
+        });
+    }
+}
+
+/// Secret names inside `env: {…}` (next.config), `define: {…}` (vite) or
+/// `DefinePlugin({…})` (webpack).
+fn collect_inlined(file: &FileContext<'_>, out: &mut Vec<Finding>) {
+    let block =
+        Regex::new(r"(?:\benv|\bdefine)\s*:\s*\{|DefinePlugin\(\s*\{").expect("static regex");
+    let key =
+        Regex::new(r#"["']?(?:process\.env\.|import\.meta\.env\.)?([A-Z][A-Z0-9_]{2,})["']?\s*:"#)
+            .expect("static regex");
+    let bytes = file.source.bytes();
+    let spec = &file.catalog.public_env;
+    for open in block.find_iter(bytes) {
+        let body_end = matching_brace(bytes, open.end() - 1);
+        for caps in key.captures_iter(&bytes[open.end()..body_end]) {
+            let m = caps.get(1).expect("group 1");
+            let name = String::from_utf8_lossy(m.as_bytes()).into_owned();
+            // Public-prefixed names are `public-env-secret` findings already.
+            if spec.prefix_of(&name).is_some() || !spec.names_secret(&name) {
+                continue;
+            }
+            let (start, end) = (open.end() + m.start(), open.end() + m.end());
+            out.push(Finding {
+                check: CheckId::KeysInClient,
+                rule: "bundle-inlines-secret".into(),
+                severity: Severity::Error,
+                path: file.path.to_string(),
+                span: Some(file.source.span(start, end)),
+                message: format!("{name} is inlined into the browser bundle by this build config"),
+                evidence: Some(Redacted::public(&name)),
+                fix: Some(spec.fix.bundle_inlines.trim().replace("{name}", &name)),
+            });
+        }
+    }
+}
+
+/// The offset of the `}` closing the `{` at `open` (or the end).
+fn matching_brace(bytes: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (i, b) in bytes.iter().enumerate().skip(open) {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
+/// `.vue` / `.svelte` components run in the browser; they are not parsed,
+/// so their imports are read from the text.
+fn collect_component_imports(file: &FileContext<'_>, out: &mut Vec<Finding>) {
+    let import =
+        Regex::new(r#"(?m)^\s*import\s[^;\n]*?from\s+["']([^"']+)["']"#).expect("static regex");
+    let server = file.file_name().contains(".server.");
+    for caps in import.captures_iter(file.source.bytes()) {
+        let m = caps.get(1).expect("group 1");
+        let module = String::from_utf8_lossy(m.as_bytes());
+        let Some(sdk) = file.catalog.sdk_for_import(&module, false) else {
+            continue;
+        };
+        if server {
+            continue;
+        }
+        out.push(Finding {
+            check: CheckId::KeysInClient,
+            rule: "ai-sdk-in-client".into(),
+            severity: Severity::Error,
+            path: file.path.to_string(),
+            span: Some(file.source.span(m.start(), m.end())),
+            message: format!(
+                "The {} SDK (`{module}`) is imported in a browser component: its calls need the API key in the bundle",
+                sdk.provider
+            ),
+            evidence: Some(Redacted::public(&module)),
+            fix: Some(file.catalog.public_env.fix.sdk_in_client.trim().to_string()),
+        });
+    }
+}
+
+/// Parsed JS/TS files that run in the browser, with the reason why.
+fn collect_client_files(project: &ProjectContext<'_>) -> BTreeMap<usize, String> {
+    let facts: &ProjectFacts = project.facts;
+    let spec = &project.catalog.public_env;
+    let mut client: BTreeMap<usize, String> = BTreeMap::new();
+    let mut queue = VecDeque::new();
+    for (i, f) in facts.files().iter().enumerate() {
+        if f.lang.is_none_or(|l| l.is_python()) || is_server_file(facts, i) {
+            continue;
+        }
+        let reason = if f.has_directive("use client") {
+            Some("a \"use client\" file".to_string())
+        } else if is_pages_file(&f.path) {
+            Some("a Next.js page".to_string())
+        } else {
+            browser_package_reason(&f.path, project, spec)
+        };
+        if let Some(reason) = reason {
+            client.insert(i, reason);
+            queue.push_back(i);
+        }
+    }
+    // Whatever a client file imports from the project ships with it.
+    while let Some(i) = queue.pop_front() {
+        let from = facts.file(i).path.clone();
+        for import in &facts.file(i).imports {
+            let Some(target) = facts.resolve_import(i, import) else {
+                continue;
+            };
+            if client.contains_key(&target) || is_server_file(facts, target) {
+                continue;
+            }
+            client.insert(
+                target,
+                format!("imported from {from}, which runs in the browser"),
+            );
+            queue.push_back(target);
+        }
+    }
+    client
+}
+
+fn is_server_file(facts: &ProjectFacts, index: usize) -> bool {
+    let f = facts.file(index);
+    let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+    let stem = name.split('.').next().unwrap_or(name);
+    f.has_directive("use server")
+        || f.imports.iter().any(|i| i.module == "server-only")
+        || f.path.contains("pages/api/")
+        || (stem == "route" && (f.path.starts_with("app/") || f.path.contains("/app/")))
+        || stem == "middleware"
+        || stem == "proxy" && !f.path.contains('/')
+        || name.contains(".server.")
+}
+
+fn is_pages_file(path: &str) -> bool {
+    let in_pages =
+        path.starts_with("pages/") || path.contains("/pages/") || path.starts_with("src/pages/");
+    let name = path.rsplit('/').next().unwrap_or(path);
+    in_pages && !path.contains("pages/api/") && !name.starts_with("_document")
+}
+
+/// `src/` of a browser-only package, or a component folder outside Next.js.
+fn browser_package_reason(
+    path: &str,
+    project: &ProjectContext<'_>,
+    spec: &PublicEnvSpec,
+) -> Option<String> {
+    let (pkg, deps) = project
+        .packages
+        .iter()
+        .filter(|(dir, _)| dir.is_empty() || path.starts_with(&format!("{dir}/")))
+        .max_by_key(|(dir, _)| dir.len())?;
+    let has = |list: &[String]| deps.iter().any(|d| list.contains(d));
+    let rel = if pkg.is_empty() {
+        path
+    } else {
+        &path[pkg.len() + 1..]
+    };
+    if has(&spec.browser_frameworks) && !has(&spec.server_frameworks) && rel.starts_with("src/") {
+        let at = if pkg.is_empty() {
+            "the root package"
+        } else {
+            pkg.as_str()
+        };
+        return Some(format!(
+            "the src/ of {at}, a browser app with no server framework"
+        ));
+    }
+    let next = deps.iter().any(|d| d == "next");
+    if !next && has(&spec.browser_frameworks) && rel.split('/').any(|part| part == "components") {
+        return Some("a UI component".into());
+    }
+    None
+}
