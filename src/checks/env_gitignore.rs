@@ -103,7 +103,7 @@ fn gap_finding(project: &ProjectContext<'_>, folder: &str, missing: &[&str]) -> 
         }
     }
     let place = if folder.is_empty() {
-        "the repository root".to_string()
+        "the project root".to_string()
     } else {
         format!("{folder}/")
     };

@@ -96,7 +96,22 @@ pub trait Check: Sync {
 pub fn implemented() -> Vec<&'static dyn Check> {
     vec![
         &keys_in_code::KeysInCode,
+        &keys_in_client::KeysInClient,
         &cors::Cors,
         &env_gitignore::EnvGitignore,
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implemented_checks_are_unique_and_in_checklist_order() {
+        let ids: Vec<CheckId> = implemented().iter().map(|c| c.id()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+    }
 }
