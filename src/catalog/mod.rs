@@ -372,6 +372,24 @@ mod tests {
     }
 
     #[test]
+    fn every_sdk_module_trips_the_parse_gate() {
+        let catalog = Catalog::load(&[]).unwrap();
+        for sdk in &catalog.sdks {
+            for m in sdk.python.iter().chain(&sdk.js) {
+                // `ai` alone is too common a word; its call names are triggers instead.
+                if m == "ai" {
+                    continue;
+                }
+                let import = format!("import x from \"{m}\"\nfrom {m} import y\n");
+                assert!(
+                    catalog.wants_parse(import.as_bytes()),
+                    "{m} does not trigger parsing"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn sdk_imports_and_ui_packages() {
         let catalog = Catalog::load(&[]).unwrap();
         let provider =

@@ -43,7 +43,7 @@ impl Check for KeysInClient {
         let is_env = crate::catalog::EnvSpec::is_env_file(name);
         // .env files are judged in the project pass (ignored ones included).
         if !is_env && (is_source || is_definition_file(file.path)) {
-            collect_public_env(file.catalog, file.path, file.source, out);
+            collect_public_env(file.catalog, file.path, file.source, is_source, out);
         }
         if is_source && memchr::memmem::find(bytes, b"dangerouslyAllowBrowser").is_some() {
             collect_dangerous(file, out);
@@ -59,7 +59,7 @@ impl Check for KeysInClient {
     fn check_project(&self, project: &ProjectContext<'_>, out: &mut Vec<Finding>) -> Coverage {
         for (path, text) in project.env_files {
             let source = Source::new(text.as_bytes().to_vec());
-            collect_public_env(project.catalog, path, &source, out);
+            collect_public_env(project.catalog, path, &source, false, out);
         }
         let client = collect_client_files(project);
         for (&index, reason) in &client {
@@ -113,13 +113,27 @@ fn is_bundler_config(name: &str) -> bool {
         || name.starts_with("webpack.config.")
 }
 
-fn env_name_regex() -> Regex {
-    Regex::new(r"\b(?:NEXT_PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|REACT_APP_|STORYBOOK_|GATSBY_|VITE_|PUBLIC_)[A-Z0-9_]+\b")
-        .expect("static regex")
+/// In config and env files any mention is a definition; in source code only
+/// reads count (`process.env.X`, `import.meta.env.X`, `env("X")`), not a
+/// comment or a string that merely names the variable.
+fn env_name_regex(reads_only: bool) -> Regex {
+    const NAME: &str = r"(?:NEXT_PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|REACT_APP_|STORYBOOK_|GATSBY_|VITE_|PUBLIC_)[A-Z0-9_]+\b";
+    let pattern = if reads_only {
+        format!(r#"\benv(?:\.|\[\s*["'`]|\(\s*["'`])({NAME})"#)
+    } else {
+        format!(r"\b({NAME})")
+    };
+    Regex::new(&pattern).expect("static regex")
 }
 
 /// Every public-prefixed env name in `source` that names a secret.
-fn collect_public_env(catalog: &Catalog, path: &str, source: &Source, out: &mut Vec<Finding>) {
+fn collect_public_env(
+    catalog: &Catalog,
+    path: &str,
+    source: &Source,
+    reads_only: bool,
+    out: &mut Vec<Finding>,
+) {
     let spec = &catalog.public_env;
     let bytes = source.bytes();
     if !spec
@@ -129,7 +143,8 @@ fn collect_public_env(catalog: &Catalog, path: &str, source: &Source, out: &mut 
     {
         return;
     }
-    for m in env_name_regex().find_iter(bytes) {
+    for caps in env_name_regex(reads_only).captures_iter(bytes) {
+        let m = caps.get(1).expect("group 1");
         let name = String::from_utf8_lossy(m.as_bytes()).into_owned();
         let Some((prefix, bare)) = spec.prefix_of(&name) else {
             continue;
