@@ -20,6 +20,7 @@ use crate::gitignore::GitignoreModel;
 use crate::lang::{Lang, Parsers};
 use crate::report::{Report, Summary};
 use crate::source::{human_bytes, Loaded, Source};
+use crate::suppress::{self, Suppression};
 use crate::walk::{self, Entry, Visit};
 
 /// What the per-file pass learns about one file.
@@ -34,6 +35,8 @@ struct FileResult {
     gitignore: Option<String>,
     /// Dependency names, for a `package.json`.
     package_deps: Option<Vec<String>>,
+    /// `aiguard: ignore[...]` comments, applied after the project pass.
+    suppressions: Vec<Suppression>,
 }
 
 /// The per-thread side of the walk: parsers, and results kept locally
@@ -68,6 +71,7 @@ impl Visit for Worker<'_> {
                 scanned: false,
                 gitignore: None,
                 package_deps: None,
+                suppressions: Vec::new(),
             },
         };
         self.local.push(result);
@@ -100,6 +104,7 @@ impl Worker<'_> {
             scanned: false,
             gitignore: None,
             package_deps: None,
+            suppressions: Vec::new(),
         };
         let settings = self.env.settings;
         let source = match Source::load(&result.abs, settings.max_file_size) {
@@ -135,6 +140,7 @@ impl Worker<'_> {
             }
         };
         result.scanned = true;
+        result.suppressions = suppress::collect(&result.path, &source);
         match result.path.rsplit('/').next() {
             Some(".gitignore") => {
                 result.gitignore = Some(String::from_utf8_lossy(source.bytes()).into_owned())
@@ -219,8 +225,12 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     let mut all_facts = Vec::new();
     let mut packages: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut files_scanned = 0;
+    let mut suppressions = BTreeMap::new();
     for r in results {
         files_scanned += r.scanned as usize;
+        if !r.suppressions.is_empty() {
+            suppressions.insert(r.path.clone(), r.suppressions);
+        }
         findings.extend(r.findings);
         notes.extend(r.note);
         all_facts.extend(r.facts);
@@ -246,6 +256,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     }
     let facts = complete_imports(ProjectFacts::new(all_facts, &paths), settings);
     let excludes = walk::exclude_matcher(settings)?;
+    let inventory = crate::inventory::Inventory::build(&facts, catalog, None);
     let env_files = if checks.iter().any(|c| c.id() == CheckId::KeysInClient) {
         read_env_files(settings)?
     } else {
@@ -263,26 +274,41 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         excludes: &excludes,
         packages: &packages,
         env_files: &env_files,
+        inventory: &inventory,
     };
     let mut coverage: Vec<(CheckId, Coverage)> = Vec::new();
     for check in &checks {
         coverage.push((check.id(), check.check_project(&ctx, &mut findings)));
     }
+    // Config and suppressions first, then the baseline: a baseline records
+    // what audits report, and fingerprints number findings in report order.
+    findings.extend(checklist::stale_attestations(settings));
+    let ran: Vec<CheckId> = checks.iter().map(|c| c.id()).collect();
+    let filtered = settings.filter.apply(findings);
+    let outcome = suppress::apply(filtered, &suppressions, catalog, settings, &ran);
+    let mut findings = outcome.findings;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
+    let baselined = settings
+        .baseline
+        .as_ref()
+        .map_or(0, |b| b.hide(&mut findings));
     notes.sort();
     let checklist = checklist::build(catalog, settings, &coverage, &findings);
-    let summary = Summary::new(
+    let mut summary = Summary::new(
         &findings,
         files_scanned,
         started.elapsed().as_millis() as u64,
     );
+    summary.suppressed = outcome.suppressed;
+    summary.baselined = baselined;
     Ok(Report {
         root: settings.root.display().to_string(),
         summary,
         checklist,
         findings,
         notes,
+        inventory: crate::inventory::InventoryView::new(&inventory, &facts),
     })
 }
 

@@ -19,6 +19,14 @@ pub struct Cli {
 pub enum Command {
     /// Print the checklist for a project and exit 1 if it fails.
     Audit(AuditArgs),
+    /// Record the current findings, so later audits with --baseline report only new ones.
+    Baseline(BaselineArgs),
+    /// List the checks and their rules.
+    Rules,
+    /// Explain a check or rule: why it matters, bad and good code, the fix.
+    Explain(ExplainArgs),
+    /// Write a commented aiguard.toml and print pre-commit and CI snippets.
+    Init(InitArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,10 +77,10 @@ pub struct AuditArgs {
     /// Config file [default: aiguard.toml, or [tool.aiguard] in pyproject.toml, at PATH].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Run only these checks (comma-separated ids).
+    /// Run only these checks or rules (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "CHECK,...")]
     pub select: Vec<String>,
-    /// Skip these checks (comma-separated ids).
+    /// Skip these checks or rules (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "CHECK,...")]
     pub ignore: Vec<String>,
     /// Colour in the text report (NO_COLOR is honoured by auto).
@@ -81,4 +89,62 @@ pub struct AuditArgs {
     /// Worker threads [default: the number of cores].
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Hide the findings recorded in FILE (made by `aiguard baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Do not report suppression comments that lack a reason or suppress nothing.
+    #[arg(long)]
+    pub no_suppression_warnings: bool,
+}
+
+impl AuditArgs {
+    /// An audit of `path` with every option at its default.
+    pub fn defaults(path: PathBuf) -> AuditArgs {
+        AuditArgs {
+            path,
+            format: Format::Text,
+            output: None,
+            fail_on: None,
+            config: None,
+            select: Vec::new(),
+            ignore: Vec::new(),
+            color: ColorChoice::Auto,
+            threads: None,
+            baseline: None,
+            no_suppression_warnings: false,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BaselineArgs {
+    /// The project to audit.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Where to write the baseline (JSON).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Config file [default: aiguard.toml, or [tool.aiguard] in pyproject.toml, at PATH].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads [default: the number of cores].
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A check id (`cors`) or a rule id (`openai-project-key`).
+    #[arg(value_name = "RULE_OR_CHECK")]
+    pub id: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where to write aiguard.toml.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite an existing aiguard.toml.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -1,14 +1,25 @@
 //! Settings: `aiguard.toml` at the audited root, or `[tool.aiguard]` in its
 //! `pyproject.toml`, or `--config FILE`, merged with the command line.
 //! Unknown keys and bad values are errors naming the file and line (exit 2).
+//!
+//! Two steps: [`Settings::from_args`] reads everything that needs no
+//! catalogue; [`Settings::resolve`] then checks the check and rule ids
+//! (`select`, `ignore`, `[severity]`) against the catalogue, which users'
+//! `key-rules` files extend. Extra limiter, auth and AI-client names are
+//! not config keys yet: the checks that would read them are not built.
 
 use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
+use toml::Spanned;
 
-use crate::catalog::line_at;
+use crate::baseline::Baseline;
+use crate::catalog::{line_at, Catalog};
 use crate::checks::CheckId;
 use crate::cli::{AuditArgs, FailOn};
+use crate::findings::{Finding, Severity, Span};
 
 /// Folders never walked unless the config's `exclude` replaces this list.
 pub const DEFAULT_EXCLUDES: &[&str] = &[
@@ -55,19 +66,35 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct ConfigFile {
     /// Replaces the built-in folder excludes.
-    exclude: Option<Vec<String>>,
+    exclude: Option<Vec<Spanned<String>>>,
     /// Adds to them.
     #[serde(default)]
-    extend_exclude: Vec<String>,
+    extend_exclude: Vec<Spanned<String>>,
+    /// When set, only files matching one of these globs are audited.
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
     max_file_size: Option<u64>,
     max_parse_size: Option<u64>,
     fail_on: Option<FailOn>,
-    select: Option<Vec<String>>,
+    /// Check or rule ids.
+    select: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    ignore: Vec<String>,
+    ignore: Vec<Spanned<String>>,
+    /// Check or rule id → error, warning or off.
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Level>,
     /// Extra key rule files, same format as `rules/keys.toml`.
     #[serde(default)]
-    key_rules: Vec<PathBuf>,
+    key_rules: Vec<Spanned<PathBuf>>,
+    /// Manual checklist items done by hand, with the day they were checked.
+    #[serde(default)]
+    attest: AttestTable,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct AttestTable {
+    spend_limits: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,24 +107,141 @@ struct PyTool {
     aiguard: Option<ConfigFile>,
 }
 
+/// A severity as the config sets it: `off` drops the findings (and, for a
+/// check, does not run it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Off,
+}
+
+/// Which findings an audit keeps, and at what severity: `select`, `ignore`
+/// and `[severity]`, each naming checks or rules. A rule's own setting wins
+/// over its check's.
+#[derive(Clone, Debug, Default)]
+pub struct RuleFilter {
+    select: Option<Vec<String>>,
+    ignore: Vec<String>,
+    levels: BTreeMap<String, Level>,
+}
+
+impl RuleFilter {
+    fn names(list: &[String], check: CheckId, rule: &str) -> bool {
+        list.iter().any(|id| id == rule || id == check.as_str())
+    }
+
+    fn level(&self, check: CheckId, rule: &str) -> Option<Level> {
+        self.levels
+            .get(rule)
+            .or_else(|| self.levels.get(check.as_str()))
+            .copied()
+    }
+
+    /// Is `rule` of `check` reported at all?
+    pub fn is_enabled(&self, check: CheckId, rule: &str) -> bool {
+        self.select
+            .as_ref()
+            .is_none_or(|s| Self::names(s, check, rule))
+            && !Self::names(&self.ignore, check, rule)
+            && self.level(check, rule) != Some(Level::Off)
+    }
+
+    /// Drop disabled findings and apply severity overrides.
+    pub fn apply(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter(|f| self.is_enabled(f.check, &f.rule))
+            .map(|mut f| {
+                match self.level(f.check, &f.rule) {
+                    Some(Level::Error) => f.severity = Severity::Error,
+                    Some(Level::Warning) => f.severity = Severity::Warning,
+                    _ => {}
+                }
+                f
+            })
+            .collect()
+    }
+}
+
+/// A manual checklist item attested in the config: done by hand on `date`.
+#[derive(Clone, Debug)]
+pub struct Attestation {
+    pub check: CheckId,
+    pub date: Date,
+    /// Where the date is written in the config file.
+    pub span: Span,
+}
+
+/// A check or rule id named in the config or on the command line, kept
+/// until the catalogue is loaded to validate it (`Settings::resolve`).
+#[derive(Clone, Debug)]
+struct NamedId {
+    id: String,
+    key: &'static str,
+    /// File and line; `None` for the command line.
+    at: Option<(String, usize)>,
+}
+
 /// Everything an audit needs to know, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub root: PathBuf,
     pub excludes: Vec<String>,
+    /// When not empty, only files matching one of these are walked.
+    pub includes: Vec<String>,
     /// Files above this are skipped (not read).
     pub max_file_size: u64,
     /// Files above this are scanned as text but not parsed.
     pub max_parse_size: u64,
     pub fail_on: FailOn,
+    /// The checks to run: selected, not ignored, not `off`.
     pub checks: Vec<CheckId>,
+    /// Rule-level selection and severity overrides.
+    pub filter: RuleFilter,
     pub key_rules: Vec<PathBuf>,
     pub threads: usize,
     /// Where the settings came from, for the report.
     pub config_file: Option<PathBuf>,
+    pub attestations: Vec<Attestation>,
+    /// The audit date (`AIGUARD_TODAY=YYYY-MM-DD` overrides the clock, for tests).
+    pub today: Date,
+    /// Report suppressions that lack a reason or suppress nothing.
+    pub suppression_warnings: bool,
+    /// Findings to hide (`--baseline`).
+    pub baseline: Option<Baseline>,
+    named: Vec<NamedId>,
+}
+
+/// A parsed config file with the text its spans point into.
+struct Loaded {
+    path: PathBuf,
+    text: String,
+    config: ConfigFile,
+}
+
+impl Loaded {
+    fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn line(&self, span: std::ops::Range<usize>) -> usize {
+        line_at(&self.text, span.start)
+    }
+
+    fn invalid(&self, span: std::ops::Range<usize>, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.name(),
+            line: self.line(span),
+            message,
+        }
+    }
 }
 
 impl Settings {
+    /// Read the config and merge the command line. Check and rule ids are
+    /// validated by [`Settings::resolve`], once the catalogue is loaded.
     pub fn from_args(args: &AuditArgs) -> Result<Settings, ConfigError> {
         let root = args.path.clone();
         if !root.is_dir() {
@@ -106,79 +250,255 @@ impl Settings {
                 root.display()
             )));
         }
-        let (file, config) = load_config(&root, args.config.as_deref())?;
-        let name = file
-            .as_ref()
-            .map(|f| f.display().to_string())
-            .unwrap_or_default();
+        let loaded = load_config(&root, args.config.as_deref())?;
+        let empty = ConfigFile::default();
+        let config = loaded.as_ref().map_or(&empty, |l| &l.config);
+        let today = Date::today()?;
+        let globs = |list: &[Spanned<String>], key: &str| -> Result<Vec<String>, ConfigError> {
+            list.iter()
+                .map(|g| {
+                    check_glob(&root, g.get_ref()).map_err(|e| {
+                        let l = loaded.as_ref().expect("globs come from a config file");
+                        l.invalid(
+                            g.span(),
+                            format!("`{key}`: bad glob `{}`: {e}", g.get_ref()),
+                        )
+                    })?;
+                    Ok(g.get_ref().clone())
+                })
+                .collect()
+        };
         let mut excludes: Vec<String> = match &config.exclude {
-            Some(list) => list.clone(),
+            Some(list) => globs(list, "exclude")?,
             None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
         };
-        excludes.extend(config.extend_exclude.iter().cloned());
-        let select = if args.select.is_empty() {
-            config.select.clone()
-        } else {
-            Some(args.select.clone())
+        excludes.extend(globs(&config.extend_exclude, "extend-exclude")?);
+        let includes = globs(&config.include, "include")?;
+
+        let mut named = Vec::new();
+        let mut from_file = |list: &[Spanned<String>], key: &'static str| -> Vec<String> {
+            let l = loaded.as_ref();
+            for id in list {
+                named.push(NamedId {
+                    id: id.get_ref().trim().to_string(),
+                    key,
+                    at: l.map(|l| (l.name(), l.line(id.span()))),
+                });
+            }
+            list.iter()
+                .map(|s| s.get_ref().trim().to_string())
+                .collect()
         };
-        let mut ignore = config.ignore.clone();
-        ignore.extend(args.ignore.iter().cloned());
-        let checks = select_checks(select.as_deref(), &ignore).map_err(|m| match &file {
-            Some(_) if args.select.is_empty() && args.ignore.is_empty() => ConfigError::Invalid {
-                file: name.clone(),
-                line: 1,
-                message: m,
-            },
-            _ => ConfigError::Usage(m),
-        })?;
-        let base = file
+        let config_select = config.select.as_deref().map(|s| from_file(s, "select"));
+        let mut ignore = from_file(&config.ignore, "ignore");
+        let severity_keys: Vec<Spanned<String>> = config.severity.keys().cloned().collect();
+        from_file(&severity_keys, "severity");
+        let from_cli = |list: &[String], key: &'static str, named: &mut Vec<NamedId>| {
+            let ids: Vec<String> = list.iter().map(|s| s.trim().to_string()).collect();
+            named.extend(ids.iter().map(|id| NamedId {
+                id: id.clone(),
+                key,
+                at: None,
+            }));
+            ids
+        };
+        let select = if args.select.is_empty() {
+            config_select
+        } else {
+            Some(from_cli(&args.select, "--select", &mut named))
+        };
+        ignore.extend(from_cli(&args.ignore, "--ignore", &mut named));
+        let filter = RuleFilter {
+            select,
+            ignore,
+            levels: config
+                .severity
+                .iter()
+                .map(|(k, v)| (k.get_ref().trim().to_string(), *v))
+                .collect(),
+        };
+
+        let attestations = match &loaded {
+            Some(l) => attestations(l, today)?,
+            None => Vec::new(),
+        };
+        let base = loaded
             .as_ref()
-            .and_then(|f| f.parent())
-            .unwrap_or(Path::new("."));
-        Ok(Settings {
+            .and_then(|l| l.path.parent())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let mut key_rules = Vec::new();
+        for p in &config.key_rules {
+            let path = base.join(p.get_ref());
+            if !path.is_file() {
+                let l = loaded.as_ref().expect("key-rules come from a config file");
+                return Err(l.invalid(
+                    p.span(),
+                    format!(
+                        "`key-rules`: {} is not a file (paths are relative to the config file)",
+                        path.display()
+                    ),
+                ));
+            }
+            key_rules.push(path);
+        }
+        let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+        let mut settings = Settings {
             root,
             excludes,
+            includes,
             max_file_size: config.max_file_size.unwrap_or(20 * 1024 * 1024),
             max_parse_size: config.max_parse_size.unwrap_or(1024 * 1024),
             fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error),
-            checks,
-            key_rules: config.key_rules.iter().map(|p| base.join(p)).collect(),
+            checks: Vec::new(),
+            filter,
+            key_rules,
             threads: args.threads.unwrap_or(0),
-            config_file: file,
-        })
+            config_file: loaded.map(|l| l.path),
+            attestations,
+            today,
+            suppression_warnings: !args.no_suppression_warnings,
+            baseline,
+            named,
+        };
+        settings.checks = settings.checks_to_run(&HashMap::new());
+        Ok(settings)
+    }
+
+    /// Validate the check and rule ids the config and command line name
+    /// against the catalogue (users' key rules included), and settle which
+    /// checks run. Unknown ids are errors naming close matches.
+    pub fn resolve(&mut self, catalog: &Catalog) -> Result<(), ConfigError> {
+        let known: HashSet<String> = catalog.known_ids().into_iter().collect();
+        for named in &self.named {
+            if known.contains(&named.id) {
+                continue;
+            }
+            let close = catalog.close_matches(&named.id);
+            let hint = match close.first() {
+                Some(c) => format!("did you mean `{c}`? "),
+                None => String::new(),
+            };
+            let checks: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+            let message = format!(
+                "unknown check `{}`: not a check or rule id; {hint}checks are {} (`aiguard rules` lists every rule)",
+                named.id,
+                checks.join(", ")
+            );
+            return Err(match &named.at {
+                Some((file, line)) => ConfigError::Invalid {
+                    file: file.clone(),
+                    line: *line,
+                    message: format!("`{}`: {message}", named.key),
+                },
+                None => ConfigError::Usage(format!("{}: {message}", named.key)),
+            });
+        }
+        let rule_checks: HashMap<String, CheckId> = catalog
+            .all_rules()
+            .into_iter()
+            .map(|r| (r.id, r.check))
+            .collect();
+        self.checks = self.checks_to_run(&rule_checks);
+        Ok(())
+    }
+
+    /// A check runs when it, or one of its rules, is selected, and it is
+    /// neither ignored nor `off`.
+    fn checks_to_run(&self, rule_checks: &HashMap<String, CheckId>) -> Vec<CheckId> {
+        let f = &self.filter;
+        CheckId::ALL
+            .into_iter()
+            .filter(|&c| {
+                let selected = f.select.as_ref().is_none_or(|list| {
+                    list.iter()
+                        .any(|id| id == c.as_str() || rule_checks.get(id) == Some(&c))
+                });
+                selected
+                    && !f.ignore.iter().any(|id| id == c.as_str())
+                    && f.levels.get(c.as_str()) != Some(&Level::Off)
+            })
+            .collect()
+    }
+
+    /// The config file's path as reports show it: relative to the audited
+    /// root when it lies inside it.
+    pub fn config_display_path(&self) -> Option<String> {
+        let file = self.config_file.as_ref()?;
+        let rel = file.strip_prefix(&self.root).unwrap_or(file);
+        Some(crate::walk::relative(Path::new(""), rel))
     }
 }
 
-fn select_checks(select: Option<&[String]>, ignore: &[String]) -> Result<Vec<CheckId>, String> {
-    let parse = |s: &String| {
-        CheckId::parse(s.trim()).ok_or_else(|| {
-            let all: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
-            format!("unknown check `{s}`; checks are: {}", all.join(", "))
-        })
+/// `[attest]`: each value must be a plain TOML date, not in the future.
+fn attestations(l: &Loaded, today: Date) -> Result<Vec<Attestation>, ConfigError> {
+    let mut out = Vec::new();
+    let Some(value) = &l.config.attest.spend_limits else {
+        return Ok(out);
     };
-    let selected: Vec<CheckId> = match select {
-        Some(list) => list.iter().map(parse).collect::<Result<_, _>>()?,
-        None => CheckId::ALL.to_vec(),
+    let key = "spend-limits";
+    let date = match value.get_ref() {
+        toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
+            .date
+            .and_then(|d| Date::new(d.year as i32, d.month as u32, d.day as u32)),
+        _ => None,
     };
-    let ignored: Vec<CheckId> = ignore.iter().map(parse).collect::<Result<_, _>>()?;
-    Ok(CheckId::ALL
-        .into_iter()
-        .filter(|c| selected.contains(c) && !ignored.contains(c))
-        .collect())
+    let Some(date) = date else {
+        return Err(l.invalid(
+            value.span(),
+            format!(
+                "`attest.{key}` takes the date the item was last checked, as a TOML date without quotes or time: {key} = {today}"
+            ),
+        ));
+    };
+    // One day of slack: the config may be written in a time zone ahead of UTC.
+    if date.days() > today.days() + 1 {
+        return Err(l.invalid(
+            value.span(),
+            format!("`attest.{key}` = {date} is in the future (today is {today})"),
+        ));
+    }
+    out.push(Attestation {
+        check: CheckId::SpendLimits,
+        date,
+        span: span_of(&l.text, value.span()),
+    });
+    Ok(out)
 }
 
-fn load_config(
-    root: &Path,
-    explicit: Option<&Path>,
-) -> Result<(Option<PathBuf>, ConfigFile), ConfigError> {
+/// 1-based span (code-point columns) of a byte range of `text`.
+fn span_of(text: &str, range: std::ops::Range<usize>) -> Span {
+    let source = crate::source::Source::new(text.as_bytes().to_vec());
+    source.span(range.start, range.end)
+}
+
+/// Does `pattern` compile as a walk glob (gitignore syntax)?
+fn check_glob(root: &Path, pattern: &str) -> Result<(), String> {
+    ignore::overrides::OverrideBuilder::new(root)
+        .add(pattern)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Option<Loaded>, ConfigError> {
     if let Some(path) = explicit {
         let text = read(path)?;
-        return Ok((Some(path.to_path_buf()), parse(path, &text)?));
+        let config = parse(path, &text)?;
+        return Ok(Some(Loaded {
+            path: path.to_path_buf(),
+            text,
+            config,
+        }));
     }
     let own = root.join("aiguard.toml");
     if own.is_file() {
         let text = read(&own)?;
-        return Ok((Some(own.clone()), parse(&own, &text)?));
+        let config = parse(&own, &text)?;
+        return Ok(Some(Loaded {
+            path: own,
+            text,
+            config,
+        }));
     }
     let pyproject = root.join("pyproject.toml");
     if pyproject.is_file() {
@@ -187,11 +507,15 @@ fn load_config(
             let parsed: Pyproject =
                 toml::from_str(&text).map_err(|e| invalid(&pyproject, &text, e))?;
             if let Some(config) = parsed.tool.and_then(|t| t.aiguard) {
-                return Ok((Some(pyproject), config));
+                return Ok(Some(Loaded {
+                    path: pyproject,
+                    text,
+                    config,
+                }));
             }
         }
     }
-    Ok((None, ConfigFile::default()))
+    Ok(None)
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
@@ -210,6 +534,78 @@ fn invalid(path: &Path, text: &str, e: toml::de::Error) -> ConfigError {
         file: path.display().to_string(),
         line: e.span().map(|s| line_at(text, s.start)).unwrap_or(1),
         message: e.message().trim().to_string(),
+    }
+}
+
+/// A calendar day (proleptic Gregorian), for attestations and their age.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    year: i32,
+    month: u32,
+    day: u32,
+}
+
+impl Date {
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+        let date = Date { year, month, day };
+        (Date::from_days(date.days()) == date).then_some(date)
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.trim().splitn(3, '-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+    }
+
+    /// Today in UTC, or `AIGUARD_TODAY` (YYYY-MM-DD) when set: tests pin
+    /// the audit date with it.
+    pub fn today() -> Result<Date, ConfigError> {
+        if let Some(value) = std::env::var_os("AIGUARD_TODAY") {
+            let text = value.to_string_lossy();
+            return Date::parse(&text).ok_or_else(|| {
+                ConfigError::Usage(format!("AIGUARD_TODAY=`{text}`: expected YYYY-MM-DD"))
+            });
+        }
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Ok(Date::from_days((secs / 86_400) as i64))
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+    pub fn days(self) -> i64 {
+        let (m, d) = (self.month as i64, self.day as i64);
+        let y = self.year as i64 - (m <= 2) as i64;
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The day `days` after 1970-01-01 (`civil_from_days`).
+    pub fn from_days(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + (month <= 2) as i64) as i32;
+        Date { year, month, day }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 }
 
@@ -242,15 +638,54 @@ mod tests {
     }
 
     #[test]
-    fn select_and_ignore() {
-        let checks = select_checks(
-            Some(&["cors".into(), "env-gitignore".into()]),
-            &["cors".into()],
-        )
-        .unwrap();
-        assert_eq!(checks, vec![CheckId::EnvGitignore]);
-        assert!(select_checks(None, &["nope".into()])
-            .unwrap_err()
-            .contains("unknown check `nope`"));
+    fn dates_round_trip_and_reject_impossible_days() {
+        for (y, m, d) in [(1970, 1, 1), (2000, 2, 29), (2026, 11, 1), (2028, 12, 31)] {
+            let date = Date::new(y, m, d).unwrap();
+            assert_eq!(Date::from_days(date.days()), date);
+        }
+        assert_eq!(Date::new(1970, 1, 1).unwrap().days(), 0);
+        assert_eq!(Date::parse("2026-11-01").unwrap().to_string(), "2026-11-01");
+        let (a, b) = (
+            Date::parse("2026-02-01").unwrap(),
+            Date::parse("2026-05-02").unwrap(),
+        );
+        assert_eq!(b.days() - a.days(), 90);
+        for bad in [
+            "2026-02-30",
+            "2025-02-29",
+            "2026-13-01",
+            "26-1-1",
+            "yesterday",
+        ] {
+            assert!(Date::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_filter_selects_ignores_and_overrides_by_check_or_rule() {
+        let filter = RuleFilter {
+            select: Some(vec!["cors".into(), "openai-project-key".into()]),
+            ignore: vec!["cors-header-wildcard".into()],
+            levels: [
+                ("cors".to_string(), Level::Warning),
+                ("cors-allow-all-origins".to_string(), Level::Error),
+                ("cors-wildcard-regex".to_string(), Level::Off),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        assert!(filter.is_enabled(CheckId::KeysInCode, "openai-project-key"));
+        assert!(!filter.is_enabled(CheckId::KeysInCode, "anthropic-api-key"));
+        assert!(!filter.is_enabled(CheckId::Cors, "cors-header-wildcard"));
+        assert!(!filter.is_enabled(CheckId::Cors, "cors-wildcard-regex"));
+        assert_eq!(
+            filter.level(CheckId::Cors, "cors-wildcard-origin"),
+            Some(Level::Warning)
+        );
+        assert_eq!(
+            filter.level(CheckId::Cors, "cors-allow-all-origins"),
+            Some(Level::Error)
+        );
+        assert_eq!(filter.level(CheckId::EnvGitignore, "env-tracked"), None);
     }
 }

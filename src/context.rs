@@ -47,6 +47,8 @@ pub struct ProjectContext<'a> {
     /// Every `.env*` file, ignored by git or not, with its text (only
     /// gathered when a check needs it: keys-in-client).
     pub env_files: &'a [(String, String)],
+    /// Endpoints, AI calls and rate limits (built once from the facts).
+    pub inventory: &'a crate::inventory::Inventory,
 }
 
 impl ProjectContext<'_> {

@@ -5,10 +5,12 @@
 //! `report`.
 
 pub mod app;
+pub mod baseline;
 pub mod catalog;
 pub mod checklist;
 pub mod checks;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod context;
 pub mod facts;
@@ -16,9 +18,11 @@ pub mod fake;
 pub mod findings;
 pub mod git;
 pub mod gitignore;
+pub mod inventory;
 pub mod lang;
 pub mod report;
 pub mod source;
+pub mod suppress;
 pub mod walk;
 
 use clap::Parser;
@@ -64,9 +68,20 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
     };
     let result = match cli.command {
         Command::Audit(args) => audit(&args, stdout, stderr),
+        Command::Baseline(args) => commands::baseline(&args, stdout),
+        Command::Rules => commands::rules(stdout),
+        Command::Explain(args) => commands::explain(&args, stdout),
+        Command::Init(args) => commands::init(&args, stdout),
     };
     match result {
         Ok(status) => status,
+        // A closed pipe (`aiguard rules | head`) is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitStatus::Clean
+        }
         Err(e) => {
             let _ = writeln!(stderr, "aiguard: error: {e:#}");
             ExitStatus::Error
@@ -79,9 +94,7 @@ fn audit(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let settings = config::Settings::from_args(args)?;
-    let extra: Vec<&std::path::Path> = settings.key_rules.iter().map(|p| p.as_path()).collect();
-    let catalog = catalog::Catalog::load(&extra)?;
+    let (settings, catalog) = commands::load(args)?;
     let report = app::audit(&settings, &catalog)?;
     let worst = report.findings.iter().map(|f| f.severity).max();
     let status = match (settings.fail_on, worst) {

@@ -62,9 +62,24 @@ pub fn walk_parallel<V: Visit>(
     Ok(())
 }
 
-/// The built-in and configured folder excludes, as `ignore` overrides.
+/// The built-in and configured folder excludes, and the config's
+/// `include` globs, as `ignore` overrides. With includes, only matching
+/// files are walked, except `.gitignore` files: git's semantics need every
+/// one. Excludes come last, so they win over includes.
 pub fn exclude_matcher(settings: &Settings) -> Result<Override, ConfigError> {
     let mut overrides = OverrideBuilder::new(&settings.root);
+    if !settings.includes.is_empty() {
+        for pattern in settings
+            .includes
+            .iter()
+            .map(String::as_str)
+            .chain(["**/.gitignore"])
+        {
+            overrides
+                .add(pattern)
+                .map_err(|e| ConfigError::Usage(format!("bad include `{pattern}`: {e}")))?;
+        }
+    }
     for pattern in &settings.excludes {
         overrides
             .add(&format!("!{pattern}"))

@@ -20,6 +20,7 @@ pub const FACTS_TOML: &str = include_str!("../../rules/facts.toml");
 pub const SDKS_TOML: &str = include_str!("../../rules/sdks.toml");
 pub const CORS_TOML: &str = include_str!("../../rules/cors.toml");
 pub const PUBLIC_ENV_TOML: &str = include_str!("../../rules/public_env.toml");
+pub const PROTECTIONS_TOML: &str = include_str!("../../rules/protections.toml");
 
 #[derive(Debug, Error)]
 #[error("{file}:{line}: {message}")]
@@ -72,6 +73,21 @@ struct ChecksFile {
     env: EnvSpec,
     #[serde(default)]
     rule: Vec<RuleSpec>,
+    #[serde(default)]
+    meta_rule: Vec<MetaRuleSpec>,
+}
+
+/// A rule about aiguard's own suppression comments: reported under the
+/// check the comment names, so it belongs to no single check.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaRuleSpec {
+    pub id: String,
+    pub title: String,
+    pub why: String,
+    pub fix: String,
+    pub bad: String,
+    pub good: String,
 }
 
 /// A rule that is not a key format: id, check and a one-line title.
@@ -81,6 +97,8 @@ pub struct RuleSpec {
     pub id: String,
     pub check: String,
     pub title: String,
+    /// The files it looks at, when narrower than its check's.
+    pub files: Option<String>,
 }
 
 /// Any rule, key format or not, as listed by `aiguard rules` and SARIF.
@@ -99,7 +117,12 @@ pub struct CheckSpec {
     pub id: String,
     pub title: String,
     pub severity: String,
+    /// The languages and file kinds it reads (`aiguard rules`).
+    pub files: String,
     pub why: String,
+    /// Code that fails the check, and the same code fixed (`aiguard explain`).
+    pub bad: String,
+    pub good: String,
     pub fix: String,
 }
 
@@ -143,6 +166,48 @@ struct ParseSpec {
 struct SdksFile {
     ui_only: Vec<String>,
     sdk: Vec<SdkSpec>,
+    calls: CallsSpec,
+}
+
+/// AI call sites that are not methods of an SDK client (`rules/sdks.toml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallsSpec {
+    pub functions: std::collections::BTreeMap<String, Vec<String>>,
+    pub factory_modules: Vec<String>,
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProtectionsFile {
+    rate_limit: RateLimitSpec,
+    fix: RateLimitFixes,
+}
+
+/// Fix texts of the rate-limit checks, per framework.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitFixes {
+    pub fastapi: String,
+    pub flask: String,
+    pub next: String,
+    pub express: String,
+    pub hono: String,
+    pub fastify: String,
+    pub daily: String,
+    pub store: String,
+}
+
+/// Rate limiters (`rules/protections.toml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    pub python_limiters: Vec<String>,
+    pub python_dependencies: Vec<String>,
+    pub js_middleware: Vec<String>,
+    pub js_limit_calls: Vec<String>,
+    pub shared_store_words: Vec<String>,
 }
 
 /// An AI provider SDK and the modules it is imported by.
@@ -230,6 +295,24 @@ impl PublicEnvSpec {
     }
 }
 
+/// Levenshtein distance, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + (ca != *cb) as usize)
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// One `*` matches any run of characters; nothing else is special.
 fn glob_match(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
@@ -242,12 +325,16 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// Everything loaded and compiled.
 pub struct Catalog {
+    pub rate_limit_fix: RateLimitFixes,
+    pub calls: CallsSpec,
+    pub rate_limit: RateLimitSpec,
     pub public_env: PublicEnvSpec,
     pub sdks: Vec<SdkSpec>,
     pub ui_only: Vec<String>,
     pub cors: CorsSpec,
     pub checks: Vec<CheckSpec>,
     pub other_rules: Vec<RuleSpec>,
+    pub meta_rules: Vec<MetaRuleSpec>,
     pub env: EnvSpec,
     pub keys: KeyRules,
     parse_triggers: aho_corasick::AhoCorasick,
@@ -292,13 +379,18 @@ impl Catalog {
         let sdks: SdksFile = parse_toml("rules/sdks.toml", SDKS_TOML)?;
         let cors: CorsSpec = parse_toml("rules/cors.toml", CORS_TOML)?;
         let public_env: PublicEnvSpec = parse_toml("rules/public_env.toml", PUBLIC_ENV_TOML)?;
+        let protections: ProtectionsFile = parse_toml("rules/protections.toml", PROTECTIONS_TOML)?;
         Ok(Catalog {
+            calls: sdks.calls,
+            rate_limit: protections.rate_limit,
+            rate_limit_fix: protections.fix,
             public_env,
             sdks: sdks.sdk,
             ui_only: sdks.ui_only,
             cors,
             checks: checks_file.check,
             other_rules: checks_file.rule,
+            meta_rules: checks_file.meta_rule,
             env: checks_file.env,
             keys,
             parse_triggers,
@@ -328,6 +420,32 @@ impl Catalog {
 
     pub fn find_rule(&self, id: &str) -> Option<RuleInfo> {
         self.all_rules().into_iter().find(|r| r.id == id)
+    }
+
+    /// Every id a user may name: checks, rules and suppression rules.
+    pub fn known_ids(&self) -> Vec<String> {
+        let checks = CheckId::ALL.iter().map(|c| c.as_str().to_string());
+        let rules = self.all_rules().into_iter().map(|r| r.id);
+        let meta = self.meta_rules.iter().map(|r| r.id.clone());
+        checks.chain(rules).chain(meta).collect()
+    }
+
+    /// Known ids close to a misspelt `id`, closest first (for "did you mean").
+    pub fn close_matches(&self, id: &str) -> Vec<String> {
+        let id = id.to_ascii_lowercase();
+        let mut scored: Vec<(usize, String)> = self
+            .known_ids()
+            .into_iter()
+            .filter_map(|known| {
+                let distance = edit_distance(&id, &known);
+                let close = distance <= (known.len() / 3).max(2)
+                    || (id.len() >= 4 && (known.contains(&id) || id.contains(&known)));
+                close.then_some((distance, known))
+            })
+            .collect();
+        scored.sort();
+        scored.dedup_by(|a, b| a.1 == b.1);
+        scored.into_iter().take(3).map(|(_, id)| id).collect()
     }
 
     /// The AI SDK an import of `module` brings in, if any.

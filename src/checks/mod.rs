@@ -16,6 +16,8 @@ pub mod cors;
 pub mod env_gitignore;
 pub mod keys_in_client;
 pub mod keys_in_code;
+pub mod rate_limit;
+pub mod rate_limit_store;
 
 /// The checklist items, in checklist order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -97,6 +99,8 @@ pub fn implemented() -> Vec<&'static dyn Check> {
     vec![
         &keys_in_code::KeysInCode,
         &keys_in_client::KeysInClient,
+        &rate_limit::RateLimit,
+        &rate_limit_store::RateLimitStore,
         &cors::Cors,
         &env_gitignore::EnvGitignore,
     ]

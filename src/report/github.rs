@@ -73,6 +73,7 @@ mod tests {
             checklist: Vec::new(),
             findings,
             notes: Vec::new(),
+            inventory: Default::default(),
         }
     }
 

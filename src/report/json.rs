@@ -17,6 +17,7 @@ struct JsonReport<'a> {
     checklist: &'a [Item],
     findings: Vec<JsonFinding<'a>>,
     notes: &'a [Note],
+    inventory: &'a crate::inventory::InventoryView,
 }
 
 #[derive(Serialize)]
@@ -69,6 +70,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         checklist: &report.checklist,
         findings,
         notes: &report.notes,
+        inventory: &report.inventory,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

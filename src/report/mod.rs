@@ -24,6 +24,8 @@ pub struct Report {
     pub checklist: Vec<Item>,
     pub findings: Vec<Finding>,
     pub notes: Vec<Note>,
+    /// Frameworks, endpoints, AI calls and rate limits found.
+    pub inventory: crate::inventory::InventoryView,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -32,6 +34,10 @@ pub struct Summary {
     pub warnings: usize,
     pub files_scanned: usize,
     pub duration_ms: u64,
+    /// Findings hidden by inline `aiguard: ignore[...]` comments.
+    pub suppressed: usize,
+    /// Findings hidden by `--baseline`.
+    pub baselined: usize,
 }
 
 impl Summary {
@@ -45,6 +51,8 @@ impl Summary {
             warnings: findings.len() - errors,
             files_scanned,
             duration_ms,
+            suppressed: 0,
+            baselined: 0,
         }
     }
 }

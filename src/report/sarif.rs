@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{describe, fingerprints, Report};
-use crate::catalog::{Catalog, RuleInfo};
+use crate::catalog::{Catalog, MetaRuleSpec, RuleInfo};
+use crate::checks::CheckId;
 use crate::findings::{Finding, NoteKind, Severity};
 
 const SCHEMA: &str =
@@ -247,6 +248,16 @@ impl<'c> Rules<'c> {
     /// A finding's rule should be in the catalogue (a test enforces it); if
     /// not, it is described from its check so `ruleIndex` stays valid.
     fn index_of(&mut self, f: &Finding) -> usize {
+        if let Some(&i) = self.index.get(&f.rule) {
+            return i;
+        }
+        // Suppression rules belong to no check: listed when they occur,
+        // tagged with the check of their first finding.
+        if let Some(meta) = self.catalog.meta_rules.iter().find(|m| m.id == f.rule) {
+            self.list.push(meta_rule(meta, f.check));
+            self.index.insert(f.rule.clone(), self.list.len() - 1);
+            return self.list.len() - 1;
+        }
         match self.index.get(&f.rule) {
             Some(&i) => i,
             None => self.add(&RuleInfo {
@@ -293,6 +304,28 @@ fn rule(catalog: &Catalog, info: &RuleInfo) -> Rule {
                 "warning" => "5.0",
                 _ => "2.0",
             },
+        },
+    }
+}
+
+fn meta_rule(meta: &MetaRuleSpec, check: CheckId) -> Rule {
+    Rule {
+        id: meta.id.clone(),
+        name: pascal_case(&meta.id),
+        short_description: Text {
+            text: meta.title.clone(),
+        },
+        full_description: Text {
+            text: meta.why.trim().to_string(),
+        },
+        help: Help {
+            text: meta.fix.trim().to_string(),
+            markdown: meta.fix.trim().to_string(),
+        },
+        default_configuration: Configuration { level: "warning" },
+        properties: RuleProperties {
+            tags: vec!["suppression", check.as_str()],
+            security_severity: "5.0",
         },
     }
 }

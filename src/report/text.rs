@@ -66,9 +66,16 @@ pub fn write(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io:
         0 => p.paint("passed", Style::new().green().bold()),
         _ => p.paint("failed", Style::new().red().bold()),
     };
+    let mut hidden = String::new();
+    if s.suppressed > 0 {
+        hidden.push_str(&format!(", {} suppressed", s.suppressed));
+    }
+    if s.baselined > 0 {
+        hidden.push_str(&format!(", {} hidden by the baseline", s.baselined));
+    }
     writeln!(
         out,
-        "\n{verdict}: {} error{}, {} warning{} (fail on {}, exit {})",
+        "\n{verdict}: {} error{}, {} warning{}{hidden} (fail on {}, exit {})",
         s.errors,
         plural(s.errors),
         s.warnings,

@@ -1,0 +1,147 @@
+//! Which calls are paid AI calls: methods of SDK clients and module objects,
+//! the SDK functions listed in `rules/sdks.toml` (`generateText`,
+//! `litellm.completion`), and raw HTTP to provider hosts. Follows import
+//! aliases (`from openai import OpenAI as Client`, `import * as ai`) and
+//! client objects assigned in the same file (`client = OpenAI()`).
+
+use std::collections::HashMap;
+
+use crate::catalog::Catalog;
+use crate::facts::{Call, FileFacts};
+
+/// The provider of an AI call, if `call` is one.
+pub struct AiNames<'c> {
+    catalog: &'c Catalog,
+    /// Local name → (module, imported name, provider).
+    imports: HashMap<String, (String, Option<String>, String)>,
+    /// Client objects: `client`, `self.client`, `model` → provider.
+    objects: HashMap<String, String>,
+}
+
+impl<'c> AiNames<'c> {
+    pub fn of(file: &FileFacts, catalog: &'c Catalog) -> AiNames<'c> {
+        let python = file.lang.is_some_and(|l| l.is_python());
+        let mut imports = HashMap::new();
+        for i in &file.imports {
+            if let Some(sdk) = catalog.sdk_for_import(&i.module, python) {
+                imports.insert(
+                    i.local.clone(),
+                    (i.module.clone(), i.name.clone(), sdk.provider.clone()),
+                );
+            }
+        }
+        let mut names = AiNames {
+            catalog,
+            imports,
+            objects: HashMap::new(),
+        };
+        // Two rounds: `llm = ChatOpenAI()` then `chain = llm.with_retry()`.
+        for _ in 0..2 {
+            for a in &file.assignments {
+                let Some(callee) = &a.value_callee else {
+                    continue;
+                };
+                if let Some(provider) = names.provider_of_head(callee) {
+                    names.objects.insert(a.target.clone(), provider);
+                }
+            }
+        }
+        names
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.imports.is_empty()
+    }
+
+    fn provider_of_head(&self, callee: &str) -> Option<String> {
+        let head = head_of(callee);
+        if let Some((_, _, p)) = self.imports.get(head) {
+            return Some(p.clone());
+        }
+        // `self.client.chat…`: the two-segment head.
+        let two: String = callee.split('.').take(2).collect::<Vec<_>>().join(".");
+        self.objects
+            .get(head)
+            .or_else(|| self.objects.get(&two))
+            .cloned()
+    }
+
+    /// The provider, if `call` reaches a paid AI API.
+    pub fn provider_of(&self, call: &Call) -> Option<String> {
+        if let Some(p) = self.raw_http(call) {
+            return Some(p);
+        }
+        if self.imports.is_empty() {
+            return None;
+        }
+        let callee = call.callee.as_str();
+        let head = head_of(callee);
+        let last = callee.rsplit('.').next().unwrap_or(callee);
+        let is_method = callee.contains('.');
+        if let Some((module, name, provider)) = self.imports.get(head) {
+            if self
+                .catalog
+                .calls
+                .factory_modules
+                .iter()
+                .any(|m| module.starts_with(m.as_str()))
+                && !is_method
+            {
+                return None;
+            }
+            let listed = self.catalog.calls.functions.get(module.as_str());
+            if !is_method {
+                // `generateText(…)` / `completion(…)`: an imported function.
+                let imported = name.as_deref().unwrap_or(head);
+                return listed
+                    .is_some_and(|l| l.iter().any(|f| f == imported))
+                    .then(|| provider.clone());
+            }
+            // `openai.ChatCompletion.create`, `ai.generateText`, `litellm.completion`,
+            // `OpenAI().chat.completions.create`; not a constructor (`genai.GenerativeModel`).
+            if starts_upper(last) || callee == format!("{head}()") {
+                return None;
+            }
+            if let Some(l) = listed {
+                if name.is_none()
+                    && !callee.contains("()")
+                    && !l.iter().any(|f| f == last)
+                    && callee.matches('.').count() == 1
+                {
+                    return None;
+                }
+            }
+            return Some(provider.clone());
+        }
+        if is_method && !starts_upper(last) {
+            return self.provider_of_head(callee);
+        }
+        None
+    }
+
+    /// `fetch("https://api.openai.com/…")`, `requests.post(…)`, `axios.post(…)`.
+    fn raw_http(&self, call: &Call) -> Option<String> {
+        let first = call.args.first()?;
+        let host = self
+            .catalog
+            .calls
+            .hosts
+            .iter()
+            .find(|h| first.text.contains(h.as_str()))?;
+        let last = call.callee.rsplit('.').next().unwrap_or(&call.callee);
+        matches!(
+            last,
+            "fetch" | "post" | "get" | "request" | "axios" | "stream" | "ofetch" | "urlopen"
+        )
+        .then(|| format!("HTTP {host}"))
+    }
+}
+
+fn head_of(callee: &str) -> &str {
+    let head = callee.split('.').next().unwrap_or(callee);
+    head.strip_suffix("()").unwrap_or(head)
+}
+
+fn starts_upper(s: &str) -> bool {
+    s.chars().next().is_some_and(char::is_uppercase)
+}

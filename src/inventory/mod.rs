@@ -1,0 +1,182 @@
+//! The project's AI endpoints: frameworks, endpoints (method, path,
+//! handler), AI call sites, which endpoints reach an AI call (and through
+//! which chain of project functions), and the rate limits that cover each.
+//!
+//! Built once per audit from the facts, never from sources; the rate-limit,
+//! rate-limit-store, auth and quota checks and `aiguard inventory` read it.
+
+mod ai;
+mod limits;
+mod routes;
+mod view;
+
+pub use view::{AiView, EndpointView, InventoryView, LimitView};
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::Serialize;
+
+pub use ai::AiNames;
+pub use limits::{Limit, Limiter, Misuse};
+
+use crate::catalog::Catalog;
+use crate::context::ProjectContext;
+use crate::facts::{Chain, FnRef, ProjectFacts};
+
+/// How many project functions deep reachability follows calls.
+const MAX_DEPTH: usize = 6;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framework {
+    FastApi,
+    Flask,
+    NextApp,
+    NextPages,
+    ServerAction,
+    Express,
+    Hono,
+    Fastify,
+}
+
+impl Framework {
+    pub fn name(self) -> &'static str {
+        match self {
+            Framework::FastApi => "FastAPI",
+            Framework::Flask => "Flask",
+            Framework::NextApp => "Next.js route handler",
+            Framework::NextPages => "Next.js API route",
+            Framework::ServerAction => "Next.js server action",
+            Framework::Express => "Express",
+            Framework::Hono => "Hono",
+            Framework::Fastify => "Fastify",
+        }
+    }
+
+    pub fn is_python(self) -> bool {
+        matches!(self, Framework::FastApi | Framework::Flask)
+    }
+}
+
+/// One HTTP endpoint (or server action).
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub framework: Framework,
+    pub method: String,
+    /// Full path, prefixes applied (`/api/chat`); the action name for actions.
+    pub path: String,
+    pub file: usize,
+    pub line: u32,
+    pub handler: Option<FnRef>,
+    /// The app/router variable the route is declared on (`app`, `router`).
+    pub object: String,
+    /// Middleware arguments between path and handler (JS).
+    pub middleware: Vec<String>,
+    /// How it reaches an AI call, if it does.
+    pub reaches: Option<Chain>,
+    pub limits: Vec<Limit>,
+}
+
+impl Endpoint {
+    fn new(
+        framework: Framework,
+        method: String,
+        path: String,
+        file: usize,
+        line: u32,
+        handler: Option<FnRef>,
+        object: &str,
+    ) -> Endpoint {
+        Endpoint {
+            framework,
+            method,
+            path,
+            file,
+            line,
+            handler,
+            object: object.to_string(),
+            middleware: Vec::new(),
+            reaches: None,
+            limits: Vec::new(),
+        }
+    }
+}
+
+/// A call to a paid AI API.
+#[derive(Clone, Debug)]
+pub struct AiCall {
+    pub file: usize,
+    pub call: usize,
+    pub provider: String,
+}
+
+#[derive(Default)]
+pub struct Inventory {
+    pub frameworks: BTreeSet<Framework>,
+    pub endpoints: Vec<Endpoint>,
+    pub ai_calls: Vec<AiCall>,
+    pub limiters: Vec<Limiter>,
+    pub misuse: Vec<Misuse>,
+}
+
+impl Inventory {
+    pub fn build(
+        facts: &ProjectFacts,
+        catalog: &Catalog,
+        project: Option<&ProjectContext<'_>>,
+    ) -> Inventory {
+        let mut inv = Inventory::default();
+        let mut ai_sites: HashSet<(usize, usize)> = HashSet::new();
+        for (fi, file) in facts.files().iter().enumerate() {
+            let names = AiNames::of(file, catalog);
+            for (ci, call) in file.calls.iter().enumerate() {
+                if let Some(provider) = names.provider_of(call) {
+                    inv.ai_calls.push(AiCall {
+                        file: fi,
+                        call: ci,
+                        provider,
+                    });
+                    ai_sites.insert((fi, ci));
+                }
+            }
+            match file.lang {
+                Some(l) if l.is_python() => routes::python_endpoints(fi, file, &mut inv.endpoints),
+                Some(_) => {
+                    routes::js_endpoints(fi, file, &mut inv.endpoints);
+                    routes::next_endpoints(fi, file, &mut inv.endpoints);
+                }
+                None => {}
+            }
+        }
+        let prefixes = routes::collect_prefixes(facts);
+        for e in &mut inv.endpoints {
+            if let Some(prefix) = prefixes.get(&(e.file, e.object.clone())) {
+                e.path = routes::join_paths(prefix, &e.path);
+            }
+        }
+        // Reachability: the handler (or a function it calls) makes an AI call.
+        let index_of_call = |f: &crate::facts::FileFacts, c: &crate::facts::Call| {
+            let fi = facts.index_of(&f.path)?;
+            let ci = f.calls.iter().position(|x| std::ptr::eq(x, c))?;
+            Some((fi, ci))
+        };
+        let reaching = facts.functions_reaching(
+            |f, c| index_of_call(f, c).is_some_and(|k| ai_sites.contains(&k)),
+            MAX_DEPTH,
+        );
+        for e in &mut inv.endpoints {
+            e.reaches = e.handler.and_then(|h| reaching.get(&h).cloned());
+            inv.frameworks.insert(e.framework);
+        }
+        limits::apply(&mut inv, facts, catalog, project);
+        inv.endpoints.sort_by(|a, b| {
+            (facts.file(a.file).path.as_str(), a.line)
+                .cmp(&(facts.file(b.file).path.as_str(), b.line))
+        });
+        inv
+    }
+
+    pub fn ai_endpoints(&self) -> impl Iterator<Item = &Endpoint> {
+        self.endpoints.iter().filter(|e| e.reaches.is_some())
+    }
+}

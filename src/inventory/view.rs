@@ -1,0 +1,108 @@
+//! The inventory as plain data for reports: what `aiguard inventory` prints
+//! and what the audit header counts. Built from the inventory and facts;
+//! reporters never see facts.
+
+use serde::Serialize;
+
+use super::Inventory;
+use crate::facts::ProjectFacts;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InventoryView {
+    pub frameworks: Vec<String>,
+    pub ai_call_sites: usize,
+    pub ai_endpoints: usize,
+    pub endpoints: Vec<EndpointView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointView {
+    pub framework: String,
+    pub method: String,
+    pub path: String,
+    pub file: String,
+    pub line: u32,
+    pub handler: Option<String>,
+    /// The AI call it reaches, if any.
+    pub ai: Option<AiView>,
+    pub rate_limits: Vec<LimitView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AiView {
+    pub provider: String,
+    pub call: String,
+    /// `path:line` of the AI call.
+    pub at: String,
+    /// Project functions from the handler to the call.
+    pub chain: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LimitView {
+    pub how: String,
+    pub spec: String,
+    pub at: String,
+}
+
+impl InventoryView {
+    pub fn new(inv: &Inventory, facts: &ProjectFacts) -> InventoryView {
+        let endpoints = inv
+            .endpoints
+            .iter()
+            .map(|e| EndpointView {
+                framework: e.framework.name().to_string(),
+                method: e.method.clone(),
+                path: e.path.clone(),
+                file: facts.file(e.file).path.clone(),
+                line: e.line,
+                handler: e.handler.map(|h| facts.function(h).name.clone()),
+                ai: e.reaches.as_ref().map(|chain| {
+                    let (cf, cc) = chain.call;
+                    let call = facts.call((cf, cc));
+                    AiView {
+                        provider: inv
+                            .ai_calls
+                            .iter()
+                            .find(|a| a.file == cf && a.call == cc)
+                            .map(|a| a.provider.clone())
+                            .unwrap_or_default(),
+                        call: call.callee.clone(),
+                        at: format!("{}:{}", facts.file(cf).path, call.line),
+                        chain: chain
+                            .functions
+                            .iter()
+                            .map(|f| {
+                                format!(
+                                    "{} ({}:{})",
+                                    facts.function(*f).name,
+                                    facts.file(f.file).path,
+                                    facts.function(*f).line
+                                )
+                            })
+                            .collect(),
+                    }
+                }),
+                rate_limits: e
+                    .limits
+                    .iter()
+                    .map(|l| LimitView {
+                        how: l.how.clone(),
+                        spec: l.spec.clone(),
+                        at: format!("{}:{}", facts.file(l.file).path, l.line),
+                    })
+                    .collect(),
+            })
+            .collect();
+        InventoryView {
+            frameworks: inv
+                .frameworks
+                .iter()
+                .map(|f| f.name().to_string())
+                .collect(),
+            ai_call_sites: inv.ai_calls.len(),
+            ai_endpoints: inv.ai_endpoints().count(),
+            endpoints,
+        }
+    }
+}
