@@ -74,13 +74,17 @@ fn a_baseline_hides_what_it_recorded_and_says_how_many() {
     assert_eq!(status_of(&json, "keys-in-code"), "pass");
     let run = aiguard(&["audit", ".", "--baseline", "aiguard-baseline.json"], root);
     assert!(
-        run.stdout
-            .contains(&format!("{recorded} hidden by the baseline (fail on error, exit 0)")),
+        run.stdout.contains(&format!(
+            "{recorded} hidden by the baseline (fail on error, exit 0)"
+        )),
         "{}",
         run.stdout
     );
     let (_, json, _) = audit_json(root, &[]);
-    assert_eq!(json["summary"]["baselined"], 0, "no baseline, nothing hidden");
+    assert_eq!(
+        json["summary"]["baselined"], 0,
+        "no baseline, nothing hidden"
+    );
 }
 
 #[test]
@@ -125,7 +129,11 @@ fn a_different_key_on_the_same_line_and_new_findings_are_reported() {
     assert!(hidden >= 3, "the other findings stay hidden: {json}");
 
     // The same key pasted a second time is new too.
-    fs::write(root.join("settings.py"), settings.clone() + &format!("AGAIN = \"{old}\"\n")).unwrap();
+    fs::write(
+        root.join("settings.py"),
+        settings.clone() + &format!("AGAIN = \"{old}\"\n"),
+    )
+    .unwrap();
     let (_, json, _) = audit_json(root, &["--baseline", "aiguard-baseline.json"]);
     assert!(
         finding_keys(&json).contains(&"keys-in-code openai-project-key settings.py:5".to_string()),
@@ -141,7 +149,14 @@ fn baselines_work_with_every_format_and_keep_the_exit_code_contract() {
     fs::write(root.join("admin.py"), APP).unwrap();
     for format in ["text", "sarif", "github", "junit", "gitlab"] {
         let run = aiguard(
-            &["audit", ".", "--format", format, "--baseline", "aiguard-baseline.json"],
+            &[
+                "audit",
+                ".",
+                "--format",
+                format,
+                "--baseline",
+                "aiguard-baseline.json",
+            ],
             root,
         );
         assert_eq!(run.code, 1, "{format}: {}", run.stderr);
@@ -156,12 +171,21 @@ fn a_missing_or_broken_baseline_exits_2() {
     let root = dir.path();
     let run = aiguard(&["audit", ".", "--baseline", "nope.json"], root);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("nope.json: cannot read the baseline"), "{}", run.stderr);
-    fs::write(root.join("broken.json"), "{\n  \"version\": 1,\n  \"findings\": 3\n}\n").unwrap();
+    assert!(
+        run.stderr.contains("nope.json: cannot read the baseline"),
+        "{}",
+        run.stderr
+    );
+    fs::write(
+        root.join("broken.json"),
+        "{\n  \"version\": 1,\n  \"findings\": 3\n}\n",
+    )
+    .unwrap();
     let run = aiguard(&["audit", ".", "--baseline", "broken.json"], root);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("broken.json:3: not an aiguard baseline"),
+        run.stderr
+            .contains("broken.json:3: not an aiguard baseline"),
         "{}",
         run.stderr
     );

@@ -421,3 +421,43 @@ fn the_init_template_is_a_valid_config() {
     let run = run_on(dir.path(), "2026-11-23", &["audit", "."]);
     assert_ne!(run.code, 2, "{uncommented}\n{}", run.stderr);
 }
+
+/// The TOML blocks of the README's config reference are valid as written.
+#[test]
+fn the_readme_config_reference_examples_are_valid() {
+    let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Config reference")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Config reference section");
+    let blocks: Vec<&str> = section
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 2, "the config and a key rule file");
+    let dir = project();
+    fs::write(dir.path().join("aiguard.toml"), blocks[0]).unwrap();
+    fs::write(dir.path().join("aiguard-keys.toml"), blocks[1]).unwrap();
+    let run = run_on(dir.path(), "2026-11-23", &["audit", "."]);
+    assert_ne!(run.code, 2, "{}", run.stderr);
+    for key in [
+        "fail-on",
+        "select",
+        "ignore",
+        "include",
+        "exclude",
+        "extend-exclude",
+        "max-file-size",
+        "max-parse-size",
+        "key-rules",
+        "[severity]",
+        "[attest]",
+    ] {
+        assert!(
+            section.contains(&format!("| `{key}` |")),
+            "the reference table documents {key}"
+        );
+    }
+}
