@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the checklist for a project and exit 1 if it fails.
     Audit(AuditArgs),
+    /// List every endpoint, the AI calls it reaches (and how), and the rate limits that cover it.
+    Inventory(AuditArgs),
     /// Record the current findings, so later audits with --baseline report only new ones.
     Baseline(BaselineArgs),
     /// List the checks and their rules.

@@ -68,6 +68,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
     };
     let result = match cli.command {
         Command::Audit(args) => audit(&args, stdout, stderr),
+        Command::Inventory(args) => inventory(&args, stdout),
         Command::Baseline(args) => commands::baseline(&args, stdout),
         Command::Rules => commands::rules(stdout),
         Command::Explain(args) => commands::explain(&args, stdout),
@@ -169,5 +170,24 @@ fn audit(
         // A closed pipe (`aiguard audit | head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
         Err(e) => Err(anyhow::anyhow!("writing the report: {e}")),
+    }
+}
+
+/// `aiguard inventory`: the endpoint inventory, as text or JSON.
+fn inventory(args: &AuditArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let settings = config::Settings::from_args(args)?;
+    let extra: Vec<&std::path::Path> = settings.key_rules.iter().map(|p| p.as_path()).collect();
+    let catalog = catalog::Catalog::load(&extra)?;
+    let report = app::audit(&settings, &catalog)?;
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(&mut *stdout, &report.inventory)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(stdout)),
+        _ => report::inventory::write(&report.inventory, stdout),
+    };
+    match written {
+        Ok(()) => Ok(ExitStatus::Clean),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitStatus::Clean),
+        Err(e) => Err(anyhow::anyhow!("writing the inventory: {e}")),
     }
 }

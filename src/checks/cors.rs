@@ -541,6 +541,16 @@ fn has_allowlist_near(file: &FileContext<'_>, line: u32, words: &[String]) -> bo
 /// For each app folder, the AI SDK imports found in it: `openai (app/llm.py:3)`.
 fn collect_ai_imports(project: &ProjectContext<'_>) -> BTreeMap<String, Vec<String>> {
     let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Endpoints that reach AI calls, from the inventory.
+    for e in project.inventory.ai_endpoints() {
+        let path = &project.facts.file(e.file).path;
+        let app = app_folder(path, project);
+        by_app
+            .entry(app)
+            .or_default()
+            .push(format!("{} {}", e.method, e.path));
+    }
+    // Without an endpoint, the AI SDK imports still show the backend calls AI.
     for file in project.facts.files() {
         let python = file.lang.is_some_and(|l| l.is_python());
         for import in &file.imports {
@@ -550,10 +560,15 @@ fn collect_ai_imports(project: &ProjectContext<'_>) -> BTreeMap<String, Vec<Stri
                 .is_some()
             {
                 let app = app_folder(&file.path, project);
-                by_app
-                    .entry(app)
-                    .or_default()
-                    .push(format!("{} ({}:{})", import.module, file.path, import.line));
+                if !by_app.contains_key(&app) {
+                    by_app.insert(
+                        app,
+                        vec![format!(
+                            "{} imported at {}:{}",
+                            import.module, file.path, import.line
+                        )],
+                    );
+                }
             }
         }
     }
@@ -593,7 +608,7 @@ fn finding(hit: &Hit, project: &ProjectContext<'_>, ai: &BTreeMap<String, Vec<St
             } else {
                 String::new()
             };
-            format!(" This backend calls AI providers ({}{more}): any website can spend your AI budget through it.", shown.join(", "))
+            format!(" Its AI endpoints ({}{more}) can be called from any website, spending your AI budget.", shown.join(", "))
         }
         None => " No AI calls were found in this backend, so its AI endpoints are not affected."
             .to_string(),

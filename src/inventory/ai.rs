@@ -41,6 +41,21 @@ impl<'c> AiNames<'c> {
                 let Some(callee) = &a.value_callee else {
                     continue;
                 };
+                // Clients come from constructors (`OpenAI()`, `genai.GenerativeModel`)
+                // or factories (`ChatOpenAI`, `openai("gpt-4o")`), not from the
+                // result of an AI call (`result = streamText(…)`).
+                let last = callee.rsplit('.').next().unwrap_or(callee);
+                let factory = names.imports.get(head_of(callee)).is_some_and(|(m, _, _)| {
+                    catalog
+                        .calls
+                        .factory_modules
+                        .iter()
+                        .any(|f| m.starts_with(f.as_str()))
+                });
+                let from_client = names.objects.contains_key(head_of(callee));
+                if !(starts_upper(last) || factory || from_client) {
+                    continue;
+                }
                 if let Some(provider) = names.provider_of_head(callee) {
                     names.objects.insert(a.target.clone(), provider);
                 }

@@ -12,6 +12,8 @@ pub struct InventoryView {
     pub frameworks: Vec<String>,
     pub ai_call_sites: usize,
     pub ai_endpoints: usize,
+    /// Every AI call site: `provider callee at path:line`.
+    pub ai_calls: Vec<String>,
     pub endpoints: Vec<EndpointView>,
 }
 
@@ -101,6 +103,20 @@ impl InventoryView {
                 .map(|f| f.name().to_string())
                 .collect(),
             ai_call_sites: inv.ai_calls.len(),
+            ai_calls: inv
+                .ai_calls
+                .iter()
+                .map(|a| {
+                    let call = facts.call((a.file, a.call));
+                    format!(
+                        "{} `{}` at {}:{}",
+                        a.provider,
+                        call.callee,
+                        facts.file(a.file).path,
+                        call.line
+                    )
+                })
+                .collect(),
             ai_endpoints: inv.ai_endpoints().count(),
             endpoints,
         }

@@ -6,6 +6,7 @@
 
 pub mod github;
 pub mod gitlab;
+pub mod inventory;
 pub mod json;
 pub mod junit;
 pub mod sarif;

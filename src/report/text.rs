@@ -36,12 +36,27 @@ pub fn write(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io:
     let s = &report.summary;
     writeln!(
         out,
-        "{} {} · audit of {} · {} files in {} ms\n",
+        "{} {} · audit of {} · {} files in {} ms",
         p.paint("aiguard", Style::new().bold()),
         env!("CARGO_PKG_VERSION"),
         report.root,
         s.files_scanned,
         s.duration_ms
+    )?;
+    let inv = &report.inventory;
+    let frameworks = if inv.frameworks.is_empty() {
+        "no web framework".to_string()
+    } else {
+        inv.frameworks.join(", ")
+    };
+    writeln!(
+        out,
+        "{frameworks} · {} AI endpoint{} of {} · {} AI call site{}  (details: aiguard inventory)\n",
+        inv.ai_endpoints,
+        plural(inv.ai_endpoints),
+        inv.endpoints.len(),
+        inv.ai_call_sites,
+        plural(inv.ai_call_sites)
     )?;
     for item in &report.checklist {
         let (label, style) = status_style(item.status);

@@ -1,0 +1,60 @@
+//! `aiguard inventory` as text: every endpoint with the AI call it reaches
+//! (and the chain of calls that gets there) and the rate limits covering it.
+//! The first question of every review: where are the AI calls, and is rate
+//! limiting already there?
+
+use std::io::{self, Write};
+
+use crate::inventory::InventoryView;
+
+pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
+    let frameworks = if inv.frameworks.is_empty() {
+        "none found".to_string()
+    } else {
+        inv.frameworks.join(", ")
+    };
+    writeln!(out, "frameworks: {frameworks}")?;
+    writeln!(
+        out,
+        "{} endpoints, {} reach an AI call; {} AI call sites\n",
+        inv.endpoints.len(),
+        inv.ai_endpoints,
+        inv.ai_call_sites
+    )?;
+    if !inv.ai_calls.is_empty() {
+        writeln!(out, "AI call sites:")?;
+        for c in &inv.ai_calls {
+            writeln!(out, "    {c}")?;
+        }
+        writeln!(out)?;
+    }
+    for e in &inv.endpoints {
+        let handler = e
+            .handler
+            .as_deref()
+            .map(|h| format!(" → {h}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{} {}  ({}, {}:{}{handler})",
+            e.method, e.path, e.framework, e.file, e.line
+        )?;
+        match &e.ai {
+            Some(ai) => {
+                writeln!(out, "    AI: {} `{}` at {}", ai.provider, ai.call, ai.at)?;
+                if ai.chain.len() > 1 {
+                    writeln!(out, "        via {}", ai.chain.join(" → "))?;
+                }
+            }
+            None => writeln!(out, "    AI: none")?,
+        }
+        if e.rate_limits.is_empty() {
+            let warn = if e.ai.is_some() { "NONE" } else { "none" };
+            writeln!(out, "    rate limit: {warn}")?;
+        }
+        for l in &e.rate_limits {
+            writeln!(out, "    rate limit: {} {} ({})", l.how, l.spec, l.at)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! `aiguard inventory`: endpoints, the AI calls they reach (and how), and
+//! the rate limits that cover them, across frameworks and files.
+
+mod common;
+
+use common::*;
+
+/// (method, path, reaches AI, rate-limit count) for every endpoint.
+fn endpoints(fixture: &str) -> (serde_json::Value, Vec<(String, String, bool, usize)>) {
+    let dir = materialize(fixture);
+    let run = aiguard(&["inventory", ".", "--format", "json"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("inventory JSON");
+    let list = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().to_string(),
+                e["path"].as_str().unwrap().to_string(),
+                !e["ai"].is_null(),
+                e["rate_limits"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    (json, list)
+}
+
+fn has(
+    list: &[(String, String, bool, usize)],
+    method: &str,
+    path: &str,
+    ai: bool,
+    limits: usize,
+) -> bool {
+    list.iter()
+        .any(|e| e.0 == method && e.1 == path && e.2 == ai && e.3 == limits)
+}
+
+#[test]
+fn fastapi_routers_prefixes_and_cross_file_chains() {
+    let (json, list) = endpoints("ratelimit-fastapi");
+    assert!(has(&list, "POST", "/chat", true, 1), "{list:?}");
+    assert!(has(&list, "POST", "/summarize", true, 0), "{list:?}");
+    assert!(has(&list, "GET", "/health", false, 0), "{list:?}");
+    // include_router(prefix="/api") on an APIRouter(prefix="/images").
+    assert!(
+        has(&list, "POST", "/api/images/caption", true, 0),
+        "{list:?}"
+    );
+    let summarize = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/summarize")
+        .unwrap();
+    let chain: Vec<&str> = summarize["ai"]["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(chain.len(), 3, "{chain:?}");
+    assert!(
+        chain[1].starts_with("summarize (app/services/llm.py:"),
+        "{chain:?}"
+    );
+    assert_eq!(summarize["ai"]["provider"], "OpenAI");
+    assert_eq!(json["frameworks"], serde_json::json!(["FastAPI"]));
+}
+
+#[test]
+fn next_handlers_middleware_matchers_and_upstash() {
+    let (_, list) = endpoints("ratelimit-next");
+    assert!(has(&list, "POST", "/api/chat", true, 1), "{list:?}");
+    assert!(
+        has(&list, "POST", "/api/summarize", true, 1),
+        "middleware matcher covers it: {list:?}"
+    );
+    assert!(has(&list, "POST", "/api/image", true, 0), "{list:?}");
+}
+
+#[test]
+fn express_app_use_prefix_and_route_middleware() {
+    let (_, list) = endpoints("ratelimit-express");
+    assert!(has(&list, "POST", "/api/chat", true, 1), "{list:?}");
+    assert!(has(&list, "POST", "/public/ask", true, 0), "{list:?}");
+    assert!(has(&list, "POST", "/admin/ask", true, 1), "{list:?}");
+}
+
+#[test]
+fn hono_flask_and_text_output() {
+    let (_, list) = endpoints("cors-node");
+    assert!(
+        has(&list, "POST", "/api/ask", true, 0),
+        "Hono route reaching generateText: {list:?}"
+    );
+    let dir = materialize("ratelimit-next");
+    let run = aiguard(&["inventory", "."], dir.path());
+    assert!(run.stdout.contains("POST /api/image"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("via POST (app/api/image/route.ts:3) → makeImage (lib/images.ts:5)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("rate limit: NONE"), "{}", run.stdout);
+    let audit = aiguard(&["audit", "."], dir.path());
+    assert!(
+        audit
+            .stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains("3 AI endpoints of 3 · 3 AI call sites"),
+        "{}",
+        audit.stdout
+    );
+}
