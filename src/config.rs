@@ -425,8 +425,10 @@ impl Settings {
     /// root when it lies inside it.
     pub fn config_display_path(&self) -> Option<String> {
         let file = self.config_file.as_ref()?;
-        let rel = file.strip_prefix(&self.root).unwrap_or(file);
-        Some(crate::walk::relative(Path::new(""), rel))
+        Some(match file.strip_prefix(&self.root) {
+            Ok(rel) => crate::walk::relative(Path::new(""), rel),
+            Err(_) => file.display().to_string(),
+        })
     }
 }
 

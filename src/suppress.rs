@@ -18,7 +18,8 @@
 //! is "unused" only when its check ran and its rule is enabled: a comment
 //! for a check this build does not run, or that the config deselects, is
 //! left alone. Not parsed: files too large to read whole, and files the
-//! walk does not read (a git-ignored but tracked `.env`).
+//! walk does not read (a git-ignored but tracked `.env`). In Markdown only
+//! `<!-- aiguard: ignore[...] -->` counts: docs quote the other forms.
 
 use regex::bytes::Regex;
 use std::collections::{BTreeMap, HashMap};
@@ -62,10 +63,18 @@ pub fn collect(path: &str, source: &Source) -> Vec<Suppression> {
     }
     // In JSON (notebooks) a comment sits inside a string: `...reason\n",`.
     let json = path.ends_with(".ipynb") || path.ends_with(".json");
+    // Docs quote suppression comments in code blocks: there only an HTML
+    // comment counts.
+    let markdown = [".md", ".markdown", ".mdx"]
+        .iter()
+        .any(|e| path.ends_with(e));
     COMMENT
         .captures_iter(bytes)
         .filter_map(|c| {
             let whole = c.get(0)?;
+            if markdown && !whole.as_bytes().starts_with(b"<!--") {
+                return None;
+            }
             let ids = String::from_utf8_lossy(c.get(1)?.as_bytes())
                 .split(',')
                 .map(|id| id.trim().to_string())
@@ -349,6 +358,15 @@ mod tests {
             parse("n.ipynb", cell)[0].reason.as_deref(),
             Some("revoked demo key")
         );
+    }
+
+    #[test]
+    fn markdown_takes_only_html_comments() {
+        let text = "```python\n# aiguard: ignore[cors] quoted in the docs\n```\n<!-- aiguard: ignore[keys-in-code] revoked example key -->\n";
+        let found = parse("README.md", text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].ids, ["keys-in-code"]);
+        assert_eq!(parse("notes.txt", text).len(), 2);
     }
 
     #[test]

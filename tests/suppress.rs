@@ -236,3 +236,50 @@ fn project_level_and_whole_file_findings_honour_suppressions() {
         owned(&[("env-gitignore", "env-not-ignored", 0)])
     );
 }
+
+/// Suppression warnings in SARIF: valid against the schema, with their rule
+/// in the driver (tagged with the check they were reported under).
+#[test]
+fn suppression_warnings_are_valid_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, ".gitignore", ".env\n.env.*\n");
+    write(
+        root,
+        "app.py",
+        "# aiguard: ignore[cors]\nx = 1\n# aiguard: ignore[corz] typo\ny = 2\n",
+    );
+    let run = aiguard(&["audit", ".", "--format", "sarif"], root);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let schema_path = repo_root().join("../shared/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let run0 = &sarif["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run0["results"].as_array().unwrap();
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "suppression-without-reason",
+            "unused-suppression",
+            "unused-suppression"
+        ]
+    );
+    for r in results {
+        let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], r["ruleId"]);
+        assert_eq!(r["level"], "warning");
+        let tags = rule["properties"]["tags"].as_array().unwrap();
+        assert!(tags.iter().any(|t| t == "cors"), "{rule}");
+    }
+}
