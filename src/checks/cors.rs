@@ -560,15 +560,12 @@ fn collect_ai_imports(project: &ProjectContext<'_>) -> BTreeMap<String, Vec<Stri
                 .is_some()
             {
                 let app = app_folder(&file.path, project);
-                if !by_app.contains_key(&app) {
-                    by_app.insert(
-                        app,
-                        vec![format!(
-                            "{} imported at {}:{}",
-                            import.module, file.path, import.line
-                        )],
-                    );
-                }
+                by_app.entry(app).or_insert_with(|| {
+                    vec![format!(
+                        "{} imported at {}:{}",
+                        import.module, file.path, import.line
+                    )]
+                });
             }
         }
     }
