@@ -237,6 +237,106 @@ impl Loaded {
             message,
         }
     }
+
+    /// Walk globs, each checked to compile.
+    fn globs(
+        &self,
+        root: &Path,
+        list: &[Spanned<String>],
+        key: &str,
+    ) -> Result<Vec<String>, ConfigError> {
+        list.iter()
+            .map(|g| {
+                check_glob(root, g.get_ref()).map_err(|e| {
+                    self.invalid(
+                        g.span(),
+                        format!("`{key}`: bad glob `{}`: {e}", g.get_ref()),
+                    )
+                })?;
+                Ok(g.get_ref().clone())
+            })
+            .collect()
+    }
+
+    /// Check or rule ids, with their lines for `Settings::resolve`.
+    fn ids(&self, list: &[Spanned<String>], key: &'static str) -> Vec<NamedId> {
+        list.iter()
+            .map(|id| NamedId {
+                id: id.get_ref().trim().to_string(),
+                key,
+                at: Some((self.name(), self.line(id.span()))),
+            })
+            .collect()
+    }
+
+    /// `key-rules`, relative to the config file; each must exist.
+    fn key_rules(&self) -> Result<Vec<PathBuf>, ConfigError> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        self.config
+            .key_rules
+            .iter()
+            .map(|p| {
+                let path = base.join(p.get_ref());
+                if path.is_file() {
+                    return Ok(path);
+                }
+                Err(self.invalid(
+                    p.span(),
+                    format!(
+                        "`key-rules`: {} is not a file (paths are relative to the config file)",
+                        path.display()
+                    ),
+                ))
+            })
+            .collect()
+    }
+
+    /// `[attest]`: each value must be a plain TOML date, not in the future.
+    fn attestations(&self, today: Date) -> Result<Vec<Attestation>, ConfigError> {
+        let mut out = Vec::new();
+        let Some(value) = &self.config.attest.spend_limits else {
+            return Ok(out);
+        };
+        let key = "spend-limits";
+        let date = match value.get_ref() {
+            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
+                .date
+                .and_then(|d| Date::new(d.year as i32, d.month as u32, d.day as u32)),
+            _ => None,
+        };
+        let Some(date) = date else {
+            return Err(self.invalid(
+                value.span(),
+                format!(
+                    "`attest.{key}` takes the date the item was last checked, as a TOML date without quotes or time: {key} = {today}"
+                ),
+            ));
+        };
+        // One day of slack: the config may be written in a time zone ahead of UTC.
+        if date.days() > today.days() + 1 {
+            return Err(self.invalid(
+                value.span(),
+                format!("`attest.{key}` = {date} is in the future (today is {today})"),
+            ));
+        }
+        out.push(Attestation {
+            check: CheckId::SpendLimits,
+            date,
+            span: span_of(&self.text, value.span()),
+        });
+        Ok(out)
+    }
+}
+
+/// Ids from the command line (no file, no line).
+fn cli_ids(list: &[String], key: &'static str) -> Vec<NamedId> {
+    list.iter()
+        .map(|id| NamedId {
+            id: id.trim().to_string(),
+            key,
+            at: None,
+        })
+        .collect()
 }
 
 impl Settings {
@@ -251,98 +351,43 @@ impl Settings {
             )));
         }
         let loaded = load_config(&root, args.config.as_deref())?;
+        let today = Date::today()?;
         let empty = ConfigFile::default();
         let config = loaded.as_ref().map_or(&empty, |l| &l.config);
-        let today = Date::today()?;
-        let globs = |list: &[Spanned<String>], key: &str| -> Result<Vec<String>, ConfigError> {
-            list.iter()
-                .map(|g| {
-                    check_glob(&root, g.get_ref()).map_err(|e| {
-                        let l = loaded.as_ref().expect("globs come from a config file");
-                        l.invalid(
-                            g.span(),
-                            format!("`{key}`: bad glob `{}`: {e}", g.get_ref()),
-                        )
-                    })?;
-                    Ok(g.get_ref().clone())
-                })
-                .collect()
-        };
-        let mut excludes: Vec<String> = match &config.exclude {
-            Some(list) => globs(list, "exclude")?,
-            None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
-        };
-        excludes.extend(globs(&config.extend_exclude, "extend-exclude")?);
-        let includes = globs(&config.include, "include")?;
-
-        let mut named = Vec::new();
-        let mut from_file = |list: &[Spanned<String>], key: &'static str| -> Vec<String> {
-            let l = loaded.as_ref();
-            for id in list {
-                named.push(NamedId {
-                    id: id.get_ref().trim().to_string(),
-                    key,
-                    at: l.map(|l| (l.name(), l.line(id.span()))),
-                });
+        let mut excludes: Vec<String> = DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect();
+        let (mut includes, mut key_rules, mut attestations) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut select, mut ignore, mut named) = (None, Vec::new(), Vec::new());
+        if let Some(l) = &loaded {
+            if let Some(list) = &config.exclude {
+                excludes = l.globs(&root, list, "exclude")?;
             }
-            list.iter()
-                .map(|s| s.get_ref().trim().to_string())
-                .collect()
-        };
-        let config_select = config.select.as_deref().map(|s| from_file(s, "select"));
-        let mut ignore = from_file(&config.ignore, "ignore");
-        let severity_keys: Vec<Spanned<String>> = config.severity.keys().cloned().collect();
-        from_file(&severity_keys, "severity");
-        let from_cli = |list: &[String], key: &'static str, named: &mut Vec<NamedId>| {
-            let ids: Vec<String> = list.iter().map(|s| s.trim().to_string()).collect();
-            named.extend(ids.iter().map(|id| NamedId {
-                id: id.clone(),
-                key,
-                at: None,
-            }));
-            ids
-        };
-        let select = if args.select.is_empty() {
-            config_select
-        } else {
-            Some(from_cli(&args.select, "--select", &mut named))
-        };
-        ignore.extend(from_cli(&args.ignore, "--ignore", &mut named));
+            excludes.extend(l.globs(&root, &config.extend_exclude, "extend-exclude")?);
+            includes = l.globs(&root, &config.include, "include")?;
+            key_rules = l.key_rules()?;
+            attestations = l.attestations(today)?;
+            let severity: Vec<Spanned<String>> = config.severity.keys().cloned().collect();
+            named.extend(l.ids(&severity, "severity"));
+            select = config.select.as_deref().map(|s| l.ids(s, "select"));
+            ignore = l.ids(&config.ignore, "ignore");
+        }
+        // The command line replaces the config's select and adds to its ignore.
+        named.extend(select.iter().flatten().cloned());
+        if !args.select.is_empty() {
+            select = Some(cli_ids(&args.select, "--select"));
+            named.extend(select.iter().flatten().cloned());
+        }
+        ignore.extend(cli_ids(&args.ignore, "--ignore"));
+        named.extend(ignore.iter().cloned());
+        let plain = |ids: &[NamedId]| ids.iter().map(|n| n.id.clone()).collect::<Vec<_>>();
         let filter = RuleFilter {
-            select,
-            ignore,
+            select: select.as_deref().map(plain),
+            ignore: plain(&ignore),
             levels: config
                 .severity
                 .iter()
                 .map(|(k, v)| (k.get_ref().trim().to_string(), *v))
                 .collect(),
         };
-
-        let attestations = match &loaded {
-            Some(l) => attestations(l, today)?,
-            None => Vec::new(),
-        };
-        let base = loaded
-            .as_ref()
-            .and_then(|l| l.path.parent())
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
-        let mut key_rules = Vec::new();
-        for p in &config.key_rules {
-            let path = base.join(p.get_ref());
-            if !path.is_file() {
-                let l = loaded.as_ref().expect("key-rules come from a config file");
-                return Err(l.invalid(
-                    p.span(),
-                    format!(
-                        "`key-rules`: {} is not a file (paths are relative to the config file)",
-                        path.display()
-                    ),
-                ));
-            }
-            key_rules.push(path);
-        }
-        let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
         let mut settings = Settings {
             root,
             excludes,
@@ -358,7 +403,7 @@ impl Settings {
             attestations,
             today,
             suppression_warnings: !args.no_suppression_warnings,
-            baseline,
+            baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
             named,
         };
         settings.checks = settings.checks_to_run(&HashMap::new());
@@ -430,42 +475,6 @@ impl Settings {
             Err(_) => file.display().to_string(),
         })
     }
-}
-
-/// `[attest]`: each value must be a plain TOML date, not in the future.
-fn attestations(l: &Loaded, today: Date) -> Result<Vec<Attestation>, ConfigError> {
-    let mut out = Vec::new();
-    let Some(value) = &l.config.attest.spend_limits else {
-        return Ok(out);
-    };
-    let key = "spend-limits";
-    let date = match value.get_ref() {
-        toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
-            .date
-            .and_then(|d| Date::new(d.year as i32, d.month as u32, d.day as u32)),
-        _ => None,
-    };
-    let Some(date) = date else {
-        return Err(l.invalid(
-            value.span(),
-            format!(
-                "`attest.{key}` takes the date the item was last checked, as a TOML date without quotes or time: {key} = {today}"
-            ),
-        ));
-    };
-    // One day of slack: the config may be written in a time zone ahead of UTC.
-    if date.days() > today.days() + 1 {
-        return Err(l.invalid(
-            value.span(),
-            format!("`attest.{key}` = {date} is in the future (today is {today})"),
-        ));
-    }
-    out.push(Attestation {
-        check: CheckId::SpendLimits,
-        date,
-        span: span_of(&l.text, value.span()),
-    });
-    Ok(out)
 }
 
 /// 1-based span (code-point columns) of a byte range of `text`.
