@@ -121,6 +121,13 @@ fn bad_values_exit_2_with_the_line_and_what_is_allowed() {
         &["`extend-exclude`: bad glob"],
     );
     rejects(
+        "max-file-size = \"big\"\n",
+        1,
+        &["invalid type: string \"big\", expected u64"],
+    );
+    rejects("\nmax-parse-size = -1\n", 2, &["expected u64"]);
+    rejects("exclude = \"dist\"\n", 1, &["expected a sequence"]);
+    rejects(
         "key-rules = [\"missing.toml\"]\n",
         1,
         &["`key-rules`", "missing.toml is not a file"],
