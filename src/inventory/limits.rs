@@ -104,8 +104,20 @@ pub(super) fn apply(
         } else {
             js_route_limits(e, file, facts, limiters);
         }
-        for (framework, limit) in &globals {
-            if *framework == e.framework && same_app(facts, limit.file, e.file) {
+        for (framework, limit, app_var) in &globals {
+            if *framework != e.framework || !same_app(facts, limit.file, e.file) {
+                continue;
+            }
+            // flask-limiter binds one app: its routes and blueprints, not
+            // another Flask() app in the project.
+            let covered = match app_var {
+                Some(app) => {
+                    (e.file == limit.file && &e.object == app)
+                        || is_blueprint(facts.file(e.file), &e.object)
+                }
+                None => true,
+            };
+            if covered {
                 e.limits.push(limit.clone());
             }
         }
@@ -442,7 +454,20 @@ fn limiter_windows(file: &FileFacts, name: &str) -> Vec<u64> {
 
 /// slowapi `default_limits` with `SlowAPIMiddleware`, flask-limiter
 /// `default_limits` bound to an app, `fastify.register(rateLimit)`.
-fn collect_globals(facts: &ProjectFacts, per_file: &[FileLimiters<'_>]) -> Vec<(Framework, Limit)> {
+fn is_blueprint(file: &FileFacts, object: &str) -> bool {
+    file.assignments.iter().any(|a| {
+        a.target == object
+            && a.value_callee
+                .as_deref()
+                .is_some_and(|c| c.ends_with("Blueprint"))
+    })
+}
+
+/// (framework, limit, the Flask app variable it is bound to).
+fn collect_globals(
+    facts: &ProjectFacts,
+    per_file: &[FileLimiters<'_>],
+) -> Vec<(Framework, Limit, Option<String>)> {
     let has_slowapi_mw = facts.files().iter().any(|f| {
         f.calls.iter().any(|c| {
             c.callee.ends_with("add_middleware")
@@ -475,11 +500,26 @@ fn collect_globals(facts: &ProjectFacts, per_file: &[FileLimiters<'_>]) -> Vec<(
                 }
             };
             if bound {
-                let framework = if kind == "slowapi" {
-                    Framework::FastApi
-                } else {
-                    Framework::Flask
-                };
+                let (framework, app_var) =
+                    if kind == "slowapi" {
+                        (Framework::FastApi, None)
+                    } else {
+                        let app =
+                            call.args
+                                .iter()
+                                .find(|a| a.keyword.as_deref() == Some("app"))
+                                .map(|a| a.text.clone())
+                                .or_else(|| {
+                                    facts.files().iter().flat_map(|f| f.calls.iter()).find_map(
+                                        |c| {
+                                            (c.callee == format!("{var}.init_app"))
+                                                .then(|| c.args.first().map(|a| a.text.clone()))?
+                                        },
+                                    )
+                                })
+                                .unwrap_or_else(|| "app".into());
+                        (Framework::Flask, Some(app))
+                    };
                 let limit = Limit {
                     how: format!("{var} default_limits"),
                     file: fi,
@@ -487,7 +527,7 @@ fn collect_globals(facts: &ProjectFacts, per_file: &[FileLimiters<'_>]) -> Vec<(
                     spec: defaults.text.clone(),
                     windows: parse_windows(&defaults.text),
                 };
-                out.push((framework, limit));
+                out.push((framework, limit, app_var));
             }
         }
     }
