@@ -175,9 +175,7 @@ fn audit(
 
 /// `aiguard inventory`: the endpoint inventory, as text or JSON.
 fn inventory(args: &AuditArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let settings = config::Settings::from_args(args)?;
-    let extra: Vec<&std::path::Path> = settings.key_rules.iter().map(|p| p.as_path()).collect();
-    let catalog = catalog::Catalog::load(&extra)?;
+    let (settings, catalog) = commands::load(args)?;
     let report = app::audit(&settings, &catalog)?;
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(&mut *stdout, &report.inventory)

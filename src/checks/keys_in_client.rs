@@ -64,7 +64,7 @@ impl Check for KeysInClient {
         let client = collect_client_files(project);
         for (&index, reason) in &client {
             let file = project.facts.file(index);
-            for import in &file.imports {
+            for import in file.imports.iter().filter(|i| !i.type_only) {
                 let Some(sdk) = project.catalog.sdk_for_import(&import.module, false) else {
                     continue;
                 };
@@ -75,8 +75,8 @@ impl Check for KeysInClient {
                     path: file.path.clone(),
                     span: Some(Span { line: import.line, column: 1, end_line: import.line, end_column: 1 }),
                     message: format!(
-                        "The {} SDK (`{}`) is imported in browser code ({reason}): its calls need the API key in the bundle",
-                        sdk.provider, import.module
+                        "{} (`{}`) is imported in browser code ({reason}): its calls need the API key in the bundle",
+                        sdk_name(&sdk.provider), import.module
                     ),
                     evidence: Some(Redacted::public(&import.module)),
                     fix: Some(project.catalog.public_env.fix.sdk_in_client.trim().to_string()),
@@ -126,6 +126,33 @@ fn env_name_regex(reads_only: bool) -> Regex {
     Regex::new(&pattern).expect("static regex")
 }
 
+/// Byte ranges of public-prefixed names: every mention in config files;
+/// in source, reads (`env.X`, `env["X"]`) and destructuring
+/// (`const { VITE_X } = import.meta.env`).
+fn collect_name_spans(bytes: &[u8], reads_only: bool) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = env_name_regex(reads_only)
+        .captures_iter(bytes)
+        .filter_map(|c| c.get(1))
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    if reads_only {
+        let destructure = Regex::new(r"\{([^{}]*)\}\s*=\s*(?:process\.env|import\.meta\.env)\b")
+            .expect("static regex");
+        let names = env_name_regex(false);
+        for c in destructure.captures_iter(bytes) {
+            let block = c.get(1).expect("group 1");
+            for n in names
+                .captures_iter(block.as_bytes())
+                .filter_map(|n| n.get(1))
+            {
+                spans.push((block.start() + n.start(), block.start() + n.end()));
+            }
+        }
+        spans.sort();
+    }
+    spans
+}
+
 /// Every public-prefixed env name in `source` that names a secret.
 fn collect_public_env(
     catalog: &Catalog,
@@ -143,16 +170,15 @@ fn collect_public_env(
     {
         return;
     }
-    for caps in env_name_regex(reads_only).captures_iter(bytes) {
-        let m = caps.get(1).expect("group 1");
-        let name = String::from_utf8_lossy(m.as_bytes()).into_owned();
+    for (start, end) in collect_name_spans(bytes, reads_only) {
+        let name = String::from_utf8_lossy(&bytes[start..end]).into_owned();
         let Some((prefix, bare)) = spec.prefix_of(&name) else {
             continue;
         };
         if !spec.names_secret(bare) {
             continue;
         }
-        let line = source.line_of(m.start());
+        let line = source.line_of(start);
         if out.iter().any(|f| {
             f.path == path
                 && f.rule == "public-env-secret"
@@ -160,14 +186,15 @@ fn collect_public_env(
         }) {
             continue;
         }
-        let defined = crate::catalog::EnvSpec::is_env_file(path.rsplit('/').next().unwrap_or(path));
+        // Env files and build/CI/deploy config define the name; source reads it.
+        let defined = !reads_only;
         let role = if defined { "defined" } else { "used" };
         out.push(Finding {
             check: CheckId::KeysInClient,
             rule: "public-env-secret".into(),
             severity: Severity::Error,
             path: path.to_string(),
-            span: Some(source.span(m.start(), m.end())),
+            span: Some(source.span(start, end)),
             message: format!(
                 "{name} is {role} here: {prefix} variables are copied into the browser bundle, and this one names a secret"
             ),
@@ -269,8 +296,8 @@ fn collect_component_imports(file: &FileContext<'_>, out: &mut Vec<Finding>) {
             path: file.path.to_string(),
             span: Some(file.source.span(m.start(), m.end())),
             message: format!(
-                "The {} SDK (`{module}`) is imported in a browser component: its calls need the API key in the bundle",
-                sdk.provider
+                "{} (`{module}`) is imported in a browser component: its calls need the API key in the bundle",
+                sdk_name(&sdk.provider)
             ),
             evidence: Some(Redacted::public(&module)),
             fix: Some(file.catalog.public_env.fix.sdk_in_client.trim().to_string()),
@@ -290,7 +317,7 @@ fn collect_client_files(project: &ProjectContext<'_>) -> BTreeMap<usize, String>
         }
         let reason = if f.has_directive("use client") {
             Some("a \"use client\" file".to_string())
-        } else if is_pages_file(&f.path) {
+        } else if is_pages_file(&f.path) && is_next_package(&f.path, project) {
             Some("a Next.js page".to_string())
         } else {
             browser_package_reason(&f.path, project, spec)
@@ -303,7 +330,7 @@ fn collect_client_files(project: &ProjectContext<'_>) -> BTreeMap<usize, String>
     // Whatever a client file imports from the project ships with it.
     while let Some(i) = queue.pop_front() {
         let from = facts.file(i).path.clone();
-        for import in &facts.file(i).imports {
+        for import in facts.file(i).imports.iter().filter(|i| !i.type_only) {
             let Some(target) = facts.resolve_import(i, import) else {
                 continue;
             };
@@ -331,6 +358,25 @@ fn is_server_file(facts: &ProjectFacts, index: usize) -> bool {
         || stem == "middleware"
         || stem == "proxy" && !f.path.contains('/')
         || name.contains(".server.")
+}
+
+/// The package holding `path` depends on Next.js (or none is known).
+fn is_next_package(path: &str, project: &ProjectContext<'_>) -> bool {
+    let owner = project
+        .packages
+        .iter()
+        .filter(|(dir, _)| dir.is_empty() || path.starts_with(&format!("{dir}/")))
+        .max_by_key(|(dir, _)| dir.len());
+    owner.is_none_or(|(_, deps)| deps.iter().any(|d| d == "next"))
+}
+
+/// "The OpenAI SDK", but "The Vercel AI SDK", not "… SDK SDK".
+fn sdk_name(provider: &str) -> String {
+    if provider.ends_with("SDK") {
+        format!("The {provider}")
+    } else {
+        format!("The {provider} SDK")
+    }
 }
 
 fn is_pages_file(path: &str) -> bool {

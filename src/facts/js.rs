@@ -62,6 +62,8 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 let call = call_facts(node, src, function);
                 if call.callee == "require" {
                     collect_require(node, src, facts);
+                } else if call.callee == "import" {
+                    collect_dynamic_import(node, src, facts);
                 }
                 facts.calls.push(call);
             }
@@ -126,12 +128,14 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         return;
     };
     let line = line_of(node);
-    let push = |facts: &mut FileFacts, name: Option<String>, local: String| {
+    let whole_type = has_token(node, "type");
+    let push = |facts: &mut FileFacts, name: Option<String>, local: String, type_only: bool| {
         facts.imports.push(Import {
             module: module.clone(),
             name,
             local,
             line,
+            type_only: whole_type || type_only,
         });
     };
     let mut cursor = node.walk();
@@ -139,19 +143,19 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         .named_children(&mut cursor)
         .find(|c| c.kind() == "import_clause");
     let Some(clause) = clause else {
-        push(facts, None, String::new()); // import "server-only"
+        push(facts, None, String::new(), false); // import "server-only"
         return;
     };
     let mut cursor = clause.walk();
     for part in clause.named_children(&mut cursor) {
         match part.kind() {
-            "identifier" => push(facts, Some("default".into()), text_of(part, src)),
+            "identifier" => push(facts, Some("default".into()), text_of(part, src), false),
             "namespace_import" => {
                 let local = part
                     .named_child(0)
                     .map(|n| text_of(n, src))
                     .unwrap_or_default();
-                push(facts, None, local);
+                push(facts, None, local, false);
             }
             "named_imports" => {
                 let mut c = part.walk();
@@ -167,11 +171,36 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                         .child_by_field_name("alias")
                         .map(|n| text_of(n, src))
                         .unwrap_or(name.clone());
-                    push(facts, Some(name), local);
+                    push(facts, Some(name), local, has_token(spec, "type"));
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// Does `node` have an anonymous child token `kind` (`type` in `import type`)?
+fn has_token(node: Node<'_>, kind: &str) -> bool {
+    let mut cursor = node.walk();
+    let found = node
+        .children(&mut cursor)
+        .any(|c| !c.is_named() && c.kind() == kind);
+    found
+}
+
+/// `await import("m")`: a dynamic import loads the module all the same.
+fn collect_dynamic_import(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
+    let module = call
+        .child_by_field_name("arguments")
+        .and_then(|a| a.named_child(0))
+        .filter(|a| a.kind() == "string")
+        .and_then(|s| string_value(s, src));
+    if let Some(module) = module {
+        facts.imports.push(Import {
+            module,
+            line: line_of(call),
+            ..Import::default()
+        });
     }
 }
 
@@ -197,6 +226,7 @@ fn collect_require(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 name: None,
                 local: text_of(t, src),
                 line,
+                type_only: false,
             });
         }
         Some(t) if t.kind() == "object_pattern" => {
@@ -219,6 +249,7 @@ fn collect_require(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                     name: Some(name),
                     local,
                     line,
+                    type_only: false,
                 });
             }
         }
@@ -227,6 +258,7 @@ fn collect_require(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
             name: None,
             local: String::new(),
             line,
+            type_only: false,
         }),
     }
 }

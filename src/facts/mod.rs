@@ -34,6 +34,9 @@ pub struct Import {
     /// The name bound in this file (empty for side-effect imports).
     pub local: String,
     pub line: u32,
+    /// TypeScript `import type` / `import { type X }`: erased at build time,
+    /// so no code ships with it.
+    pub type_only: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -100,6 +100,7 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
             name: None,
             local,
             line: line_of(node),
+            type_only: false,
         });
     }
 }
@@ -127,6 +128,7 @@ fn collect_from_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
             name: Some(name),
             local,
             line: line_of(node),
+            type_only: false,
         });
     }
 }
