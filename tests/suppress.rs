@@ -174,7 +174,7 @@ fn suppressions_of_checks_that_did_not_run_are_not_unused() {
     write(
         root,
         "app.py",
-        "# aiguard: ignore[cors] internal tool\nx = 1\n# aiguard: ignore[auth] not built yet\ny = 2\n",
+        "# aiguard: ignore[cors] internal tool\nx = 1\n# aiguard: ignore[key-history] only runs with --history\ny = 2\n",
     );
     let (_, json, _) = audit_json(root, &["--select", "keys-in-code"]);
     assert!(in_file(&json, "app.py").is_empty(), "{json}");
@@ -182,7 +182,7 @@ fn suppressions_of_checks_that_did_not_run_are_not_unused() {
     assert_eq!(
         in_file(&json, "app.py"),
         owned(&[("cors", "unused-suppression", 1)]),
-        "auth is not implemented: its suppression waits"
+        "key-history did not run (no --history): its suppression waits"
     );
 }
 

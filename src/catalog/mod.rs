@@ -183,6 +183,52 @@ pub struct CallsSpec {
 struct ProtectionsFile {
     rate_limit: RateLimitSpec,
     fix: RateLimitFixes,
+    auth: AuthSpec,
+    quota: QuotaSpec,
+    auth_fix: AuthFixes,
+    quota_fix: QuotaFixes,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthFixes {
+    pub fastapi: String,
+    pub flask: String,
+    pub next: String,
+    pub express: String,
+    pub unchecked: String,
+    pub after: String,
+    pub anonymous: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaFixes {
+    pub client_chosen: String,
+    pub unbounded: String,
+}
+
+/// Authentication helpers (`rules/protections.toml` `[auth]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSpec {
+    pub python_dependencies: Vec<String>,
+    pub python_decorators: Vec<String>,
+    pub session_calls: Vec<String>,
+    pub self_checking_calls: Vec<String>,
+    pub js_middleware: Vec<String>,
+    pub next_middleware_modules: Vec<String>,
+    pub anonymous_calls: Vec<String>,
+}
+
+/// Per-user quota evidence (`rules/protections.toml` `[quota]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSpec {
+    pub usage_words: Vec<String>,
+    pub token_bounds: Vec<String>,
+    pub request_words: Vec<String>,
+    pub cap_words: Vec<String>,
 }
 
 /// Fix texts of the rate-limit checks, per framework.
@@ -325,6 +371,10 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// Everything loaded and compiled.
 pub struct Catalog {
+    pub auth_fix: AuthFixes,
+    pub quota_fix: QuotaFixes,
+    pub auth: AuthSpec,
+    pub quota: QuotaSpec,
     pub rate_limit_fix: RateLimitFixes,
     pub calls: CallsSpec,
     pub rate_limit: RateLimitSpec,
@@ -384,6 +434,10 @@ impl Catalog {
             calls: sdks.calls,
             rate_limit: protections.rate_limit,
             rate_limit_fix: protections.fix,
+            auth: protections.auth,
+            auth_fix: protections.auth_fix,
+            quota_fix: protections.quota_fix,
+            quota: protections.quota,
             public_env,
             sdks: sdks.sdk,
             ui_only: sdks.ui_only,

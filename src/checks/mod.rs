@@ -12,10 +12,12 @@ use std::fmt;
 use crate::context::{FileContext, ProjectContext};
 use crate::findings::Finding;
 
+pub mod auth;
 pub mod cors;
 pub mod env_gitignore;
 pub mod keys_in_client;
 pub mod keys_in_code;
+pub mod quota;
 pub mod rate_limit;
 pub mod rate_limit_store;
 
@@ -101,6 +103,8 @@ pub fn implemented() -> Vec<&'static dyn Check> {
         &keys_in_client::KeysInClient,
         &rate_limit::RateLimit,
         &rate_limit_store::RateLimitStore,
+        &auth::Auth,
+        &quota::Quota,
         &cors::Cors,
         &env_gitignore::EnvGitignore,
     ]

@@ -45,6 +45,11 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 collect_import(node, src, facts);
                 continue;
             }
+            // `export { default } from "next-auth/middleware"` uses that module.
+            "export_statement" if node.child_by_field_name("source").is_some() => {
+                collect_import(node, src, facts);
+                continue;
+            }
             "class_declaration" | "class" | "abstract_class_declaration" => {
                 child_class = node.child_by_field_name("name").map(|n| text_of(n, src));
             }
@@ -66,6 +71,9 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                     collect_dynamic_import(node, src, facts);
                 }
                 facts.calls.push(call);
+            }
+            "if_statement" if super::is_guard(node, src) => {
+                facts.guards.push((function, line_of(node)))
             }
             "variable_declarator" | "assignment_expression" => {
                 let (left, right) = if kind == "variable_declarator" {

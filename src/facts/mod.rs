@@ -104,6 +104,9 @@ pub struct FileFacts {
     pub functions: Vec<Function>,
     pub calls: Vec<Call>,
     pub assignments: Vec<Assignment>,
+    /// Guards: `if` statements whose body leaves early (return, raise,
+    /// throw, abort, redirect), as (enclosing function, line).
+    pub guards: Vec<(Option<usize>, u32)>,
     /// The tree had syntax errors; facts are best effort.
     pub has_errors: bool,
 }
@@ -143,6 +146,55 @@ impl FileFacts {
                     .iter()
                     .position(|f| f.name.rsplit('.').next() == Some(name))
             })
+    }
+}
+
+/// Does the `if` statement `node` leave early in its consequence (return,
+/// raise, throw, or a call such as `abort(401)` / `redirect("/login")`)?
+/// Looks at a bounded number of nodes.
+pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
+    let Some(body) = node.child_by_field_name("consequence") else {
+        return false;
+    };
+    let mut cursor = body.walk();
+    let mut seen = 0;
+    loop {
+        let n = cursor.node();
+        match n.kind() {
+            "return_statement" | "raise_statement" | "throw_statement" => return true,
+            "call" | "call_expression" => {
+                let callee = n
+                    .child_by_field_name("function")
+                    .map(|f| text_of(f, src))
+                    .unwrap_or_default();
+                let last = callee.rsplit('.').next().unwrap_or(&callee);
+                if matches!(
+                    last,
+                    "abort" | "redirect" | "notFound" | "unauthorized" | "forbidden"
+                ) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        seen += 1;
+        if seen > 400 {
+            return false;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node().id() == body.id() {
+                return false;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return false;
+            }
+        }
     }
 }
 

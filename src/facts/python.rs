@@ -48,6 +48,9 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 child_class = None;
             }
             "call" => facts.calls.push(call_facts(node, src, function)),
+            "if_statement" if super::is_guard(node, src) => {
+                facts.guards.push((function, line_of(node)))
+            }
             "assignment" => {
                 if let (Some(left), Some(right)) = (
                     node.child_by_field_name("left"),

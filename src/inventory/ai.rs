@@ -118,13 +118,13 @@ impl<'c> AiNames<'c> {
                 return None;
             }
             if let Some(l) = listed {
-                if name.is_none()
-                    && !callee.contains("()")
-                    && !l.iter().any(|f| f == last)
+                // Modules of plain functions (`ai`, `litellm`): only
+                // `ns.generateText(…)` is a call; `streamText(…).toX()` is a
+                // method on its result (the inner call counts already).
+                let namespace_call = name.is_none()
                     && callee.matches('.').count() == 1
-                {
-                    return None;
-                }
+                    && l.iter().any(|f| f == last);
+                return namespace_call.then(|| provider.clone());
             }
             return Some(provider.clone());
         }

@@ -606,7 +606,7 @@ impl Matcher {
 }
 
 /// `matcher: ["/api/:path*", "/((?!_next).*)"]` → matchers.
-fn parse_matchers(text: &str) -> Vec<Matcher> {
+pub(super) fn parse_matchers(text: &str) -> Vec<Matcher> {
     let Some(at) = text.find("matcher") else {
         return Vec::new();
     };

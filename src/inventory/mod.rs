@@ -6,7 +6,9 @@
 //! rate-limit-store, auth and quota checks and `aiguard inventory` read it.
 
 mod ai;
+mod auth;
 mod limits;
+mod quota;
 mod routes;
 mod view;
 
@@ -17,7 +19,9 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 
 pub use ai::AiNames;
+pub use auth::{AuthEvidence, AuthKind};
 pub use limits::{Limit, Limiter, Misuse};
+pub use quota::QuotaEvidence;
 
 use crate::catalog::Catalog;
 use crate::context::ProjectContext;
@@ -75,6 +79,10 @@ pub struct Endpoint {
     /// How it reaches an AI call, if it does.
     pub reaches: Option<Chain>,
     pub limits: Vec<Limit>,
+    /// Authentication found around the endpoint.
+    pub auth: Vec<AuthEvidence>,
+    /// For AI endpoints: who picks the cost.
+    pub quota: Option<QuotaEvidence>,
 }
 
 impl Endpoint {
@@ -98,6 +106,8 @@ impl Endpoint {
             middleware: Vec::new(),
             reaches: None,
             limits: Vec::new(),
+            auth: Vec::new(),
+            quota: None,
         }
     }
 }
@@ -112,6 +122,8 @@ pub struct AiCall {
 
 #[derive(Default)]
 pub struct Inventory {
+    /// Signs of per-user usage tracking anywhere in the project.
+    pub usage_tracking: Vec<String>,
     pub frameworks: BTreeSet<Framework>,
     pub endpoints: Vec<Endpoint>,
     pub ai_calls: Vec<AiCall>,
@@ -169,6 +181,12 @@ impl Inventory {
             inv.frameworks.insert(e.framework);
         }
         limits::apply(&mut inv, facts, catalog, project);
+        let auth = auth::AuthContext::new(facts, catalog);
+        for e in &mut inv.endpoints {
+            e.auth = auth.evidence(e);
+            e.quota = quota::evidence(e, facts, &catalog.quota);
+        }
+        inv.usage_tracking = quota::collect_usage_tracking(facts, &catalog.quota);
         inv.endpoints.sort_by(|a, b| {
             (facts.file(a.file).path.as_str(), a.line)
                 .cmp(&(facts.file(b.file).path.as_str(), b.line))

@@ -15,6 +15,8 @@ pub struct InventoryView {
     /// Every AI call site: `provider callee at path:line`.
     pub ai_calls: Vec<String>,
     pub endpoints: Vec<EndpointView>,
+    /// Signs of per-user usage tracking (credits, usage tables, limits by user).
+    pub usage_tracking: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -28,6 +30,10 @@ pub struct EndpointView {
     /// The AI call it reaches, if any.
     pub ai: Option<AiView>,
     pub rate_limits: Vec<LimitView>,
+    /// Authentication found: `enforced: Depends(get_current_user) (line 12)`.
+    pub auth: Vec<String>,
+    /// Quota evidence: client-chosen cost arguments, missing output bound.
+    pub quota: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -94,6 +100,35 @@ impl InventoryView {
                         at: format!("{}:{}", facts.file(l.file).path, l.line),
                     })
                     .collect(),
+                auth: e
+                    .auth
+                    .iter()
+                    .map(|a| {
+                        let kind = serde_json::to_value(a.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        format!("{kind}: {} (line {})", a.how, a.line)
+                    })
+                    .collect(),
+                quota: e
+                    .quota
+                    .iter()
+                    .flat_map(|q| {
+                        let mut out: Vec<String> = q
+                            .client_chosen
+                            .iter()
+                            .map(|c| format!("client chooses {c}"))
+                            .collect();
+                        if q.unbounded_output {
+                            out.push(format!(
+                                "no output token bound on the AI call at {}",
+                                q.call_at
+                            ));
+                        }
+                        out
+                    })
+                    .collect(),
             })
             .collect();
         InventoryView {
@@ -119,6 +154,7 @@ impl InventoryView {
                 .collect(),
             ai_endpoints: inv.ai_endpoints().count(),
             endpoints,
+            usage_tracking: inv.usage_tracking.clone(),
         }
     }
 }

@@ -21,6 +21,13 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
         inv.ai_endpoints,
         inv.ai_call_sites
     )?;
+    if !inv.usage_tracking.is_empty() {
+        writeln!(
+            out,
+            "per-user usage tracking: {}\n",
+            inv.usage_tracking.join(", ")
+        )?;
+    }
     if !inv.ai_calls.is_empty() {
         writeln!(out, "AI call sites:")?;
         for c in &inv.ai_calls {
@@ -54,6 +61,17 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
         }
         for l in &e.rate_limits {
             writeln!(out, "    rate limit: {} {} ({})", l.how, l.spec, l.at)?;
+        }
+        if e.ai.is_some() {
+            if e.auth.is_empty() {
+                writeln!(out, "    auth: NONE")?;
+            }
+            for a in &e.auth {
+                writeln!(out, "    auth: {a}")?;
+            }
+            for q in &e.quota {
+                writeln!(out, "    quota: {q}")?;
+            }
         }
     }
     Ok(())
