@@ -256,7 +256,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     }
     let facts = complete_imports(ProjectFacts::new(all_facts, &paths), settings);
     let excludes = walk::exclude_matcher(settings)?;
-    let inventory = crate::inventory::Inventory::build(&facts, catalog, None);
+    let inventory = crate::inventory::Inventory::build(&facts, catalog, &settings.extras);
     let env_files = if checks.iter().any(|c| c.id() == CheckId::KeysInClient) {
         read_env_files(settings)?
     } else {

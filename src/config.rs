@@ -89,6 +89,15 @@ struct ConfigFile {
     /// Manual checklist items done by hand, with the day they were checked.
     #[serde(default)]
     attest: AttestTable,
+    /// Project helpers that rate limit (decorators, middleware, functions).
+    #[serde(default)]
+    extra_limiters: Vec<String>,
+    /// Project helpers that authenticate (dependencies, decorators, middleware, calls that reject).
+    #[serde(default)]
+    extra_auth: Vec<String>,
+    /// Project functions or methods that call a paid AI API (wrappers of SDKs).
+    #[serde(default)]
+    extra_ai_clients: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +193,16 @@ struct NamedId {
     at: Option<(String, usize)>,
 }
 
+/// Names of project helpers (`extra-limiters`, `extra-auth`,
+/// `extra-ai-clients`), matched like the catalogue's names: on the last
+/// segment of a call, decorator, dependency or middleware.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    pub limiters: Vec<String>,
+    pub auth: Vec<String>,
+    pub ai_clients: Vec<String>,
+}
+
 /// Everything an audit needs to know, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -211,6 +230,8 @@ pub struct Settings {
     pub suppression_warnings: bool,
     /// Findings to hide (`--baseline`).
     pub baseline: Option<Baseline>,
+    /// Project-specific names the config adds to the catalogue.
+    pub extras: Extras,
     named: Vec<NamedId>,
 }
 
@@ -388,6 +409,11 @@ impl Settings {
                 .map(|(k, v)| (k.get_ref().trim().to_string(), *v))
                 .collect(),
         };
+        let extras = Extras {
+            limiters: config.extra_limiters.clone(),
+            auth: config.extra_auth.clone(),
+            ai_clients: config.extra_ai_clients.clone(),
+        };
         let mut settings = Settings {
             root,
             excludes,
@@ -404,6 +430,7 @@ impl Settings {
             today,
             suppression_warnings: !args.no_suppression_warnings,
             baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
+            extras,
             named,
         };
         settings.checks = settings.checks_to_run(&HashMap::new());

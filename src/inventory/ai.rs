@@ -16,10 +16,12 @@ pub struct AiNames<'c> {
     imports: HashMap<String, (String, Option<String>, String)>,
     /// Client objects: `client`, `self.client`, `model` → provider.
     objects: HashMap<String, String>,
+    /// Project wrappers named in the config (`extra-ai-clients`).
+    extra: Vec<String>,
 }
 
 impl<'c> AiNames<'c> {
-    pub fn of(file: &FileFacts, catalog: &'c Catalog) -> AiNames<'c> {
+    pub fn of(file: &FileFacts, catalog: &'c Catalog, extra: &[String]) -> AiNames<'c> {
         let python = file.lang.is_some_and(|l| l.is_python());
         let mut imports = HashMap::new();
         for i in &file.imports {
@@ -34,6 +36,7 @@ impl<'c> AiNames<'c> {
             catalog,
             imports,
             objects: HashMap::new(),
+            extra: extra.to_vec(),
         };
         // Two rounds: `llm = ChatOpenAI()` then `chain = llm.with_retry()`.
         for _ in 0..2 {
@@ -65,7 +68,7 @@ impl<'c> AiNames<'c> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.imports.is_empty()
+        self.imports.is_empty() && self.extra.is_empty()
     }
 
     fn provider_of_head(&self, callee: &str) -> Option<String> {
@@ -85,6 +88,14 @@ impl<'c> AiNames<'c> {
     pub fn provider_of(&self, call: &Call) -> Option<String> {
         if let Some(p) = self.raw_http(call) {
             return Some(p);
+        }
+        let last_segment = call.callee.rsplit('.').next().unwrap_or(&call.callee);
+        if self
+            .extra
+            .iter()
+            .any(|n| *n == call.callee || n == last_segment)
+        {
+            return Some(format!("configured AI client {}", call.callee));
         }
         if self.imports.is_empty() {
             return None;

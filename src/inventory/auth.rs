@@ -108,14 +108,24 @@ fn dependency_names(text: &str) -> Vec<String> {
 
 pub(super) struct AuthContext<'a> {
     pub facts: &'a ProjectFacts,
-    pub spec: &'a AuthSpec,
+    /// The catalogue's names plus the config's `extra-auth`.
+    pub spec: AuthSpec,
     pub rejecting: HashSet<String>,
     pub middleware: Vec<(usize, Vec<Matcher>)>,
 }
 
 impl<'a> AuthContext<'a> {
-    pub fn new(facts: &'a ProjectFacts, catalog: &'a Catalog) -> AuthContext<'a> {
-        let spec = &catalog.auth;
+    pub fn new(facts: &'a ProjectFacts, catalog: &'a Catalog, extra: &[String]) -> AuthContext<'a> {
+        let mut spec = catalog.auth.clone();
+        for list in [
+            &mut spec.python_dependencies,
+            &mut spec.python_decorators,
+            &mut spec.js_middleware,
+            &mut spec.self_checking_calls,
+        ] {
+            list.extend(extra.iter().cloned());
+        }
+
         let mut middleware = Vec::new();
         for (fi, file) in facts.files().iter().enumerate() {
             let name = file.path.rsplit('/').next().unwrap_or(&file.path);

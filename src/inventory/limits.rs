@@ -11,7 +11,7 @@ use regex::Regex;
 
 use super::{Endpoint, Framework, Inventory};
 use crate::catalog::Catalog;
-use crate::context::ProjectContext;
+use crate::config::Extras;
 use crate::facts::{Call, FileFacts, ProjectFacts};
 
 /// One limit that applies to an endpoint.
@@ -54,12 +54,7 @@ struct FileLimiters<'f> {
     js: Vec<&'f str>,
 }
 
-pub(super) fn apply(
-    inv: &mut Inventory,
-    facts: &ProjectFacts,
-    catalog: &Catalog,
-    project: Option<&ProjectContext<'_>>,
-) {
+pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog, extras: &Extras) {
     let spec = &catalog.rate_limit;
     let mut per_file: Vec<FileLimiters<'_>> = Vec::new();
     for (fi, file) in facts.files().iter().enumerate() {
@@ -95,12 +90,12 @@ pub(super) fn apply(
     );
     let globals = collect_globals(facts, &per_file);
     let middlewares = collect_next_middleware(facts, catalog);
-    let _ = project;
     for e in &mut inv.endpoints {
         let file = facts.file(e.file);
         let limiters = &per_file[e.file];
+        configured_limits(e, file, &extras.limiters);
         if e.framework.is_python() {
-            python_route_limits(e, file, limiters, &mut inv.misuse);
+            python_route_limits(e, facts, &per_file, &mut inv.misuse);
         } else {
             js_route_limits(e, file, facts, limiters);
         }
@@ -173,6 +168,50 @@ pub(super) fn apply(
     slowapi_wiring(facts, &per_file, inv);
 }
 
+/// Project limiters named in the config (`extra-limiters`): a decorator on
+/// the handler, a route middleware, or a call inside the handler.
+fn configured_limits(e: &mut Endpoint, file: &FileFacts, names: &[String]) {
+    if names.is_empty() {
+        return;
+    }
+    let is_named = |text: &str| {
+        let text = text.split('(').next().unwrap_or(text);
+        let last = text.rsplit('.').next().unwrap_or(text);
+        names.iter().any(|n| n == text || n == last)
+    };
+    let mut found: Vec<(String, u32)> = e
+        .middleware
+        .iter()
+        .filter(|m| is_named(m))
+        .map(|m| (m.clone(), e.line))
+        .collect();
+    if let Some(h) = e.handler {
+        let function = &file.functions[h.function];
+        found.extend(
+            function
+                .decorators
+                .iter()
+                .filter(|d| is_named(&d.callee))
+                .map(|d| (format!("@{}", d.callee), d.line)),
+        );
+        found.extend(
+            file.calls
+                .iter()
+                .filter(|c| c.in_function == Some(h.function) && is_named(&c.callee))
+                .map(|c| (format!("{}()", c.callee), c.line)),
+        );
+    }
+    for (how, line) in found {
+        e.limits.push(Limit {
+            how: format!("configured limiter {how}"),
+            file: e.file,
+            line,
+            spec: how,
+            windows: Vec::new(),
+        });
+    }
+}
+
 /// Same app: one file's folder contains the other's, or they share a folder.
 fn same_app(facts: &ProjectFacts, a: usize, b: usize) -> bool {
     let dir = |i: usize| {
@@ -198,6 +237,35 @@ fn import_module<'f>(file: &'f FileFacts, callee: &str) -> Option<&'f str> {
         .map(|i| i.module.as_str())
 }
 
+/// Hand-written counters in process memory: a module-level `Map`/`dict`
+/// whose name says it counts requests (`hits`, `requestCounts`,
+/// `rate_limits`). They limit per process only.
+fn collect_memory_counters(fi: usize, file: &FileFacts, inv: &mut Inventory) {
+    const WORDS: [&str; 7] = [
+        "hit", "count", "request", "attempt", "rate", "limit", "usage",
+    ];
+    for a in file.assignments.iter().filter(|a| a.in_function.is_none()) {
+        let value = a.text.trim();
+        let is_map = value.starts_with("new Map(")
+            || value == "{}"
+            || value.starts_with("dict(")
+            || value.starts_with("defaultdict(")
+            || value.starts_with("Counter(")
+            || value.starts_with("collections.defaultdict(");
+        let name = a.target.to_lowercase();
+        if is_map && WORDS.iter().any(|w| name.contains(w)) {
+            inv.limiters.push(Limiter {
+                kind: "hand-written in-memory counter".into(),
+                file: fi,
+                line: a.line,
+                column: 1,
+                shared_store: false,
+                variable: a.target.clone(),
+            });
+        }
+    }
+}
+
 fn collect_limiters<'f>(
     fi: usize,
     file: &'f FileFacts,
@@ -209,6 +277,7 @@ fn collect_limiters<'f>(
         python: Vec::new(),
         js: Vec::new(),
     };
+    collect_memory_counters(fi, file, inv);
     let shared = |text: &str| {
         spec.shared_store_words
             .iter()
@@ -235,8 +304,12 @@ fn collect_limiters<'f>(
             })
             .unwrap_or_else(|| a.text.clone());
         let root = module.split(['.', '/']).next().unwrap_or(module);
+        // `Limiter(...)`, or the class under another name (`Limiter as RL`).
+        let head = callee.split('.').next().unwrap_or(callee);
+        let class_named_limiter = callee.ends_with("Limiter")
+            || file.import_of(head).and_then(|i| i.name.as_deref()) == Some("Limiter");
         let is_python_limiter =
-            spec.python_limiters.iter().any(|m| m == root) && callee.ends_with("Limiter");
+            spec.python_limiters.iter().any(|m| m == root) && class_named_limiter;
         let is_js_mw = spec.js_middleware.iter().any(|m| m == module);
         let is_upstash = spec.js_limit_calls.iter().any(|m| m == module);
         if !(is_python_limiter || is_js_mw || is_upstash) {
@@ -265,10 +338,12 @@ fn collect_limiters<'f>(
 
 fn python_route_limits(
     e: &mut Endpoint,
-    file: &FileFacts,
-    limiters: &FileLimiters<'_>,
+    facts: &ProjectFacts,
+    per_file: &[FileLimiters<'_>],
     misuse: &mut Vec<Misuse>,
 ) {
+    let file = facts.file(e.file);
+    let limiters = &per_file[e.file];
     let Some(h) = e.handler else { return };
     let function = &file.functions[h.function];
     let route_at = function.decorators.iter().position(|d| d.line == e.line);
@@ -292,7 +367,24 @@ fn python_route_limits(
         let Some((object, method)) = d.callee.rsplit_once('.') else {
             continue;
         };
-        let Some((_, _, kind)) = limiters.python.iter().find(|(v, _, _)| *v == object) else {
+        // The limiter is made here, or imported from the file that makes it
+        // (`from ..main import limiter` in `routers/chat.py`).
+        let local = limiters
+            .python
+            .iter()
+            .find(|(v, _, _)| *v == object)
+            .map(|l| l.2.clone());
+        let imported = || {
+            let import = file.import_of(object)?;
+            let target = facts.resolve_import(h.file, import)?;
+            let name = import.name.as_deref().unwrap_or(object);
+            per_file[target]
+                .python
+                .iter()
+                .find(|(v, _, _)| *v == name)
+                .map(|l| l.2.clone())
+        };
+        let Some(kind) = local.or_else(imported) else {
             continue;
         };
         if !matches!(method, "limit" | "shared_limit") {

@@ -24,7 +24,7 @@ pub use limits::{Limit, Limiter, Misuse};
 pub use quota::QuotaEvidence;
 
 use crate::catalog::Catalog;
-use crate::context::ProjectContext;
+use crate::config::Extras;
 use crate::facts::{Chain, FnRef, ProjectFacts};
 
 /// How many project functions deep reachability follows calls.
@@ -132,15 +132,11 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    pub fn build(
-        facts: &ProjectFacts,
-        catalog: &Catalog,
-        project: Option<&ProjectContext<'_>>,
-    ) -> Inventory {
+    pub fn build(facts: &ProjectFacts, catalog: &Catalog, extras: &Extras) -> Inventory {
         let mut inv = Inventory::default();
         let mut ai_sites: HashSet<(usize, usize)> = HashSet::new();
         for (fi, file) in facts.files().iter().enumerate() {
-            let names = AiNames::of(file, catalog);
+            let names = AiNames::of(file, catalog, &extras.ai_clients);
             for (ci, call) in file.calls.iter().enumerate() {
                 if let Some(provider) = names.provider_of(call) {
                     inv.ai_calls.push(AiCall {
@@ -180,8 +176,8 @@ impl Inventory {
             e.reaches = e.handler.and_then(|h| reaching.get(&h).cloned());
             inv.frameworks.insert(e.framework);
         }
-        limits::apply(&mut inv, facts, catalog, project);
-        let auth = auth::AuthContext::new(facts, catalog);
+        limits::apply(&mut inv, facts, catalog, extras);
+        let auth = auth::AuthContext::new(facts, catalog, &extras.auth);
         for e in &mut inv.endpoints {
             e.auth = auth.evidence(e);
             e.quota = quota::evidence(e, facts, &catalog.quota);
