@@ -162,7 +162,7 @@ impl Worker<'_> {
                 });
                 None
             }
-            Some(l) if self.env.catalog.wants_parse(source.bytes()) => {
+            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => {
                 self.parsers.parse(l, source.bytes())
             }
             _ => None,

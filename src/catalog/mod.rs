@@ -158,6 +158,7 @@ struct FactsFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ParseSpec {
+    paths: Vec<String>,
     triggers: Vec<String>,
 }
 
@@ -388,6 +389,7 @@ pub struct Catalog {
     pub env: EnvSpec,
     pub keys: KeyRules,
     parse_triggers: aho_corasick::AhoCorasick,
+    parse_paths: Vec<String>,
 }
 
 impl Catalog {
@@ -448,6 +450,7 @@ impl Catalog {
             env: checks_file.env,
             keys,
             parse_triggers,
+            parse_paths: facts.parse.paths,
         })
     }
 
@@ -519,9 +522,14 @@ impl Catalog {
         })
     }
 
-    /// Is this source worth parsing (does any check need its facts)?
-    pub fn wants_parse(&self, bytes: &[u8]) -> bool {
-        self.parse_triggers.is_match(bytes)
+    /// Is this source worth parsing (does any check need its facts)? By
+    /// its path (route files, middleware) or by a trigger word inside.
+    pub fn wants_parse(&self, path: &str, bytes: &[u8]) -> bool {
+        let by_path = self
+            .parse_paths
+            .iter()
+            .any(|p| path.contains(p.as_str()) || format!("/{path}").contains(p.as_str()));
+        by_path || self.parse_triggers.is_match(bytes)
     }
 
     pub fn check(&self, id: CheckId) -> &CheckSpec {
@@ -554,7 +562,7 @@ mod tests {
                 }
                 let import = format!("import x from \"{m}\"\nfrom {m} import y\n");
                 assert!(
-                    catalog.wants_parse(import.as_bytes()),
+                    catalog.wants_parse("lib/x.ts", import.as_bytes()),
                     "{m} does not trigger parsing"
                 );
             }

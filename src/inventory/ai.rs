@@ -67,6 +67,16 @@ impl<'c> AiNames<'c> {
         names
     }
 
+    /// Client objects of this file: variable → provider.
+    pub fn objects(&self) -> &HashMap<String, String> {
+        &self.objects
+    }
+
+    /// A client object imported from another project file.
+    pub fn add_object(&mut self, local: &str, provider: &str) {
+        self.objects.insert(local.to_string(), provider.to_string());
+    }
+
     pub fn is_empty(&self) -> bool {
         self.imports.is_empty() && self.extra.is_empty()
     }
@@ -97,7 +107,7 @@ impl<'c> AiNames<'c> {
         {
             return Some(format!("configured AI client {}", call.callee));
         }
-        if self.imports.is_empty() {
+        if self.imports.is_empty() && self.objects.is_empty() {
             return None;
         }
         let callee = call.callee.as_str();

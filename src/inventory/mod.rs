@@ -135,8 +135,32 @@ impl Inventory {
     pub fn build(facts: &ProjectFacts, catalog: &Catalog, extras: &Extras) -> Inventory {
         let mut inv = Inventory::default();
         let mut ai_sites: HashSet<(usize, usize)> = HashSet::new();
+        // Client objects made in one file and imported into another
+        // (`export const client = new OpenAI()` in lib/ai.ts).
+        let exported: Vec<std::collections::HashMap<String, String>> = facts
+            .files()
+            .iter()
+            .map(|f| {
+                AiNames::of(f, catalog, &extras.ai_clients)
+                    .objects()
+                    .clone()
+            })
+            .collect();
         for (fi, file) in facts.files().iter().enumerate() {
-            let names = AiNames::of(file, catalog, &extras.ai_clients);
+            let mut names = AiNames::of(file, catalog, &extras.ai_clients);
+            for import in &file.imports {
+                let Some(target) = facts.resolve_import(fi, import) else {
+                    continue;
+                };
+                let name = import
+                    .name
+                    .as_deref()
+                    .filter(|n| *n != "default")
+                    .unwrap_or(&import.local);
+                if let Some(provider) = exported[target].get(name) {
+                    names.add_object(&import.local, provider);
+                }
+            }
             for (ci, call) in file.calls.iter().enumerate() {
                 if let Some(provider) = names.provider_of(call) {
                     inv.ai_calls.push(AiCall {
