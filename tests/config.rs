@@ -6,22 +6,10 @@ mod common;
 use common::*;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 /// Run aiguard in `dir` with the audit date pinned.
 fn run_on(dir: &Path, today: &str, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_aiguard"))
-        .args(args)
-        .current_dir(dir)
-        .env("AIGUARD_TODAY", today)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run aiguard");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    aiguard_with_env(args, dir, &[("AIGUARD_TODAY", today)])
 }
 
 fn json_on(dir: &Path, today: &str, extra: &[&str]) -> (i32, serde_json::Value) {

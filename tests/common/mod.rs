@@ -93,9 +93,15 @@ pub struct Run {
 }
 
 pub fn aiguard(args: &[&str], cwd: &Path) -> Run {
+    aiguard_with_env(args, cwd, &[])
+}
+
+/// Run the binary with extra environment variables (`AIGUARD_TODAY`, …).
+pub fn aiguard_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Run {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_aiguard"))
         .args(args)
         .current_dir(cwd)
+        .envs(env.iter().copied())
         .env_remove("NO_COLOR")
         .output()
         .expect("run aiguard");
