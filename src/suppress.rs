@@ -75,6 +75,12 @@ pub fn collect(path: &str, source: &Source) -> Vec<Suppression> {
             if markdown && !whole.as_bytes().starts_with(b"<!--") {
                 return None;
             }
+            // Inside a string or inline code on its line (an odd number of
+            // quotes or backticks before it), it is text about suppressions,
+            // not one. Notebooks are JSON: there every comment is in a string.
+            if !json && inside_quotes(&bytes[line_start(bytes, whole.start())..whole.start()]) {
+                return None;
+            }
             let ids = String::from_utf8_lossy(c.get(1)?.as_bytes())
                 .split(',')
                 .map(|id| id.trim().to_string())
@@ -88,6 +94,20 @@ pub fn collect(path: &str, source: &Source) -> Vec<Suppression> {
             })
         })
         .collect()
+}
+
+fn line_start(bytes: &[u8], at: usize) -> usize {
+    bytes[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// An odd count of `"`, `'`… is too noisy (apostrophes); double quotes and
+/// backticks are what wrap quoted suppressions in code and docs.
+fn inside_quotes(before: &[u8]) -> bool {
+    let count = |q: u8| before.iter().filter(|b| **b == q).count();
+    count(b'"') % 2 == 1 || count(b'`') % 2 == 1
 }
 
 /// The reason after the brackets, without comment closers; `None` unless it
@@ -310,15 +330,29 @@ mod tests {
     }
 
     #[test]
+    fn suppressions_quoted_in_strings_or_docs_are_not_suppressions() {
+        let text = "msg = \"write # aiguard: ignore[cors] reason\"\n\
+                    //! Use `// aiguard: ignore[rule] reason` on the line\n\
+                    x = 1  # aiguard: ignore[cors] real one\n";
+        let found = parse("a.py", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].span.line, 3);
+    }
+
+    #[test]
     fn comments_in_each_syntax() {
         let found = parse(
             "app.py",
-            "x = 1  # aiguard: ignore[cors] internal tool\n\
-             // aiguard: ignore[keys-in-code, openai-project-key] test fixture, revoked\n\
-             /* aiguard: ignore[cors] */\n\
-             {/* aiguard:ignore[keys-in-client] docs demo */}\n\
-             <!-- aiguard: ignore[keys-in-code] example -->\n\
-             url = \"aiguard: ignore[cors] not a comment\"\n",
+            // One quoted string per line, so aiguard auditing its own source
+            // sees these as strings, not as suppressions.
+            concat!(
+                "x = 1  # aiguard: ignore[cors] internal tool\n",
+                "// aiguard: ignore[keys-in-code, openai-project-key] test fixture, revoked\n",
+                "/* aiguard: ignore[cors] */\n",
+                "{/* aiguard:ignore[keys-in-client] docs demo */}\n",
+                "<!-- aiguard: ignore[keys-in-code] example -->\n",
+                "url = \"aiguard: ignore[cors] not a comment\"\n",
+            ),
         );
         let summary: Vec<(u32, Vec<&str>, Option<&str>)> = found
             .iter()
