@@ -58,23 +58,35 @@ impl Visit for Worker<'_> {
     fn visit(&mut self, entry: Entry) {
         let result = match entry {
             Entry::File { abs, rel } => self.process(abs, rel),
+            Entry::Staged { rel, blob } => self.process_staged(rel, blob),
+            Entry::Context { abs, rel } => self.process_context(abs, rel),
+            Entry::Listed { rel } => FileResult::new(rel, PathBuf::new()),
             Entry::Problem { rel, kind, message } => FileResult {
-                path: rel.clone(),
-                abs: PathBuf::new(),
-                facts: None,
-                findings: Vec::new(),
                 note: Some(Note {
-                    path: rel,
+                    path: rel.clone(),
                     kind,
                     message,
                 }),
-                scanned: false,
-                gitignore: None,
-                package_deps: None,
-                suppressions: Vec::new(),
+                ..FileResult::new(rel, PathBuf::new())
             },
         };
         self.local.push(result);
+    }
+}
+
+impl FileResult {
+    fn new(path: String, abs: PathBuf) -> FileResult {
+        FileResult {
+            path,
+            abs,
+            facts: None,
+            findings: Vec::new(),
+            note: None,
+            scanned: false,
+            gitignore: None,
+            package_deps: None,
+            suppressions: Vec::new(),
+        }
     }
 }
 
@@ -95,17 +107,7 @@ impl Worker<'_> {
     }
 
     fn process(&mut self, abs: PathBuf, path: String) -> FileResult {
-        let mut result = FileResult {
-            path,
-            abs,
-            facts: None,
-            findings: Vec::new(),
-            note: None,
-            scanned: false,
-            gitignore: None,
-            package_deps: None,
-            suppressions: Vec::new(),
-        };
+        let mut result = FileResult::new(path, abs);
         let settings = self.env.settings;
         let source = match Source::load(&result.abs, settings.max_file_size) {
             Loaded::Text(source) => source,
@@ -139,8 +141,47 @@ impl Worker<'_> {
                 return result;
             }
         };
-        result.scanned = true;
-        result.suppressions = suppress::collect(&result.path, &source);
+        self.analyse(result, source, true)
+    }
+
+    /// `--staged`: a staged file, from its blob.
+    fn process_staged(&mut self, path: String, blob: crate::staged::Blob) -> FileResult {
+        let abs = self.env.settings.root.join(&path);
+        let mut result = FileResult::new(path, abs);
+        match blob {
+            crate::staged::Blob::Text(source) => return self.analyse(result, source, true),
+            crate::staged::Blob::Skipped(kind, message) => {
+                result.note = Some(Note {
+                    path: result.path.clone(),
+                    kind,
+                    message,
+                })
+            }
+            crate::staged::Blob::Large {
+                findings,
+                note,
+                scanned,
+            } => (result.findings, result.note, result.scanned) = (findings, Some(note), scanned),
+        }
+        result
+    }
+
+    /// `--staged`: an unchanged file, read for facts only.
+    fn process_context(&mut self, abs: PathBuf, path: String) -> FileResult {
+        let result = FileResult::new(path, abs);
+        match Source::load(&result.abs, self.env.settings.max_parse_size) {
+            Loaded::Text(source) => self.analyse(result, source, false),
+            Loaded::Skipped(..) => result,
+        }
+    }
+
+    /// Facts, and with `check` the per-file checks, of a file read whole.
+    fn analyse(&mut self, mut result: FileResult, source: Source, check: bool) -> FileResult {
+        let settings = self.env.settings;
+        result.scanned = check;
+        if check {
+            result.suppressions = suppress::collect(&result.path, &source);
+        }
         match result.path.rsplit('/').next() {
             Some(".gitignore") => {
                 result.gitignore = Some(String::from_utf8_lossy(source.bytes()).into_owned())
@@ -162,7 +203,18 @@ impl Worker<'_> {
                 });
                 None
             }
-            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => {
+            Some(l) if check && self.env.catalog.wants_parse(&result.path, source.bytes()) => {
+                self.parsers.parse(l, source.bytes())
+            }
+            // `--staged` context: parsed only when it can change a verdict.
+            Some(l)
+                if !check
+                    && crate::staged::wants_context_parse(
+                        self.env.catalog,
+                        &result.path,
+                        source.bytes(),
+                    ) =>
+            {
                 self.parsers.parse(l, source.bytes())
             }
             _ => None,
@@ -187,8 +239,8 @@ impl Worker<'_> {
             catalog: self.env.catalog,
             settings,
         };
-        for check in &self.env.checks {
-            check.check_file(&ctx, &mut result.findings);
+        for c in self.env.checks.iter().filter(|_| check) {
+            c.check_file(&ctx, &mut result.findings);
         }
         result.facts = facts;
         result
@@ -201,6 +253,8 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     let checks: Vec<&'static dyn Check> = checks::implemented()
         .into_iter()
         .filter(|c| settings.checks.contains(&c.id()))
+        // key-history reads all of git history: only when asked (--history).
+        .filter(|c| settings.history || c.id() != CheckId::KeyHistory)
         .collect();
     let env = Env {
         settings,
@@ -208,16 +262,29 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         checks: checks.clone(),
         shared: Arc::new(Mutex::new(Vec::new())),
     };
-    walk::walk_parallel(settings, || Worker {
+    let make_worker = || Worker {
         env: &env,
         parsers: Parsers::default(),
         local: Vec::new(),
-    })?;
+    };
+    let staged = if settings.staged {
+        let plan = crate::staged::Plan::discover(settings).map_err(ConfigError::Usage)?;
+        let outcome = crate::staged::visit_parallel(settings, catalog, &plan, make_worker)
+            .map_err(ConfigError::Usage)?;
+        plan.verify(&outcome).map_err(ConfigError::Usage)?;
+        Some((plan, outcome))
+    } else {
+        walk::walk_parallel(settings, make_worker)?;
+        None
+    };
     let mut results = std::mem::take(&mut *env.shared.lock().unwrap_or_else(|e| e.into_inner()));
     results.sort_by(|a, b| a.path.cmp(&b.path));
 
     let root_abs = std::fs::canonicalize(&settings.root).unwrap_or_else(|_| settings.root.clone());
-    let git = GitInfo::discover(&settings.root);
+    let git = match &staged {
+        Some((plan, _)) => plan.git_info(),
+        None => GitInfo::discover(&settings.root),
+    };
     let gitignore = gitignore_model(&root_abs, &results, &git);
     let mut findings: Vec<Finding> = Vec::new();
     let mut notes: Vec<Note> = Vec::new();
@@ -257,11 +324,18 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     let facts = complete_imports(ProjectFacts::new(all_facts, &paths), settings);
     let excludes = walk::exclude_matcher(settings)?;
     let inventory = crate::inventory::Inventory::build(&facts, catalog, &settings.extras);
-    let env_files = if checks.iter().any(|c| c.id() == CheckId::KeysInClient) {
-        read_env_files(settings)?
-    } else {
-        Vec::new()
+    let env_files = match &staged {
+        _ if !checks.iter().any(|c| c.id() == CheckId::KeysInClient) => Vec::new(),
+        Some((_, outcome)) => outcome.env_files.clone(),
+        None => read_env_files(settings)?,
     };
+    let history = match checks.iter().any(|c| c.id() == CheckId::KeyHistory) {
+        true => {
+            Some(crate::history::scan(settings, catalog, &excludes).map_err(ConfigError::Usage)?)
+        }
+        false => None,
+    };
+    notes.extend(history.as_ref().map(|h| h.note.clone()));
     let ctx = ProjectContext {
         root: &root_abs,
         facts: &facts,
@@ -275,6 +349,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         packages: &packages,
         env_files: &env_files,
         inventory: &inventory,
+        history: history.as_ref(),
     };
     let mut coverage: Vec<(CheckId, Coverage)> = Vec::new();
     for check in &checks {
@@ -287,6 +362,11 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     let filtered = settings.filter.apply(findings);
     let outcome = suppress::apply(filtered, &suppressions, catalog, settings, &ran);
     let mut findings = outcome.findings;
+    if let Some((plan, outcome)) = &staged {
+        findings.retain(|f| plan.keeps(f));
+        notes.retain(|n| plan.keeps_note(n));
+        notes.push(plan.summary_note(outcome));
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
     let baselined = settings

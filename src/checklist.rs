@@ -80,8 +80,8 @@ pub fn build(
                 (status, Some(format!("attested {}, {age} day{} ago", a.date, if age == 1 { "" } else { "s" })))
             } else if check == CheckId::SpendLimits {
                 (Status::Manual, Some("set them in each provider's billing console, then attest it in aiguard.toml".into()))
-            } else if check == CheckId::KeyHistory && !implemented.contains(&check) {
-                (Status::Skipped, Some("needs --history (not available in this version)".into()))
+            } else if check == CheckId::KeyHistory && !settings.history {
+                (Status::Skipped, Some("needs --history: pass it to scan every commit reachable from HEAD".into()))
             } else if !implemented.contains(&check) {
                 (Status::Skipped, Some("not implemented in this version".into()))
             } else if mine.iter().any(|f| f.severity == Severity::Error) {

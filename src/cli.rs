@@ -29,6 +29,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Write a commented aiguard.toml and print pre-commit and CI snippets.
     Init(InitArgs),
+    /// Write .git/hooks/pre-commit: run `aiguard audit --staged` before each commit.
+    InstallHook(InstallHookArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,6 +99,15 @@ pub struct AuditArgs {
     /// Do not report suppression comments that lack a reason or suppress nothing.
     #[arg(long)]
     pub no_suppression_warnings: bool,
+    /// Audit what is staged in git (the index), for pre-commit hooks.
+    #[arg(long, conflicts_with = "history")]
+    pub staged: bool,
+    /// Also scan every commit reachable from HEAD for keys (key-history).
+    #[arg(long)]
+    pub history: bool,
+    /// With --history: only the commits after REV (REV..HEAD).
+    #[arg(long, value_name = "REV", requires = "history")]
+    pub since: Option<String>,
 }
 
 impl AuditArgs {
@@ -114,6 +125,9 @@ impl AuditArgs {
             threads: None,
             baseline: None,
             no_suppression_warnings: false,
+            staged: false,
+            history: false,
+            since: None,
         }
     }
 }
@@ -132,6 +146,9 @@ pub struct BaselineArgs {
     /// Worker threads [default: the number of cores].
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Also record keys found in git history (key-history), for `audit --history --baseline`.
+    #[arg(long)]
+    pub history: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -147,6 +164,16 @@ pub struct InitArgs {
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Overwrite an existing aiguard.toml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InstallHookArgs {
+    /// A directory inside the git repository.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Replace an existing pre-commit hook.
     #[arg(long)]
     pub force: bool,
 }

@@ -230,6 +230,11 @@ pub struct Settings {
     pub suppression_warnings: bool,
     /// Findings to hide (`--baseline`).
     pub baseline: Option<Baseline>,
+    /// `--staged`: audit the git index, not the working tree.
+    pub staged: bool,
+    /// `--history`: scan git history for keys (key-history), from `since` if set.
+    pub history: bool,
+    pub since: Option<String>,
     /// Project-specific names the config adds to the catalogue.
     pub extras: Extras,
     named: Vec<NamedId>,
@@ -430,6 +435,9 @@ impl Settings {
             today,
             suppression_warnings: !args.no_suppression_warnings,
             baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
+            staged: args.staged,
+            history: args.history,
+            since: args.since.clone(),
             extras,
             named,
         };

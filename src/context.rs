@@ -49,6 +49,8 @@ pub struct ProjectContext<'a> {
     pub env_files: &'a [(String, String)],
     /// Endpoints, AI calls and rate limits (built once from the facts).
     pub inventory: &'a crate::inventory::Inventory,
+    /// Keys found in git history (only with `--history`).
+    pub history: Option<&'a crate::history::HistoryScan>,
 }
 
 impl ProjectContext<'_> {

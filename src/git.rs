@@ -87,3 +87,27 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         }
     }
 }
+
+/// Run `git -C dir args…` and return its stdout; the error is git's first
+/// line of stderr, or why git could not run.
+pub fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "git is not installed".to_string(),
+            _ => format!("could not run git: {e}"),
+        })?;
+    if output.status.success() {
+        Ok(output.stdout)
+    } else {
+        let err = String::from_utf8_lossy(&output.stderr);
+        Err(format!(
+            "git {} failed: {}",
+            args.first().copied().unwrap_or(""),
+            err.lines().next().unwrap_or("").trim()
+        ))
+    }
+}

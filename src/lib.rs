@@ -18,10 +18,12 @@ pub mod fake;
 pub mod findings;
 pub mod git;
 pub mod gitignore;
+pub mod history;
 pub mod inventory;
 pub mod lang;
 pub mod report;
 pub mod source;
+pub mod staged;
 pub mod suppress;
 pub mod walk;
 
@@ -73,6 +75,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         Command::Rules => commands::rules(stdout),
         Command::Explain(args) => commands::explain(&args, stdout),
         Command::Init(args) => commands::init(&args, stdout),
+        Command::InstallHook(args) => commands::install_hook(&args, stdout),
     };
     match result {
         Ok(status) => status,

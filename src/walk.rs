@@ -17,6 +17,21 @@ pub enum Entry {
         abs: PathBuf,
         rel: String,
     },
+    /// `--staged`: a staged file, read from git's index.
+    Staged {
+        rel: String,
+        blob: crate::staged::Blob,
+    },
+    /// `--staged`: a file the commit does not change, read for the
+    /// project checks' facts but not checked itself.
+    Context {
+        abs: PathBuf,
+        rel: String,
+    },
+    /// `--staged`: a file known only by its path.
+    Listed {
+        rel: String,
+    },
     Problem {
         rel: String,
         kind: NoteKind,

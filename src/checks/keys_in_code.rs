@@ -79,14 +79,23 @@ pub fn scan_large_file(
     path: &str,
     out: &mut Vec<Finding>,
 ) -> std::io::Result<bool> {
-    let mut file = std::fs::File::open(abs)?;
+    scan_large_reader(catalog, &mut std::fs::File::open(abs)?, path, out)
+}
+
+/// [`scan_large_file`] over any reader (a staged blob streamed from git).
+pub fn scan_large_reader(
+    catalog: &Catalog,
+    file: &mut dyn Read,
+    path: &str,
+    out: &mut Vec<Finding>,
+) -> std::io::Result<bool> {
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + OVERLAP);
     // Where `buf` starts: line (0-based) and column (0-based, code points).
     let (mut line_base, mut col_base) = (0u32, 0u32);
     let mut carried = 0usize;
     loop {
         let before = buf.len();
-        (&mut file).take(CHUNK as u64).read_to_end(&mut buf)?;
+        (&mut *file).take(CHUNK as u64).read_to_end(&mut buf)?;
         let at_end = buf.len() - before < CHUNK;
         if line_base == 0 && col_base == 0 && carried == 0 && crate::source::is_binary(&buf) {
             return Ok(false);

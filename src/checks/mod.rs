@@ -15,6 +15,7 @@ use crate::findings::Finding;
 pub mod auth;
 pub mod cors;
 pub mod env_gitignore;
+pub mod key_history;
 pub mod keys_in_client;
 pub mod keys_in_code;
 pub mod quota;
@@ -107,6 +108,7 @@ pub fn implemented() -> Vec<&'static dyn Check> {
         &quota::Quota,
         &cors::Cors,
         &env_gitignore::EnvGitignore,
+        &key_history::KeyHistory,
     ]
 }
 

@@ -7,6 +7,7 @@
 
 mod explain;
 mod init;
+mod install_hook;
 
 use anyhow::Context;
 use std::io::Write;
@@ -19,6 +20,7 @@ use crate::ExitStatus;
 
 pub use explain::{explain, rules};
 pub use init::{init, CONFIG_TEMPLATE};
+pub use install_hook::install_hook;
 
 /// Settings and the catalogue they extend (users' key rules), with every
 /// id the settings name checked against it.
@@ -35,6 +37,7 @@ pub fn baseline(args: &BaselineArgs, stdout: &mut dyn Write) -> anyhow::Result<E
     let mut audit_args = AuditArgs::defaults(args.path.clone());
     audit_args.config = args.config.clone();
     audit_args.threads = args.threads;
+    audit_args.history = args.history;
     let (settings, catalog) = load(&audit_args)?;
     let report = crate::app::audit(&settings, &catalog)?;
     let file = std::fs::File::create(&args.output)

@@ -1,0 +1,574 @@
+//! `aiguard audit --staged`: audit what the next commit will hold.
+//!
+//! Git is asked three things, once each: which paths are staged (`git diff
+//! --cached --name-only -z --diff-filter=ACMR --relative`: added, copied,
+//! modified, renamed; a deletion commits no content), the blob id of every
+//! index entry (`git ls-files -s -z`), and the staged content, streamed from
+//! one `git cat-file --batch` process. Staged files are audited from those
+//! blobs, never from the working tree: a key deleted in the working tree but
+//! still staged is what gets committed.
+//!
+//! The rest of the project is context for the cross-file checks. It comes
+//! from the index's file list, not a walk (a walk reads every file and costs
+//! more than the whole staged audit may): source files, `.gitignore` and
+//! `package.json` are read from the working tree for facts, but not checked;
+//! other files are only listed. Untracked files are not in the commit and
+//! are left out. Only findings in staged files are reported, plus the
+//! repository-level `.gitignore` gaps ([`Plan::keeps`]).
+//!
+//! Gap: a tracked file with unstaged edits is context as it is in the
+//! working tree, not as it is in the index.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Mutex;
+
+use ignore::overrides::Override;
+
+use crate::catalog::{Catalog, EnvSpec};
+use crate::checks::CheckId;
+use crate::config::Settings;
+use crate::findings::{Finding, Note, NoteKind};
+use crate::git::GitInfo;
+use crate::lang::Lang;
+use crate::source::{human_bytes, is_binary, Source};
+use crate::walk::{Entry, Visit};
+
+/// The index mode of a submodule: a commit id, not a blob.
+const GITLINK: u32 = 0o160000;
+
+/// What `--staged` audits, learned from the index before anything is read.
+pub struct Plan {
+    /// The repository's top directory.
+    pub top: PathBuf,
+    /// Index entries under the audited root, relative to it.
+    entries: Vec<IndexEntry>,
+    /// Staged files to audit (the config's excludes applied), relative to the root.
+    pub staged: BTreeSet<String>,
+    /// Staged files the config excludes.
+    pub excluded: usize,
+}
+
+struct IndexEntry {
+    path: String,
+    mode: u32,
+    oid: String,
+}
+
+/// A staged file's content, as read from git.
+pub enum Blob {
+    Text(Source),
+    Skipped(NoteKind, String),
+    /// Over the size cap: scanned for keys in chunks while streamed.
+    Large {
+        findings: Vec<Finding>,
+        note: Note,
+        scanned: bool,
+    },
+}
+
+/// What reading the staged content amounted to.
+#[derive(Default)]
+pub struct Outcome {
+    /// Blobs read from `git cat-file`.
+    pub blobs: usize,
+    /// Bytes of staged content read, and the bytes git announced.
+    pub bytes: u64,
+    pub announced: u64,
+    /// Staged `.env*` files with their text (keys-in-client judges them).
+    pub env_files: Vec<(String, String)>,
+}
+
+impl Plan {
+    /// Ask git what is staged under `settings.root`. Errors: not a
+    /// repository, git missing or failing (the audit cannot run).
+    pub fn discover(settings: &Settings) -> Result<Plan, String> {
+        let root = &settings.root;
+        let top = crate::git::run(root, &["rev-parse", "--show-toplevel"])
+            .map_err(|e| format!("--staged needs a git repository: {e}"))?;
+        let top = PathBuf::from(String::from_utf8_lossy(&top).trim());
+        let names = crate::git::run(
+            root,
+            &[
+                "diff",
+                "--cached",
+                "--name-only",
+                "-z",
+                "--diff-filter=ACMR",
+                "--relative",
+                "--no-ext-diff",
+            ],
+        )?;
+        let entries = parse_ls_files(&crate::git::run(root, &["ls-files", "-s", "-z"])?);
+        let excludes = crate::walk::exclude_matcher(settings).map_err(|e| e.to_string())?;
+        let mut excluded = ExcludeCache::new(&excludes);
+        let mut staged = BTreeSet::new();
+        let mut skipped = 0;
+        let in_index: HashMap<&str, u32> =
+            entries.iter().map(|e| (e.path.as_str(), e.mode)).collect();
+        for name in split_nul(&names) {
+            match in_index.get(name.as_str()) {
+                Some(&GITLINK) => {}
+                Some(_) if excluded.is_excluded(&name) => skipped += 1,
+                Some(_) => {
+                    staged.insert(name);
+                }
+                None => return Err(format!("{name} is staged but not in the index")),
+            }
+        }
+        Ok(Plan {
+            top,
+            entries,
+            staged,
+            excluded: skipped,
+        })
+    }
+
+    /// What git tracks: the index (staged files included).
+    pub fn git_info(&self) -> GitInfo {
+        GitInfo {
+            top: Some(self.top.clone()),
+            tracked: Some(self.entries.iter().map(|e| e.path.clone()).collect()),
+            problem: None,
+        }
+    }
+
+    /// Is `f` reported by a staged audit? Findings in staged files, and the
+    /// repository's `.gitignore` gaps (the next `git add .` commits a `.env`).
+    pub fn keeps(&self, f: &Finding) -> bool {
+        self.staged.contains(&f.path) || f.rule == "env-gitignore-gap"
+    }
+
+    /// Is this note worth showing: about the project, or a staged file?
+    pub fn keeps_note(&self, n: &Note) -> bool {
+        n.path.is_empty() || self.staged.contains(&n.path)
+    }
+
+    /// The note the report opens with: what was audited.
+    pub fn summary_note(&self, outcome: &Outcome) -> Note {
+        let excluded = match self.excluded {
+            0 => String::new(),
+            n => format!(" ({n} more excluded by the config)"),
+        };
+        let message = if self.staged.is_empty() {
+            format!("--staged: nothing staged to audit{excluded}")
+        } else {
+            format!(
+                "--staged: {} staged file{} audited from the index ({}){excluded}; the other {} tracked files were context",
+                self.staged.len(),
+                if self.staged.len() == 1 { "" } else { "s" },
+                human_bytes(outcome.bytes),
+                self.entries.len().saturating_sub(self.staged.len()),
+            )
+        };
+        Note {
+            path: String::new(),
+            kind: NoteKind::Git,
+            message,
+        }
+    }
+
+    /// Is the outcome a real audit of the staged content? Reading nothing
+    /// while files are staged is an error, never a pass.
+    pub fn verify(&self, outcome: &Outcome) -> Result<(), String> {
+        let expected = self.staged.len();
+        if outcome.blobs != expected {
+            return Err(format!(
+                "--staged: read {} of {expected} staged files from git: nothing was audited",
+                outcome.blobs
+            ));
+        }
+        if expected > 0 && outcome.announced > 0 && outcome.bytes == 0 {
+            return Err(format!(
+                "--staged: read no bytes of the {expected} staged files ({} announced by git): nothing was audited",
+                human_bytes(outcome.announced)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Feed every index entry to visitors on `settings.threads` threads: staged
+/// files as their blobs (streamed from one `git cat-file --batch`), source
+/// files and ignore/package files as context read from the working tree,
+/// the rest as paths only.
+pub fn visit_parallel<V: Visit>(
+    settings: &Settings,
+    catalog: &Catalog,
+    plan: &Plan,
+    mut make_visitor: impl FnMut() -> V,
+) -> Result<Outcome, String> {
+    let threads = match settings.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    // Batches: one channel operation per file would cost more than a
+    // small file's read.
+    let (tx, rx) = sync_channel::<Vec<Entry>>(64);
+    let rx = Mutex::new(rx);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let outcome = read_staged(settings, catalog, plan, &tx)?;
+            let excludes = crate::walk::exclude_matcher(settings).map_err(|e| e.to_string())?;
+            let mut excluded = ExcludeCache::new(&excludes);
+            // Without a staged source file no cross-file verdict can land
+            // on a staged file: other sources need not be read.
+            let sources_matter = plan.staged.iter().any(|p| is_source(p));
+            let mut batch = Vec::with_capacity(BATCH);
+            for e in &plan.entries {
+                if plan.staged.contains(&e.path) || e.mode == GITLINK {
+                    continue;
+                }
+                if excluded.is_excluded(&e.path) {
+                    continue;
+                }
+                let name = e.path.rsplit('/').next().unwrap_or(&e.path);
+                let read = name == ".gitignore"
+                    || name == "package.json"
+                    || (sources_matter && is_source(&e.path));
+                batch.push(if read {
+                    Entry::Context {
+                        abs: settings.root.join(&e.path),
+                        rel: e.path.clone(),
+                    }
+                } else {
+                    Entry::Listed {
+                        rel: e.path.clone(),
+                    }
+                });
+                if batch.len() == BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
+                    break;
+                }
+            }
+            let _ = tx.send(batch);
+            Ok(outcome)
+        });
+        for _ in 0..threads {
+            let mut visitor = make_visitor();
+            let rx = &rx;
+            scope.spawn(move || loop {
+                let next = rx.lock().map(|r| r.recv());
+                match next {
+                    Ok(Ok(batch)) => batch.into_iter().for_each(|e| visitor.visit(e)),
+                    _ => break,
+                }
+            });
+        }
+        producer
+            .join()
+            .unwrap_or_else(|_| Err("--staged: the reader thread panicked".into()))
+    })
+}
+
+/// Context entries per channel message.
+const BATCH: usize = 64;
+
+fn is_source(path: &str) -> bool {
+    Lang::from_path(Path::new(path)).is_some()
+}
+
+/// The parse gate for context files. They are parsed when their text can
+/// change a verdict about a staged file: it names an AI SDK, a web
+/// framework or a protection (the gate's words), or it is a Next.js
+/// middleware/proxy (which protects routes in other files). A route file
+/// the full audit parses only for its path (`/api/`, `/routes/`) is read
+/// but not parsed: what it reaches concerns findings in itself, which a
+/// staged audit does not report, and parsing every such file would cost
+/// more than the whole staged audit may.
+pub fn wants_context_parse(catalog: &Catalog, path: &str, bytes: &[u8]) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if name.starts_with("middleware.") || name.starts_with("proxy.") {
+        return catalog.wants_parse(path, bytes);
+    }
+    // No path: the gate judges the text alone.
+    catalog.wants_parse("", bytes)
+}
+
+/// Stream every staged blob out of one `git cat-file --batch`, in index
+/// order, and send each as an [`Entry::Staged`].
+fn read_staged(
+    settings: &Settings,
+    catalog: &Catalog,
+    plan: &Plan,
+    tx: &SyncSender<Vec<Entry>>,
+) -> Result<Outcome, String> {
+    let mut outcome = Outcome::default();
+    let wanted: Vec<&IndexEntry> = plan
+        .entries
+        .iter()
+        .filter(|e| plan.staged.contains(&e.path))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(outcome);
+    }
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(&settings.root)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("--staged: could not run git cat-file: {e}"))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let ids: Vec<u8> = wanted
+        .iter()
+        .flat_map(|e| format!("{}\n", e.oid).into_bytes())
+        .collect();
+    // Written from another thread: git answers while we still ask.
+    let writer = std::thread::spawn(move || stdin.write_all(&ids));
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut out = BufReader::with_capacity(256 * 1024, stdout);
+    let scans_keys = settings.checks.contains(&CheckId::KeysInCode);
+    let read = (|| -> Result<(), String> {
+        for e in &wanted {
+            let size = read_header(&mut out, e)?;
+            let mut body = Counted {
+                inner: (&mut out).take(size),
+                n: 0,
+            };
+            let blob = read_blob(&mut body, size, &e.path, settings, catalog, scans_keys)
+                .map_err(|err| format!("--staged: reading {} from git: {err}", e.path))?;
+            std::io::copy(&mut body, &mut std::io::sink()).map_err(|err| err.to_string())?;
+            let got = body.n;
+            if got != size {
+                return Err(format!(
+                    "--staged: git cat-file ended inside {} ({got} of {size} bytes)",
+                    e.path
+                ));
+            }
+            let mut newline = [0u8; 1];
+            out.read_exact(&mut newline)
+                .map_err(|err| err.to_string())?;
+            outcome.blobs += 1;
+            outcome.bytes += got;
+            outcome.announced += size;
+            if let Blob::Text(source) = &blob {
+                let name = e.path.rsplit('/').next().unwrap_or(&e.path);
+                if EnvSpec::is_env_file(name) {
+                    let text = String::from_utf8_lossy(source.bytes()).into_owned();
+                    outcome.env_files.push((e.path.clone(), text));
+                }
+            }
+            let entry = Entry::Staged {
+                rel: e.path.clone(),
+                blob,
+            };
+            if tx.send(vec![entry]).is_err() {
+                return Err("--staged: the workers stopped".into());
+            }
+        }
+        Ok(())
+    })();
+    drop(out);
+    let _ = writer.join();
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    read?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        return Err(format!(
+            "--staged: git cat-file failed: {}",
+            err.lines().next().unwrap_or("").trim()
+        ));
+    }
+    Ok(outcome)
+}
+
+/// `<oid> blob <size>` → size; anything else is an error.
+fn read_header(out: &mut impl BufRead, e: &IndexEntry) -> Result<u64, String> {
+    let mut header = Vec::new();
+    out.read_until(b'\n', &mut header)
+        .map_err(|err| format!("--staged: reading git cat-file: {err}"))?;
+    let header = String::from_utf8_lossy(&header);
+    let parts: Vec<&str> = header.split_whitespace().collect();
+    match parts.as_slice() {
+        [oid, "blob", size] if *oid == e.oid => size
+            .parse()
+            .map_err(|_| format!("--staged: bad git cat-file header `{}`", header.trim())),
+        [] => Err(format!(
+            "--staged: git cat-file stopped before {} ({})",
+            e.path, e.oid
+        )),
+        _ => Err(format!(
+            "--staged: {} ({}): git cat-file answered `{}`",
+            e.path,
+            e.oid,
+            header.trim()
+        )),
+    }
+}
+
+fn read_blob(
+    body: &mut dyn Read,
+    size: u64,
+    path: &str,
+    settings: &Settings,
+    catalog: &Catalog,
+    scans_keys: bool,
+) -> std::io::Result<Blob> {
+    if size > settings.max_file_size {
+        let message = format!(
+            "{} is over the {} size limit",
+            human_bytes(size),
+            human_bytes(settings.max_file_size)
+        );
+        if !scans_keys {
+            return Ok(Blob::Skipped(NoteKind::TooLarge, message));
+        }
+        // Too large to read whole, never too large to leak a key.
+        let mut findings = Vec::new();
+        let scanned =
+            crate::checks::keys_in_code::scan_large_reader(catalog, body, path, &mut findings)?;
+        let message = if scanned {
+            format!("{message}: scanned for keys in chunks, not parsed")
+        } else {
+            format!("{message}, and binary: skipped")
+        };
+        return Ok(Blob::Large {
+            findings,
+            note: Note {
+                path: path.to_string(),
+                kind: NoteKind::TooLarge,
+                message,
+            },
+            scanned,
+        });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    body.read_to_end(&mut bytes)?;
+    if is_binary(&bytes) {
+        return Ok(Blob::Skipped(NoteKind::Binary, "binary file".into()));
+    }
+    Ok(Blob::Text(Source::new(bytes)))
+}
+
+/// A reader that counts what it hands out.
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+}
+
+/// `mode oid stage\tpath\0` records; unmerged paths (stages 1–3) once.
+fn parse_ls_files(out: &[u8]) -> Vec<IndexEntry> {
+    let mut seen = HashSet::new();
+    let mut entries = Vec::new();
+    for record in out.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let Some(tab) = record.iter().position(|b| *b == b'\t') else {
+            continue;
+        };
+        let meta = String::from_utf8_lossy(&record[..tab]);
+        let path = String::from_utf8_lossy(&record[tab + 1..]).into_owned();
+        let mut fields = meta.split(' ');
+        let (Some(mode), Some(oid), Some(stage)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let Ok(mode) = u32::from_str_radix(mode, 8) else {
+            continue;
+        };
+        if stage != "0" && !seen.insert(path.clone()) {
+            continue;
+        }
+        entries.push(IndexEntry {
+            path,
+            mode,
+            oid: oid.to_string(),
+        });
+    }
+    entries
+}
+
+fn split_nul(out: &[u8]) -> impl Iterator<Item = String> + '_ {
+    out.split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+}
+
+/// [`crate::walk::is_excluded`] with each folder's answer remembered: the
+/// index lists every file, and most share their folders.
+struct ExcludeCache<'a> {
+    matcher: &'a Override,
+    dirs: HashMap<String, bool>,
+}
+
+impl<'a> ExcludeCache<'a> {
+    fn new(matcher: &'a Override) -> ExcludeCache<'a> {
+        ExcludeCache {
+            matcher,
+            dirs: HashMap::new(),
+        }
+    }
+
+    fn is_excluded(&mut self, rel: &str) -> bool {
+        match rel.rsplit_once('/') {
+            Some((dir, _)) if self.dir_excluded(dir) => true,
+            _ => self.matcher.matched(rel, false).is_ignore(),
+        }
+    }
+
+    fn dir_excluded(&mut self, dir: &str) -> bool {
+        if let Some(&known) = self.dirs.get(dir) {
+            return known;
+        }
+        let parent = dir
+            .rsplit_once('/')
+            .is_some_and(|(p, _)| self.dir_excluded(p));
+        let excluded = parent || self.matcher.matched(dir, true).is_ignore();
+        self.dirs.insert(dir.to_string(), excluded);
+        excluded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ls_files_records() {
+        let out = b"100644 aaaa 0\tsrc/app.py\x00160000 bbbb 0\tvendor/lib\x00100644 cccc 1\tx.py\x00100644 dddd 2\tx.py\0";
+        let entries = parse_ls_files(out);
+        let paths: Vec<(&str, u32)> = entries.iter().map(|e| (e.path.as_str(), e.mode)).collect();
+        assert_eq!(
+            paths,
+            [
+                ("src/app.py", 0o100644),
+                ("vendor/lib", GITLINK),
+                ("x.py", 0o100644)
+            ]
+        );
+    }
+
+    #[test]
+    fn context_files_parse_for_their_words_or_as_middleware() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let plain = b"export function total(a: number) { return a + 1 }\n";
+        let ai = b"import OpenAI from 'openai'\n";
+        assert!(catalog.wants_parse("apps/web/app/api/chat/route.ts", plain));
+        assert!(!wants_context_parse(
+            &catalog,
+            "apps/web/app/api/chat/route.ts",
+            plain
+        ));
+        assert!(wants_context_parse(
+            &catalog,
+            "apps/web/app/api/chat/route.ts",
+            ai
+        ));
+        assert!(wants_context_parse(
+            &catalog,
+            "apps/web/middleware.ts",
+            plain
+        ));
+    }
+}
