@@ -4,6 +4,12 @@
 //! Every file is read here once; everything downstream borrows the bytes.
 //! Columns are counted in Unicode code points (SARIF's `unicodeCodePoints`);
 //! bytes that are not valid UTF-8 count as one column each.
+//!
+//! UTF-16 with a byte-order mark (what Windows PowerShell 5's `>` writes) is
+//! decoded to UTF-8 before anything looks at it: git calls it binary, but a
+//! key in it is still a key, and lines and code-point columns are the same
+//! in both encodings. Except in `.gitignore` files, which git reads as bytes
+//! (a UTF-16 `.gitignore` ignores nothing, and the model must agree).
 
 use std::fs;
 use std::io::{self, Read};
@@ -41,15 +47,18 @@ impl Source {
     /// Read `path` unless it is larger than `max_bytes` or binary.
     pub fn load(path: &Path, max_bytes: u64) -> Loaded {
         // Look before opening: opening a FIFO would block the walker.
-        let len = match fs::metadata(path) {
-            Ok(m) if !m.is_file() => {
-                return Loaded::Skipped(
-                    SkipReason::NotRegular,
-                    "not a regular file (FIFO, socket or device)".into(),
-                )
-            }
-            Ok(m) => m.len(),
-            Err(e) => return Loaded::Skipped(SkipReason::Unreadable, e.to_string()),
+        if let Err(skipped) = regular_len(fs::metadata(path)) {
+            return skipped;
+        }
+        let file = match open(path) {
+            Ok(f) => f,
+            Err(e) => return Loaded::Skipped(SkipReason::Unreadable, read_error(&e)),
+        };
+        // And look again at what was opened: the path may have been
+        // replaced since (a file that vanishes, or becomes a FIFO).
+        let len = match regular_len(file.metadata()) {
+            Ok(len) => len,
+            Err(skipped) => return skipped,
         };
         if len > max_bytes {
             return Loaded::Skipped(
@@ -61,20 +70,20 @@ impl Source {
                 ),
             );
         }
-        let file = match fs::File::open(path) {
-            Ok(f) => f,
-            Err(e) => return Loaded::Skipped(SkipReason::Unreadable, e.to_string()),
-        };
         let mut bytes = Vec::with_capacity(len as usize + 1);
         // `take` bounds memory even if the file grew since `metadata`.
         if let Err(e) = file.take(max_bytes + 1).read_to_end(&mut bytes) {
-            return Loaded::Skipped(SkipReason::Unreadable, read_error(e));
+            return Loaded::Skipped(SkipReason::Unreadable, read_error(&e));
         }
         if bytes.len() as u64 > max_bytes {
             return Loaded::Skipped(
                 SkipReason::TooLarge,
                 "grew over the size limit while read".into(),
             );
+        }
+        let is_gitignore = path.file_name().is_some_and(|n| n == ".gitignore");
+        if let Some(text) = decode_utf16(&bytes).filter(|_| !is_gitignore) {
+            bytes = text;
         }
         if is_binary(&bytes) {
             return Loaded::Skipped(SkipReason::Binary, "binary file".into());
@@ -172,15 +181,76 @@ fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     memchr::memchr_iter(b'\n', bytes).map(|i| i + 1)
 }
 
-/// Git's heuristic: a NUL byte in the first 8 KiB. UTF-16 text has NULs and
-/// counts as binary here, which is what git does too.
+/// The length of a regular file, or why it is skipped.
+fn regular_len(metadata: io::Result<fs::Metadata>) -> Result<u64, Loaded> {
+    match metadata {
+        Ok(m) if m.is_file() => Ok(m.len()),
+        Ok(_) => Err(Loaded::Skipped(
+            SkipReason::NotRegular,
+            "not a regular file (FIFO, socket or device)".into(),
+        )),
+        Err(e) => Err(Loaded::Skipped(SkipReason::Unreadable, read_error(&e))),
+    }
+}
+
+/// Open for reading without blocking: if a FIFO took the file's place since
+/// it was looked at, opening it must not wait for a writer.
+fn open(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(all(
+        target_os = "linux",
+        any(
+            target_arch = "x86_64",
+            target_arch = "x86",
+            target_arch = "aarch64",
+            target_arch = "arm",
+            target_arch = "riscv64"
+        )
+    ))]
+    {
+        // O_NONBLOCK on these targets (asm-generic); it changes nothing for
+        // regular files.
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0o4000);
+    }
+    #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+    {
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0x0004);
+    }
+    options.open(path)
+}
+
+/// UTF-16 text with a byte-order mark, decoded to UTF-8 (unpaired
+/// surrogates become U+FFFD); `None` for anything else.
+pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
+    let little = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let mut text = String::with_capacity(bytes.len() / 2);
+    text.extend(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    Some(text.into_bytes())
+}
+
+/// Git's heuristic: a NUL byte in the first 8 KiB. UTF-16 without a
+/// byte-order mark has NULs and counts as binary here, as in git.
 pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(SNIFF_BYTES)].contains(&0)
 }
 
-fn read_error(e: io::Error) -> String {
+fn read_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::InvalidData => "invalid data".into(),
+        io::ErrorKind::NotFound => format!("vanished during the audit ({e})"),
         _ => e.to_string(),
     }
 }
@@ -231,5 +301,56 @@ mod tests {
         let src = Source::new(b"\xff\xfe abc\nx".to_vec());
         assert!(!src.is_utf8());
         assert_eq!(src.position(4), (1, 5));
+    }
+
+    fn utf16le(text: &str) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        bytes
+    }
+
+    #[test]
+    fn utf16_with_a_bom_is_decoded() {
+        assert_eq!(decode_utf16(&utf16le("a=é\n")).unwrap(), "a=é\n".as_bytes());
+        let mut be = vec![0xFE, 0xFF];
+        be.extend("x😀".encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(decode_utf16(&be).unwrap(), "x😀".as_bytes());
+        // An unpaired surrogate, and an odd trailing byte.
+        assert_eq!(
+            decode_utf16(&[0xFF, 0xFE, 0x00, 0xD8, b'a', 0, 7]).unwrap(),
+            "\u{FFFD}a".as_bytes()
+        );
+        assert_eq!(decode_utf16(b"plain"), None);
+    }
+
+    #[test]
+    fn load_decodes_utf16_except_gitignore() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.txt");
+        fs::write(&text, utf16le("line one\nKEY=x\n")).unwrap();
+        match Source::load(&text, 1 << 20) {
+            Loaded::Text(s) => assert_eq!(s.line_bytes(2), b"KEY=x"),
+            Loaded::Skipped(kind, why) => panic!("{kind:?}: {why}"),
+        }
+        let gitignore = dir.path().join(".gitignore");
+        fs::write(&gitignore, utf16le(".env\n")).unwrap();
+        assert!(matches!(
+            Source::load(&gitignore, 1 << 20),
+            Loaded::Skipped(SkipReason::Binary, _)
+        ));
+    }
+
+    #[test]
+    fn a_vanished_file_is_skipped_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.py");
+        fs::write(&path, "x = 1\n").unwrap();
+        fs::remove_file(&path).unwrap();
+        match Source::load(&path, 1 << 20) {
+            Loaded::Skipped(SkipReason::Unreadable, why) => {
+                assert!(why.contains("vanished"), "{why}")
+            }
+            _ => panic!("a vanished file loads"),
+        }
     }
 }

@@ -1,11 +1,14 @@
-//! Facts of a TypeScript / JavaScript / TSX file. Iterative traversal.
+//! Facts of a TypeScript / JavaScript / TSX file. Iterative traversal,
+//! and no `Node::parent()`: tree-sitter answers it by descending from the
+//! root, so on code nested 10,000 deep it made extraction quadratic (minutes).
+//! The traversal carries the few ancestors the facts need instead.
 
 use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::python::join_path;
 use super::{
-    column_of, line_of, string_value, text_of, Arg, Assignment, Call, FileFacts, Function, Import,
+    line_of, string_value, text_of, Arg, Assignment, Call, Columns, FileFacts, Function, Import,
 };
 
 const FUNCTION_KINDS: [&str; 5] = [
@@ -16,23 +19,50 @@ const FUNCTION_KINDS: [&str; 5] = [
     "method_definition",
 ];
 
+/// How many ancestors a frame carries: `export const f = () => …` puts the
+/// function 3 levels under its `export_statement`.
+const UP: usize = 4;
+
+/// The nearest ancestors of a node, parent first.
+#[derive(Clone, Copy, Default)]
+struct Ancestors<'t>([Option<Node<'t>>; UP]);
+
+impl<'t> Ancestors<'t> {
+    /// The `n`th ancestor: 0 is the parent.
+    fn get(&self, n: usize) -> Option<Node<'t>> {
+        self.0.get(n).copied().flatten()
+    }
+
+    /// The ancestors of a child of `node` (whose ancestors are `self`).
+    fn push(&self, node: Node<'t>) -> Ancestors<'t> {
+        let mut up = [None; UP];
+        up[0] = Some(node);
+        up[1..].copy_from_slice(&self.0[..UP - 1]);
+        Ancestors(up)
+    }
+}
+
 struct Frame<'t> {
     node: Node<'t>,
+    up: Ancestors<'t>,
     function: Option<usize>,
     class: Option<String>,
 }
 
 pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
+    let columns = Columns::new(src);
     collect_directives(root, src, facts);
     // call node id → index in facts.calls, to link function arguments to their call.
     let mut call_index: HashMap<usize, usize> = HashMap::new();
     let mut stack = vec![Frame {
         node: root,
+        up: Ancestors::default(),
         function: None,
         class: None,
     }];
     while let Some(Frame {
         node,
+        up,
         function,
         class,
     }) = stack.pop()
@@ -57,16 +87,16 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 let index = facts.functions.len();
                 facts
                     .functions
-                    .push(function_facts(node, src, function, class.as_deref()));
-                link_argument(node, index, &call_index, facts);
+                    .push(function_facts(node, up, src, function, class.as_deref()));
+                link_argument(node, up, index, &call_index, facts);
                 child_function = Some(index);
                 child_class = None;
             }
             "call_expression" | "new_expression" => {
                 call_index.insert(node.id(), facts.calls.len());
-                let call = call_facts(node, src, function);
+                let call = call_facts(node, src, &columns, function);
                 if call.callee == "require" {
-                    collect_require(node, src, facts);
+                    collect_require(node, up.get(0), src, facts);
                 } else if call.callee == "import" {
                     collect_dynamic_import(node, src, facts);
                 }
@@ -101,9 +131,11 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         }
         let mut cursor = node.walk();
         let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        let child_up = up.push(node);
         for child in children.into_iter().rev() {
             stack.push(Frame {
                 node: child,
+                up: child_up,
                 function: child_function,
                 class: child_class.clone(),
             });
@@ -212,8 +244,9 @@ fn collect_dynamic_import(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     }
 }
 
-/// `const x = require("m")`, `const { a, b: c } = require("m")`.
-fn collect_require(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
+/// `const x = require("m")`, `const { a, b: c } = require("m")`; `parent`
+/// is the call's.
+fn collect_require(call: Node<'_>, parent: Option<Node<'_>>, src: &[u8], facts: &mut FileFacts) {
     let Some(module) = call
         .child_by_field_name("arguments")
         .and_then(|a| a.named_child(0))
@@ -223,8 +256,7 @@ fn collect_require(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         return;
     };
     let line = line_of(call);
-    let target = call
-        .parent()
+    let target = parent
         .filter(|p| p.kind() == "variable_declarator")
         .and_then(|p| p.child_by_field_name("name"));
     match target {
@@ -273,6 +305,7 @@ fn collect_require(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
 
 fn function_facts(
     node: Node<'_>,
+    up: Ancestors<'_>,
     src: &[u8],
     parent: Option<usize>,
     class: Option<&str>,
@@ -280,7 +313,7 @@ fn function_facts(
     let declared = node.child_by_field_name("name").map(|n| text_of(n, src));
     // `const POST = async () => {}` names the arrow after its variable.
     let from_variable = || {
-        node.parent()
+        up.get(0)
             .filter(|p| p.kind() == "variable_declarator")
             .and_then(|p| p.child_by_field_name("name"))
             .map(|n| text_of(n, src))
@@ -293,7 +326,7 @@ fn function_facts(
         _ => name,
     };
     let is_async = text_of(node, src).starts_with("async");
-    let exported = is_exported(node);
+    let exported = is_exported(up);
     let mut params = Vec::new();
     if let Some(p) = node
         .child_by_field_name("parameters")
@@ -322,20 +355,17 @@ fn function_facts(
     }
 }
 
-/// Exported by `export function`, `export const f = …`, `export default`.
-fn is_exported(node: Node<'_>) -> bool {
-    let mut cur = node.parent();
-    for _ in 0..4 {
-        match cur {
+/// Exported by `export function`, `export const f = …`, `export default`
+/// (`up`: the function's ancestors).
+fn is_exported(up: Ancestors<'_>) -> bool {
+    for n in 0..UP {
+        match up.get(n) {
             Some(p) if p.kind() == "export_statement" => return true,
             Some(p)
                 if matches!(
                     p.kind(),
                     "variable_declarator" | "lexical_declaration" | "variable_declaration"
-                ) =>
-            {
-                cur = p.parent()
-            }
+                ) => {}
             _ => return false,
         }
     }
@@ -346,14 +376,15 @@ fn is_exported(node: Node<'_>) -> bool {
 /// linked to its call, so routes know their handler.
 fn link_argument(
     node: Node<'_>,
+    up: Ancestors<'_>,
     index: usize,
     call_index: &HashMap<usize, usize>,
     facts: &mut FileFacts,
 ) {
-    let Some(args) = node.parent().filter(|p| p.kind() == "arguments") else {
+    let Some(args) = up.get(0).filter(|p| p.kind() == "arguments") else {
         return;
     };
-    let Some(call) = args.parent().and_then(|c| call_index.get(&c.id())) else {
+    let Some(call) = up.get(1).and_then(|c| call_index.get(&c.id())) else {
         return;
     };
     let mut cursor = args.walk();
@@ -366,7 +397,7 @@ fn link_argument(
     }
 }
 
-fn call_facts(node: Node<'_>, src: &[u8], function: Option<usize>) -> Call {
+fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Option<usize>) -> Call {
     let is_new = node.kind() == "new_expression";
     let callee_node = node.child_by_field_name(if is_new { "constructor" } else { "function" });
     let callee = callee_node.map(|f| callee_path(f, src)).unwrap_or_default();
@@ -382,7 +413,7 @@ fn call_facts(node: Node<'_>, src: &[u8], function: Option<usize>) -> Call {
                 text: text_of(a, src),
                 pairs: object_pairs(a, src),
                 line: line_of(a),
-                column: column_of(a, src),
+                column: columns.of(a),
                 function: None,
             });
         }

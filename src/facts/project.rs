@@ -33,6 +33,33 @@ pub struct ProjectFacts {
     known: HashSet<String>,
     /// Python dotted module suffix (`services.llm`) → files that provide it.
     py_modules: HashMap<String, Vec<String>>,
+    /// Per file, [`FileFacts::function_named`] as two maps (full name, then
+    /// last dotted segment → first such function): resolving every call by
+    /// a scan over every function was quadratic on a minified bundle.
+    function_names: Vec<FunctionNames>,
+}
+
+#[derive(Default)]
+struct FunctionNames {
+    full: HashMap<String, usize>,
+    last: HashMap<String, usize>,
+}
+
+impl FunctionNames {
+    fn new(facts: &FileFacts) -> FunctionNames {
+        let mut names = FunctionNames::default();
+        for (i, f) in facts.functions.iter().enumerate() {
+            names.full.entry(f.name.clone()).or_insert(i);
+            let last = f.name.rsplit('.').next().unwrap_or(&f.name);
+            names.last.entry(last.to_string()).or_insert(i);
+        }
+        names
+    }
+
+    /// Same answer as [`FileFacts::function_named`].
+    fn find(&self, name: &str) -> Option<usize> {
+        self.full.get(name).or_else(|| self.last.get(name)).copied()
+    }
 }
 
 impl ProjectFacts {
@@ -61,11 +88,13 @@ impl ProjectFacts {
                     .push(path.clone());
             }
         }
+        let function_names = files.iter().map(FunctionNames::new).collect();
         ProjectFacts {
             files,
             by_path,
             known,
             py_modules,
+            function_names,
         }
     }
 
@@ -218,14 +247,14 @@ impl ProjectFacts {
                 // `import * as svc; svc.helper()`, `from pkg import mod; mod.helper()`
                 _ => last,
             };
-            let function = self.files[target].function_named(wanted)?;
+            let function = self.function_names[target].find(wanted)?;
             return Some(FnRef {
                 file: target,
                 function,
             });
         }
         if callee == head || head == "self" || head == "this" {
-            let function = facts.function_named(last)?;
+            let function = self.function_names[file].find(last)?;
             return Some(FnRef { file, function });
         }
         None

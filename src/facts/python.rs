@@ -1,24 +1,29 @@
 //! Facts of a Python file (tree-sitter-python). Iterative traversal: deeply
-//! nested code must not overflow the stack.
+//! nested code must not overflow the stack. Frames carry their parent node:
+//! tree-sitter's `Node::parent()` descends from the root (O(depth)).
 
 use tree_sitter::Node;
 
-use super::{column_of, line_of, text_of, Arg, Assignment, Call, FileFacts, Function, Import};
+use super::{line_of, text_of, Arg, Assignment, Call, Columns, FileFacts, Function, Import};
 
 struct Frame<'t> {
     node: Node<'t>,
+    parent: Option<Node<'t>>,
     function: Option<usize>,
     class: Option<String>,
 }
 
 pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
+    let columns = Columns::new(src);
     let mut stack = vec![Frame {
         node: root,
+        parent: None,
         function: None,
         class: None,
     }];
     while let Some(Frame {
         node,
+        parent,
         function,
         class,
     }) = stack.pop()
@@ -41,13 +46,18 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
             }
             "function_definition" => {
                 let index = facts.functions.len();
-                facts
-                    .functions
-                    .push(function_facts(node, src, function, class.as_deref()));
+                facts.functions.push(function_facts(
+                    node,
+                    parent,
+                    src,
+                    &columns,
+                    function,
+                    class.as_deref(),
+                ));
                 child_function = Some(index);
                 child_class = None;
             }
-            "call" => facts.calls.push(call_facts(node, src, function)),
+            "call" => facts.calls.push(call_facts(node, src, &columns, function)),
             "if_statement" if super::is_guard(node, src) => {
                 facts.guards.push((function, line_of(node)))
             }
@@ -75,6 +85,7 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         for child in children.into_iter().rev() {
             stack.push(Frame {
                 node: child,
+                parent: Some(node),
                 function: child_function,
                 class: child_class.clone(),
             });
@@ -136,9 +147,12 @@ fn collect_from_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     }
 }
 
+/// `up`: the definition's parent node.
 fn function_facts(
     node: Node<'_>,
+    up: Option<Node<'_>>,
     src: &[u8],
+    columns: &Columns<'_>,
     parent: Option<usize>,
     class: Option<&str>,
 ) -> Function {
@@ -158,7 +172,7 @@ fn function_facts(
     }
     let mut decorators = Vec::new();
     // Decorators belong to the enclosing `decorated_definition`, in order.
-    let outer = node.parent().filter(|p| p.kind() == "decorated_definition");
+    let outer = up.filter(|p| p.kind() == "decorated_definition");
     if let Some(def) = outer {
         let mut cursor = def.walk();
         for d in def
@@ -169,7 +183,7 @@ fn function_facts(
                 continue;
             };
             let mut call = if expr.kind() == "call" {
-                call_facts(expr, src, parent)
+                call_facts(expr, src, columns, parent)
             } else {
                 Call {
                     callee: callee_path(expr, src),
@@ -198,7 +212,7 @@ fn function_facts(
     }
 }
 
-fn call_facts(node: Node<'_>, src: &[u8], function: Option<usize>) -> Call {
+fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Option<usize>) -> Call {
     let callee = node
         .child_by_field_name("function")
         .map(|f| callee_path(f, src))
@@ -223,7 +237,7 @@ fn call_facts(node: Node<'_>, src: &[u8], function: Option<usize>) -> Call {
                 text: text_of(value, src),
                 pairs: Vec::new(),
                 line: line_of(a),
-                column: column_of(a, src),
+                column: columns.of(a),
                 function: None,
             });
         }
