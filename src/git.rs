@@ -59,8 +59,21 @@ impl GitInfo {
     }
 }
 
+/// `git`, kept off the network: in a partial clone, reading a blob the
+/// clone lacks makes git fetch it from the promisor remote, and aiguard
+/// never talks to a network (issue 10, `tests/no_network.rs`).
+/// `GIT_NO_LAZY_FETCH` (git 2.44+) turns lazy fetching off; for older git,
+/// allowing no transport protocol makes any fetch fail instead.
+pub fn command() -> Command {
+    let mut command = Command::new("git");
+    command
+        .env("GIT_NO_LAZY_FETCH", "1")
+        .env("GIT_ALLOW_PROTOCOL", "none");
+    command
+}
+
 fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let output = Command::new("git")
+    let output = command()
         .arg("-C")
         .arg(dir)
         .args(args)
@@ -91,7 +104,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
 /// Run `git -C dir args…` and return its stdout; the error is git's first
 /// line of stderr, or why git could not run.
 pub fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let output = Command::new("git")
+    let output = command()
         .arg("-C")
         .arg(dir)
         .args(args)

@@ -21,7 +21,7 @@
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ignore::overrides::Override;
@@ -111,7 +111,7 @@ fn stream_log(
     range: &[String],
     scanner: &mut Scanner,
 ) -> Result<(), String> {
-    let mut child = Command::new("git")
+    let mut child = crate::git::command()
         .arg("-C")
         .arg(root)
         // Whatever the user's config says: plain prefixes, raw paths, no signatures.

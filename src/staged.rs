@@ -22,7 +22,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Mutex;
 
@@ -304,7 +304,7 @@ fn read_staged(
     if wanted.is_empty() {
         return Ok(outcome);
     }
-    let mut child = Command::new("git")
+    let mut child = crate::git::command()
         .arg("-C")
         .arg(&settings.root)
         .args(["cat-file", "--batch"])
