@@ -59,7 +59,7 @@ impl Visit for Worker<'_> {
         let result = match entry {
             Entry::File { abs, rel } => self.process(abs, rel),
             Entry::Staged { rel, blob } => self.process_staged(rel, blob),
-            Entry::Context { abs, rel } => self.process_context(abs, rel),
+            Entry::Context { rel, bytes } => self.process_context(rel, &bytes),
             Entry::Listed { rel } => FileResult::new(rel, PathBuf::new()),
             Entry::Problem { rel, kind, message } => FileResult {
                 note: Some(Note {
@@ -141,7 +141,7 @@ impl Worker<'_> {
                 return result;
             }
         };
-        self.analyse(result, source, true)
+        self.analyse(result, source)
     }
 
     /// `--staged`: a staged file, from its blob.
@@ -149,7 +149,7 @@ impl Worker<'_> {
         let abs = self.env.settings.root.join(&path);
         let mut result = FileResult::new(path, abs);
         match blob {
-            crate::staged::Blob::Text(source) => return self.analyse(result, source, true),
+            crate::staged::Blob::Text(source) => return self.analyse(result, source),
             crate::staged::Blob::Skipped(kind, message) => {
                 result.note = Some(Note {
                     path: result.path.clone(),
@@ -166,22 +166,30 @@ impl Worker<'_> {
         result
     }
 
-    /// `--staged`: an unchanged file, read for facts only.
-    fn process_context(&mut self, abs: PathBuf, path: String) -> FileResult {
-        let result = FileResult::new(path, abs);
-        match Source::load(&result.abs, self.env.settings.max_parse_size) {
-            Loaded::Text(source) => self.analyse(result, source, false),
-            Loaded::Skipped(..) => result,
+    /// `--staged`: a file the commit does not change, for the project
+    /// checks' facts only (no checks, no notes).
+    fn process_context(&mut self, path: String, bytes: &[u8]) -> FileResult {
+        let mut result = FileResult::new(path, PathBuf::new());
+        match result.path.rsplit('/').next() {
+            Some(".gitignore") => {
+                result.gitignore = Some(String::from_utf8_lossy(bytes).into_owned())
+            }
+            Some("package.json") => result.package_deps = Some(package_deps(bytes)),
+            _ => {}
         }
+        let lang = Lang::from_path(Path::new(&result.path));
+        if let Some(tree) = lang.and_then(|l| self.parsers.parse(l, bytes)) {
+            let lang = lang.expect("parsed, so a language");
+            result.facts = Some(FileFacts::extract(&result.path, lang, &tree, bytes));
+        }
+        result
     }
 
-    /// Facts, and with `check` the per-file checks, of a file read whole.
-    fn analyse(&mut self, mut result: FileResult, source: Source, check: bool) -> FileResult {
+    /// Facts and per-file checks of a file read whole.
+    fn analyse(&mut self, mut result: FileResult, source: Source) -> FileResult {
         let settings = self.env.settings;
-        result.scanned = check;
-        if check {
-            result.suppressions = suppress::collect(&result.path, &source);
-        }
+        result.scanned = true;
+        result.suppressions = suppress::collect(&result.path, &source);
         match result.path.rsplit('/').next() {
             Some(".gitignore") => {
                 result.gitignore = Some(String::from_utf8_lossy(source.bytes()).into_owned())
@@ -203,18 +211,7 @@ impl Worker<'_> {
                 });
                 None
             }
-            Some(l) if check && self.env.catalog.wants_parse(&result.path, source.bytes()) => {
-                self.parsers.parse(l, source.bytes())
-            }
-            // `--staged` context: parsed only when it can change a verdict.
-            Some(l)
-                if !check
-                    && crate::staged::wants_context_parse(
-                        self.env.catalog,
-                        &result.path,
-                        source.bytes(),
-                    ) =>
-            {
+            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => {
                 self.parsers.parse(l, source.bytes())
             }
             _ => None,
@@ -239,8 +236,8 @@ impl Worker<'_> {
             catalog: self.env.catalog,
             settings,
         };
-        for c in self.env.checks.iter().filter(|_| check) {
-            c.check_file(&ctx, &mut result.findings);
+        for check in &self.env.checks {
+            check.check_file(&ctx, &mut result.findings);
         }
         result.facts = facts;
         result

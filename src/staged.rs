@@ -16,9 +16,19 @@
 //! are left out. Only findings in staged files are reported, plus the
 //! repository-level `.gitignore` gaps ([`Plan::keeps`]).
 //!
+//! Reading every tracked source file is most of a staged audit's cost, and
+//! almost all of them, having none of the parse gate's words, contribute
+//! nothing. So `<git dir>/aiguard/staged-context` remembers the blob ids
+//! whose content the gate turned down, and later staged audits skip those
+//! files while the working tree holds that very content (`git diff-files`
+//! lists the files that differ). Blob ids name content, and the cache is
+//! keyed by the aiguard binary, so a hit is exact; deleting the folder only
+//! costs one slower run.
+//!
 //! Gap: a tracked file with unstaged edits is context as it is in the
 //! working tree, not as it is in the index.
 
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -44,6 +54,8 @@ const GITLINK: u32 = 0o160000;
 pub struct Plan {
     /// The repository's top directory.
     pub top: PathBuf,
+    /// Its git directory (where the context cache lives).
+    git_dir: PathBuf,
     /// Index entries under the audited root, relative to it.
     entries: Vec<IndexEntry>,
     /// Staged files to audit (the config's excludes applied), relative to the root.
@@ -87,9 +99,16 @@ impl Plan {
     /// repository, git missing or failing (the audit cannot run).
     pub fn discover(settings: &Settings) -> Result<Plan, String> {
         let root = &settings.root;
-        let top = crate::git::run(root, &["rev-parse", "--show-toplevel"])
-            .map_err(|e| format!("--staged needs a git repository: {e}"))?;
-        let top = PathBuf::from(String::from_utf8_lossy(&top).trim());
+        let dirs = crate::git::run(
+            root,
+            &["rev-parse", "--show-toplevel", "--absolute-git-dir"],
+        )
+        .map_err(|e| format!("--staged needs a git repository: {e}"))?;
+        let dirs = String::from_utf8_lossy(&dirs);
+        let mut dirs = dirs.lines().map(|l| PathBuf::from(l.trim()));
+        let (Some(top), Some(git_dir)) = (dirs.next(), dirs.next()) else {
+            return Err("--staged: git rev-parse gave no top directory".into());
+        };
         let names = crate::git::run(
             root,
             &[
@@ -121,6 +140,7 @@ impl Plan {
         }
         Ok(Plan {
             top,
+            git_dir,
             entries,
             staged,
             excluded: skipped,
@@ -191,10 +211,20 @@ impl Plan {
     }
 }
 
+/// Work for the visitor threads.
+enum Work {
+    /// Handed to the visitor as is.
+    Visit(Entry),
+    /// A context file to read and put through the gate on the visitor's
+    /// thread; `oid` when the working tree holds the index's content, so
+    /// that a "not needed" verdict can be cached.
+    Context { rel: String, oid: Option<String> },
+}
+
 /// Feed every index entry to visitors on `settings.threads` threads: staged
 /// files as their blobs (streamed from one `git cat-file --batch`), source
-/// files and ignore/package files as context read from the working tree,
-/// the rest as paths only.
+/// files and ignore/package files as context read from the working tree
+/// (unless the cache knows they are not needed), the rest as paths only.
 pub fn visit_parallel<V: Visit>(
     settings: &Settings,
     catalog: &Catalog,
@@ -205,18 +235,34 @@ pub fn visit_parallel<V: Visit>(
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
+    // Without a staged source file no cross-file verdict can land on a
+    // staged file: other sources need not be read.
+    let sources_matter = plan.staged.iter().any(|p| is_source(p));
+    let cache = ContextCache::open(&plan.git_dir);
+    let known = cache.as_ref().map(|c| &c.oids);
     // Batches: one channel operation per file would cost more than a
     // small file's read.
-    let (tx, rx) = sync_channel::<Vec<Entry>>(64);
+    let (tx, rx) = sync_channel::<Vec<Work>>(64);
     let rx = Mutex::new(rx);
-    std::thread::scope(|scope| {
+    let turned_down = Mutex::new(Vec::new());
+    let (outcome, kept) = std::thread::scope(|scope| {
+        // Which tracked files differ from the index (stat only; run
+        // meanwhile): only the others may use or feed the cache.
+        let differing = scope.spawn(move || match (sources_matter, known) {
+            (true, Some(_)) => crate::git::run(
+                &settings.root,
+                &["diff-files", "--name-only", "-z", "--relative"],
+            )
+            .ok()
+            .map(|out| split_nul(&out).collect::<HashSet<String>>()),
+            _ => None,
+        });
         let producer = scope.spawn(move || {
             let outcome = read_staged(settings, catalog, plan, &tx)?;
+            let differing = differing.join().ok().flatten();
             let excludes = crate::walk::exclude_matcher(settings).map_err(|e| e.to_string())?;
             let mut excluded = ExcludeCache::new(&excludes);
-            // Without a staged source file no cross-file verdict can land
-            // on a staged file: other sources need not be read.
-            let sources_matter = plan.staged.iter().any(|p| is_source(p));
+            let mut kept = Vec::new();
             let mut batch = Vec::with_capacity(BATCH);
             for e in &plan.entries {
                 if plan.staged.contains(&e.path) || e.mode == GITLINK {
@@ -225,42 +271,178 @@ pub fn visit_parallel<V: Visit>(
                 if excluded.is_excluded(&e.path) {
                     continue;
                 }
+                let rel = e.path.clone();
                 let name = e.path.rsplit('/').next().unwrap_or(&e.path);
-                let read = name == ".gitignore"
-                    || name == "package.json"
-                    || (sources_matter && is_source(&e.path));
-                batch.push(if read {
-                    Entry::Context {
-                        abs: settings.root.join(&e.path),
-                        rel: e.path.clone(),
-                    }
+                let always = name == ".gitignore" || name == "package.json";
+                if !is_regular(e.mode) || !(always || (sources_matter && is_source(&e.path))) {
+                    batch.push(Work::Visit(Entry::Listed { rel }));
                 } else {
-                    Entry::Listed {
-                        rel: e.path.clone(),
+                    let same = differing.as_ref().is_some_and(|d| !d.contains(&e.path));
+                    let cacheable = same && !always && !is_middleware(name);
+                    if cacheable && known.is_some_and(|k| k.contains(&e.oid)) {
+                        kept.push(e.oid.clone());
+                        batch.push(Work::Visit(Entry::Listed { rel }));
+                    } else {
+                        let oid = cacheable.then(|| e.oid.clone());
+                        batch.push(Work::Context { rel, oid });
                     }
-                });
+                }
                 if batch.len() == BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
                     break;
                 }
             }
             let _ = tx.send(batch);
-            Ok(outcome)
+            Ok::<_, String>((outcome, kept))
         });
         for _ in 0..threads {
             let mut visitor = make_visitor();
-            let rx = &rx;
-            scope.spawn(move || loop {
-                let next = rx.lock().map(|r| r.recv());
-                match next {
-                    Ok(Ok(batch)) => batch.into_iter().for_each(|e| visitor.visit(e)),
-                    _ => break,
+            let (rx, turned_down) = (&rx, &turned_down);
+            scope.spawn(move || {
+                let mut mine = Vec::new();
+                while let Ok(Ok(batch)) = rx.lock().map(|r| r.recv()) {
+                    for work in batch {
+                        match work {
+                            Work::Visit(entry) => visitor.visit(entry),
+                            Work::Context { rel, oid } => {
+                                let entry = gate_context(settings, catalog, rel, oid, &mut mine);
+                                visitor.visit(entry);
+                            }
+                        }
+                    }
+                }
+                if let Ok(mut all) = turned_down.lock() {
+                    all.append(&mut mine);
                 }
             });
         }
         producer
             .join()
             .unwrap_or_else(|_| Err("--staged: the reader thread panicked".into()))
+    })?;
+    // Without sources read, `kept` is empty: storing would empty the cache.
+    if let Some(cache) = cache.filter(|_| sources_matter) {
+        let mut oids = kept;
+        oids.append(&mut turned_down.into_inner().unwrap_or_default());
+        cache.store(oids);
+    }
+    Ok(outcome)
+}
+
+/// Read a context file and keep its bytes if the project checks can use
+/// them; otherwise it is only listed, and, read from the index's content
+/// (`oid`), remembered as not needed.
+fn gate_context(
+    settings: &Settings,
+    catalog: &Catalog,
+    rel: String,
+    oid: Option<String>,
+    turned_down: &mut Vec<String>,
+) -> Entry {
+    let abs = settings.root.join(&rel);
+    let name = rel.rsplit('/').next().unwrap_or(&rel);
+    let always = name == ".gitignore" || name == "package.json";
+    let read = with_context_bytes(&abs, settings.max_parse_size, |bytes| {
+        (always || wants_context_parse(catalog, &rel, bytes)).then(|| bytes.to_vec())
+    });
+    match read {
+        Some(Some(bytes)) => Entry::Context { rel, bytes },
+        Some(None) => {
+            turned_down.extend(oid);
+            Entry::Listed { rel }
+        }
+        None => Entry::Listed { rel },
+    }
+}
+
+/// The blob ids whose content the context gate turned down, for one build
+/// of aiguard (its version, path, size and modification time: any rebuild
+/// starts afresh, so a changed gate never meets stale verdicts).
+struct ContextCache {
+    path: PathBuf,
+    header: String,
+    oids: HashSet<String>,
+}
+
+impl ContextCache {
+    /// `None` when the binary cannot be identified (no caching then).
+    fn open(git_dir: &Path) -> Option<ContextCache> {
+        let exe = std::env::current_exe().ok()?;
+        let meta = std::fs::metadata(&exe).ok()?;
+        let modified = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        let mut key = Sha256::new();
+        key.update(env!("CARGO_PKG_VERSION"));
+        key.update(exe.to_string_lossy().as_bytes());
+        key.update(meta.len().to_le_bytes());
+        key.update(modified.as_nanos().to_le_bytes());
+        let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let header = format!("aiguard staged-context v1 {key}");
+        let path = git_dir.join("aiguard").join("staged-context");
+        let oids = match std::fs::read_to_string(&path) {
+            Ok(text) if text.lines().next() == Some(header.as_str()) => {
+                text.lines().skip(1).map(str::to_string).collect()
+            }
+            _ => HashSet::new(),
+        };
+        Some(ContextCache { path, header, oids })
+    }
+
+    /// Write `oids` if they differ from what was read. Failing to write (a
+    /// read-only repository) costs speed, never correctness: ignored.
+    fn store(self, mut oids: Vec<String>) {
+        oids.sort();
+        oids.dedup();
+        if oids.len() == self.oids.len() && oids.iter().all(|o| self.oids.contains(o)) {
+            return;
+        }
+        let Some(dir) = self.path.parent() else {
+            return;
+        };
+        let mut text = String::with_capacity(self.header.len() + 1 + oids.len() * 41);
+        text.push_str(&self.header);
+        text.push('\n');
+        for oid in &oids {
+            text.push_str(oid);
+            text.push('\n');
+        }
+        let tmp = dir.join(format!("staged-context.{}", std::process::id()));
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(&tmp, text))
+            .and_then(|_| std::fs::rename(&tmp, &self.path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+fn is_middleware(name: &str) -> bool {
+    name.starts_with("middleware.") || name.starts_with("proxy.")
+}
+
+/// Call `f` with a context file's bytes; `None` when it is missing,
+/// unreadable, binary or over `cap` (the parse cap: larger files are not
+/// parsed anyway). This runs for every tracked source file, so it is lean:
+/// no `stat` first (only index entries of regular files get here), and one
+/// buffer per thread, large enough that a small file takes two `read`s
+/// (an empty `Vec` grows by doubling, one `read` per step).
+fn with_context_bytes<R>(path: &Path, cap: u64, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(64 * 1024));
+    }
+    let file = std::fs::File::open(path).ok()?;
+    BUF.with_borrow_mut(|bytes| {
+        bytes.clear();
+        file.take(cap + 1).read_to_end(bytes).ok()?;
+        (bytes.len() as u64 <= cap && !is_binary(bytes)).then(|| f(bytes))
     })
+}
+
+/// Index modes of regular files (symlinks and submodules are listed only).
+fn is_regular(mode: u32) -> bool {
+    mode == 0o100644 || mode == 0o100755
 }
 
 /// Context entries per channel message.
@@ -280,7 +462,7 @@ fn is_source(path: &str) -> bool {
 /// more than the whole staged audit may.
 pub fn wants_context_parse(catalog: &Catalog, path: &str, bytes: &[u8]) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    if name.starts_with("middleware.") || name.starts_with("proxy.") {
+    if is_middleware(name) {
         return catalog.wants_parse(path, bytes);
     }
     // No path: the gate judges the text alone.
@@ -293,7 +475,7 @@ fn read_staged(
     settings: &Settings,
     catalog: &Catalog,
     plan: &Plan,
-    tx: &SyncSender<Vec<Entry>>,
+    tx: &SyncSender<Vec<Work>>,
 ) -> Result<Outcome, String> {
     let mut outcome = Outcome::default();
     let wanted: Vec<&IndexEntry> = plan
@@ -357,7 +539,7 @@ fn read_staged(
                 rel: e.path.clone(),
                 blob,
             };
-            if tx.send(vec![entry]).is_err() {
+            if tx.send(vec![Work::Visit(entry)]).is_err() {
                 return Err("--staged: the workers stopped".into());
             }
         }

@@ -25,8 +25,8 @@ pub enum Entry {
     /// `--staged`: a file the commit does not change, read for the
     /// project checks' facts but not checked itself.
     Context {
-        abs: PathBuf,
         rel: String,
+        bytes: Vec<u8>,
     },
     /// `--staged`: a file known only by its path.
     Listed {

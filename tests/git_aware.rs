@@ -276,6 +276,43 @@ def chat(q: str):
     );
 }
 
+/// The context cache (`.git/aiguard/staged-context`) remembers files the
+/// parse gate turned down; a file edited since (unstaged) is read again.
+#[test]
+fn the_context_cache_never_hides_an_edited_file() {
+    let repo = scratch_repo();
+    let dir = repo.path();
+    write(dir, "requirements.txt", "fastapi\nopenai\nslowapi\n");
+    write(dir, "main.py", "def unused():\n    return 1\n");
+    commit_all(dir, "app without a limiter");
+    write(
+        dir,
+        "routes.py",
+        "from fastapi import APIRouter\nfrom openai import OpenAI\n\nrouter = APIRouter()\nclient = OpenAI()\n\n@router.post(\"/chat\")\ndef chat(q: str):\n    return client.responses.create(model=\"gpt-4o-mini\", input=q)\n",
+    );
+    git(dir, &["add", "routes.py"]);
+    let (code, _, _) = audit_json(dir, &["--staged", "--select", "rate-limit"]);
+    assert_eq!(code, 1, "unlimited route");
+    let cache = fs::read_to_string(dir.join(".git/aiguard/staged-context")).unwrap();
+    let main_oid = git_out(dir, &["rev-parse", ":main.py"]);
+    assert!(
+        cache.lines().any(|l| l == main_oid),
+        "main.py is cached as not needed: {cache}"
+    );
+    // main.py now (in the working tree, unstaged) sets up a global limiter.
+    write(
+        dir,
+        "main.py",
+        "from fastapi import FastAPI\nfrom slowapi import Limiter, _rate_limit_exceeded_handler\nfrom slowapi.util import get_remote_address\nfrom slowapi.middleware import SlowAPIMiddleware\nfrom slowapi.errors import RateLimitExceeded\nfrom routes import router\n\nlimiter = Limiter(key_func=get_remote_address, default_limits=[\"5/minute\", \"50/day\"])\napp = FastAPI()\napp.state.limiter = limiter\napp.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)\napp.add_middleware(SlowAPIMiddleware)\napp.include_router(router)\n",
+    );
+    let (code, json, _) = audit_json(dir, &["--staged", "--select", "rate-limit"]);
+    assert_eq!(
+        (code, status_of(&json, "rate-limit").as_str()),
+        (0, "pass"),
+        "{json}"
+    );
+}
+
 /// The audited root may be a folder of the repository: only what is
 /// staged under it counts, with paths relative to it; excluded folders
 /// are left out and the report says so.
