@@ -195,7 +195,7 @@ fn regular_len(metadata: io::Result<fs::Metadata>) -> Result<u64, Loaded> {
 
 /// Open for reading without blocking: if a FIFO took the file's place since
 /// it was looked at, opening it must not wait for a writer.
-fn open(path: &Path) -> io::Result<fs::File> {
+pub(crate) fn open(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(all(

@@ -44,7 +44,7 @@ use crate::config::Settings;
 use crate::findings::{Finding, Note, NoteKind};
 use crate::git::GitInfo;
 use crate::lang::Lang;
-use crate::source::{human_bytes, is_binary, Source};
+use crate::source::{decode_utf16, human_bytes, is_binary, Source};
 use crate::walk::{Entry, Visit};
 
 /// The index mode of a submodule: a commit id, not a blob.
@@ -423,20 +423,29 @@ fn is_middleware(name: &str) -> bool {
 }
 
 /// Call `f` with a context file's bytes; `None` when it is missing,
-/// unreadable, binary or over `cap` (the parse cap: larger files are not
-/// parsed anyway). This runs for every tracked source file, so it is lean:
-/// no `stat` first (only index entries of regular files get here), and one
-/// buffer per thread, large enough that a small file takes two `read`s
-/// (an empty `Vec` grows by doubling, one `read` per step).
+/// unreadable, not a regular file, binary or over `cap` (the parse cap:
+/// larger files are not parsed anyway). This runs for every tracked source
+/// file, so it is lean: opened without a path `stat` first (non-blocking,
+/// then checked with `fstat`), and one buffer per thread, large enough that
+/// a small file takes two `read`s (an empty `Vec` grows by doubling, one
+/// `read` per step).
 fn with_context_bytes<R>(path: &Path, cap: u64, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(64 * 1024));
     }
-    let file = std::fs::File::open(path).ok()?;
+    let file = crate::source::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
     BUF.with_borrow_mut(|bytes| {
         bytes.clear();
         file.take(cap + 1).read_to_end(bytes).ok()?;
-        (bytes.len() as u64 <= cap && !is_binary(bytes)).then(|| f(bytes))
+        if bytes.len() as u64 > cap {
+            return None;
+        }
+        let utf16 = decode_utf16(bytes).filter(|_| !path.ends_with(".gitignore"));
+        let bytes: &[u8] = utf16.as_deref().unwrap_or(bytes);
+        (!is_binary(bytes)).then(|| f(bytes))
     })
 }
 
@@ -621,6 +630,12 @@ fn read_blob(
     }
     let mut bytes = Vec::with_capacity(size as usize);
     body.read_to_end(&mut bytes)?;
+    // As the walk does: UTF-16 with a BOM is text (not for .gitignore,
+    // which git reads as bytes).
+    let is_gitignore = path.rsplit('/').next() == Some(".gitignore");
+    if let Some(text) = decode_utf16(&bytes).filter(|_| !is_gitignore) {
+        bytes = text;
+    }
     if is_binary(&bytes) {
         return Ok(Blob::Skipped(NoteKind::Binary, "binary file".into()));
     }
