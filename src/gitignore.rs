@@ -81,6 +81,12 @@ impl GitignoreModel {
 fn build(dir: &Path, text: &str) -> Gitignore {
     let mut builder = GitignoreBuilder::new(dir);
     for line in text.lines() {
+        // A lone `!` negates an empty pattern, which git ignores; the
+        // `ignore` crate took it for "un-ignore everything" (found by
+        // tests/gitignore_diff.rs).
+        if line.trim_end_matches([' ', '\r']) == "!" {
+            continue;
+        }
         // A bad glob line is skipped, as git does.
         let _ = builder.add_line(None, line);
     }
@@ -186,5 +192,12 @@ mod tests {
             ".gitignore negation beats info/exclude"
         );
         assert!(ignored(&m, ".env.local"));
+    }
+
+    #[test]
+    fn a_lone_negation_is_no_pattern() {
+        let m = model(&[("", ".env\n!\n"), ("web", "!  \r\n"), ("api", "!\r")]);
+        assert!(ignored(&m, ".env"));
+        assert!(ignored(&m, "web/.env") && ignored(&m, "api/.env"));
     }
 }
