@@ -216,8 +216,9 @@ enum Work {
     /// Handed to the visitor as is.
     Visit(Entry),
     /// A context file to read and put through the gate on the visitor's
-    /// thread; `oid` when the working tree holds the index's content, so
-    /// that a "not needed" verdict can be cached.
+    /// thread; `oid`, its index blob id, when a "not needed" verdict may be
+    /// cached (kept only if `git diff-files` then says the working tree
+    /// holds that content).
     Context { rel: String, oid: Option<String> },
 }
 
@@ -245,7 +246,7 @@ pub fn visit_parallel<V: Visit>(
     let (tx, rx) = sync_channel::<Vec<Work>>(64);
     let rx = Mutex::new(rx);
     let turned_down = Mutex::new(Vec::new());
-    let (outcome, kept) = std::thread::scope(|scope| {
+    let (outcome, kept, differing) = std::thread::scope(|scope| {
         // Which tracked files differ from the index (stat only; run
         // meanwhile): only the others may use or feed the cache.
         let differing = scope.spawn(move || match (sources_matter, known) {
@@ -259,10 +260,12 @@ pub fn visit_parallel<V: Visit>(
         });
         let producer = scope.spawn(move || {
             let outcome = read_staged(settings, catalog, plan, &tx)?;
-            let differing = differing.join().ok().flatten();
             let excludes = crate::walk::exclude_matcher(settings).map_err(|e| e.to_string())?;
             let mut excluded = ExcludeCache::new(&excludes);
-            let mut kept = Vec::new();
+            // Files the cache vouches for wait until `git diff-files` says
+            // whether the working tree still holds their content; the rest
+            // go to the visitors at once (no waiting on git meanwhile).
+            let mut vouched: Vec<&IndexEntry> = Vec::new();
             let mut batch = Vec::with_capacity(BATCH);
             for e in &plan.entries {
                 if plan.staged.contains(&e.path) || e.mode == GITLINK {
@@ -277,22 +280,34 @@ pub fn visit_parallel<V: Visit>(
                 if !is_regular(e.mode) || !(always || (sources_matter && is_source(&e.path))) {
                     batch.push(Work::Visit(Entry::Listed { rel }));
                 } else {
-                    let same = differing.as_ref().is_some_and(|d| !d.contains(&e.path));
-                    let cacheable = same && !always && !is_middleware(name);
+                    let cacheable = !always && !is_middleware(name);
                     if cacheable && known.is_some_and(|k| k.contains(&e.oid)) {
-                        kept.push(e.oid.clone());
-                        batch.push(Work::Visit(Entry::Listed { rel }));
+                        vouched.push(e);
                     } else {
                         let oid = cacheable.then(|| e.oid.clone());
                         batch.push(Work::Context { rel, oid });
                     }
                 }
-                if batch.len() == BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
+                if batch.len() >= BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
+                    break;
+                }
+            }
+            let differing = differing.join().ok().flatten();
+            let mut kept = Vec::new();
+            for e in vouched {
+                let rel = e.path.clone();
+                if differing.as_ref().is_some_and(|d| !d.contains(&e.path)) {
+                    kept.push((rel.clone(), e.oid.clone()));
+                    batch.push(Work::Visit(Entry::Listed { rel }));
+                } else {
+                    batch.push(Work::Context { rel, oid: None });
+                }
+                if batch.len() >= BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
                     break;
                 }
             }
             let _ = tx.send(batch);
-            Ok::<_, String>((outcome, kept))
+            Ok::<_, String>((outcome, kept, differing))
         });
         for _ in 0..threads {
             let mut visitor = make_visitor();
@@ -320,23 +335,29 @@ pub fn visit_parallel<V: Visit>(
             .unwrap_or_else(|_| Err("--staged: the reader thread panicked".into()))
     })?;
     // Without sources read, `kept` is empty: storing would empty the cache.
-    if let Some(cache) = cache.filter(|_| sources_matter) {
-        let mut oids = kept;
-        oids.append(&mut turned_down.into_inner().unwrap_or_default());
+    // A verdict is only kept for a file whose working tree held the
+    // index's content (without `git diff-files`, none is).
+    if let (Some(cache), Some(differing)) = (cache.filter(|_| sources_matter), differing) {
+        let oids = kept
+            .into_iter()
+            .chain(turned_down.into_inner().unwrap_or_default())
+            .filter(|(rel, _)| !differing.contains(rel))
+            .map(|(_, oid)| oid)
+            .collect();
         cache.store(oids);
     }
     Ok(outcome)
 }
 
 /// Read a context file and keep its bytes if the project checks can use
-/// them; otherwise it is only listed, and, read from the index's content
-/// (`oid`), remembered as not needed.
+/// them; otherwise it is only listed, and noted in `turned_down` (with its
+/// blob id, when it has one) for the cache.
 fn gate_context(
     settings: &Settings,
     catalog: &Catalog,
     rel: String,
     oid: Option<String>,
-    turned_down: &mut Vec<String>,
+    turned_down: &mut Vec<(String, String)>,
 ) -> Entry {
     let abs = settings.root.join(&rel);
     let name = rel.rsplit('/').next().unwrap_or(&rel);
@@ -347,7 +368,7 @@ fn gate_context(
     match read {
         Some(Some(bytes)) => Entry::Context { rel, bytes },
         Some(None) => {
-            turned_down.extend(oid);
+            turned_down.extend(oid.map(|oid| (rel.clone(), oid)));
             Entry::Listed { rel }
         }
         None => Entry::Listed { rel },
