@@ -152,7 +152,12 @@ pub(super) fn js_endpoints(index: usize, file: &FileFacts, out: &mut Vec<Endpoin
             handler,
             object,
         );
-        e.middleware = call.args[1..call.args.len().saturating_sub(1)]
+        // Between the path and the handler; none with one argument
+        // (`app.get("env")` reads an Express setting: it panicked here).
+        e.middleware = call
+            .args
+            .get(1..call.args.len().saturating_sub(1))
+            .unwrap_or_default()
             .iter()
             .map(|a| a.text.clone())
             .collect();

@@ -1,0 +1,110 @@
+//! Every input in `fuzz/regressions/<target>/` (inputs that crashed,
+//! hung or blew up a fuzz target once, kept after the fix) replayed as a
+//! plain test, without libFuzzer: materialised as the target would, then
+//! audited in-process in every output format. A panic fails the test; so
+//! does an exit status other than 0/1 (2 is allowed for `config` inputs).
+//! See `fuzz/README.md` for running the fuzzers themselves.
+
+#[path = "../fuzz/fuzz_targets/common.rs"]
+mod fuzz_common;
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn inputs(target: &str) -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
+    let mut found: Vec<PathBuf> = fs::read_dir(&dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+fn write(root: &Path, name: &str, bytes: &[u8]) {
+    let path = root.join(name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+/// Audit `root` in-process in every format; the exit codes seen.
+fn audit_all_formats(root: &Path) -> Vec<i32> {
+    ["text", "json", "sarif", "github", "junit", "gitlab"]
+        .iter()
+        .map(|format| {
+            let args: Vec<OsString> = vec![
+                "aiguard".into(),
+                "audit".into(),
+                root.into(),
+                "--format".into(),
+                (*format).into(),
+            ];
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            aiguard::run(args, &mut out, &mut err).code()
+        })
+        .collect()
+}
+
+#[test]
+fn audit_files_regressions() {
+    let cases = inputs("audit_files");
+    assert!(
+        !cases.is_empty(),
+        "fuzz/regressions/audit_files holds inputs"
+    );
+    for case in cases {
+        let data = fs::read(&case).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in fuzz_common::files(&data) {
+            write(dir.path(), name, bytes);
+        }
+        let codes = audit_all_formats(dir.path());
+        assert!(
+            codes.iter().all(|c| *c <= 1),
+            "{}: {codes:?}",
+            case.display()
+        );
+    }
+}
+
+#[test]
+fn per_file_regressions() {
+    for case in inputs("per_file") {
+        let data = fs::read(&case).unwrap();
+        let Some((&pick, bytes)) = data.split_first() else {
+            continue;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let name = fuzz_common::NAMES[pick as usize % fuzz_common::NAMES.len()];
+        write(dir.path(), name, bytes);
+        let codes = audit_all_formats(dir.path());
+        assert!(
+            codes.iter().all(|c| *c <= 1),
+            "{}: {codes:?}",
+            case.display()
+        );
+    }
+}
+
+#[test]
+fn config_regressions() {
+    for case in inputs("config") {
+        let data = fs::read(&case).unwrap();
+        let sep = b"\n//--\n";
+        let (config, rules) = match data.windows(sep.len()).position(|w| w == sep) {
+            Some(i) => (&data[..i], &data[i + sep.len()..]),
+            None => (&data[..], &[][..]),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "aiguard.toml", config);
+        write(dir.path(), "rules.toml", rules);
+        let codes = audit_all_formats(dir.path());
+        assert!(
+            codes.iter().all(|c| *c <= 2),
+            "{}: {codes:?}",
+            case.display()
+        );
+    }
+}
