@@ -6,6 +6,7 @@
 # flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the stable toolchain
 # accept them. Crashes land in fuzz/artifacts/TARGET/; copy each one to
 # fuzz/regressions/TARGET/ once fixed (tests/fuzz_regressions.rs replays them).
+# Each run's output: fuzz/logs/TARGET.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
@@ -18,10 +19,10 @@ export RUSTC_BOOTSTRAP=1
 python3 fuzz/seed.py
 nice -n 19 cargo fuzz build
 for t in "${targets[@]}"; do
-  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t" "fuzz/regressions/$t" fuzz/logs
   # -detect_leaks=0: LeakSanitizer's scans took 70% of the time, and Rust
   # leaks only on purpose. -timeout: a hang is any input over 10 s.
   nice -n 19 cargo fuzz run "$t" "fuzz/corpus/$t" "fuzz/regressions/$t" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -detect_leaks=0 -print_final_stats=1 2>&1 | tee "fuzz/artifacts/$t/last-run.log" | grep -E "^#[0-9]+[[:space:]]+(pulse|INITED|DONE)|ERROR|SUMMARY|stat::" || true
+    -detect_leaks=0 -print_final_stats=1 2>&1 | tee "fuzz/logs/$t.log" | grep -E "^#[0-9]+[[:space:]]+(pulse|INITED|DONE)|ERROR|SUMMARY|stat::" || true
 done

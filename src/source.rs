@@ -46,16 +46,19 @@ impl Source {
 
     /// Read `path` unless it is larger than `max_bytes` or binary.
     pub fn load(path: &Path, max_bytes: u64) -> Loaded {
-        // Look before opening: opening a FIFO would block the walker.
-        if let Err(skipped) = regular_len(fs::metadata(path)) {
-            return skipped;
+        // Opening a FIFO would block the walker: open non-blocking, or
+        // where that flag is unknown, look first.
+        if O_NONBLOCK.is_none() {
+            if let Err(skipped) = regular_len(fs::metadata(path)) {
+                return skipped;
+            }
         }
         let file = match open(path) {
             Ok(f) => f,
             Err(e) => return Loaded::Skipped(SkipReason::Unreadable, read_error(&e)),
         };
-        // And look again at what was opened: the path may have been
-        // replaced since (a file that vanishes, or becomes a FIFO).
+        // Look at what was opened (`fstat`): the path may have been
+        // replaced since the walk listed it (a file that vanished, a FIFO).
         let len = match regular_len(file.metadata()) {
             Ok(len) => len,
             Err(skipped) => return skipped,
@@ -198,7 +201,32 @@ fn regular_len(metadata: io::Result<fs::Metadata>) -> Result<u64, Loaded> {
 pub(crate) fn open(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
-    #[cfg(all(
+    #[cfg(unix)]
+    if let Some(flag) = O_NONBLOCK {
+        // It changes nothing for regular files.
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, flag);
+    }
+    options.open(path)
+}
+
+/// `O_NONBLOCK` where its value is known without the `libc` crate
+/// (asm-generic Linux targets, macOS, FreeBSD); elsewhere files are looked
+/// at with `stat` before they are opened.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64"
+    )
+))]
+const O_NONBLOCK: Option<i32> = Some(0o4000);
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+const O_NONBLOCK: Option<i32> = Some(0x0004);
+#[cfg(not(any(
+    all(
         target_os = "linux",
         any(
             target_arch = "x86_64",
@@ -207,18 +235,11 @@ pub(crate) fn open(path: &Path) -> io::Result<fs::File> {
             target_arch = "arm",
             target_arch = "riscv64"
         )
-    ))]
-    {
-        // O_NONBLOCK on these targets (asm-generic); it changes nothing for
-        // regular files.
-        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0o4000);
-    }
-    #[cfg(any(target_os = "macos", target_os = "freebsd"))]
-    {
-        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0x0004);
-    }
-    options.open(path)
-}
+    ),
+    target_os = "macos",
+    target_os = "freebsd"
+)))]
+const O_NONBLOCK: Option<i32> = None;
 
 /// UTF-16 text with a byte-order mark, decoded to UTF-8 (unpaired
 /// surrogates become U+FFFD); `None` for anything else.

@@ -573,15 +573,20 @@ fn collect_ai_imports(project: &ProjectContext<'_>) -> BTreeMap<String, Vec<Stri
 }
 
 /// The nearest folder above `path` holding an app marker (`package.json`, …).
+/// `project.paths` is sorted: a binary search per marker and level (a scan
+/// of every path made this quadratic: minutes on a 50,000-file monorepo).
 fn app_folder(path: &str, project: &ProjectContext<'_>) -> String {
     let env: &EnvSpec = &project.catalog.env;
     let mut dir = path;
     while let Some((parent, _)) = dir.rsplit_once('/') {
         dir = parent;
-        let has_marker = env
-            .app_markers
-            .iter()
-            .any(|m| project.paths.iter().any(|p| *p == format!("{dir}/{m}")));
+        let has_marker = env.app_markers.iter().any(|m| {
+            let marker = format!("{dir}/{m}");
+            project
+                .paths
+                .binary_search_by(|p| p.as_str().cmp(&marker))
+                .is_ok()
+        });
         if has_marker {
             return dir.to_string();
         }
