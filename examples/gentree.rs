@@ -2,7 +2,8 @@
 //! realistic content (TS/TSX with JSX and imports, Python modules with
 //! classes and decorators, JSON, Markdown), a few files over 200 KB, a 5 MB
 //! minified bundle under an ignored `dist/`, an ignored `node_modules/` with
-//! many files, and a handful of planted findings (fake keys).
+//! many files, and a handful of planted findings (fake keys, and AI
+//! endpoints with no rate limit or auth), listed in `PLANTED.txt`.
 //!
 //! cargo run --release --example gentree -- OUT_DIR FILES [SEED]
 
@@ -69,6 +70,18 @@ fn main() {
             text
         };
         write(&rel, &text);
+        if i % 2500 == 7 {
+            // A planted AI endpoint with no rate limit, no auth and a
+            // client-chosen max_tokens: about 8 in a 20,000-file tree, half
+            // FastAPI, half Next.js route handlers.
+            let (rel, text) = if planted.len() % 2 == 0 {
+                (format!("apps/api/src/chat/chat_{i}.py"), py_chat(i))
+            } else {
+                (format!("apps/web/app/api/chat{i}/route.ts"), next_chat())
+            };
+            planted.push(format!("{rel} ai-endpoint"));
+            write(&rel, &text);
+        }
     }
     for i in 0..4 {
         // Files over 200 KB.
@@ -97,10 +110,54 @@ fn main() {
     }
     write("PLANTED.txt", &(planted.join("\n") + "\n"));
     eprintln!(
-        "wrote {files} files (+ node_modules, dist) to {}; {} planted keys",
+        "wrote {files} files (+ node_modules, dist) to {}; {} planted findings (PLANTED.txt)",
         out.display(),
         planted.len()
     );
+}
+
+fn py_chat(i: usize) -> String {
+    r#"from fastapi import APIRouter
+from openai import OpenAI
+from pydantic import BaseModel
+
+router = APIRouter()
+client = OpenAI()
+
+
+class Ask(BaseModel):
+    prompt: str
+    max_tokens: int = 512
+
+
+@router.post("/chat/{i}")
+async def chat_{i}(body: Ask) -> dict:
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": body.prompt}],
+        max_tokens=body.max_tokens,
+    )
+    return {"reply": reply.choices[0].message.content}
+"#
+    .replace("{i}", &i.to_string())
+}
+
+fn next_chat() -> String {
+    r#"import OpenAI from "openai";
+
+const openai = new OpenAI();
+
+export async function POST(req: Request) {
+  const { prompt } = await req.json();
+  const res = await openai.chat.completions.create({
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: prompt }],
+    max_tokens: 256,
+  });
+  return Response.json({ reply: res.choices[0].message.content });
+}
+"#
+    .to_string()
 }
 
 fn words(rng: &mut fastrand::Rng, n: usize) -> String {
