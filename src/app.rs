@@ -92,6 +92,8 @@ impl FileResult {
 
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
+        // Sorted here, in parallel; the main thread merges the runs.
+        self.local.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         if let Ok(mut shared) = self.env.shared.lock() {
             shared.append(&mut self.local);
         }
@@ -264,23 +266,46 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         parsers: Parsers::default(),
         local: Vec::new(),
     };
-    let staged = if settings.staged {
+    let wants_env_files = checks.iter().any(|c| c.id() == CheckId::KeysInClient);
+    let (walk_git, staged, env_files) = if settings.staged {
         let plan = crate::staged::Plan::discover(settings).map_err(ConfigError::Usage)?;
         let outcome = crate::staged::visit_parallel(settings, catalog, &plan, make_worker)
             .map_err(ConfigError::Usage)?;
         plan.verify(&outcome).map_err(ConfigError::Usage)?;
-        Some((plan, outcome))
+        let env_files = match wants_env_files {
+            true => outcome.env_files.clone(),
+            false => Vec::new(),
+        };
+        (None, Some((plan, outcome)), env_files)
     } else {
-        walk::walk_parallel(settings, make_worker)?;
-        None
+        // Beside the main walk, on their own thread: asking git what it
+        // tracks, and a second (serial, listing-only) walk for the `.env*`
+        // files, ignored ones included.
+        std::thread::scope(|scope| {
+            let side = scope.spawn(|| {
+                let git = GitInfo::discover(&settings.root);
+                let env_files = match wants_env_files {
+                    true => read_env_files(settings),
+                    false => Ok(Vec::new()),
+                };
+                (git, env_files)
+            });
+            walk::walk_parallel(settings, make_worker)?;
+            let (git, env_files) = side
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok::<_, ConfigError>((Some(git), None, env_files?))
+        })?
     };
     let mut results = std::mem::take(&mut *env.shared.lock().unwrap_or_else(|e| e.into_inner()));
+    // Each worker sorted its own results: this merges the sorted runs.
     results.sort_by(|a, b| a.path.cmp(&b.path));
 
     let root_abs = std::fs::canonicalize(&settings.root).unwrap_or_else(|_| settings.root.clone());
-    let git = match &staged {
-        Some((plan, _)) => plan.git_info(),
-        None => GitInfo::discover(&settings.root),
+    let git = match (&staged, walk_git) {
+        (Some((plan, _)), _) => plan.git_info(),
+        (None, Some(git)) => git,
+        (None, None) => GitInfo::discover(&settings.root),
     };
     let gitignore = gitignore_model(&root_abs, &results, &git);
     let mut findings: Vec<Finding> = Vec::new();
@@ -321,11 +346,6 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     let facts = complete_imports(ProjectFacts::new(all_facts, &paths), settings);
     let excludes = walk::exclude_matcher(settings)?;
     let inventory = crate::inventory::Inventory::build(&facts, catalog, &settings.extras);
-    let env_files = match &staged {
-        _ if !checks.iter().any(|c| c.id() == CheckId::KeysInClient) => Vec::new(),
-        Some((_, outcome)) => outcome.env_files.clone(),
-        None => read_env_files(settings)?,
-    };
     let history = match checks.iter().any(|c| c.id() == CheckId::KeyHistory) {
         true => {
             Some(crate::history::scan(settings, catalog, &excludes).map_err(ConfigError::Usage)?)
@@ -379,14 +399,19 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     );
     summary.suppressed = outcome.suppressed;
     summary.baselined = baselined;
-    Ok(Report {
+    let report = Ok(Report {
         root: settings.root.display().to_string(),
         summary,
         checklist,
         findings,
         notes,
         inventory: crate::inventory::InventoryView::new(&inventory, &facts),
-    })
+    });
+    // Freeing the facts of a large tree takes tens of milliseconds: another
+    // thread does it while the caller writes the report.
+    // (If no thread can be started, the closure is dropped here instead.)
+    let _ = std::thread::Builder::new().spawn(move || drop((facts, inventory, paths, gitignore)));
+    report
 }
 
 /// The project's ignore model: every `.gitignore` the walk read, those of
@@ -396,10 +421,8 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
     let mut files: Vec<(PathBuf, String)> = results
         .iter()
         .filter_map(|r| {
-            Some((
-                root.join(&r.path).parent()?.to_path_buf(),
-                r.gitignore.clone()?,
-            ))
+            let text = r.gitignore.clone()?;
+            Some((root.join(&r.path).parent()?.to_path_buf(), text))
         })
         .collect();
     let top = git

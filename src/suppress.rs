@@ -34,6 +34,9 @@ use crate::source::Source;
 pub const UNUSED: &str = "unused-suppression";
 pub const WITHOUT_REASON: &str = "suppression-without-reason";
 
+static MARKER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("aiguard:"));
+
 static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:#|//|/\*|<!--)[ \t]*aiguard:[ \t]*ignore\[([^\]\r\n]*)\]([^\r\n]*)")
         .expect("the suppression pattern compiles")
@@ -58,7 +61,7 @@ impl Suppression {
 /// Every suppression comment in a file.
 pub fn collect(path: &str, source: &Source) -> Vec<Suppression> {
     let bytes = source.bytes();
-    if memchr::memmem::find(bytes, b"aiguard:").is_none() {
+    if MARKER.find(bytes).is_none() {
         return Vec::new();
     }
     // In JSON (notebooks) a comment sits inside a string: `...reason\n",`.

@@ -305,6 +305,9 @@ pub struct PublicEnvSpec {
     pub browser_frameworks: Vec<String>,
     pub server_frameworks: Vec<String>,
     pub fix: PublicEnvFixes,
+    /// Every prefix, searched at once (built on first use).
+    #[serde(skip)]
+    prefix_search: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -317,6 +320,14 @@ pub struct PublicEnvFixes {
 }
 
 impl PublicEnvSpec {
+    /// Does any public prefix occur in `bytes`?
+    pub fn mentions_prefix(&self, bytes: &[u8]) -> bool {
+        self.prefix_search
+            .get_or_init(|| aho_corasick::AhoCorasick::new(&self.prefixes).ok())
+            .as_ref()
+            .is_some_and(|ac| ac.is_match(bytes))
+    }
+
     /// The public prefix of `name`, if it has one.
     pub fn prefix_of<'n>(&self, name: &'n str) -> Option<(&str, &'n str)> {
         self.prefixes
@@ -543,7 +554,11 @@ impl Catalog {
         let by_path = self
             .parse_paths
             .iter()
-            .any(|p| path.contains(p.as_str()) || format!("/{path}").contains(p.as_str()));
+            // As if `path` began with `/`: `/route.` matches `route.ts` too.
+            .any(|p| {
+                path.contains(p.as_str())
+                    || p.strip_prefix('/').is_some_and(|p| path.starts_with(p))
+            });
         by_path
             || self
                 .parse_triggers

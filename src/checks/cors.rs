@@ -14,6 +14,15 @@
 use std::collections::BTreeMap;
 
 use regex::bytes::Regex;
+use std::sync::LazyLock;
+
+/// The CORS header, in any case, without copying the file to lower case.
+static HEADER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(["access-control-allow-origin"])
+        .expect("one literal")
+});
 
 use super::{Check, CheckId, Coverage};
 use crate::catalog::{Catalog, EnvSpec};
@@ -113,9 +122,7 @@ impl Check for Cors {
 
     fn check_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let bytes = file.source.bytes();
-        if memchr::memmem::find(&bytes.to_ascii_lowercase(), b"access-control-allow-origin")
-            .is_none()
-        {
+        if !HEADER.is_match(bytes) {
             return;
         }
         for (start, end, reflect) in collect_header_hits(bytes) {

@@ -79,7 +79,8 @@ fn join(folder: &str, name: &str) -> String {
 fn collect_app_folders(paths: &[String], env: &EnvSpec) -> BTreeSet<String> {
     let mut folders = BTreeSet::from([String::new()]);
     for path in paths {
-        if env.app_markers.iter().any(|m| m == file_name(path)) {
+        let name = file_name(path);
+        if env.app_markers.iter().any(|m| m == name) {
             let folder = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
             folders.insert(folder.to_string());
         }

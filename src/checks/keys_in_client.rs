@@ -18,7 +18,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use memchr::memmem::Finder;
 use regex::bytes::Regex;
+use std::sync::LazyLock;
 
 use super::{Check, CheckId, Coverage};
 use crate::catalog::{Catalog, PublicEnvSpec};
@@ -26,6 +28,9 @@ use crate::context::{FileContext, ProjectContext};
 use crate::facts::ProjectFacts;
 use crate::findings::{Finding, Redacted, Severity, Span};
 use crate::source::Source;
+
+static DANGEROUS: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("dangerouslyAllowBrowser"));
 
 pub struct KeysInClient;
 
@@ -45,7 +50,7 @@ impl Check for KeysInClient {
         if !is_env && (is_source || is_definition_file(file.path)) {
             collect_public_env(file.catalog, file.path, file.source, is_source, out);
         }
-        if is_source && memchr::memmem::find(bytes, b"dangerouslyAllowBrowser").is_some() {
+        if is_source && DANGEROUS.find(bytes).is_some() {
             collect_dangerous(file, out);
         }
         if is_bundler_config(name) {
@@ -163,11 +168,7 @@ fn collect_public_env(
 ) {
     let spec = &catalog.public_env;
     let bytes = source.bytes();
-    if !spec
-        .prefixes
-        .iter()
-        .any(|p| memchr::memmem::find(bytes, p.as_bytes()).is_some())
-    {
+    if !spec.mentions_prefix(bytes) {
         return;
     }
     for (start, end) in collect_name_spans(bytes, reads_only) {

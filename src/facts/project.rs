@@ -31,8 +31,10 @@ pub struct ProjectFacts {
     /// Every source file of the project, parsed or not (imports may lead to
     /// a file the walk did not parse; see [`ProjectFacts::missing_imports`]).
     known: HashSet<String>,
-    /// Python dotted module suffix (`services.llm`) → files that provide it.
-    py_modules: HashMap<String, Vec<String>>,
+    /// Python module name (`llm`) → (dotted module path, file) of every
+    /// file that provides a module of that name (`app.services.llm`,
+    /// `app/services/llm.py`); a dotted suffix resolves among them.
+    py_modules: HashMap<String, Vec<(String, String)>>,
     /// Per file, [`FileFacts::function_named`] as two maps (full name, then
     /// last dotted segment → first such function): resolving every call by
     /// a scan over every function was quadratic on a minified bundle.
@@ -73,20 +75,18 @@ impl ProjectFacts {
             .collect();
         let mut known: HashSet<String> = all_paths.iter().cloned().collect();
         known.extend(files.iter().map(|f| f.path.clone()));
-        let mut py_modules: HashMap<String, Vec<String>> = HashMap::new();
+        let mut py_modules: HashMap<String, Vec<(String, String)>> = HashMap::new();
         for path in known
             .iter()
             .filter(|p| p.ends_with(".py") || p.ends_with(".pyi"))
         {
             let stem = path.trim_end_matches(".pyi").trim_end_matches(".py");
             let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
-            let parts: Vec<&str> = stem.split('/').collect();
-            for start in 0..parts.len() {
-                py_modules
-                    .entry(parts[start..].join("."))
-                    .or_default()
-                    .push(path.clone());
-            }
+            let name = stem.rsplit('/').next().unwrap_or(stem);
+            py_modules
+                .entry(name.to_string())
+                .or_default()
+                .push((stem.replace('/', "."), path.clone()));
         }
         let function_names = files.iter().map(FunctionNames::new).collect();
         ProjectFacts {
@@ -186,11 +186,29 @@ impl ProjectFacts {
             .chain([absolute.clone()]);
         for candidate in candidates {
             let key = candidate.trim_start_matches('.');
-            if let Some(found) = self.py_modules.get(key) {
-                return closest(found, &self.files[from].path);
+            if let Some(found) = self.python_module(key) {
+                return closest(&found, &self.files[from].path);
             }
         }
         None
+    }
+
+    /// The files whose dotted module path ends with `key` at a `.`:
+    /// `services.llm` is `app/services/llm.py` or `services/llm/__init__.py`.
+    fn python_module(&self, key: &str) -> Option<Vec<String>> {
+        let name = key.rsplit('.').next().unwrap_or(key);
+        let found: Vec<String> = self
+            .py_modules
+            .get(name)?
+            .iter()
+            .filter(|(dotted, _)| {
+                dotted
+                    .strip_suffix(key)
+                    .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+            })
+            .map(|(_, path)| path.clone())
+            .collect();
+        (!found.is_empty()).then_some(found)
     }
 
     fn resolve_js(&self, from_path: &str, spec: &str) -> Option<String> {
@@ -362,7 +380,9 @@ fn closest(found: &[String], importer: &str) -> Option<String> {
                 .zip(importer.split('/'))
                 .take_while(|(a, b)| a == b)
                 .count();
-            (shared, std::cmp::Reverse(p.len()))
+            // Ties go to the first path in sorted order, whatever the
+            // order of `found`.
+            (shared, std::cmp::Reverse(p.len()), std::cmp::Reverse(*p))
         })
         .cloned()
 }

@@ -174,3 +174,40 @@ fn deep_nesting_does_not_overflow_the_stack() {
     let f = facts("deep.py", &code);
     assert_eq!(f.assignments.len(), 1);
 }
+
+#[test]
+fn python_modules_resolve_by_dotted_suffix_at_a_boundary() {
+    let importer =
+        |module: &str| facts("backend/app/routes/chat.py", &format!("import {module}\n"));
+    let resolve = |module: &str| {
+        let project = ProjectFacts::new(
+            vec![importer(module)],
+            &[
+                "backend/app/services/llm.py".to_string(),
+                "other/services/llm.py".to_string(),
+                "backend/app/clients/__init__.py".to_string(),
+                "backend/app/devices/llm.py".to_string(),
+            ],
+        );
+        let from = project.index_of("backend/app/routes/chat.py").unwrap();
+        let import = &project.file(from).imports[0];
+        project.resolve_import_path(from, import)
+    };
+    // A suffix at a `.` boundary; the file closest to the importer wins.
+    assert_eq!(
+        resolve("services.llm").as_deref(),
+        Some("backend/app/services/llm.py")
+    );
+    assert_eq!(
+        resolve("app.services.llm").as_deref(),
+        Some("backend/app/services/llm.py")
+    );
+    // A package is its __init__.py.
+    assert_eq!(
+        resolve("app.clients").as_deref(),
+        Some("backend/app/clients/__init__.py")
+    );
+    // `vices.llm` is not a suffix at a boundary of `services.llm`.
+    assert_eq!(resolve("vices.llm"), None);
+    assert_eq!(resolve("missing.llm"), None);
+}
