@@ -323,7 +323,15 @@ impl PublicEnvSpec {
     /// Does any public prefix occur in `bytes`?
     pub fn mentions_prefix(&self, bytes: &[u8]) -> bool {
         self.prefix_search
-            .get_or_init(|| aho_corasick::AhoCorasick::new(&self.prefixes).ok())
+            .get_or_init(|| {
+                // Leftmost-first lets the automaton use its SIMD (Teddy)
+                // search: 15× faster than the standard semantics here, where
+                // `_` made the prefilter useless (bench/run.sh profile).
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(&self.prefixes)
+                    .ok()
+            })
             .as_ref()
             .is_some_and(|ac| ac.is_match(bytes))
     }

@@ -20,6 +20,7 @@ use std::sync::LazyLock;
 static HEADER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
         .build(["access-control-allow-origin"])
         .expect("one literal")
 });
