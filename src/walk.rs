@@ -144,12 +144,11 @@ pub fn collect_env_files(settings: &Settings) -> Result<Vec<String>, ConfigError
 
 /// `/`-separated path relative to the root.
 pub fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    parts.join("/")
+    let rel = path.strip_prefix(root).unwrap_or(path).to_string_lossy();
+    match std::path::MAIN_SEPARATOR {
+        '/' => rel.into_owned(),
+        sep => rel.replace(sep, "/"),
+    }
 }
 
 fn classify(root: &Path, entry: ignore::DirEntry) -> Option<Entry> {

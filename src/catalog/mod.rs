@@ -433,7 +433,7 @@ impl Catalog {
                 ));
             }
         }
-        let mut keys = KeyRules::from_toml("rules/keys.toml", KEYS_TOML)?;
+        let mut keys = KeyRules::from_toml("rules/keys.toml", KEYS_TOML)?.compiled_on_first_use();
         for path in extra_key_files {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CatalogError::new(&path.display().to_string(), 0, e.to_string()))?;
