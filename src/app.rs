@@ -278,24 +278,31 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         };
         (None, Some((plan, outcome)), env_files)
     } else {
-        // Beside the main walk, on their own thread: asking git what it
-        // tracks, and a second (serial, listing-only) walk for the `.env*`
-        // files, ignored ones included.
-        std::thread::scope(|scope| {
-            let side = scope.spawn(|| {
-                let git = GitInfo::discover(&settings.root);
-                let env_files = match wants_env_files {
-                    true => read_env_files(settings),
-                    false => Ok(Vec::new()),
-                };
-                (git, env_files)
-            });
+        // Asking git what it tracks, and a second (serial, listing-only)
+        // walk for the `.env*` files, ignored ones included: on their own
+        // thread beside the main walk, unless one thread was asked for.
+        let side = || {
+            let git = GitInfo::discover(&settings.root);
+            let env_files = match wants_env_files {
+                true => read_env_files(settings),
+                false => Ok(Vec::new()),
+            };
+            (git, env_files)
+        };
+        let (git, env_files) = if settings.threads == 1 {
             walk::walk_parallel(settings, make_worker)?;
-            let (git, env_files) = side
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok::<_, ConfigError>((Some(git), None, env_files?))
-        })?
+            side()
+        } else {
+            std::thread::scope(|scope| {
+                let side = scope.spawn(side);
+                walk::walk_parallel(settings, make_worker)?;
+                Ok::<_, ConfigError>(
+                    side.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                )
+            })?
+        };
+        (Some(git), None, env_files?)
     };
     let mut results = std::mem::take(&mut *env.shared.lock().unwrap_or_else(|e| e.into_inner()));
     // Each worker sorted its own results: this merges the sorted runs.
@@ -410,7 +417,10 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     // Freeing the facts of a large tree takes tens of milliseconds: another
     // thread does it while the caller writes the report.
     // (If no thread can be started, the closure is dropped here instead.)
-    let _ = std::thread::Builder::new().spawn(move || drop((facts, inventory, paths, gitignore)));
+    let garbage = (facts, inventory, paths, gitignore);
+    if settings.threads != 1 {
+        let _ = std::thread::Builder::new().spawn(move || drop(garbage));
+    }
     report
 }
 
