@@ -44,7 +44,7 @@ PY
 {
   echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/Mem:/{print $2}') GB RAM, $(uname -sr)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "aiguard $(git -C "$repo" rev-parse --short HEAD), $(rustc --version), $(rg --version | head -1), $(hyperfine --version)${semgrep:+, semgrep $("$semgrep" --version 2>/dev/null)}"
+  echo "aiguard $(git -C "$repo" rev-parse --short HEAD), $(rustc --version), $(rg --version | sed -n 1p), $(hyperfine --version)${semgrep:+, semgrep $("$semgrep" --version 2>/dev/null)}"
 } > "$out/machine.txt"
 
 for n in "${sizes[@]}"; do
