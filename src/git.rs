@@ -73,54 +73,61 @@ pub fn command() -> Command {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let output = command()
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        // Paths as bytes, relative to `dir`, whatever the user's config says.
-        .env("GIT_CONFIG_PARAMETERS", "'core.quotepath=false'")
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                "git is not installed: tracked files were not checked".to_string()
-            }
-            _ => format!("could not run git: {e}"),
-        })?;
-    if output.status.success() {
-        Ok(output.stdout)
-    } else {
-        let err = String::from_utf8_lossy(&output.stderr);
-        if err.contains("not a git repository") {
-            Err("not a git repository: tracked files were not checked (.gitignore rules still were)".into())
-        } else {
-            Err(format!(
-                "git failed: {}",
-                err.lines().next().unwrap_or("").trim()
-            ))
+    let mut command = command();
+    // Paths as bytes, relative to `dir`, whatever the user's config says.
+    command.env("GIT_CONFIG_PARAMETERS", "'core.quotepath=false'");
+    output(command, dir, args).map_err(|e| match e {
+        Failure::NotInstalled => "git is not installed: tracked files were not checked".into(),
+        Failure::Spawn(e) => format!("could not run git: {e}"),
+        Failure::Failed(err) if err.contains("not a git repository") => {
+            "not a git repository: tracked files were not checked (.gitignore rules still were)"
+                .into()
         }
-    }
+        Failure::Failed(err) => format!("git failed: {}", first_line(&err)),
+    })
 }
 
 /// Run `git -C dir args…` and return its stdout; the error is git's first
 /// line of stderr, or why git could not run.
 pub fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let output = command()
+    output(command(), dir, args).map_err(|e| match e {
+        Failure::NotInstalled => "git is not installed".into(),
+        Failure::Spawn(e) => format!("could not run git: {e}"),
+        Failure::Failed(err) => format!(
+            "git {} failed: {}",
+            args.first().copied().unwrap_or(""),
+            first_line(&err)
+        ),
+    })
+}
+
+/// Why a git command gave no output.
+enum Failure {
+    NotInstalled,
+    Spawn(std::io::Error),
+    /// It ran and failed: its stderr.
+    Failed(String),
+}
+
+fn output(mut command: Command, dir: &Path, args: &[&str]) -> Result<Vec<u8>, Failure> {
+    let output = command
         .arg("-C")
         .arg(dir)
         .args(args)
         .output()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "git is not installed".to_string(),
-            _ => format!("could not run git: {e}"),
+            std::io::ErrorKind::NotFound => Failure::NotInstalled,
+            _ => Failure::Spawn(e),
         })?;
     if output.status.success() {
         Ok(output.stdout)
     } else {
-        let err = String::from_utf8_lossy(&output.stderr);
-        Err(format!(
-            "git {} failed: {}",
-            args.first().copied().unwrap_or(""),
-            err.lines().next().unwrap_or("").trim()
+        Err(Failure::Failed(
+            String::from_utf8_lossy(&output.stderr).into_owned(),
         ))
     }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim()
 }

@@ -224,17 +224,7 @@ fn bad_input_is_noted_and_the_audit_goes_on() {
 
     let (code, json, stderr) = audit_json(root, &[]);
     assert_eq!(code, 1, "the .env gap still fails; stderr: {stderr}");
-    let notes: Vec<(String, String)> = json["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| {
-            (
-                n["path"].as_str().unwrap().to_string(),
-                n["kind"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let notes = notes_of(&json);
     let has = |path: &str, kind: &str| notes.contains(&(path.to_string(), kind.to_string()));
     assert!(has("image.png", "binary"), "{notes:?}");
     assert!(has("latin1.py", "not-utf8"), "{notes:?}");

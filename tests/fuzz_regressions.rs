@@ -29,6 +29,16 @@ fn write(root: &Path, name: &str, bytes: &[u8]) {
     fs::write(path, bytes).unwrap();
 }
 
+/// Audit `root` in every format and require exit codes up to `worst`.
+fn assert_audits_within(root: &Path, worst: i32, case: &Path) {
+    let codes = audit_all_formats(root);
+    assert!(
+        codes.iter().all(|c| *c <= worst),
+        "{}: {codes:?}",
+        case.display()
+    );
+}
+
 /// Audit `root` in-process in every format; the exit codes seen.
 fn audit_all_formats(root: &Path) -> Vec<i32> {
     ["text", "json", "sarif", "github", "junit", "gitlab"]
@@ -60,12 +70,7 @@ fn audit_files_regressions() {
         for (name, bytes) in fuzz_common::files(&data) {
             write(dir.path(), name, bytes);
         }
-        let codes = audit_all_formats(dir.path());
-        assert!(
-            codes.iter().all(|c| *c <= 1),
-            "{}: {codes:?}",
-            case.display()
-        );
+        assert_audits_within(dir.path(), 1, &case);
     }
 }
 
@@ -79,12 +84,7 @@ fn per_file_regressions() {
         let dir = tempfile::tempdir().unwrap();
         let name = fuzz_common::NAMES[pick as usize % fuzz_common::NAMES.len()];
         write(dir.path(), name, bytes);
-        let codes = audit_all_formats(dir.path());
-        assert!(
-            codes.iter().all(|c| *c <= 1),
-            "{}: {codes:?}",
-            case.display()
-        );
+        assert_audits_within(dir.path(), 1, &case);
     }
 }
 
@@ -100,11 +100,6 @@ fn config_regressions() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "aiguard.toml", config);
         write(dir.path(), "rules.toml", rules);
-        let codes = audit_all_formats(dir.path());
-        assert!(
-            codes.iter().all(|c| *c <= 2),
-            "{}: {codes:?}",
-            case.display()
-        );
+        assert_audits_within(dir.path(), 2, &case);
     }
 }

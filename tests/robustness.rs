@@ -108,17 +108,7 @@ fn assert_exit_reflects_findings(audit: &Audit) {
 }
 
 fn notes(audit: &Audit) -> Vec<(String, String)> {
-    audit.json["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| {
-            (
-                n["path"].as_str().unwrap().to_string(),
-                n["kind"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    notes_of(&audit.json)
 }
 
 fn has_note(audit: &Audit, path: &str, kind: &str) -> bool {

@@ -177,3 +177,18 @@ pub fn status_of(json: &serde_json::Value, check: &str) -> String {
         .map(|i| i["status"].as_str().unwrap().to_string())
         .unwrap_or_default()
 }
+
+/// A JSON report's notes as (path, kind) pairs.
+pub fn notes_of(json: &serde_json::Value) -> Vec<(String, String)> {
+    json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["path"].as_str().unwrap().to_string(),
+                n["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
