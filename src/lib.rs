@@ -18,6 +18,7 @@ pub mod fake;
 pub mod findings;
 pub mod git;
 pub mod gitignore;
+pub mod graph;
 pub mod history;
 pub mod inventory;
 pub mod lang;
@@ -100,6 +101,9 @@ fn audit(
 ) -> anyhow::Result<ExitStatus> {
     let (settings, catalog) = commands::load(args)?;
     let report = app::audit(&settings, &catalog)?;
+    if args.stats {
+        let _ = write!(stderr, "{}", report.stats.render());
+    }
     let worst = report.findings.iter().map(|f| f.severity).max();
     let status = match (settings.fail_on, worst) {
         (FailOn::Never, _) | (_, None) => ExitStatus::Clean,

@@ -14,6 +14,9 @@ pub struct InventoryView {
     pub ai_endpoints: usize,
     /// Every AI call site: `provider callee at path:line`.
     pub ai_calls: Vec<String>,
+    /// The AI call sites no endpoint reaches (same form): while there are
+    /// any, what the endpoint checks say is incomplete.
+    pub unlinked_ai_calls: Vec<String>,
     pub endpoints: Vec<EndpointView>,
     /// Signs of per-user usage tracking (credits, usage tables, limits by user).
     pub usage_tracking: Vec<String>,
@@ -141,20 +144,28 @@ impl InventoryView {
             ai_calls: inv
                 .ai_calls
                 .iter()
-                .map(|a| {
-                    let call = facts.call((a.file, a.call));
-                    format!(
-                        "{} `{}` at {}:{}",
-                        a.provider,
-                        call.callee,
-                        facts.file(a.file).path,
-                        call.line
-                    )
-                })
+                .map(|a| describe_call(a, facts))
+                .collect(),
+            unlinked_ai_calls: inv
+                .unlinked
+                .iter()
+                .map(|a| describe_call(a, facts))
                 .collect(),
             ai_endpoints: inv.ai_endpoints().count(),
             endpoints,
             usage_tracking: inv.usage_tracking.clone(),
         }
     }
+}
+
+/// `provider callee at path:line`.
+fn describe_call(a: &super::AiCall, facts: &ProjectFacts) -> String {
+    let call = facts.call((a.file, a.call));
+    format!(
+        "{} `{}` at {}:{}",
+        a.provider,
+        call.callee,
+        facts.file(a.file).path,
+        call.line
+    )
 }

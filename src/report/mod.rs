@@ -27,6 +27,53 @@ pub struct Report {
     pub notes: Vec<Note>,
     /// Frameworks, endpoints, AI calls and rate limits found.
     pub inventory: crate::inventory::InventoryView,
+    /// What the engine did (`--stats`).
+    pub stats: Stats,
+}
+
+/// What the engine did, for `audit --stats` and benchmarks: how many files
+/// each stage saw and how long each phase took.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Stats {
+    pub files_walked: usize,
+    pub files_scanned: usize,
+    pub bytes_scanned: u64,
+    /// Source files whose imports and roles were read (no parsing).
+    pub files_summarized: usize,
+    pub import_edges: usize,
+    /// Files the slice chose, and how many of those were parsed.
+    pub files_in_slice: usize,
+    pub files_parsed: usize,
+    pub bytes_parsed: u64,
+    pub walk_ms: u64,
+    pub slice_ms: u64,
+    pub parse_ms: u64,
+    pub project_ms: u64,
+    pub total_ms: u64,
+}
+
+impl Stats {
+    /// The `--stats` lines (stderr).
+    pub fn render(&self) -> String {
+        format!(
+            "stats: {} files walked, {} scanned for keys ({}), {} source files summarized ({} import edges)\n\
+             stats: slice {} files, {} parsed ({})\n\
+             stats: walk+scan {} ms, slice {} ms, parse {} ms, project {} ms, total {} ms\n",
+            self.files_walked,
+            self.files_scanned,
+            crate::source::human_bytes(self.bytes_scanned),
+            self.files_summarized,
+            self.import_edges,
+            self.files_in_slice,
+            self.files_parsed,
+            crate::source::human_bytes(self.bytes_parsed),
+            self.walk_ms,
+            self.slice_ms,
+            self.parse_ms,
+            self.project_ms,
+            self.total_ms,
+        )
+    }
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
