@@ -145,7 +145,7 @@ fn python_imports(bytes: &[u8]) -> Vec<LexImport> {
             }
             let names = names
                 .trim_matches(|c| c == '(' || c == ')' || char::is_whitespace(c))
-                .split(|c| c == ',' || c == ')')
+                .split([',', ')'])
                 .filter_map(|n| {
                     let n = n.split('#').next()?.split_whitespace().next()?;
                     is_identifier(n).then(|| n.to_string())
