@@ -209,6 +209,7 @@ struct SdksFile {
 pub struct CallsSpec {
     pub functions: std::collections::BTreeMap<String, Vec<String>>,
     pub factory_modules: Vec<String>,
+    pub free_methods: Vec<String>,
     pub hosts: Vec<String>,
 }
 

@@ -62,9 +62,14 @@ impl<'c> AiNames<'c> {
         // Two rounds: `llm = ChatOpenAI()` then `chain = llm.with_retry()`.
         for _ in 0..2 {
             for a in &file.assignments {
-                // `self.client = client` (a typed parameter or another client).
+                // `self.client = client` (a typed parameter or another
+                // client), and LangChain runnables: `chain = prompt | llm`.
                 if a.value_callee.is_none() {
-                    if let Some(provider) = names.objects.get(a.text.trim()).cloned() {
+                    let provider = a
+                        .text
+                        .split('|')
+                        .find_map(|part| names.objects.get(part.trim()).cloned());
+                    if let Some(provider) = provider {
                         names.objects.insert(a.target.clone(), provider);
                     }
                     continue;
@@ -151,6 +156,10 @@ impl<'c> AiNames<'c> {
         let head = head_of(callee);
         let last = callee.rsplit('.').next().unwrap_or(callee);
         let is_method = callee.contains('.');
+        // `client.models.list()`, `llm.bind_tools(…)`: no tokens billed.
+        if is_method && self.catalog.calls.free_methods.iter().any(|m| m == last) {
+            return None;
+        }
         if let Some((module, name, provider)) = self.imports.get(head) {
             if self
                 .catalog
