@@ -172,7 +172,6 @@ struct ParseSpec {
 #[serde(deny_unknown_fields)]
 struct RolesSpec {
     ai: Vec<String>,
-    ai_http: Vec<String>,
     endpoint: Vec<String>,
     protection: Vec<String>,
     client: Vec<String>,
@@ -183,7 +182,6 @@ impl RolesSpec {
     fn all(&self) -> Vec<(&String, Roles)> {
         [
             (&self.ai, Roles::AI),
-            (&self.ai_http, Roles::AI | Roles::AI_HTTP),
             (&self.endpoint, Roles::ENDPOINT),
             (&self.protection, Roles::PROTECTION),
             (&self.client, Roles::CLIENT),
@@ -210,6 +208,7 @@ pub struct CallsSpec {
     pub functions: std::collections::BTreeMap<String, Vec<String>>,
     pub factory_modules: Vec<String>,
     pub free_methods: Vec<String>,
+    pub api_paths: Vec<String>,
     pub hosts: Vec<String>,
 }
 
@@ -488,6 +487,7 @@ impl Catalog {
             sdks.calls
                 .hosts
                 .iter()
+                .chain(&sdks.calls.api_paths)
                 .map(|h| (h, Roles::AI | Roles::AI_HTTP)),
         );
         let alternation: Vec<String> = literals.iter().map(|(t, _)| regex::escape(t)).collect();
