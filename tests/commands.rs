@@ -203,3 +203,77 @@ fn rules_survives_a_closed_pipe() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn explain_names_the_owasp_and_cwe_entries_of_each_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog();
+    for spec in &catalog.checks {
+        assert!(
+            !spec.cwe.is_empty() && !spec.owasp.is_empty(),
+            "{}",
+            spec.id
+        );
+        let run = aiguard(&["explain", &spec.id], dir.path());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for cwe in &spec.cwe {
+            let line = format!("{cwe}: {}\n", catalog.standards.cwe[cwe]);
+            assert!(run.stdout.contains(&line), "{line} in {}", run.stdout);
+        }
+    }
+    let run = aiguard(&["explain", "rate-limit"], dir.path());
+    assert!(run
+        .stdout
+        .contains("OWASP Top 10 for LLM Applications: LLM10:2025 Unbounded Consumption\n"));
+    assert!(run
+        .stdout
+        .contains("CWE-770: Allocation of Resources Without Limits or Throttling\n"));
+    // A rule names its check's entries.
+    let run = aiguard(&["explain", "openai-project-key"], dir.path());
+    assert!(run
+        .stdout
+        .contains("CWE-798: Use of Hard-coded Credentials\n"));
+}
+
+#[test]
+fn completions_for_each_shell_name_the_subcommands_and_options() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _aiguard"),
+        ("zsh", "#compdef aiguard"),
+        ("fish", "complete -c aiguard"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let run = aiguard(&["completions", shell], dir.path());
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains(marker), "{shell}: {marker}");
+        for word in ["audit", "explain", "completions", "fail-on", "staged"] {
+            assert!(run.stdout.contains(word), "{shell} completes {word}");
+        }
+        if shell != "powershell" {
+            assert!(
+                run.stdout.contains("sarif"),
+                "{shell} completes --format's values"
+            );
+        }
+    }
+    let run = aiguard(&["completions", "tcsh"], dir.path());
+    assert_eq!(run.code, 2, "an unknown shell is a usage error");
+}
+
+#[test]
+fn man_pages_from_the_cli_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = aiguard(&["man"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(".TH aiguard 1"), "{}", run.stdout);
+    assert!(run.stdout.contains(".SH SUBCOMMANDS"));
+    assert!(run.stdout.contains(env!("CARGO_PKG_VERSION")));
+    let run = aiguard(&["man", "audit"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(".TH aiguard-audit 1"), "{}", run.stdout);
+    assert!(run.stdout.contains("\\-\\-fail\\-on"), "options of audit");
+    let run = aiguard(&["man", "nope"], dir.path());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("audit"), "{}", run.stderr);
+}
