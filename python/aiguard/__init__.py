@@ -4,6 +4,6 @@ The wheel ships the `aiguard` binary (a Rust program) in the environment's
 scripts directory; this package only finds it, for `python -m aiguard`.
 """
 
-from aiguard.__main__ import find_aiguard_bin
+from aiguard._find_bin import find_aiguard_bin
 
 __all__ = ["find_aiguard_bin"]
