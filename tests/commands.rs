@@ -161,10 +161,22 @@ fn init_writes_a_config_refuses_to_overwrite_and_prints_snippets() {
         out.contains("repo: local") && out.contains("id: aiguard"),
         "{out}"
     );
-    assert!(out.contains("github/codeql-action/upload-sarif@"), "{out}");
-    assert!(out.contains("--format sarif --output aiguard.sarif"));
-    assert!(out.contains("sarif_file: aiguard.sarif"));
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        out.contains("language: python")
+            && out.contains(&format!(
+                "additional_dependencies: [\"aiguard=={version}\"]"
+            )),
+        "the pre-commit hook installs the wheel: {out}"
+    );
+    assert!(out.contains("uses: aiguard/aiguard@v1"), "{out}");
+    assert!(out.contains(&format!("version: {version}\n")), "{out}");
+    assert!(out.contains("sarif: aiguard.sarif"));
     assert!(out.contains("security-events: write"));
+    assert!(
+        !out.contains("{version}") && !out.contains("{repository}"),
+        "placeholders filled: {out}"
+    );
 
     fs::write(root.join("aiguard.toml"), "fail-on = \"never\"\n").unwrap();
     let run = aiguard(&["init"], root);

@@ -11,12 +11,18 @@
 //! ignored test `rust_hook_from_this_checkout` runs the `language: rust`
 //! hook for real (`cargo test --test precommit -- --ignored`).
 //!
+//! `python_hook_installs_the_wheel_without_a_toolchain` runs the README's
+//! first option, a `language: python` hook depending on the aiguard wheel,
+//! with the wheel tests/packaging.rs builds served from a local folder
+//! (PIP_NO_INDEX, PIP_FIND_LINKS), no Rust toolchain and no aiguard on PATH.
+//!
 //! Needs python3 with venv. If PyPI cannot be reached the tests say so and
 //! are skipped; any other failure to install fails them.
 #![cfg(unix)]
 
 mod common;
 
+use common::packaging::*;
 use common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,6 +32,8 @@ use std::process::{Command, Output};
 struct PreCommit {
     tmp: tempfile::TempDir,
     bin: PathBuf,
+    /// This build's aiguard on PATH (for `language: system` hooks).
+    aiguard_on_path: bool,
 }
 
 impl PreCommit {
@@ -33,53 +41,34 @@ impl PreCommit {
     fn install() -> Option<PreCommit> {
         let tmp = tempfile::tempdir().unwrap();
         let venv = tmp.path().join("venv");
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .output()
-            .expect("these tests need python3 (with venv) on PATH");
-        assert!(made.status.success(), "python3 -m venv: {}", text(&made));
-        let bin = venv.join("bin");
-        let pip = Command::new(bin.join("pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--retries",
-                "2",
-                "--timeout",
-                "30",
-                "pre-commit",
-            ])
-            .output()
-            .unwrap();
-        if !pip.status.success() {
-            if !pypi_reachable(&bin) {
-                eprintln!(
-                    "SKIPPED: PyPI is unreachable, so pre-commit cannot be installed: {}",
-                    text(&pip).lines().last().unwrap_or("")
-                );
-                return None;
-            }
-            panic!(
-                "pip install pre-commit failed with PyPI reachable: {}",
-                text(&pip)
-            );
+        make_venv(&venv);
+        if !pip_install_from_pypi(&venv, &["pre-commit"]) {
+            return None;
         }
-        Some(PreCommit { tmp, bin })
+        let bin = bin_dir(&venv);
+        Some(PreCommit {
+            tmp,
+            bin,
+            aiguard_on_path: true,
+        })
     }
 
     /// `program` with the virtualenv, then this build's aiguard, on PATH,
     /// and pre-commit's cache in the temp dir.
     fn command(&self, program: &str, dir: &Path) -> Command {
         let aiguard_dir = Path::new(env!("CARGO_BIN_EXE_aiguard")).parent().unwrap();
-        let path = std::env::join_paths(
-            [self.bin.clone(), aiguard_dir.to_path_buf()]
-                .into_iter()
-                .chain(std::env::split_paths(
-                    &std::env::var_os("PATH").unwrap_or_default(),
-                )),
-        )
-        .unwrap();
+        let mut dirs = vec![self.bin.clone()];
+        if self.aiguard_on_path {
+            dirs.push(aiguard_dir.to_path_buf());
+        }
+        // Without this build's aiguard, no Rust toolchain either: what the
+        // hook runs must come from its own environment.
+        let system = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .filter(|d| {
+                self.aiguard_on_path || !(d.join("cargo").exists() || d.join("aiguard").exists())
+            })
+            .collect::<Vec<_>>();
+        let path = std::env::join_paths(dirs.into_iter().chain(system)).unwrap();
         let mut cmd = Command::new(program);
         cmd.current_dir(dir)
             .env("PATH", path)
@@ -104,25 +93,6 @@ impl PreCommit {
             .output()
             .unwrap()
     }
-}
-
-/// Can pip's index be reached at all (as opposed to pip failing)?
-fn pypi_reachable(venv_bin: &Path) -> bool {
-    let probe = "import os, urllib.request\n\
-                 url = os.environ.get('PIP_INDEX_URL', 'https://pypi.org/simple').rstrip('/') + '/pre-commit/'\n\
-                 urllib.request.urlopen(url, timeout=15).read(64)\n";
-    Command::new(venv_bin.join("python"))
-        .args(["-c", probe])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// `key: value` of the hook in `.pre-commit-hooks.yaml` (one hook, flat keys).
@@ -291,4 +261,122 @@ fn rust_hook_from_this_checkout() {
         shown.contains("openai-project-key") && !shown.contains(&key),
         "{shown}"
     );
+}
+
+/// The README's first option: a `repo: local` hook with `language: python`
+/// and `additional_dependencies: [aiguard==VERSION]`. pre-commit installs the
+/// wheel (built by tests/common/packaging.rs, served to pip from a local
+/// folder with the index off) into the hook's own environment, with no Rust
+/// toolchain and no aiguard on PATH: seconds, not minutes.
+#[test]
+fn python_hook_installs_the_wheel_without_a_toolchain() {
+    let Some(built) = built() else {
+        return;
+    };
+    let Some(mut pc) = PreCommit::install() else {
+        return;
+    };
+    pc.aiguard_on_path = false;
+    // pre-commit's `repo: local` python environment installs a placeholder
+    // package besides the hook's dependencies: pip needs setuptools to
+    // build it, from the same local folder.
+    let wheelhouse = pc.tmp.path().join("wheelhouse");
+    let download = Command::new(pc.bin.join("python"))
+        .args(["-m", "pip", "download", "--quiet", "--only-binary", ":all:"])
+        .arg("--dest")
+        .arg(&wheelhouse)
+        .arg("setuptools")
+        .output()
+        .unwrap();
+    if !download.status.success() {
+        if !pypi_reachable(&pc.bin, "setuptools") {
+            eprintln!("SKIPPED: PyPI is unreachable, so setuptools cannot be fetched");
+            return;
+        }
+        panic!("pip download setuptools: {}", text(&download));
+    }
+    let manifest = fs::read_to_string(repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    // The README's snippet, as printed by `aiguard init`.
+    let init = aiguard(&["init", "--force"], pc.tmp.path());
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let start = init.stdout.find("repos:\n").unwrap();
+    let config = init.stdout[start..]
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .to_string()
+        + "\n";
+    assert!(
+        config.contains("language: python")
+            && config.contains(&format!("\"aiguard=={version}\""))
+            && config.contains(&format!("entry: {}", manifest_value(&manifest, "entry"))),
+        "{config}"
+    );
+    let repo = scratch_repo(&config);
+    let dir = repo.path();
+    let installed = pc.pre_commit(&["install"], dir);
+    assert!(installed.status.success(), "{}", text(&installed));
+    let find_links = std::env::join_paths([built.wheels.as_path(), wheelhouse.as_path()])
+        .unwrap()
+        .to_string_lossy()
+        .replace(':', " ");
+    let commit = |message: &str| {
+        pc.command("git", dir)
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", &find_links)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(["-c", "commit.gpgsign=false", "commit", "-q", "-m", message])
+            .output()
+            .unwrap()
+    };
+    git(dir, &["add", "-A"]);
+    let started = std::time::Instant::now();
+    let first = commit("initial");
+    let first_run = started.elapsed();
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("Passed"), "{}", text(&first));
+    eprintln!(
+        "first commit, hook environment installed from the wheel: {:.1} s",
+        first_run.as_secs_f64()
+    );
+    // The hook's aiguard is the wheel's, in pre-commit's environment
+    // (PRE_COMMIT_HOME/repo*/py_env-*/bin/aiguard).
+    let envs: Vec<PathBuf> = fs::read_dir(pc.tmp.path().join("cache"))
+        .unwrap()
+        .flat_map(|repo| fs::read_dir(repo.unwrap().path()).into_iter().flatten())
+        .map(|env| env.unwrap().path())
+        .filter(|env| {
+            env.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("py_env-"))
+        })
+        .map(|env| env.join("bin").join("aiguard"))
+        .filter(|bin| bin.is_file())
+        .collect();
+    assert_eq!(envs.len(), 1, "one hook environment with aiguard: {envs:?}");
+    let env_aiguard = &envs[0];
+    let v = Command::new(&env_aiguard)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout),
+        format!("aiguard {version}\n")
+    );
+
+    let key = fake_key(23);
+    fs::write(
+        dir.join("config.py"),
+        format!("OPENAI_API_KEY = \"{key}\"\n"),
+    )
+    .unwrap();
+    git(dir, &["add", "config.py"]);
+    let blocked = commit("add config");
+    let shown = text(&blocked);
+    assert!(!blocked.status.success(), "not blocked: {shown}");
+    assert!(
+        shown.contains("config.py:1") && shown.contains("openai-project-key"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&key), "the full key was printed: {shown}");
 }

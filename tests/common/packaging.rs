@@ -83,7 +83,12 @@ fn build() -> Option<Built> {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "whl"))
         .collect();
-    assert_eq!(found.len(), 1, "one wheel in {}: {found:?}", wheels.display());
+    assert_eq!(
+        found.len(),
+        1,
+        "one wheel in {}: {found:?}",
+        wheels.display()
+    );
     let binary = root.join("target").join("release").join("aiguard");
     assert!(binary.is_file(), "{} after maturin", binary.display());
     Some(Built {
@@ -130,7 +135,10 @@ pub fn pip_install_from_pypi(venv: &Path, reqs: &[&str]) -> bool {
         );
         return false;
     }
-    panic!("pip install {reqs:?} failed with PyPI reachable: {}", text(&pip));
+    panic!(
+        "pip install {reqs:?} failed with PyPI reachable: {}",
+        text(&pip)
+    );
 }
 
 /// Can pip's index be reached at all (as opposed to pip failing)?
