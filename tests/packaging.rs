@@ -666,3 +666,51 @@ fn one_version_cargo_toml_s() {
         );
     }
 }
+
+/// The release workflow cannot run here: its build and smoke-test steps
+/// must be the commands these tests run (and the sdist, PyPI trusted
+/// publishing, npm and the checksummed GitHub release must be there).
+#[test]
+fn release_workflow_runs_the_tested_commands() {
+    let root = repo_root();
+    let workflow = fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
+    let helper = fs::read_to_string(root.join("tests/common/packaging.rs")).unwrap();
+    // The wheel: maturin build --release --locked --out DIR, here and there.
+    assert!(helper.contains(r#"["build", "--release", "--locked", "--out"]"#));
+    assert!(workflow.contains("args: --release --locked --out dist"));
+    // The npm platform package, from the release binary.
+    assert!(workflow.contains("node npm/build-platform.js --binary "));
+    assert!(workflow.contains("npm pack --pack-destination"));
+    assert!(workflow.contains("npm install --offline --no-audit --no-fund"));
+    // Every artifact audits the demo.
+    assert!(
+        workflow.matches("audit fixtures/demo").count()
+            + workflow.matches("audit /w/fixtures/demo").count()
+            + workflow
+                .matches("audit \"$GITHUB_WORKSPACE/fixtures/demo\"")
+                .count()
+            >= 4
+    );
+    for target in [
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+    ] {
+        assert!(workflow.contains(&format!("target: {target}")), "{target}");
+    }
+    for needed in [
+        "command: sdist",
+        "pypa/gh-action-pypi-publish@",
+        "id-token: write",
+        "npm publish --provenance",
+        "sha256sum",
+        "gh release create",
+        "cargo package --locked",
+    ] {
+        assert!(workflow.contains(needed), "release.yml: {needed}");
+    }
+}
