@@ -355,7 +355,7 @@ fn python_hook_installs_the_wheel_without_a_toolchain() {
         .collect();
     assert_eq!(envs.len(), 1, "one hook environment with aiguard: {envs:?}");
     let env_aiguard = &envs[0];
-    let v = Command::new(&env_aiguard)
+    let v = Command::new(env_aiguard)
         .arg("--version")
         .output()
         .unwrap();
