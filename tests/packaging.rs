@@ -600,10 +600,18 @@ fn one_version_cargo_toml_s() {
     let version = cargo_version();
     let read = |p: &str| fs::read_to_string(root.join(p)).unwrap();
 
-    let pyproject = read("pyproject.toml");
+    let pyproject = read("python/pyproject.toml");
     assert!(
         pyproject.contains("dynamic = [\"version\"]") && !pyproject.contains("\nversion ="),
-        "pyproject.toml takes its version from Cargo.toml"
+        "python/pyproject.toml takes its version from Cargo.toml"
+    );
+    // The pre-commit hook's package: its version and its pin on the wheel.
+    let hook: toml::Table = toml::from_str(&read("pyproject.toml")).unwrap();
+    assert_eq!(hook["project"]["version"].as_str(), Some(version));
+    assert_eq!(
+        hook["project"]["dependencies"][0].as_str(),
+        Some(format!("aiguard=={version}").as_str()),
+        "pyproject.toml (the pre-commit hook) pins this version's wheel"
     );
     let launcher: Value = serde_json::from_str(&read("npm/aiguard/package.json")).unwrap();
     assert_eq!(launcher["version"], version, "npm/aiguard/package.json");
@@ -619,6 +627,7 @@ fn one_version_cargo_toml_s() {
     let mut pins = Vec::new();
     for file in [
         "README.md",
+        "pyproject.toml",
         ".pre-commit-hooks.yaml",
         "src/commands/pre-commit.yaml",
         "src/commands/github-workflow.yml",
@@ -675,9 +684,16 @@ fn release_workflow_runs_the_tested_commands() {
     let root = repo_root();
     let workflow = fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
     let helper = fs::read_to_string(root.join("tests/common/packaging.rs")).unwrap();
-    // The wheel: maturin build --release --locked --out DIR, here and there.
+    // The wheel: maturin build --release --locked --out DIR in python/,
+    // here and there.
     assert!(helper.contains(r#"["build", "--release", "--locked", "--out"]"#));
-    assert!(workflow.contains("args: --release --locked --out dist"));
+    assert!(helper.contains(r#".current_dir(root.join("python"))"#));
+    assert!(workflow.contains("args: --release --locked --out ../dist"));
+    assert_eq!(
+        workflow.matches("working-directory: python").count(),
+        2,
+        "the wheels and the sdist are built in python/"
+    );
     // The npm platform package, from the release binary.
     assert!(workflow.contains("node npm/build-platform.js --binary "));
     assert!(workflow.contains("npm pack --pack-destination"));

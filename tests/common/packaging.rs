@@ -1,6 +1,6 @@
 //! The release artifacts built from this checkout, as users install them:
-//! the wheel (`maturin build --release --locked`, the release workflow's
-//! command) and the release binary it holds, built once per test run and
+//! the wheel (`maturin build --release --locked` in `python/`, the release
+//! workflow's command) and the release binary it holds, built once per test run and
 //! shared by tests/packaging.rs and tests/precommit.rs; plus virtualenv and
 //! PyPI helpers.
 //!
@@ -64,7 +64,7 @@ fn build() -> Option<Built> {
     let out = Command::new(&maturin)
         .args(["build", "--release", "--locked", "--out"])
         .arg(&wheels)
-        .current_dir(&root)
+        .current_dir(root.join("python"))
         .env("CARGO_TARGET_DIR", root.join("target"))
         .env_remove("CARGO_BUILD_TARGET")
         .output()
