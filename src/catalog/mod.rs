@@ -72,6 +72,7 @@ pub fn line_of_entry(text: &str, needle: &str) -> usize {
 struct ChecksFile {
     check: Vec<CheckSpec>,
     env: EnvSpec,
+    standards: Standards,
     #[serde(default)]
     rule: Vec<RuleSpec>,
     #[serde(default)]
@@ -118,6 +119,12 @@ pub struct CheckSpec {
     pub id: String,
     pub title: String,
     pub severity: String,
+    /// The CWE entries a failing check stands for (`CWE-798`).
+    pub cwe: Vec<String>,
+    /// The OWASP Top 10 for LLM Applications entries (`LLM10`).
+    pub owasp: Vec<String>,
+    /// GitHub code scanning's 0–10 score for the check's rules (SARIF).
+    pub security_severity: String,
     /// The languages and file kinds it reads (`aiguard rules`).
     pub files: String,
     pub why: String,
@@ -125,6 +132,14 @@ pub struct CheckSpec {
     pub bad: String,
     pub good: String,
     pub fix: String,
+}
+
+/// The names of the CWE and OWASP LLM Top 10 entries the checks cite.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Standards {
+    pub cwe: std::collections::BTreeMap<String, String>,
+    pub owasp: std::collections::BTreeMap<String, String>,
 }
 
 /// What `env-gitignore` knows about `.env` files.
@@ -439,6 +454,7 @@ pub struct Catalog {
     pub other_rules: Vec<RuleSpec>,
     pub meta_rules: Vec<MetaRuleSpec>,
     pub env: EnvSpec,
+    pub standards: Standards,
     pub keys: KeyRules,
     /// The trigger words as one regex alternation: the regex crate's SIMD
     /// literal search (Teddy) ran this gate 4× faster than an Aho-Corasick
@@ -471,6 +487,23 @@ impl Catalog {
                         expected.unwrap_or("none")
                     ),
                 ));
+            }
+            let named = |ids: &[String], names: &std::collections::BTreeMap<String, String>| {
+                ids.iter().find(|id| !names.contains_key(*id)).cloned()
+            };
+            let unnamed = named(&c.cwe, &checks_file.standards.cwe)
+                .or_else(|| named(&c.owasp, &checks_file.standards.owasp));
+            if let Some(id) = unnamed {
+                let message = format!("check `{}` cites `{id}`, not named in [standards]", c.id);
+                return Err(CatalogError::new("rules/checks.toml", line, message));
+            }
+            if !c
+                .security_severity
+                .parse::<f32>()
+                .is_ok_and(|s| (0.0..=10.0).contains(&s))
+            {
+                let message = format!("check `{}`: security_severity is not 0.0-10.0", c.id);
+                return Err(CatalogError::new("rules/checks.toml", line, message));
             }
         }
         let mut keys = KeyRules::from_toml("rules/keys.toml", KEYS_TOML)?.compiled_on_first_use();
@@ -528,6 +561,7 @@ impl Catalog {
             other_rules: checks_file.rule,
             meta_rules: checks_file.meta_rule,
             env: checks_file.env,
+            standards: checks_file.standards,
             keys,
             parse_triggers,
             role_literals,
