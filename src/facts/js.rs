@@ -107,7 +107,11 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 facts.calls.push(call);
             }
             "if_statement" if super::is_guard(node, src) => {
-                facts.guards.push((function, line_of(node)))
+                facts.guards.push((function, line_of(node)));
+                super::loops::note_limit_guard(node, src, function, facts);
+            }
+            k if super::loops::is_loop_kind(k) => {
+                facts.loops.extend(super::loops::loop_of(node, src, function));
             }
             "variable_declarator" | "assignment_expression" => {
                 let (left, right) = if kind == "variable_declarator" {
