@@ -6,6 +6,7 @@
 //! file and line; built-in files are checked by tests so they cannot break.
 
 pub mod keys;
+pub mod loops;
 
 use serde::Deserialize;
 use std::path::Path;
@@ -13,6 +14,7 @@ use thiserror::Error;
 
 use crate::checks::CheckId;
 pub use keys::KeyRules;
+pub use loops::LoopsSpec;
 
 pub const CHECKS_TOML: &str = include_str!("../../rules/checks.toml");
 pub const KEYS_TOML: &str = include_str!("../../rules/keys.toml");
@@ -99,6 +101,9 @@ pub struct RuleSpec {
     pub title: String,
     /// The files it looks at, when narrower than its check's.
     pub files: Option<String>,
+    /// Its own example for `aiguard explain`, when the check's does not show it.
+    pub bad: Option<String>,
+    pub good: Option<String>,
 }
 
 /// Any rule, key format or not, as listed by `aiguard rules` and SARIF.
@@ -407,6 +412,8 @@ pub struct Catalog {
     pub meta_rules: Vec<MetaRuleSpec>,
     pub env: EnvSpec,
     pub keys: KeyRules,
+    /// Agents, retries and browser hooks for the `loops` check.
+    pub loops: LoopsSpec,
     /// The trigger words as one regex alternation: the regex crate's SIMD
     /// literal search (Teddy) ran this gate 4× faster than an Aho-Corasick
     /// automaton over every file (bench/run.sh profile, BENCHMARKS.md).
@@ -466,6 +473,7 @@ impl Catalog {
         let cors: CorsSpec = parse_toml("rules/cors.toml", CORS_TOML)?;
         let public_env: PublicEnvSpec = parse_toml("rules/public_env.toml", PUBLIC_ENV_TOML)?;
         let protections: ProtectionsFile = parse_toml("rules/protections.toml", PROTECTIONS_TOML)?;
+        let loops = LoopsSpec::load("rules/loops.toml", loops::LOOPS_TOML)?;
         Ok(Catalog {
             calls: sdks.calls,
             rate_limit: protections.rate_limit,
@@ -483,6 +491,7 @@ impl Catalog {
             meta_rules: checks_file.meta_rule,
             env: checks_file.env,
             keys,
+            loops,
             parse_triggers,
             parse_paths: facts.parse.paths,
         })
