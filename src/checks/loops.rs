@@ -144,10 +144,11 @@ fn agents(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                 }
                 if let Some(how) = unbounded_agent(call, spec) {
                     let message = format!(
-                        "{} `{}` runs without a step bound ({how}): the agent loops until the model stops calling tools",
-                        spec.name, call.callee
+                        "`{}` ({}) runs without a step bound ({how}): the agent loops until the model stops calling tools",
+                        call.callee, spec.name
                     );
-                    out.push(finding("agent-unbounded", &file.path, call.line, call.column, message, &how, &spec.fix));
+                    let evidence = format!("{} {how}", call.callee);
+                    out.push(finding("agent-unbounded", &file.path, call.line, call.column, message, &evidence, &spec.fix));
                 }
             }
         }
