@@ -102,7 +102,7 @@ fn unbounded_loops(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                         "retry-unbounded",
                         format!(
                             "{} retries an AI call ({ai}) after every error, with no limit on attempts",
-                            l.kind.label()
+                            l.kind.label(python)
                         ),
                         if python { &fixes.retry_python } else { &fixes.retry_js },
                     )
@@ -113,11 +113,11 @@ fn unbounded_loops(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                     };
                     (
                         "ai-call-in-unbounded-loop",
-                        format!("{} makes an AI call ({ai}) and nothing bounds its iterations: {stops}", l.kind.label()),
+                        format!("{} makes an AI call ({ai}) and nothing bounds its iterations: {stops}", l.kind.label(python)),
                         if python { &fixes.loop_python } else { &fixes.loop_js },
                     )
                 };
-                let evidence = format!("{} line {}", l.kind.label(), l.line);
+                let evidence = format!("{} line {}", l.kind.label(python), l.line);
                 out.push(finding(rule, &file.path, l.line, 1, message, &evidence, fix));
             }
             Repeater::Recursion(i) => {
@@ -159,7 +159,7 @@ fn agents(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
 fn unbounded_agent(call: &Call, spec: &AgentSpec) -> Option<String> {
     let mut how = Vec::new();
     for bound in &spec.bounds {
-        let key = &bound.keys[0];
+        let key = present_key(call, &bound.keys);
         match setting(call, &bound.keys) {
             Setting::Absent => match bound.default {
                 Some(d) if d <= spec.max => return None,
@@ -255,7 +255,16 @@ fn sdk_retries(project: &ProjectContext<'_>, file: &FileFacts, call: &Call, out:
     };
     let message = format!(
         "`{}` is created with {}={how}: every failed AI call is retried up to that many times (the limit here is {})",
-        call.callee, spec.keys[0], spec.max
+        call.callee,
+        present_key(call, &spec.keys),
+        spec.max
     );
     out.push(finding("retry-unbounded", &file.path, call.line, call.column, message, &format!("{} {how}", call.callee), &spec.fix));
+}
+
+/// The one of `keys` the call sets (for messages), else the first.
+fn present_key<'k>(call: &Call, keys: &'k [String]) -> &'k str {
+    keys.iter()
+        .find(|k| setting(call, std::slice::from_ref(*k)) != Setting::Absent)
+        .unwrap_or(&keys[0])
 }

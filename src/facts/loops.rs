@@ -29,9 +29,11 @@ pub enum LoopKind {
 
 impl LoopKind {
     /// As the source writes it, for messages.
-    pub fn label(self) -> &'static str {
+    pub fn label(self, python: bool) -> &'static str {
         match self {
-            LoopKind::WhileTrue => "`while True` loop",
+            LoopKind::WhileTrue if python => "`while True` loop",
+            LoopKind::WhileTrue => "`while (true)` loop",
+            LoopKind::ForEver if python => "`for` loop over an endless iterator",
             LoopKind::ForEver => "`for (;;)` loop",
             LoopKind::DoWhileTrue => "`do … while (true)` loop",
             LoopKind::ForEach => "`for` loop over a collection",
