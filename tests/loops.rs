@@ -19,17 +19,27 @@ fn full_audit_reports_the_agent_and_the_effect_with_the_endpoint_named() {
         .filter(|f| f["check"] == "loops")
         .collect();
     let rules: Vec<&str> = loops.iter().map(|f| f["rule"].as_str().unwrap()).collect();
-    assert_eq!(rules, vec!["agent-unbounded", "client-effect-loop"], "{loops:#?}");
+    assert_eq!(
+        rules,
+        vec!["agent-unbounded", "client-effect-loop"],
+        "{loops:#?}"
+    );
     let agent = loops[0]["message"].as_str().unwrap();
     assert!(agent.contains("max_iterations=None"), "{agent}");
-    assert!(loops[0]["fix"].as_str().unwrap().contains("max_iterations=10"));
+    assert!(loops[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("max_iterations=10"));
     let effect = loops[1]["message"].as_str().unwrap();
     assert!(
         effect.contains("POST /api/chat") && effect.contains("`chat` at backend/main.py:29"),
         "{effect}"
     );
     assert!(effect.contains("no dependency array"), "{effect}");
-    assert!(loops[1]["fix"].as_str().unwrap().contains("dependency array"));
+    assert!(loops[1]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("dependency array"));
     assert_eq!(status_of(&json, "loops"), "warn");
     // Nothing else about this app is a loops problem, and the backend's
     // protections still pass.
@@ -55,7 +65,10 @@ fn inventory_shows_loops_and_their_bounds_per_ai_call() {
     let unbounded = find("app/agent.py:8");
     assert_eq!(unbounded["kind"], "while-true");
     assert!(unbounded["bound"].is_null());
-    assert!(unbounded["call"].as_str().unwrap().contains("app/agent.py:9"));
+    assert!(unbounded["call"]
+        .as_str()
+        .unwrap()
+        .contains("app/agent.py:9"));
     let ranged = find("app/agent.py:31");
     assert_eq!(ranged["kind"], "for-each");
     assert_eq!(ranged["bound"], "iterates over `range(MAX_STEPS)`");
@@ -94,6 +107,16 @@ fn explain_and_rules_cover_loops() {
         assert!(run.stdout.contains(example), "{rule}: {}", run.stdout);
     }
     let rules = aiguard(&["rules"], dir.path()).stdout;
-    assert!(rules.lines().any(|l| l.starts_with("loops ") && l.contains("warning") && l.contains("yes")), "{rules}");
-    assert!(rules.lines().any(|l| l.starts_with("client-effect-loop ") && l.contains("loops")), "{rules}");
+    assert!(
+        rules
+            .lines()
+            .any(|l| l.starts_with("loops ") && l.contains("warning") && l.contains("yes")),
+        "{rules}"
+    );
+    assert!(
+        rules
+            .lines()
+            .any(|l| l.starts_with("client-effect-loop ") && l.contains("loops")),
+        "{rules}"
+    );
 }

@@ -114,24 +114,32 @@ impl LoopsSpec {
     pub fn load(file: &str, text: &str) -> Result<LoopsSpec, CatalogError> {
         let spec: LoopsSpec = parse_toml(file, text)?;
         for a in &spec.agent {
-            if a.bounds.is_empty() || a.calls.is_empty() || a.modules.is_empty() {
+            let keyless = a.bounds.iter().any(|b| b.keys.is_empty());
+            if keyless || a.bounds.is_empty() || a.calls.is_empty() || a.modules.is_empty() {
                 let line = line_of_entry(text, &format!("name = \"{}\"", a.name));
                 return Err(CatalogError::new(
                     file,
                     line,
-                    format!("agent `{}` needs modules, calls and bounds", a.name),
+                    format!(
+                        "agent `{}` needs modules, calls and bounds with keys",
+                        a.name
+                    ),
                 ));
             }
         }
         for r in &spec.retry {
-            if r.calls.is_empty() || r.modules.is_empty() {
+            if r.calls.is_empty() || r.modules.is_empty() || r.stop_keys.is_empty() {
                 let line = line_of_entry(text, &format!("name = \"{}\"", r.name));
                 return Err(CatalogError::new(
                     file,
                     line,
-                    format!("retry `{}` needs modules and calls", r.name),
+                    format!("retry `{}` needs modules, calls and stop_keys", r.name),
                 ));
             }
+        }
+        if spec.sdk_retries.keys.is_empty() {
+            let line = line_of_entry(text, "[sdk_retries]");
+            return Err(CatalogError::new(file, line, "sdk_retries needs keys"));
         }
         Ok(spec)
     }
@@ -139,7 +147,12 @@ impl LoopsSpec {
 
 /// Is `call` one of `names`, imported (directly or as a module object) from
 /// one of `modules`? `names` may hold `Class.method` and `default`.
-pub fn is_imported_call(file: &FileFacts, call: &Call, modules: &[String], names: &[String]) -> bool {
+pub fn is_imported_call(
+    file: &FileFacts,
+    call: &Call,
+    modules: &[String],
+    names: &[String],
+) -> bool {
     let callee = call.callee.as_str();
     let head = callee.split('.').next().unwrap_or(callee);
     let head = head.strip_suffix("()").unwrap_or(head);
@@ -173,9 +186,9 @@ pub fn is_imported_call(file: &FileFacts, call: &Call, modules: &[String], names
         None => vec![rest.to_string()],
     };
     candidates.iter().any(|c| {
-        names.iter().any(|n| {
-            c == n || c.rsplit('.').next() == Some(n.as_str()) && !n.contains('.')
-        })
+        names
+            .iter()
+            .any(|n| c == n || c.rsplit('.').next() == Some(n.as_str()) && !n.contains('.'))
     })
 }
 
@@ -192,7 +205,9 @@ fn origin_module<'f>(file: &'f FileFacts, name: &str, hops: usize) -> Option<&'f
     let callee = a.value_callee.as_deref()?;
     let head = callee.split('.').next().unwrap_or(callee);
     let head = head.strip_suffix("()").unwrap_or(head);
-    (head != name).then(|| origin_module(file, head, hops - 1)).flatten()
+    (head != name)
+        .then(|| origin_module(file, head, hops - 1))
+        .flatten()
 }
 
 /// The option `keys` of a call: a Python keyword, a JS object pair, or a
@@ -283,9 +298,17 @@ mod tests {
         let bad = LOOPS_TOML.replacen("max = 100\n", "max = 100\nmaximum = 3\n", 1);
         let err = LoopsSpec::load("rules/loops.toml", &bad).unwrap_err();
         let expected = line_at_first(&bad, "maximum = 3");
-        assert_eq!((err.file.as_str(), err.line), ("rules/loops.toml", expected), "{err}");
+        assert_eq!(
+            (err.file.as_str(), err.line),
+            ("rules/loops.toml", expected),
+            "{err}"
+        );
         assert!(err.message.contains("maximum"), "{err}");
-        let empty = LOOPS_TOML.replacen("calls = [\"retry\", \"Retrying\", \"AsyncRetrying\"]", "calls = []", 1);
+        let empty = LOOPS_TOML.replacen(
+            "calls = [\"retry\", \"Retrying\", \"AsyncRetrying\"]",
+            "calls = []",
+            1,
+        );
         let err = LoopsSpec::load("x.toml", &empty).unwrap_err();
         assert!(err.message.contains("tenacity"), "{err}");
         assert_eq!(err.line, line_at_first(&empty, "name = \"tenacity\""));

@@ -38,7 +38,15 @@ impl Check for Loops {
     }
 }
 
-fn finding(rule: &str, path: &str, line: u32, column: u32, message: String, evidence: &str, fix: &str) -> Finding {
+fn finding(
+    rule: &str,
+    path: &str,
+    line: u32,
+    column: u32,
+    message: String,
+    evidence: &str,
+    fix: &str,
+) -> Finding {
     Finding {
         check: CheckId::Loops,
         rule: rule.into(),
@@ -113,12 +121,21 @@ fn unbounded_loops(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                     };
                     (
                         "ai-call-in-unbounded-loop",
-                        format!("{} makes an AI call ({ai}) and nothing bounds its iterations: {stops}", l.kind.label(python)),
-                        if python { &fixes.loop_python } else { &fixes.loop_js },
+                        format!(
+                            "{} makes an AI call ({ai}) and nothing bounds its iterations: {stops}",
+                            l.kind.label(python)
+                        ),
+                        if python {
+                            &fixes.loop_python
+                        } else {
+                            &fixes.loop_js
+                        },
                     )
                 };
                 let evidence = format!("{} line {}", l.kind.label(python), l.line);
-                out.push(finding(rule, &file.path, l.line, 1, message, &evidence, fix));
+                out.push(finding(
+                    rule, &file.path, l.line, 1, message, &evidence, fix,
+                ));
             }
             Repeater::Recursion(i) => {
                 let r = &file.recursion[i];
@@ -128,7 +145,15 @@ fn unbounded_loops(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                     f.name, r.line
                 );
                 let evidence = format!("recursion {}", f.name);
-                out.push(finding("ai-call-in-unbounded-loop", &file.path, f.line, 1, message, &evidence, &fixes.recursion));
+                out.push(finding(
+                    "ai-call-in-unbounded-loop",
+                    &file.path,
+                    f.line,
+                    1,
+                    message,
+                    &evidence,
+                    &fixes.recursion,
+                ));
             }
         }
     }
@@ -148,7 +173,15 @@ fn agents(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                         call.callee, spec.name
                     );
                     let evidence = format!("{} {how}", call.callee);
-                    out.push(finding("agent-unbounded", &file.path, call.line, call.column, message, &evidence, &spec.fix));
+                    out.push(finding(
+                        "agent-unbounded",
+                        &file.path,
+                        call.line,
+                        call.column,
+                        message,
+                        &evidence,
+                        &spec.fix,
+                    ));
                 }
             }
         }
@@ -166,7 +199,9 @@ fn unbounded_agent(call: &Call, spec: &AgentSpec) -> Option<String> {
                 _ => how.push(format!("no {key}")),
             },
             Setting::Off(v) => how.push(format!("{key}={v}")),
-            Setting::Number(n) if n > spec.max => how.push(format!("{key}={n} (above {})", spec.max)),
+            Setting::Number(n) if n > spec.max => {
+                how.push(format!("{key}={n} (above {})", spec.max))
+            }
             Setting::Number(_) | Setting::Other(_) => return None,
         }
     }
@@ -179,7 +214,12 @@ fn retries(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
     let loops = &project.catalog.loops;
     let reaching = &project.inventory.reaching;
     for (fi, file) in project.facts.files().iter().enumerate() {
-        let reaches = |f: usize| reaching.contains_key(&FnRef { file: fi, function: f });
+        let reaches = |f: usize| {
+            reaching.contains_key(&FnRef {
+                file: fi,
+                function: f,
+            })
+        };
         for (f, function) in file.functions.iter().enumerate() {
             for d in &function.decorators {
                 for spec in &loops.retry {
@@ -191,7 +231,15 @@ fn retries(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                             "{} `@{}` on `{}` retries an AI call without end ({how})",
                             spec.name, d.callee, function.name
                         );
-                        out.push(finding("retry-unbounded", &file.path, d.line, d.column, message, &format!("{} {}", d.callee, function.name), &spec.fix));
+                        out.push(finding(
+                            "retry-unbounded",
+                            &file.path,
+                            d.line,
+                            d.column,
+                            message,
+                            &format!("{} {}", d.callee, function.name),
+                            &spec.fix,
+                        ));
                     }
                 }
             }
@@ -202,13 +250,28 @@ fn retries(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                     continue;
                 }
                 // The wrapped function literal, else the function the wrapper is in.
-                let wrapped = call.args.first().and_then(|a| a.function).or(call.in_function);
+                let wrapped = call
+                    .args
+                    .first()
+                    .and_then(|a| a.function)
+                    .or(call.in_function);
                 if !wrapped.is_some_and(reaches) {
                     continue;
                 }
                 if let Some(how) = endless_retry(call, spec) {
-                    let message = format!("{} `{}` retries an AI call without end ({how})", spec.name, call.callee);
-                    out.push(finding("retry-unbounded", &file.path, call.line, call.column, message, &format!("{} line {}", call.callee, call.line), &spec.fix));
+                    let message = format!(
+                        "{} `{}` retries an AI call without end ({how})",
+                        spec.name, call.callee
+                    );
+                    out.push(finding(
+                        "retry-unbounded",
+                        &file.path,
+                        call.line,
+                        call.column,
+                        message,
+                        &format!("{} line {}", call.callee, call.line),
+                        &spec.fix,
+                    ));
                 }
             }
             sdk_retries(project, file, call, out);
@@ -227,7 +290,9 @@ fn endless_retry(call: &Call, spec: &RetrySpec) -> Option<String> {
         match setting(call, std::slice::from_ref(key)) {
             Setting::Absent => {}
             Setting::Off(v) => return Some(format!("{key}={v}")),
-            Setting::Other(v) if spec.endless_values.contains(&v) => return Some(format!("{key}={v}")),
+            Setting::Other(v) if spec.endless_values.contains(&v) => {
+                return Some(format!("{key}={v}"))
+            }
             Setting::Number(_) | Setting::Other(_) => any = true,
         }
     }
@@ -238,7 +303,12 @@ fn endless_retry(call: &Call, spec: &RetrySpec) -> Option<String> {
 }
 
 /// An AI SDK client built with more automatic retries than the catalogue allows.
-fn sdk_retries(project: &ProjectContext<'_>, file: &FileFacts, call: &Call, out: &mut Vec<Finding>) {
+fn sdk_retries(
+    project: &ProjectContext<'_>,
+    file: &FileFacts,
+    call: &Call,
+    out: &mut Vec<Finding>,
+) {
     let spec = &project.catalog.loops.sdk_retries;
     let head = call.callee.split('.').next().unwrap_or(&call.callee);
     let python = file.lang.is_some_and(|l| l.is_python());
@@ -259,7 +329,15 @@ fn sdk_retries(project: &ProjectContext<'_>, file: &FileFacts, call: &Call, out:
         present_key(call, &spec.keys),
         spec.max
     );
-    out.push(finding("retry-unbounded", &file.path, call.line, call.column, message, &format!("{} {how}", call.callee), &spec.fix));
+    out.push(finding(
+        "retry-unbounded",
+        &file.path,
+        call.line,
+        call.column,
+        message,
+        &format!("{} {how}", call.callee),
+        &spec.fix,
+    ));
 }
 
 /// The one of `keys` the call sets (for messages), else the first.

@@ -17,6 +17,7 @@ struct Frame<'t> {
 
 pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     let columns = Columns::new(src);
+    let mut loop_budget = super::loops::FILE_BUDGET;
     let mut stack = vec![Frame {
         node: root,
         parent: None,
@@ -67,7 +68,9 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 super::loops::note_limit_guard(node, src, function, facts);
             }
             k if super::loops::is_loop_kind(k) => {
-                facts.loops.extend(super::loops::loop_of(node, src, function));
+                facts
+                    .loops
+                    .extend(super::loops::loop_of(node, src, function, &mut loop_budget));
             }
             "assignment" => {
                 if let (Some(left), Some(right)) = (

@@ -92,41 +92,40 @@ pub(super) fn collect(
         if file.loops.is_empty() && file.recursion.is_empty() {
             continue;
         }
+        // The calls that lead to an AI call, found once per file: loops
+        // times calls was quadratic on a minified bundle.
+        let leads: Vec<(usize, (usize, usize), Option<FnRef>)> = file
+            .calls
+            .iter()
+            .enumerate()
+            .filter_map(|(ci, call)| {
+                if is_ai(fi, ci) {
+                    return Some((ci, (fi, ci), None));
+                }
+                let target = facts.resolve_call(fi, call)?;
+                Some((ci, reaching.get(&target)?.call, Some(target)))
+            })
+            .collect();
+        if leads.is_empty() {
+            continue;
+        }
         let repeaters = (0..file.loops.len())
             .map(Repeater::Loop)
             .chain((0..file.recursion.len()).map(Repeater::Recursion));
         for repeater in repeaters {
             let mut seen: Vec<(usize, usize)> = Vec::new();
-            for (ci, call) in file.calls.iter().enumerate() {
+            for &(ci, ai_call, via) in &leads {
+                let call = &file.calls[ci];
                 let inside = match repeater {
                     Repeater::Loop(i) => file.loops[i].contains(file, call.in_function, call.line),
                     Repeater::Recursion(i) => {
                         let f = file.recursion[i].function;
-                        call.in_function.is_some_and(|g| file.is_within(g, f))
+                        // The self-call is the recursion, not a way to the AI call.
+                        let own = via.is_some_and(|v| v.file == fi && v.function == f);
+                        !own && call.in_function.is_some_and(|g| file.is_within(g, f))
                     }
                 };
-                if !inside {
-                    continue;
-                }
-                let (ai_call, via) = if is_ai(fi, ci) {
-                    ((fi, ci), None)
-                } else {
-                    let Some(target) = facts.resolve_call(fi, call) else {
-                        continue;
-                    };
-                    let own = match repeater {
-                        Repeater::Recursion(i) => file.recursion[i].function,
-                        Repeater::Loop(_) => usize::MAX,
-                    };
-                    if target.file == fi && target.function == own {
-                        continue;
-                    }
-                    let Some(chain) = reaching.get(&target) else {
-                        continue;
-                    };
-                    (chain.call, Some(target))
-                };
-                if !seen.contains(&ai_call) {
+                if inside && !seen.contains(&ai_call) {
                     seen.push(ai_call);
                     sites.push(LoopSite {
                         file: fi,

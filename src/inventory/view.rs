@@ -138,7 +138,11 @@ impl InventoryView {
                             .iter()
                             .map(|c| format!("client chooses {c}"))
                             .collect();
-                        out.extend(q.fan_out.iter().map(|f| format!("client chooses the fan-out: {f}")));
+                        out.extend(
+                            q.fan_out
+                                .iter()
+                                .map(|f| format!("client chooses the fan-out: {f}")),
+                        );
                         if q.unbounded_output {
                             out.push(format!(
                                 "no output token bound on the AI call at {}",
@@ -158,7 +162,12 @@ impl InventoryView {
                 .find(|a| a.file == file && a.call == call)
                 .map(|a| a.provider.as_str())
                 .unwrap_or_default();
-            format!("{provider} `{}` at {}:{}", c.callee, facts.file(file).path, c.line)
+            format!(
+                "{provider} `{}` at {}:{}",
+                c.callee,
+                facts.file(file).path,
+                c.line
+            )
         };
         let mut ai_call_loops: Vec<AiLoopView> = inv
             .loop_sites

@@ -42,7 +42,15 @@ pub(super) fn effects(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                 handler_of(project, e)
             );
             let evidence = format!("useEffect line {} {}", effect.line, e.path);
-            out.push(super::finding("client-effect-loop", &file.path, effect.line, 1, message, &evidence, &project.catalog.loops.fix.effect));
+            out.push(super::finding(
+                "client-effect-loop",
+                &file.path,
+                effect.line,
+                1,
+                message,
+                &evidence,
+                &project.catalog.loops.fix.effect,
+            ));
         }
         for call in &file.calls {
             polling(project, &endpoints, file, call, out);
@@ -57,9 +65,14 @@ fn reruns(file: &FileFacts, effect: &Effect) -> Option<String> {
     };
     for dep in deps {
         let base = dep.split(['.', '[', '?']).next().unwrap_or(dep);
-        let setter = effect.setters.iter().find(|s| setter_of(file, s).as_deref() == Some(base));
+        let setter = effect
+            .setters
+            .iter()
+            .find(|s| setter_of(file, s).as_deref() == Some(base));
         if let Some(s) = setter {
-            return Some(format!("depends on `{dep}`, which it changes itself (`{s}`)"));
+            return Some(format!(
+                "depends on `{dep}`, which it changes itself (`{s}`)"
+            ));
         }
     }
     None
@@ -85,7 +98,10 @@ fn setter_of(file: &FileFacts, setter: &str) -> Option<String> {
 
 /// `useEffect(load, [])`: the same-file function named as the callback.
 fn named_callback(file: &FileFacts, effect: &Effect) -> Option<usize> {
-    let call = file.calls.iter().find(|c| c.line == effect.line && c.callee.ends_with("Effect"))?;
+    let call = file
+        .calls
+        .iter()
+        .find(|c| c.line == effect.line && c.callee.ends_with("Effect"))?;
     file.function_named(call.args.first()?.text.trim())
 }
 
@@ -115,7 +131,9 @@ fn request_from<'e>(
         if target.file == fi && file.is_within(target.function, function) {
             continue;
         }
-        if let Some(found) = request_from(project, endpoints, target.file, target.function, hops - 1) {
+        if let Some(found) =
+            request_from(project, endpoints, target.file, target.function, hops - 1)
+        {
             return Some(found);
         }
     }
@@ -130,7 +148,7 @@ fn direct_request<'e>(
     call: &Call,
 ) -> Option<(&'e Endpoint, String)> {
     let spec = &project.catalog.loops.browser;
-    if spec.http_calls.iter().any(|h| *h == call.callee) {
+    if spec.http_calls.contains(&call.callee) {
         let url = unquote(&call.args.first()?.text)?;
         let e = match_endpoint(endpoints, &url)?;
         return Some((e, format!("calls `{}` on", call.callee)));
@@ -148,12 +166,18 @@ fn direct_request<'e>(
             a.value_callee.as_deref() == Some(hook.hook.as_str())
                 && match object {
                     Some(o) => a.target == o,
-                    None => a.target.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|n| n == method),
+                    None => a
+                        .target
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .any(|n| n == method),
                 }
         })?;
         let api = api_option(&made.text).unwrap_or_else(|| hook.default_api.clone());
         let e = match_endpoint(endpoints, &api)?;
-        return Some((e, format!("calls `{method}` of {}, which posts to", hook.hook)));
+        return Some((
+            e,
+            format!("calls `{method}` of {}, which posts to", hook.hook),
+        ));
     }
     None
 }
@@ -167,7 +191,13 @@ fn api_option(text: &str) -> Option<String> {
 }
 
 /// SWR / React Query polling of an AI endpoint faster than the catalogue's minimum.
-fn polling(project: &ProjectContext<'_>, endpoints: &[&Endpoint], file: &FileFacts, call: &Call, out: &mut Vec<Finding>) {
+fn polling(
+    project: &ProjectContext<'_>,
+    endpoints: &[&Endpoint],
+    file: &FileFacts,
+    call: &Call,
+    out: &mut Vec<Finding>,
+) {
     let spec = &project.catalog.loops.browser;
     let last = call.callee.rsplit('.').next().unwrap_or(&call.callee);
     if !spec.polling_hooks.iter().any(|h| h == last) {
@@ -181,8 +211,13 @@ fn polling(project: &ProjectContext<'_>, endpoints: &[&Endpoint], file: &FileFac
         },
         _ => return,
     };
-    let texts = call.args.iter().flat_map(|a| std::iter::once(a.text.as_str()).chain(a.pairs.iter().map(|(_, v)| v.as_str())));
-    let Some(e) = texts.flat_map(quoted_paths).find_map(|p| match_endpoint(endpoints, &p)) else {
+    let texts = call.args.iter().flat_map(|a| {
+        std::iter::once(a.text.as_str()).chain(a.pairs.iter().map(|(_, v)| v.as_str()))
+    });
+    let Some(e) = texts
+        .flat_map(quoted_paths)
+        .find_map(|p| match_endpoint(endpoints, &p))
+    else {
         return;
     };
     let message = format!(
@@ -193,7 +228,15 @@ fn polling(project: &ProjectContext<'_>, endpoints: &[&Endpoint], file: &FileFac
         ms
     );
     let evidence = format!("{} {} {ms}", call.callee, e.path);
-    out.push(super::finding("client-effect-loop", &file.path, call.line, call.column, message, &evidence, &project.catalog.loops.fix.polling));
+    out.push(super::finding(
+        "client-effect-loop",
+        &file.path,
+        call.line,
+        call.column,
+        message,
+        &evidence,
+        &project.catalog.loops.fix.polling,
+    ));
 }
 
 fn endpoint_name(e: &Endpoint) -> String {
@@ -202,7 +245,10 @@ fn endpoint_name(e: &Endpoint) -> String {
 
 fn handler_of(project: &ProjectContext<'_>, e: &Endpoint) -> String {
     let facts = project.facts;
-    let name = e.handler.map(|h| facts.function(h).name.clone()).unwrap_or_else(|| "?".into());
+    let name = e
+        .handler
+        .map(|h| facts.function(h).name.clone())
+        .unwrap_or_else(|| "?".into());
     format!("`{name}` at {}:{}", facts.file(e.file).path, e.line)
 }
 
@@ -243,9 +289,10 @@ fn match_endpoint<'e>(endpoints: &[&'e Endpoint], url: &str) -> Option<&'e Endpo
     endpoints.iter().copied().find(|e| {
         let want: Vec<&str> = e.path.split('/').filter(|s| !s.is_empty()).collect();
         want.len() == segments.len()
-            && want.iter().zip(&segments).all(|(w, s)| {
-                w == s || is_dynamic(w) || s.starts_with("${")
-            })
+            && want
+                .iter()
+                .zip(&segments)
+                .all(|(w, s)| w == s || is_dynamic(w) || s.starts_with("${"))
     })
 }
 
@@ -274,9 +321,18 @@ mod tests {
     fn urls_and_paths() {
         assert_eq!(strip_origin("http://localhost:8000/chat"), "/chat");
         assert_eq!(strip_origin("${API}/api/chat"), "/api/chat");
-        assert_eq!(unquote("`/api/chat/${id}`").as_deref(), Some("/api/chat/${id}"));
-        assert_eq!(quoted_paths("() => fetch(\"/api/summary\").then(r => r.json())"), vec!["/api/summary"]);
-        assert_eq!(api_option("useChat({ api: \"/api/ask\" })").as_deref(), Some("/api/ask"));
+        assert_eq!(
+            unquote("`/api/chat/${id}`").as_deref(),
+            Some("/api/chat/${id}")
+        );
+        assert_eq!(
+            quoted_paths("() => fetch(\"/api/summary\").then(r => r.json())"),
+            vec!["/api/summary"]
+        );
+        assert_eq!(
+            api_option("useChat({ api: \"/api/ask\" })").as_deref(),
+            Some("/api/ask")
+        );
         assert!(is_dynamic("[id]") && is_dynamic(":id") && !is_dynamic("chat"));
     }
 }
