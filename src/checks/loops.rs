@@ -115,9 +115,14 @@ fn unbounded_loops(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                         if python { &fixes.retry_python } else { &fixes.retry_js },
                     )
                 } else {
-                    let stops = match &l.exit_on {
-                        Some(c) => format!("it stops only when `{c}`, which the response decides"),
-                        None => "no counter is compared with a limit".to_string(),
+                    let stops = match (&l.condition, &l.exit_on) {
+                        (Some(c), _) => {
+                            format!("it runs while `{c}`, which only its own body changes")
+                        }
+                        (None, Some(c)) => {
+                            format!("it stops only when `{c}`, which the response decides")
+                        }
+                        (None, None) => "no counter is compared with a limit".to_string(),
                     };
                     (
                         "ai-call-in-unbounded-loop",

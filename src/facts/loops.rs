@@ -37,7 +37,7 @@ impl LoopKind {
             LoopKind::ForEver => "`for (;;)` loop",
             LoopKind::DoWhileTrue => "`do … while (true)` loop",
             LoopKind::ForEach => "`for` loop over a collection",
-            LoopKind::WhileCondition => "conditional loop",
+            LoopKind::WhileCondition => "`while` loop",
         }
     }
 
@@ -69,6 +69,9 @@ pub struct Loop {
     pub retries_on_error: bool,
     /// For-each loops: the iterable as written.
     pub iterable: Option<String>,
+    /// `while cond` whose condition counts nothing (`not done`): the loop
+    /// is unbounded when its own body sets what the condition reads.
+    pub condition: Option<String>,
 }
 
 impl Loop {
@@ -161,6 +164,7 @@ pub(super) fn loop_of(
         exit_on: None,
         retries_on_error: false,
         iterable: None,
+        condition: None,
     };
     let condition = |field: &str| {
         node.child_by_field_name(field)
@@ -178,6 +182,7 @@ pub(super) fn loop_of(
             } else {
                 facts.kind = LoopKind::WhileCondition;
                 facts.bound = is_counting(&cond).then(|| format!("`{cond}`"));
+                facts.condition = facts.bound.is_none().then_some(cond);
             }
         }
         // Python `for x in y` and JS `for (…; cond; …)`.
@@ -301,8 +306,12 @@ fn scan_body(body: Node<'_>, src: &[u8], facts: &mut Loop, budget: &mut usize) -
         }
         if kind == "if_statement" {
             if let Some(cond) = node.child_by_field_name("condition") {
+                // An exit in either branch: `if i < MAX: … else: break` counts too.
                 let consequence = node.child_by_field_name("consequence");
-                if consequence.is_some_and(|c| has_exit(c, nested, budget)) {
+                let alternative = node.child_by_field_name("alternative");
+                if consequence.is_some_and(|c| has_exit(c, nested, budget))
+                    || alternative.is_some_and(|c| has_exit(c, nested, budget))
+                {
                     let cond = bare_condition(&text_of(cond, src));
                     if is_counting(&cond) {
                         facts.bound.get_or_insert(format!("`{cond}` → exit"));
@@ -447,6 +456,7 @@ fn map_loop(facts: &FileFacts, call: &Call) -> Option<Loop> {
         exit_on: None,
         retries_on_error: false,
         iterable: Some(iterable.to_string()),
+        condition: None,
     })
 }
 

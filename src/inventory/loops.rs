@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::Endpoint;
 use crate::catalog::QuotaSpec;
-use crate::facts::{Chain, FileFacts, FnRef, LoopKind, ProjectFacts};
+use crate::facts::{Chain, FileFacts, FnRef, Loop, LoopKind, ProjectFacts};
 
 /// What repeats: a loop of a file, or a recursive function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,10 +75,32 @@ impl LoopSite {
     pub fn is_unbounded(&self, facts: &ProjectFacts) -> bool {
         let file = facts.file(self.file);
         match self.repeater {
-            Repeater::Loop(i) => file.loops[i].kind.is_endless() && file.loops[i].bound.is_none(),
+            Repeater::Loop(i) => {
+                let l = &file.loops[i];
+                l.bound.is_none() && (l.kind.is_endless() || sets_own_condition(file, l))
+            }
             Repeater::Recursion(i) => file.recursion[i].bound.is_none(),
         }
     }
+}
+
+/// `while not done: … done = reply.finish_reason == "stop"`: the body sets
+/// what the condition reads, so only the data decides when it stops (a
+/// worker's `while running:`, set from outside, is left alone).
+fn sets_own_condition(file: &FileFacts, l: &Loop) -> bool {
+    let Some(cond) = &l.condition else {
+        return false;
+    };
+    let names: Vec<&str> = cond
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '$'))
+        .filter(|n| !n.is_empty())
+        .collect();
+    file.assignments.iter().any(|a| {
+        a.in_function == l.in_function
+            && a.line > l.line
+            && a.line <= l.end_line
+            && names.contains(&a.target.trim())
+    })
 }
 
 /// Every loop and recursive function that repeats an AI call.
