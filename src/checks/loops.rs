@@ -4,9 +4,11 @@
 //! make an AI call, directly or through project functions), the facts'
 //! calls and decorators matched against `rules/loops.toml` (agents, retry
 //! libraries, SDK clients), and React effects and data hooks
-//! (`loops/browser.rs`). Gaps: `while cond` loops whose condition counts
-//! nothing are not judged (a worker's `while running:` is by design);
-//! a bound set in a variable (`max_iterations=LIMIT`) is trusted.
+//! (`loops/browser.rs`). Gaps: a `while cond` loop is judged only when its
+//! own body sets what the condition reads (a worker's `while running:` is
+//! stopped from outside); a bound held in a variable
+//! (`max_iterations=LIMIT`) is trusted; a worker's `while True` that makes
+//! an AI call per job it reads is reported (suppress it with a reason).
 
 mod browser;
 
