@@ -165,6 +165,16 @@ struct FactsFile {
 struct ParseSpec {
     paths: Vec<String>,
     triggers: Vec<String>,
+    #[serde(default)]
+    together: Vec<TogetherSpec>,
+}
+
+/// Words that make a file worth parsing only next to another word.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TogetherSpec {
+    words: Vec<String>,
+    also: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -419,6 +429,8 @@ pub struct Catalog {
     /// automaton over every file (bench/run.sh profile, BENCHMARKS.md).
     parse_triggers: Option<regex::bytes::Regex>,
     parse_paths: Vec<String>,
+    /// `[[parse.together]]`: (any of these words, and any of those).
+    parse_together: Vec<(regex::bytes::Regex, regex::bytes::Regex)>,
 }
 
 impl Catalog {
@@ -462,6 +474,19 @@ impl Catalog {
                     .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?,
             ),
         };
+        let mut parse_together = Vec::new();
+        for group in &facts.parse.together {
+            let compile = |words: &[String]| {
+                let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+                let line = line_of_entry(FACTS_TOML, "[[parse.together]]");
+                if words.is_empty() {
+                    return Err(CatalogError::new("rules/facts.toml", line, "empty word list"));
+                }
+                regex::bytes::Regex::new(&alternation.join("|"))
+                    .map_err(|e| CatalogError::new("rules/facts.toml", line, e.to_string()))
+            };
+            parse_together.push((compile(&group.words)?, compile(&group.also)?));
+        }
         for r in &checks_file.rule {
             if CheckId::parse(&r.check).is_none() {
                 let line = line_of_entry(CHECKS_TOML, &format!("id = \"{}\"", r.id));
@@ -493,6 +518,7 @@ impl Catalog {
             keys,
             loops,
             parse_triggers,
+            parse_together,
             parse_paths: facts.parse.paths,
         })
     }
@@ -581,6 +607,10 @@ impl Catalog {
                 .parse_triggers
                 .as_ref()
                 .is_some_and(|t| t.is_match(bytes))
+            || self
+                .parse_together
+                .iter()
+                .any(|(words, also)| words.is_match(bytes) && also.is_match(bytes))
     }
 
     pub fn check(&self, id: CheckId) -> &CheckSpec {
@@ -618,6 +648,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn effects_are_parsed_only_next_to_a_request() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let parse = |code: &str| catalog.wants_parse("src/Card.tsx", code.as_bytes());
+        assert!(!parse("useEffect(() => { document.title = t; }, [t]);"));
+        assert!(parse("useEffect(() => { fetch(\"/api/chat\"); });"));
+        assert!(parse("useSWR(\"/api/summary\", fetcher, { refreshInterval: 5000 })"));
+        assert!(parse("while True:\n    step()\n"));
     }
 
     #[test]
