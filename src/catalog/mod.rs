@@ -480,7 +480,11 @@ impl Catalog {
                 let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
                 let line = line_of_entry(FACTS_TOML, "[[parse.together]]");
                 if words.is_empty() {
-                    return Err(CatalogError::new("rules/facts.toml", line, "empty word list"));
+                    return Err(CatalogError::new(
+                        "rules/facts.toml",
+                        line,
+                        "empty word list",
+                    ));
                 }
                 regex::bytes::Regex::new(&alternation.join("|"))
                     .map_err(|e| CatalogError::new("rules/facts.toml", line, e.to_string()))
@@ -656,7 +660,9 @@ mod tests {
         let parse = |code: &str| catalog.wants_parse("src/Card.tsx", code.as_bytes());
         assert!(!parse("useEffect(() => { document.title = t; }, [t]);"));
         assert!(parse("useEffect(() => { fetch(\"/api/chat\"); });"));
-        assert!(parse("useSWR(\"/api/summary\", fetcher, { refreshInterval: 5000 })"));
+        assert!(parse(
+            "useSWR(\"/api/summary\", fetcher, { refreshInterval: 5000 })"
+        ));
         assert!(parse("while True:\n    step()\n"));
     }
 

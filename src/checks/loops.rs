@@ -139,7 +139,8 @@ fn unbounded_loops(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                         },
                     )
                 };
-                let evidence = format!("{} line {}", l.kind.label(python), l.line);
+                let evidence =
+                    format!("{} in {}", l.kind.label(python), place(file, l.in_function));
                 out.push(finding(
                     rule, &file.path, l.line, 1, message, &evidence, fix,
                 ));
@@ -179,7 +180,8 @@ fn agents(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                         "`{}` ({}) runs without a step bound ({how}): the agent loops until the model stops calling tools",
                         call.callee, spec.name
                     );
-                    let evidence = format!("{} {how}", call.callee);
+                    let evidence =
+                        format!("{} {how} in {}", call.callee, place(file, call.in_function));
                     out.push(finding(
                         "agent-unbounded",
                         &file.path,
@@ -276,7 +278,7 @@ fn retries(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                         call.line,
                         call.column,
                         message,
-                        &format!("{} line {}", call.callee, call.line),
+                        &format!("{} in {}", call.callee, place(file, call.in_function)),
                         &spec.fix,
                     ));
                 }
@@ -352,4 +354,13 @@ fn present_key<'k>(call: &Call, keys: &'k [String]) -> &'k str {
     keys.iter()
         .find(|k| setting(call, std::slice::from_ref(*k)) != Setting::Absent)
         .unwrap_or(&keys[0])
+}
+
+/// Where a finding sits, for evidence (and so fingerprints) that survive
+/// edits: the enclosing function's name, not a line.
+pub(super) fn place(file: &FileFacts, function: Option<usize>) -> String {
+    function
+        .and_then(|f| file.functions.get(f))
+        .map(|f| format!("`{}`", f.name))
+        .unwrap_or_else(|| "the module".to_string())
 }

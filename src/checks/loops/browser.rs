@@ -41,7 +41,11 @@ pub(super) fn effects(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                 endpoint_name(e),
                 handler_of(project, e)
             );
-            let evidence = format!("useEffect line {} {}", effect.line, e.path);
+            let evidence = format!(
+                "useEffect in {} → {}",
+                super::place(file, effect.in_function),
+                e.path
+            );
             out.push(super::finding(
                 "client-effect-loop",
                 &file.path,
@@ -227,7 +231,7 @@ fn polling(
         handler_of(project, e),
         ms
     );
-    let evidence = format!("{} {} {ms}", call.callee, e.path);
+    let evidence = format!("{} {} every {ms} ms", call.callee, e.path);
     out.push(super::finding(
         "client-effect-loop",
         &file.path,
