@@ -120,3 +120,49 @@ fn explain_and_rules_cover_loops() {
         "{rules}"
     );
 }
+
+/// Loops findings keep their fingerprints when code moves (evidence names
+/// the enclosing function, not a line), and stay distinct from each other.
+#[test]
+fn loops_fingerprints_survive_code_moving() {
+    let dir = materialize("loops-next");
+    let fingerprints = |dir: &std::path::Path| {
+        let run = aiguard(
+            &["audit", ".", "--format", "sarif", "--select", "loops"],
+            dir,
+        );
+        let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let mut prints: Vec<String> = sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["aiguardFingerprint/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        prints.sort();
+        prints
+    };
+    let before = fingerprints(dir.path());
+    assert_eq!(before.len(), 15);
+    let mut unique = before.clone();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        before.len(),
+        "two loops findings share a fingerprint"
+    );
+    for file in [
+        "lib/agent.ts",
+        "app/chat/page.tsx",
+        "components/Dashboard.tsx",
+    ] {
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("// moved down\n\n{text}")).unwrap();
+    }
+    assert_eq!(fingerprints(dir.path()), before);
+}
