@@ -147,7 +147,7 @@ fn loops_fingerprints_survive_code_moving() {
         prints
     };
     let before = fingerprints(dir.path());
-    assert_eq!(before.len(), 15);
+    assert_eq!(before.len(), 16);
     let mut unique = before.clone();
     unique.dedup();
     assert_eq!(
