@@ -196,7 +196,10 @@ pub(super) fn fan_out(
             continue;
         }
         let iterable = l.iterable.as_deref().unwrap_or_default();
-        if !from_request(file, function, iterable, spec) || is_capped(file, function, iterable) {
+        if !from_request(file, function, iterable, spec)
+            || is_capped(file, function, iterable)
+            || has_capped_schema(facts, iterable)
+        {
             continue;
         }
         return Some(format!(
@@ -240,5 +243,34 @@ fn is_capped(file: &FileFacts, function: usize, iterable: &str) -> bool {
     file.limit_guards.iter().any(|(f, _, cond)| {
         f.is_some_and(|g| file.is_within(function, g))
             && (cond.contains("len(") || cond.contains(".length") || cond.contains(".size"))
+    })
+}
+
+/// Words that cap a list in a request schema: pydantic `Field(max_length=10)`,
+/// `conlist(str, max_length=10)`, zod `z.array(…).max(10)`.
+const SCHEMA_CAPS: [&str; 5] = ["max_length", "max_items", "conlist(", ".max(", "maxItems"];
+
+/// Does a schema anywhere in the project cap the list's field (`prompts`
+/// of `body.prompts`)? Matched by field name, so any model with a capped
+/// field of that name counts: a miss here is a finding, never a crash.
+fn has_capped_schema(facts: &ProjectFacts, iterable: &str) -> bool {
+    let field = iterable
+        .rsplit('.')
+        .next()
+        .unwrap_or(iterable)
+        .trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+    if field.is_empty() {
+        return false;
+    }
+    let pair = format!("{field}:");
+    facts.files().iter().flat_map(|f| &f.assignments).any(|a| {
+        let capped = |t: &str| SCHEMA_CAPS.iter().any(|w| t.contains(w));
+        // A class field (`prompts: list[str] = Field(max_length=10)`) or a
+        // zod object (`prompts: z.array(z.string()).max(10)` in its text).
+        (a.target == field && capped(&a.text))
+            || a.text.split(&pair).skip(1).any(|rest| {
+                let value = rest.split([',', '}']).next().unwrap_or(rest);
+                capped(value)
+            })
     })
 }
