@@ -75,6 +75,13 @@ fn inventory_shows_loops_and_their_bounds_per_ai_call() {
     assert_eq!(ranged["via"], "complete");
     assert_eq!(find("app/agent.py:39")["bound"], "`steps < 10`");
     assert_eq!(find("app/agent.py:54")["kind"], "recursion");
+    // `while not done` whose body sets `done`: unbounded; `while running`
+    // (set outside): the inventory says what it runs on, the check is quiet.
+    assert!(find("app/agent.py:71")["bound"].is_null());
+    assert_eq!(
+        find("app/agent.py:93")["bound"],
+        "`running`, which the loop body does not change"
+    );
     let text = aiguard(&["inventory", "."], dir.path()).stdout;
     assert!(
         text.contains("in while-true at app/agent.py:8: UNBOUNDED"),

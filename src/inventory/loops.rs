@@ -66,7 +66,15 @@ impl LoopSite {
     pub fn bound(&self, facts: &ProjectFacts) -> Option<String> {
         let file = facts.file(self.file);
         match self.repeater {
-            Repeater::Loop(i) => file.loops[i].bound.clone(),
+            Repeater::Loop(i) => {
+                let l = &file.loops[i];
+                l.bound.clone().or_else(|| match &l.condition {
+                    Some(c) if !sets_own_condition(file, l) => {
+                        Some(format!("`{c}`, which the loop body does not change"))
+                    }
+                    _ => None,
+                })
+            }
             Repeater::Recursion(i) => file.recursion[i].bound.clone(),
         }
     }
