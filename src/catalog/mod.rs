@@ -6,6 +6,7 @@
 //! file and line; built-in files are checked by tests so they cannot break.
 
 pub mod keys;
+pub mod loops;
 
 use serde::Deserialize;
 use std::path::Path;
@@ -14,6 +15,7 @@ use thiserror::Error;
 use crate::checks::CheckId;
 use crate::graph::Roles;
 pub use keys::KeyRules;
+pub use loops::LoopsSpec;
 
 pub const CHECKS_TOML: &str = include_str!("../../rules/checks.toml");
 pub const KEYS_TOML: &str = include_str!("../../rules/keys.toml");
@@ -101,6 +103,9 @@ pub struct RuleSpec {
     pub title: String,
     /// The files it looks at, when narrower than its check's.
     pub files: Option<String>,
+    /// Its own example for `aiguard explain`, when the check's does not show it.
+    pub bad: Option<String>,
+    pub good: Option<String>,
 }
 
 /// Any rule, key format or not, as listed by `aiguard rules` and SARIF.
@@ -180,6 +185,16 @@ struct ParseSpec {
     test_file_prefixes: Vec<String>,
     test_file_suffixes: Vec<String>,
     roles: RolesSpec,
+    #[serde(default)]
+    together: Vec<TogetherSpec>,
+}
+
+/// Words that make a file worth parsing only next to another word.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TogetherSpec {
+    words: Vec<String>,
+    also: Vec<String>,
 }
 
 /// The literals of each role a file can play (`rules/facts.toml`).
@@ -456,6 +471,8 @@ pub struct Catalog {
     pub env: EnvSpec,
     pub standards: Standards,
     pub keys: KeyRules,
+    /// Agents, retries and browser hooks for the `loops` check.
+    pub loops: LoopsSpec,
     /// The trigger words as one regex alternation: the regex crate's SIMD
     /// literal search (Teddy) ran this gate 4× faster than an Aho-Corasick
     /// automaton over every file (bench/run.sh profile, BENCHMARKS.md).
@@ -468,6 +485,8 @@ pub struct Catalog {
     test_folders: Vec<String>,
     test_file_prefixes: Vec<String>,
     test_file_suffixes: Vec<String>,
+    /// `[[parse.together]]`: (any of these words, and any of those).
+    parse_together: Vec<(regex::bytes::Regex, regex::bytes::Regex)>,
 }
 
 impl Catalog {
@@ -535,6 +554,23 @@ impl Catalog {
                     .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?,
             ),
         };
+        let mut parse_together = Vec::new();
+        for group in &facts.parse.together {
+            let compile = |words: &[String]| {
+                let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+                let line = line_of_entry(FACTS_TOML, "[[parse.together]]");
+                if words.is_empty() {
+                    return Err(CatalogError::new(
+                        "rules/facts.toml",
+                        line,
+                        "empty word list",
+                    ));
+                }
+                regex::bytes::Regex::new(&alternation.join("|"))
+                    .map_err(|e| CatalogError::new("rules/facts.toml", line, e.to_string()))
+            };
+            parse_together.push((compile(&group.words)?, compile(&group.also)?));
+        }
         for r in &checks_file.rule {
             if CheckId::parse(&r.check).is_none() {
                 let line = line_of_entry(CHECKS_TOML, &format!("id = \"{}\"", r.id));
@@ -545,6 +581,7 @@ impl Catalog {
         let cors: CorsSpec = parse_toml("rules/cors.toml", CORS_TOML)?;
         let public_env: PublicEnvSpec = parse_toml("rules/public_env.toml", PUBLIC_ENV_TOML)?;
         let protections: ProtectionsFile = parse_toml("rules/protections.toml", PROTECTIONS_TOML)?;
+        let loops = LoopsSpec::load("rules/loops.toml", loops::LOOPS_TOML)?;
         Ok(Catalog {
             calls: sdks.calls,
             rate_limit: protections.rate_limit,
@@ -563,9 +600,11 @@ impl Catalog {
             env: checks_file.env,
             standards: checks_file.standards,
             keys,
+            loops,
             parse_triggers,
             role_literals,
             role_of_literal,
+            parse_together,
             parse_paths: facts.parse.paths,
             always_paths: facts.parse.always_paths,
             test_folders: facts.parse.test_folders,
@@ -697,6 +736,10 @@ impl Catalog {
                 .parse_triggers
                 .as_ref()
                 .is_some_and(|t| t.is_match(bytes))
+            || self
+                .parse_together
+                .iter()
+                .any(|(words, also)| words.is_match(bytes) && also.is_match(bytes))
     }
 
     /// The roles a source file can play, by its path and its text (see
@@ -713,6 +756,13 @@ impl Catalog {
             roles |= Roles::ENDPOINT;
         }
         if on_path(&self.always_paths) {
+            roles |= Roles::ALWAYS;
+        }
+        if self
+            .parse_together
+            .iter()
+            .any(|(words, also)| words.is_match(bytes) && also.is_match(bytes))
+        {
             roles |= Roles::ALWAYS;
         }
         // Most files name nothing: one SIMD literal search rejects them.
@@ -773,6 +823,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn effects_are_parsed_only_next_to_a_request() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let parse = |code: &str| catalog.wants_parse("src/Card.tsx", code.as_bytes());
+        assert!(!parse("useEffect(() => { document.title = t; }, [t]);"));
+        assert!(parse("useEffect(() => { fetch(\"/api/chat\"); });"));
+        assert!(parse(
+            "useSWR(\"/api/summary\", fetcher, { refreshInterval: 5000 })"
+        ));
+        assert!(parse("while True:\n    step()\n"));
     }
 
     #[test]

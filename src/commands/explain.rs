@@ -173,7 +173,11 @@ fn explain_rule(catalog: &Catalog, info: &RuleInfo) -> String {
         out.push_str(&format!("revoke and replace a leaked key at: {url}\n"));
     }
     out.push_str(&standards(catalog, check));
-    out.push_str(&sections_of(check, None));
+    let own = catalog.other_rules.iter().find(|r| r.id == info.id);
+    match own.and_then(|r| Some((r.bad.as_deref()?, r.good.as_deref()?))) {
+        Some((bad, good)) => out.push_str(&sections(&check.why, bad, good, &check.fix, None)),
+        None => out.push_str(&sections_of(check, None)),
+    }
     out.push_str(&format!(
         "\nTo accept one finding, say why on its line or the line above:\n  # aiguard: ignore[{}] <reason>\n",
         info.id

@@ -53,6 +53,7 @@ struct Frame<'t> {
 
 pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     let columns = Columns::new(src);
+    let mut loop_budget = super::loops::FILE_BUDGET;
     collect_directives(root, src, facts);
     // call node id → index in facts.calls, to link function arguments to their call.
     let mut call_index: HashMap<usize, usize> = HashMap::new();
@@ -107,7 +108,13 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                 facts.calls.push(call);
             }
             "if_statement" if super::is_guard(node, src) => {
-                facts.guards.push((function, line_of(node)))
+                facts.guards.push((function, line_of(node)));
+                super::loops::note_limit_guard(node, src, function, facts);
+            }
+            k if super::loops::is_loop_kind(k) => {
+                facts
+                    .loops
+                    .extend(super::loops::loop_of(node, src, function, &mut loop_budget));
             }
             "variable_declarator" | "assignment_expression" => {
                 let (left, right) = if kind == "variable_declarator" {

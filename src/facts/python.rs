@@ -17,6 +17,7 @@ struct Frame<'t> {
 
 pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     let columns = Columns::new(src);
+    let mut loop_budget = super::loops::FILE_BUDGET;
     let mut stack = vec![Frame {
         node: root,
         parent: None,
@@ -63,7 +64,13 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
             }
             "call" => facts.calls.push(call_facts(node, src, &columns, function)),
             "if_statement" if super::is_guard(node, src) => {
-                facts.guards.push((function, line_of(node)))
+                facts.guards.push((function, line_of(node)));
+                super::loops::note_limit_guard(node, src, function, facts);
+            }
+            k if super::loops::is_loop_kind(k) => {
+                facts
+                    .loops
+                    .extend(super::loops::loop_of(node, src, function, &mut loop_budget));
             }
             "assignment" => {
                 if let (Some(left), Some(right)) = (
