@@ -393,6 +393,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
+    crate::checks::merge_places(&mut findings);
     let baselined = settings
         .baseline
         .as_ref()

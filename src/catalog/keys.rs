@@ -241,6 +241,19 @@ impl KeyRules {
         wanted
     }
 
+    /// Does `value` read as a placeholder or a dummy (`your-key-here`,
+    /// `sk-...`, `changeme`, `xxxx`), rather than a real secret?
+    pub fn is_placeholder(&self, value: &[u8]) -> bool {
+        value.len() < 12
+            || value.contains(&b'<')
+            || self
+                .placeholders
+                .as_ref()
+                .is_some_and(|ac| ac.is_match(value))
+            || entropy(value) < 3.0
+            || is_dummy(value)
+    }
+
     /// Cheap test for "could this file hold a key at all".
     pub fn may_match(&self, bytes: &[u8]) -> bool {
         self.prefilter.as_ref().is_some_and(|ac| ac.is_match(bytes))

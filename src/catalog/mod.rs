@@ -300,7 +300,10 @@ pub struct PublicEnvSpec {
     pub prefixes: Vec<String>,
     pub secret_words: Vec<String>,
     pub provider_words: Vec<String>,
-    pub provider_public_suffixes: Vec<String>,
+    pub public_last_words: Vec<String>,
+    pub flag_first_words: Vec<String>,
+    pub public_value_prefixes: Vec<String>,
+    pub public_config_calls: Vec<String>,
     pub allow: Vec<String>,
     pub browser_frameworks: Vec<String>,
     pub server_frameworks: Vec<String>,
@@ -314,6 +317,8 @@ pub struct PublicEnvSpec {
 #[serde(deny_unknown_fields)]
 pub struct PublicEnvFixes {
     pub public_env: String,
+    pub public_env_rotate: String,
+    pub public_env_rotate_if: String,
     pub sdk_in_client: String,
     pub dangerously_allow_browser: String,
     pub bundle_inlines: String,
@@ -343,21 +348,42 @@ impl PublicEnvSpec {
             .find_map(|p| Some((p.as_str(), name.strip_prefix(p.as_str())?)))
     }
 
-    /// Does `bare` (a name without its public prefix) name a secret?
+    /// Does `bare` (a name without its public prefix) name a secret? Judged
+    /// word by word: a secret or provider word makes it one, unless the
+    /// last word says it is a flag, an address, an id or a setting, or the
+    /// first word makes it a flag.
     pub fn names_secret(&self, bare: &str) -> bool {
         if bare.is_empty() || self.allow.iter().any(|a| glob_match(a, bare)) {
             return false;
         }
-        let parts: Vec<&str> = bare.split('_').collect();
-        let has = |words: &[String]| parts.iter().any(|p| words.iter().any(|w| w == p));
-        if has(&self.secret_words) {
-            return true;
+        let parts: Vec<&str> = bare.split('_').filter(|p| !p.is_empty()).collect();
+        let is_in = |words: &[String], part: &str| words.iter().any(|w| w == part);
+        let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+            return false;
+        };
+        if is_in(&self.public_last_words, last) || is_in(&self.flag_first_words, first) {
+            return false;
         }
-        has(&self.provider_words)
-            && !self
-                .provider_public_suffixes
+        parts
+            .iter()
+            .any(|p| is_in(&self.secret_words, p) || is_in(&self.provider_words, p))
+    }
+
+    /// Is a visible value public whatever the name: empty, a boolean, a
+    /// URL, or a public-by-design format (`pk.` Mapbox token)?
+    pub fn is_public_value(&self, value: &str) -> bool {
+        let v = value.trim();
+        let lower = v.to_ascii_lowercase();
+        v.is_empty()
+            || ["true", "false", "0", "1", "yes", "no", "on", "off"].contains(&lower.as_str())
+            || lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("ws://")
+            || lower.starts_with("wss://")
+            || self
+                .public_value_prefixes
                 .iter()
-                .any(|s| bare.ends_with(s.as_str()))
+                .any(|p| v.starts_with(p.as_str()))
     }
 }
 
@@ -640,6 +666,8 @@ mod tests {
             "REACT_APP_STRIPE_SECRET_KEY",
             "PUBLIC_GROQ",
             "EXPO_PUBLIC_API_TOKEN",
+            "NEXT_PUBLIC_OPENAI_API_KEY_PROD",
+            "NEXT_PUBLIC_PUSHER_APP_SECRET",
         ] {
             assert!(secret(yes), "{yes}");
         }
@@ -654,8 +682,23 @@ mod tests {
             "NEXT_PUBLIC_KEYBOARD_LAYOUT",
             "OPENAI_API_KEY",
             "NEXT_PUBLIC_GOOGLE_MAPS_API_KEY",
+            // Word by word: a flag, an address, an id or a setting.
+            "NEXT_PUBLIC_FORGOT_PASSWORD_ENABLED",
+            "NEXT_PUBLIC_API_KEY_LOGIN_DISABLED",
+            "NEXT_PUBLIC_OPENAI_ORGANIZATION_ID",
+            "NEXT_PUBLIC_TOKEN_ENDPOINT",
+            "VITE_OPENAI_REGION",
+            "NEXT_PUBLIC_ENABLE_PASSWORD_LOGIN",
+            "NEXT_PUBLIC_PUSHER_APP_KEY",
+            "NEXT_PUBLIC_ALGOLIA_SEARCH_ONLY_KEY",
         ] {
             assert!(!secret(no), "{no}");
+        }
+        for public in ["", "true", "FALSE", "0", "https://api.example.com", "pk.eyJ1Ijo"] {
+            assert!(env.is_public_value(public), "{public}");
+        }
+        for secret in ["sk-abc", "${OPENAI_API_KEY}", "pk"] {
+            assert!(!env.is_public_value(secret), "{secret}");
         }
         assert!(
             glob_match("*_URL", "API_URL")

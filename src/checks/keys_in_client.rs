@@ -66,6 +66,7 @@ impl Check for KeysInClient {
             let source = Source::new(text.as_bytes().to_vec());
             collect_public_env(project.catalog, path, &source, false, out);
         }
+        drop_public_config_names(out);
         let client = collect_client_files(project);
         for (&index, reason) in &client {
             let file = project.facts.file(index);
@@ -99,6 +100,21 @@ impl Check for KeysInClient {
             Coverage::NotApplicable("no JavaScript/TypeScript, package.json or .env files".into())
         }
     }
+}
+
+/// Names read into a public web config are public under any name: their
+/// reads and definitions everywhere are not findings.
+fn drop_public_config_names(out: &mut Vec<Finding>) {
+    let public: std::collections::BTreeSet<String> = out
+        .iter()
+        .filter(|f| f.rule == PUBLIC_CONFIG)
+        .filter_map(|f| f.evidence.as_ref().map(|e| e.as_str().to_string()))
+        .collect();
+    out.retain(|f| {
+        f.rule != PUBLIC_CONFIG
+            && !(f.rule == "public-env-secret"
+                && f.evidence.as_ref().is_some_and(|e| public.contains(e.as_str())))
+    });
 }
 
 fn is_definition_file(path: &str) -> bool {
@@ -158,6 +174,24 @@ fn collect_name_spans(bytes: &[u8], reads_only: bool) -> Vec<(usize, usize)> {
     spans
 }
 
+/// Internal rule: a public-prefixed name read inside a public config (the
+/// Firebase web config passed to `initializeApp`). The file pass records it,
+/// the project pass drops every `public-env-secret` of that name and then
+/// these records: never reported.
+const PUBLIC_CONFIG: &str = "public-env-config";
+
+/// How much a place says about the value behind a name: it decides whether
+/// the fix tells the user to rotate a key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ValueSeen {
+    /// A template or placeholder value: there was no key.
+    Placeholder,
+    /// A read, or a definition from elsewhere (`${{ secrets.X }}`).
+    Hidden,
+    /// A real-looking value, written here.
+    Real,
+}
+
 /// Every public-prefixed env name in `source` that names a secret.
 fn collect_public_env(
     catalog: &Catalog,
@@ -171,6 +205,11 @@ fn collect_public_env(
     if !spec.mentions_prefix(bytes) {
         return;
     }
+    let config = if reads_only {
+        collect_public_config_regions(bytes, &spec.public_config_calls)
+    } else {
+        Vec::new()
+    };
     for (start, end) in collect_name_spans(bytes, reads_only) {
         let name = String::from_utf8_lossy(&bytes[start..end]).into_owned();
         let Some((prefix, bare)) = spec.prefix_of(&name) else {
@@ -179,6 +218,30 @@ fn collect_public_env(
         if !spec.names_secret(bare) {
             continue;
         }
+        if config.iter().any(|(a, b)| *a <= start && end <= *b) {
+            out.push(Finding {
+                check: CheckId::KeysInClient,
+                rule: PUBLIC_CONFIG.into(),
+                severity: Severity::Warning,
+                path: path.to_string(),
+                span: Some(source.span(start, end)),
+                message: format!("{name} is read into a public web config"),
+                evidence: Some(Redacted::public(&name)),
+                fix: None,
+            });
+            continue;
+        }
+        // Env files and build/CI/deploy config define the name; source reads it.
+        let seen = if reads_only {
+            ValueSeen::Hidden
+        } else {
+            match find_visible_value(bytes, end) {
+                Some(v) if spec.is_public_value(&v) => continue,
+                Some(v) if catalog.keys.is_placeholder(v.as_bytes()) => ValueSeen::Placeholder,
+                Some(_) => ValueSeen::Real,
+                None => ValueSeen::Hidden,
+            }
+        };
         let line = source.line_of(start);
         if out.iter().any(|f| {
             f.path == path
@@ -187,9 +250,7 @@ fn collect_public_env(
         }) {
             continue;
         }
-        // Env files and build/CI/deploy config define the name; source reads it.
-        let defined = !reads_only;
-        let role = if defined { "defined" } else { "used" };
+        let role = if reads_only { "used" } else { "defined" };
         out.push(Finding {
             check: CheckId::KeysInClient,
             rule: "public-env-secret".into(),
@@ -200,9 +261,96 @@ fn collect_public_env(
                 "{name} is {role} here: {prefix} variables are copied into the browser bundle, and this one names a secret"
             ),
             evidence: Some(Redacted::public(&name)),
-            fix: Some(spec.fix.public_env.trim().replace("{bare}", bare)),
+            fix: Some(public_env_fix(spec, bare, seen)),
         });
     }
+}
+
+fn public_env_fix(spec: &PublicEnvSpec, bare: &str, seen: ValueSeen) -> String {
+    let base = spec.fix.public_env.trim().replace("{bare}", bare);
+    match seen {
+        ValueSeen::Placeholder => base,
+        ValueSeen::Hidden => format!("{base} {}", spec.fix.public_env_rotate_if.trim()),
+        ValueSeen::Real => format!("{base} {}", spec.fix.public_env_rotate.trim()),
+    }
+}
+
+/// The value written right after a name in a definition (`NAME=value`,
+/// `NAME: value`, `"NAME": "value"`), if one is visible: `None` for a bare
+/// `ARG NAME`, a YAML mapping, or a value taken from elsewhere (`$X`,
+/// `${{ secrets.X }}`, `process.env.X`).
+fn find_visible_value(bytes: &[u8], name_end: usize) -> Option<String> {
+    let line_end = memchr::memchr(b'\n', &bytes[name_end..]).map_or(bytes.len(), |i| name_end + i);
+    let rest = String::from_utf8_lossy(&bytes[name_end..line_end]);
+    let rest = rest.trim_end_matches('\r').trim_start_matches(['"', '\'']);
+    let (sep, value) = match rest.trim_start().chars().next()? {
+        '=' => ('=', &rest.trim_start()[1..]),
+        ':' => (':', &rest.trim_start()[1..]),
+        _ => return None,
+    };
+    let value = value.trim();
+    let literal = match value.chars().next() {
+        None if sep == '=' => return Some(String::new()),
+        None => return None,
+        Some(q @ ('"' | '\'' | '`')) => {
+            let body = &value[1..];
+            body[..body.find(q)?].to_string()
+        }
+        Some(_) => value
+            .split(" #")
+            .next()
+            .unwrap_or(value)
+            .trim_end_matches(',')
+            .trim()
+            .to_string(),
+    };
+    let borrowed = ["$", "process.env", "import.meta", "(", "{", "["];
+    (!borrowed.iter().any(|b| literal.contains(b))).then_some(literal)
+}
+
+/// Byte ranges of the configs passed to a public-config call: the object
+/// literal argument of `initializeApp({…})`, or the object a name passed to
+/// it was built from (`const firebaseConfig = {…}; initializeApp(firebaseConfig)`).
+fn collect_public_config_regions(bytes: &[u8], calls: &[String]) -> Vec<(usize, usize)> {
+    let mut regions = Vec::new();
+    for call in calls {
+        let finder = Finder::new(call.as_bytes());
+        for at in finder.find_iter(bytes) {
+            let mut i = at + call.len();
+            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                i += 1;
+            }
+            if bytes.get(i) != Some(&b'(') {
+                continue;
+            }
+            i += 1;
+            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                i += 1;
+            }
+            if bytes.get(i) == Some(&b'{') {
+                regions.push((i, matching_brace(bytes, i)));
+                continue;
+            }
+            let ident_end = bytes[i..]
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$'))
+                .map_or(bytes.len(), |n| i + n);
+            let ident = String::from_utf8_lossy(&bytes[i..ident_end]);
+            if ident.is_empty() {
+                continue;
+            }
+            let Ok(define) = Regex::new(&format!(
+                r"\b{}\s*(?::[^=;\n]+)?=\s*\{{",
+                regex::escape(&ident)
+            )) else {
+                continue;
+            };
+            for m in define.find_iter(bytes) {
+                regions.push((m.end() - 1, matching_brace(bytes, m.end() - 1)));
+            }
+        }
+    }
+    regions
 }
 
 fn collect_dangerous(file: &FileContext<'_>, out: &mut Vec<Finding>) {

@@ -1,0 +1,46 @@
+//! Issue 16: every finding worth reading. The fixtures' exact findings are
+//! asserted by tests/fixtures.rs; this file asserts what a reader sees in
+//! them: the other places listed, fix texts that are true of the case.
+
+mod common;
+
+use common::*;
+
+/// The finding of `rule` at `path:line` in a fixture's JSON report.
+fn finding<'a>(json: &'a serde_json::Value, rule: &str, at: &str) -> &'a serde_json::Value {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule"] == rule && format!("{}:{}", f["path"].as_str().unwrap(), f["line"]) == at
+        })
+        .unwrap_or_else(|| panic!("no {rule} at {at}: {json:#}"))
+}
+
+fn text<'a>(f: &'a serde_json::Value, field: &str) -> &'a str {
+    f[field].as_str().unwrap_or("")
+}
+
+#[test]
+fn public_env_one_finding_per_variable_and_rotate_only_with_a_key() {
+    let dir = materialize("public-env-names");
+    let (_, json, _) = audit_json(dir.path(), &[]);
+    let openai = finding(&json, "public-env-secret", ".env.local:13");
+    assert!(
+        text(openai, "message").ends_with(
+            "Also at .github/workflows/deploy.yml:9, Dockerfile:3, Dockerfile:4, \
+             app/chat/Chat.tsx:5 and docker-compose.yml:6."
+        ),
+        "{openai:#}"
+    );
+    assert!(text(openai, "fix").contains("Rotate the key"), "{openai:#}");
+    let anthropic = finding(&json, "public-env-secret", ".env.example:2");
+    assert!(
+        text(anthropic, "message").ends_with("Also at app/login/page.tsx:8."),
+        "{anthropic:#}"
+    );
+    let fix = text(anthropic, "fix");
+    assert!(!fix.contains("Rotate the key"), "{fix}");
+    assert!(fix.contains("If a build with a real value"), "{fix}");
+}
