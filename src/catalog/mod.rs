@@ -166,6 +166,8 @@ struct ParseSpec {
 #[serde(deny_unknown_fields)]
 struct SdksFile {
     ui_only: Vec<String>,
+    #[serde(default)]
+    client_provider_names: std::collections::BTreeMap<String, Vec<String>>,
     sdk: Vec<SdkSpec>,
     calls: CallsSpec,
 }
@@ -427,6 +429,9 @@ pub struct Catalog {
     pub public_env: PublicEnvSpec,
     pub sdks: Vec<SdkSpec>,
     pub ui_only: Vec<String>,
+    /// Packages mixing provider calls and UI utilities → the names that
+    /// call a provider (`rules/sdks.toml`, `[client_provider_names]`).
+    pub client_provider_names: std::collections::BTreeMap<String, Vec<String>>,
     pub cors: CorsSpec,
     pub checks: Vec<CheckSpec>,
     pub other_rules: Vec<RuleSpec>,
@@ -503,6 +508,7 @@ impl Catalog {
             public_env,
             sdks: sdks.sdk,
             ui_only: sdks.ui_only,
+            client_provider_names: sdks.client_provider_names,
             cors,
             checks: checks_file.check,
             other_rules: checks_file.rule,
@@ -582,6 +588,17 @@ impl Catalog {
         })
     }
 
+    /// In browser code, can this import of `module` call a provider? A
+    /// package mixing provider calls and UI utilities (`ai`) only when the
+    /// import names a provider-calling function or takes the whole module
+    /// (`name` is `None`, or `default`); any other SDK import can.
+    pub fn import_can_call_provider(&self, module: &str, name: Option<&str>) -> bool {
+        match (self.client_provider_names.get(module), name) {
+            (Some(callers), Some(name)) if name != "default" => callers.iter().any(|c| c == name),
+            _ => true,
+        }
+    }
+
     /// Is this source worth parsing (does any check need its facts)? By
     /// its path (route files, middleware) or by a trigger word inside.
     pub fn wants_parse(&self, path: &str, bytes: &[u8]) -> bool {
@@ -650,6 +667,12 @@ mod tests {
         assert_eq!(provider("@ai-sdk/react", false), None);
         assert_eq!(provider("openai_helpers", true), None);
         assert_eq!(provider("aiohttp", true), None);
+        // The `ai` package: provider calls count in the browser, UI utilities not.
+        assert!(catalog.import_can_call_provider("ai", Some("streamText")));
+        assert!(catalog.import_can_call_provider("ai", None));
+        assert!(!catalog.import_can_call_provider("ai", Some("DefaultChatTransport")));
+        assert!(!catalog.import_can_call_provider("ai", Some("generateId")));
+        assert!(catalog.import_can_call_provider("openai", Some("OpenAI")));
     }
 
     #[test]

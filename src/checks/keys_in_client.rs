@@ -74,6 +74,12 @@ impl Check for KeysInClient {
                 let Some(sdk) = project.catalog.sdk_for_import(&import.module, false) else {
                     continue;
                 };
+                if !project
+                    .catalog
+                    .import_can_call_provider(&import.module, import.name.as_deref())
+                {
+                    continue;
+                }
                 out.push(Finding {
                     check: CheckId::KeysInClient,
                     rule: "ai-sdk-in-client".into(),
@@ -426,16 +432,17 @@ fn matching_brace(bytes: &[u8], open: usize) -> usize {
 /// `.vue` / `.svelte` components run in the browser; they are not parsed,
 /// so their imports are read from the text.
 fn collect_component_imports(file: &FileContext<'_>, out: &mut Vec<Finding>) {
-    let import =
-        Regex::new(r#"(?m)^\s*import\s[^;\n]*?from\s+["']([^"']+)["']"#).expect("static regex");
+    let import = Regex::new(r#"(?m)^\s*import\s([^;\n]*?)from\s+["']([^"']+)["']"#)
+        .expect("static regex");
     let server = file.file_name().contains(".server.");
     for caps in import.captures_iter(file.source.bytes()) {
-        let m = caps.get(1).expect("group 1");
+        let m = caps.get(2).expect("group 2");
         let module = String::from_utf8_lossy(m.as_bytes());
         let Some(sdk) = file.catalog.sdk_for_import(&module, false) else {
             continue;
         };
-        if server {
+        let clause = String::from_utf8_lossy(caps.get(1).map_or(&b""[..], |c| c.as_bytes()));
+        if server || !component_import_can_call(file.catalog, &module, &clause) {
             continue;
         }
         out.push(Finding {
@@ -452,6 +459,32 @@ fn collect_component_imports(file: &FileContext<'_>, out: &mut Vec<Finding>) {
             fix: Some(file.catalog.public_env.fix.sdk_in_client.trim().to_string()),
         });
     }
+}
+
+/// Can the import clause of a component (`{ generateId, type UIMessage }`,
+/// `* as ai`, `OpenAI`) call a provider? Type-only imports never can.
+fn component_import_can_call(catalog: &Catalog, module: &str, clause: &str) -> bool {
+    let clause = clause.trim();
+    if clause.starts_with("type ") {
+        return false;
+    }
+    let Some((before, rest)) = clause.split_once('{') else {
+        return catalog.import_can_call_provider(module, None);
+    };
+    let before = before.trim().trim_end_matches(',').trim();
+    if !before.is_empty() && catalog.import_can_call_provider(module, None) {
+        return true;
+    }
+    rest.split('}')
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.starts_with("type "))
+        .any(|n| {
+            let name = n.split(" as ").next().unwrap_or(n).trim();
+            catalog.import_can_call_provider(module, Some(name))
+        })
 }
 
 /// Parsed JS/TS files that run in the browser, with the reason why.
