@@ -44,3 +44,21 @@ fn public_env_one_finding_per_variable_and_rotate_only_with_a_key() {
     assert!(!fix.contains("Rotate the key"), "{fix}");
     assert!(fix.contains("If a build with a real value"), "{fix}");
 }
+
+#[test]
+fn one_finding_per_key_and_maps_keys_are_not_gemini_keys() {
+    let dir = materialize("keys-google-maps");
+    let (_, json, _) = audit_json(dir.path(), &[]);
+    let gemini = finding(&json, "google-gemini-api-key", "scripts/smoke.sh:3");
+    assert!(
+        text(gemini, "message").ends_with("Also at server/describe.py:3."),
+        "{gemini:#}"
+    );
+    assert!(text(gemini, "fix").contains("aistudio.google.com"), "{gemini:#}");
+    let bare = finding(&json, "google-gemini-api-key", "server/geocode.py:3");
+    assert_eq!(bare["severity"], "warning");
+    assert!(!text(bare, "message").contains("Gemini / Google AI"), "{bare:#}");
+    let fix = text(bare, "fix");
+    assert!(fix.contains("console.cloud.google.com/apis/credentials"), "{fix}");
+    assert!(!fix.contains("aistudio"), "{fix}");
+}

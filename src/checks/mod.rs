@@ -139,10 +139,14 @@ pub fn merge_places(findings: &mut Vec<Finding>) {
             .iter()
             .map(|&i| place(&findings[i]))
             .collect();
+        // The first place's fix unless another one's says more (ties: first).
         let fix = members
             .iter()
             .filter_map(|&i| findings[i].fix.clone())
-            .max_by_key(|fix| fix_weight(fix));
+            .fold(None::<String>, |best, fix| match best {
+                Some(b) if fix_weight(&b) >= fix_weight(&fix) => Some(b),
+                _ => Some(fix),
+            });
         let severity = members.iter().map(|&i| findings[i].severity).max();
         let first = &mut findings[members[0]];
         let stop = if first.message.ends_with('.') { "" } else { "." };
