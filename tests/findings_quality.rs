@@ -62,3 +62,33 @@ fn one_finding_per_key_and_maps_keys_are_not_gemini_keys() {
     assert!(fix.contains("console.cloud.google.com/apis/credentials"), "{fix}");
     assert!(!fix.contains("aistudio"), "{fix}");
 }
+
+#[test]
+fn one_gitignore_finding_per_missing_rule_at_the_root() {
+    let dir = materialize("env-gitignore-monorepo");
+    let (_, json, _) = audit_json(dir.path(), &["--select", "env-gitignore"]);
+    let gap = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "env-gitignore-gap")
+        .unwrap();
+    assert_eq!(gap["path"], ".gitignore");
+    let message = text(gap, "message");
+    assert!(
+        message.contains("in the project root, apps/api/, apps/web/ and packages/codemods/"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("eslint-plugin") && !message.contains("terraform"),
+        "{message}"
+    );
+    assert!(message.ends_with(".gitignore has no `.env.*` rule"), "{message}");
+    assert_eq!(
+        text(gap, "fix"),
+        "Add these lines to .gitignore (a rule without a slash applies in every folder below it):\n\
+         .env.*\n!.env.defaults\n!.env.dist\n!.env.example.local"
+    );
+    let local = finding(&json, "env-not-ignored", "packages/codemods/.env.local:null");
+    assert_eq!(text(local, "fix"), "Add `.env.local` to .gitignore");
+}

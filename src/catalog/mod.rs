@@ -132,15 +132,31 @@ pub struct CheckSpec {
 pub struct EnvSpec {
     pub variants: Vec<String>,
     pub examples: Vec<String>,
+    /// A `.`-separated word of a file name that makes it a template
+    /// (`.example.env`, `example.env`, `.env.example.local`).
+    #[serde(default)]
+    pub example_words: Vec<String>,
     pub app_markers: Vec<String>,
+    /// Folder names (`*` globs) of tooling, not apps: a lint rule package,
+    /// a Terraform provider. App folders only when they read `.env` files.
+    #[serde(default)]
+    pub tooling_folders: Vec<String>,
+    /// Dependencies and imported modules that read `.env` files.
+    #[serde(default)]
+    pub env_readers: Vec<String>,
 }
 
 impl EnvSpec {
     pub fn is_example(&self, name: &str) -> bool {
         self.examples.iter().any(|e| e == name)
-            || [".example", ".sample", ".template", ".dist"]
-                .iter()
-                .any(|s| name.ends_with(s))
+            || name
+                .split('.')
+                .any(|part| self.example_words.iter().any(|w| w == part))
+    }
+
+    /// Is a folder of this name tooling (`eslint-plugin-acme`)?
+    pub fn is_tooling_folder(&self, name: &str) -> bool {
+        self.tooling_folders.iter().any(|g| glob_match(g, name))
     }
 
     /// `.env`, `.env.local`, `prod.env`… but not `.envrc` or `.environment`.
@@ -408,7 +424,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// One `*` matches any run of characters; nothing else is special.
-fn glob_match(pattern: &str, text: &str) -> bool {
+pub fn glob_match(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
         Some((head, tail)) => {
