@@ -92,3 +92,30 @@ fn one_gitignore_finding_per_missing_rule_at_the_root() {
     let local = finding(&json, "env-not-ignored", "packages/codemods/.env.local:null");
     assert_eq!(text(local, "fix"), "Add `.env.local` to .gitignore");
 }
+
+/// Runs a fixture the way tests/fixtures.rs does for `git = true` ones.
+fn audit_git_fixture(name: &str, force_add: &[&str], args: &[&str]) -> serde_json::Value {
+    let dir = materialize(name);
+    git_init(dir.path());
+    git(dir.path(), &["add", "-A"]);
+    for f in force_add {
+        git(dir.path(), &["add", "-f", f]);
+    }
+    git(dir.path(), &["commit", "-qm", "fixture"]);
+    audit_json(dir.path(), args).1
+}
+
+#[test]
+fn fixes_say_what_is_true_of_the_project() {
+    let json = audit_git_fixture("fixes-true", &[".env.ci"], &["--select", "rate-limit,env-gitignore"]);
+    let own = text(finding(&json, "ai-endpoint-not-rate-limited", "api/app/main.py:24"), "fix");
+    assert!(
+        own.starts_with("Apply the project's limiter `limiter` (slowapi, api/app/main.py:10)"),
+        "{own}"
+    );
+    assert!(own.contains("@limiter.limit(\"5/minute;50/day\")") && !own.contains("storage_uri"), "{own}");
+    let express = text(finding(&json, "ai-endpoint-not-rate-limited", "node/src/server.ts:8"), "fix");
+    assert!(express.contains("express-rate-limit") && !express.contains("slowapi"), "{express}");
+    let tracked = text(finding(&json, "env-tracked", ".env.ci:null"), "fix");
+    assert!(!tracked.contains("rotate"), "{tracked}");
+}

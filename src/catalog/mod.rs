@@ -262,6 +262,13 @@ pub struct RateLimitFixes {
     pub fastify: String,
     pub daily: String,
     pub store: String,
+    pub own_limiter: String,
+    pub own_limiter_decorator: String,
+    pub own_limiter_middleware: String,
+    pub own_limiter_call: String,
+    pub per_request: String,
+    pub slowapi_wiring: String,
+    pub slowapi_signature: String,
 }
 
 /// Rate limiters (`rules/protections.toml`).
@@ -388,16 +395,21 @@ impl PublicEnvSpec {
     }
 
     /// Is a visible value public whatever the name: empty, a boolean, a
-    /// URL, or a public-by-design format (`pk.` Mapbox token)?
+    /// URL without credentials (`user:password@`), or a public-by-design
+    /// format (`pk.` Mapbox token)?
     pub fn is_public_value(&self, value: &str) -> bool {
         let v = value.trim();
         let lower = v.to_ascii_lowercase();
+        let plain_url = v.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty()
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
+                && !rest.split(['/', '?', '#']).next().unwrap_or("").contains('@')
+                && !rest.contains("key=")
+                && !rest.contains("token=")
+        });
         v.is_empty()
             || ["true", "false", "0", "1", "yes", "no", "on", "off"].contains(&lower.as_str())
-            || lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("ws://")
-            || lower.starts_with("wss://")
+            || plain_url
             || self
                 .public_value_prefixes
                 .iter()
@@ -736,7 +748,8 @@ mod tests {
         for public in ["", "true", "FALSE", "0", "https://api.example.com", "pk.eyJ1Ijo"] {
             assert!(env.is_public_value(public), "{public}");
         }
-        for secret in ["sk-abc", "${OPENAI_API_KEY}", "pk"] {
+        assert!(env.is_public_value("postgres://localhost:5432/test"));
+        for secret in ["sk-abc", "${OPENAI_API_KEY}", "pk", "postgres://app:s3cret@db/app", "https://x.example/?key=abc"] {
             assert!(!env.is_public_value(secret), "{secret}");
         }
         assert!(

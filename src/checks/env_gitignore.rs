@@ -78,7 +78,8 @@ impl Check for EnvGitignore {
                 .filter(|p| is_secret_env(env, p) && !project.is_excluded(p))
                 .collect();
             for path in tracked {
-                out.push(tracked_finding(path, ignored(path)));
+                let holds = holds_values(project, path);
+                out.push(tracked_finding(path, ignored(path), holds));
             }
         }
         Coverage::Checked
@@ -285,7 +286,30 @@ fn not_ignored_finding(path: &str, gitignore: &str) -> Finding {
     }
 }
 
-fn tracked_finding(path: &str, ignored_now: bool) -> Finding {
+/// Does the `.env` file at `path` hold a value that may be a secret? Not
+/// when every value is empty, a boolean, a URL or a placeholder; unknown
+/// (assumed yes) when its text cannot be read. The text comes from the
+/// `.env` files keys-in-client gathered, else from disk (one small file).
+fn holds_values(project: &ProjectContext<'_>, path: &str) -> bool {
+    let text = match project.env_files.iter().find(|(p, _)| p == path) {
+        Some((_, text)) => text.clone(),
+        None => match crate::source::Source::load(
+            &project.root.join(path),
+            project.settings.max_parse_size,
+        ) {
+            crate::source::Loaded::Text(s) => String::from_utf8_lossy(s.bytes()).into_owned(),
+            crate::source::Loaded::Skipped(..) => return true,
+        },
+    };
+    let catalog = project.catalog;
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(_, v)| v.trim().trim_matches(['"', '\'']))
+        .any(|v| !catalog.public_env.is_public_value(v) && !catalog.keys.is_placeholder(v.as_bytes()))
+}
+
+fn tracked_finding(path: &str, ignored_now: bool, holds_values: bool) -> Finding {
     let detail = if ignored_now {
         " (it is ignored now, but ignoring does not untrack it)"
     } else {
@@ -299,9 +323,15 @@ fn tracked_finding(path: &str, ignored_now: bool) -> Finding {
         span: None,
         message: format!("{} is committed to git{detail}", file_name(path)),
         evidence: None,
-        fix: Some(format!(
-            "git rm --cached {path}, commit, and rotate every key it held: they are in the history"
-        )),
+        fix: Some(if holds_values {
+            format!(
+                "git rm --cached {path}, commit, and rotate every key it held: they are in the history"
+            )
+        } else {
+            format!(
+                "git rm --cached {path} and commit, so real values set later stay out of git (it holds none now)"
+            )
+        }),
     }
 }
 

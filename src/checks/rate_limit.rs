@@ -49,7 +49,7 @@ impl Check for RateLimit {
                         e.path
                     ),
                     evidence: Some(Redacted::public(&format!("{} {}", e.method, e.path))),
-                    fix: Some(fix_for(e.framework, fixes).trim().to_string()),
+                    fix: Some(unlimited_fix(project, e)),
                 });
                 continue;
             }
@@ -91,7 +91,7 @@ impl Check for RateLimit {
                 }),
                 message: m.message.clone(),
                 evidence: None,
-                fix: Some(fixes.fastapi.trim().to_string()),
+                fix: Some(misuse_fix(m.rule, fixes).trim().to_string()),
             });
         }
         if inv.ai_endpoints().next().is_none() && inv.misuse.is_empty() {
@@ -133,6 +133,50 @@ fn describe_chain(project: &ProjectContext<'_>, e: &Endpoint) -> String {
         facts.file(cf).path,
         call.line
     )
+}
+
+/// The fix for misuse, by rule: each says what is wrong with that wiring.
+fn misuse_fix<'f>(rule: &str, fixes: &'f RateLimitFixes) -> &'f str {
+    match rule {
+        "limiter-per-request" => &fixes.per_request,
+        "slowapi-not-attached" | "slowapi-no-exceeded-handler" => &fixes.slowapi_wiring,
+        "slowapi-decorator-order" | "slowapi-missing-request" => &fixes.slowapi_signature,
+        _ => &fixes.fastapi,
+    }
+}
+
+/// For an unlimited AI endpoint: apply the project's own limiter when it
+/// has one for this kind of app (the same file first, else the same
+/// language), else the framework's recipe.
+fn unlimited_fix(project: &ProjectContext<'_>, e: &Endpoint) -> String {
+    let fixes = &project.catalog.rate_limit_fix;
+    let facts = project.facts;
+    let python = e.framework.is_python();
+    let spec = &project.catalog.rate_limit;
+    let own = project
+        .inventory
+        .limiters
+        .iter()
+        .filter(|l| facts.file(l.file).lang.is_some_and(|lang| lang.is_python() == python))
+        .filter(|l| !l.variable.is_empty())
+        .min_by_key(|l| (l.file != e.file, l.file, l.line));
+    let Some(l) = own else {
+        return fix_for(e.framework, fixes).trim().to_string();
+    };
+    let how = if spec.python_limiters.iter().any(|m| *m == l.kind) {
+        &fixes.own_limiter_decorator
+    } else if spec.js_limit_calls.iter().any(|m| *m == l.kind) {
+        &fixes.own_limiter_call
+    } else if spec.js_middleware.iter().any(|m| *m == l.kind) {
+        &fixes.own_limiter_middleware
+    } else {
+        return fix_for(e.framework, fixes).trim().to_string();
+    };
+    let at = format!("{}:{}", facts.file(l.file).path, l.line);
+    format!("{} {}", fixes.own_limiter.trim(), how.trim())
+        .replace("{var}", &l.variable)
+        .replace("{kind}", &l.kind)
+        .replace("{at}", &at)
 }
 
 fn fix_for(framework: Framework, fixes: &RateLimitFixes) -> &str {

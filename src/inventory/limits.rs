@@ -120,8 +120,11 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
             let (cf, cc) = chain.call;
             let call = facts.call((cf, cc));
             let in_handler = chain.functions.len() == 1;
+            // A limiter with an external store (Redis, KV) made in the
+            // handler still counts across requests: a limit, not misuse.
             let created_here = in_handler
-                && created_in_function(facts.file(cf), call, e.handler.map(|h| h.function));
+                && created_in_function(facts.file(cf), call, e.handler.map(|h| h.function))
+                && !created_with_shared_store(facts.file(cf), call, &spec.shared_store_words);
             if created_here {
                 inv.misuse.push(Misuse {
                     rule: "limiter-per-request",
@@ -767,6 +770,25 @@ fn created_in_function(file: &FileFacts, call: &Call, function: Option<usize>) -
         .iter()
         .any(|a| a.target == object && a.in_function == function && function.is_some())
         || object.ends_with("()")
+}
+
+/// Was the object `call` is made on (`ratelimit.limit` → `ratelimit`)
+/// created with a shared store named in its arguments (`redis:`,
+/// `Redis.fromEnv()`, `kv`)?
+fn created_with_shared_store(file: &FileFacts, call: &Call, words: &[String]) -> bool {
+    let object = call.callee.rsplit_once('.').map(|(o, _)| o).unwrap_or("");
+    let text = match object.strip_suffix("()") {
+        Some(_) => object.to_string(),
+        None => file
+            .assignments
+            .iter()
+            .filter(|a| a.target == object)
+            .map(|a| a.text.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let lower = text.to_ascii_lowercase();
+    words.iter().any(|w| text.contains(w.as_str())) || lower.contains("kv") && lower.contains("ratelimit")
 }
 
 /// slowapi needs `app.state.limiter = limiter` and a `RateLimitExceeded` handler.
