@@ -108,6 +108,9 @@ pub struct AuditArgs {
     /// With --history: only the commits after REV (REV..HEAD).
     #[arg(long, value_name = "REV", requires = "history")]
     pub since: Option<String>,
+    /// Text report: list every finding (by default a check lists its first 20).
+    #[arg(long)]
+    pub all: bool,
 }
 
 impl AuditArgs {
@@ -128,6 +131,7 @@ impl AuditArgs {
             staged: false,
             history: false,
             since: None,
+            all: false,
         }
     }
 }

@@ -158,6 +158,7 @@ fn audit(
                     color,
                     exit_code: status.code(),
                     fail_on,
+                    all: args.all,
                 },
                 out,
             )

@@ -119,3 +119,40 @@ fn fixes_say_what_is_true_of_the_project() {
     let tracked = text(finding(&json, "env-tracked", ".env.ci:null"), "fix");
     assert!(!tracked.contains("rotate"), "{tracked}");
 }
+
+#[test]
+fn text_report_prints_a_fix_once_per_rule_and_cuts_long_lists() {
+    let dir = materialize("report-many-routes");
+    let run = aiguard(&["audit", "."], dir.path());
+    let fixes: Vec<&str> = run.stdout.lines().filter(|l| l.trim_start().starts_with("fix")).collect();
+    assert_eq!(fixes.len(), 2, "{}", run.stdout);
+    assert!(fixes.iter().all(|l| l.contains("fix (all 15 above):")), "{fixes:?}");
+    assert!(!run.stdout.contains("more (--all"), "{}", run.stdout);
+    let (_, json, _) = audit_json(dir.path(), &[]);
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 30);
+    assert!(findings.iter().all(|f| f["fix"].as_str().is_some_and(|x| !x.is_empty())));
+
+    // Ten more routes: 25 findings per check, 20 listed.
+    let server = dir.path().join("src/server.ts");
+    let mut code = std::fs::read_to_string(&server).unwrap();
+    for i in 0..10 {
+        code.push_str(&format!(
+            "app.post(\"/api/more{i}\", async (req, res) => res.json({{ out: await run(\"x\", String(req.body.text)) }}));\n"
+        ));
+    }
+    std::fs::write(&server, code).unwrap();
+    let cut = aiguard(&["audit", "."], dir.path());
+    assert_eq!(
+        cut.stdout.matches("… and 5 more (--all lists them").count(),
+        2,
+        "{}",
+        cut.stdout
+    );
+    assert_eq!(cut.stdout.matches("error  ai-endpoint-no-auth").count(), 20);
+    assert!(cut.stdout.contains("fix (all 20 above):"), "{}", cut.stdout);
+    let all = aiguard(&["audit", ".", "--all"], dir.path());
+    assert!(!all.stdout.contains("more (--all"));
+    assert_eq!(all.stdout.matches("error  ai-endpoint-no-auth").count(), 25);
+    assert!(all.stdout.contains("fix (all 25 above):"));
+}
