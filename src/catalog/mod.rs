@@ -280,6 +280,27 @@ pub struct RateLimitSpec {
     pub js_middleware: Vec<String>,
     pub js_limit_calls: Vec<String>,
     pub shared_store_words: Vec<String>,
+    #[serde(default)]
+    pub hand_written: HandWrittenSpec,
+}
+
+/// What makes a module-level map/dict a hand-written rate limiter
+/// (`[rate_limit.hand_written]` of rules/protections.toml).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandWrittenSpec {
+    /// How a module-level in-memory map starts (`new Map(`, `{}`, `defaultdict(`).
+    pub map_values: Vec<String>,
+    /// Words of the key it is read or written with that name a client.
+    pub client_key_words: Vec<String>,
+    /// Calls that read the clock (the time window).
+    pub clock_calls: Vec<String>,
+    /// Words in a call's arguments that reject a request (`429`).
+    pub reject_words: Vec<String>,
+    /// Words of a function or map name that say it limits.
+    pub limit_words: Vec<String>,
+    /// Words of a map name that say it counts requests (with a clock read).
+    pub counter_words: Vec<String>,
 }
 
 /// An AI provider SDK and the modules it is imported by.

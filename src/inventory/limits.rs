@@ -240,23 +240,21 @@ fn import_module<'f>(file: &'f FileFacts, callee: &str) -> Option<&'f str> {
         .map(|i| i.module.as_str())
 }
 
-/// Hand-written counters in process memory: a module-level `Map`/`dict`
-/// whose name says it counts requests (`hits`, `requestCounts`,
-/// `rate_limits`). They limit per process only.
-fn collect_memory_counters(fi: usize, file: &FileFacts, inv: &mut Inventory) {
-    const WORDS: [&str; 7] = [
-        "hit", "count", "request", "attempt", "rate", "limit", "usage",
-    ];
+/// Hand-written limiters in process memory (`[rate_limit.hand_written]`):
+/// a module-level `Map`/`dict` read or written with a client key in a
+/// function that rejects (429, "too many"; or a caller that does), or
+/// reads the clock under a limiting name, or is named for limiting. They
+/// limit per process only. Caches, metrics, presence and token maps are
+/// not limiters.
+fn collect_memory_counters(fi: usize, file: &FileFacts, catalog: &Catalog, inv: &mut Inventory) {
+    let spec = &catalog.rate_limit.hand_written;
     for a in file.assignments.iter().filter(|a| a.in_function.is_none()) {
         let value = a.text.trim();
-        let is_map = value.starts_with("new Map(")
-            || value == "{}"
-            || value.starts_with("dict(")
-            || value.starts_with("defaultdict(")
-            || value.starts_with("Counter(")
-            || value.starts_with("collections.defaultdict(");
-        let name = a.target.to_lowercase();
-        if is_map && WORDS.iter().any(|w| name.contains(w)) {
+        let is_map = spec
+            .map_values
+            .iter()
+            .any(|m| if m == "{}" { value == "{}" } else { value.starts_with(m.as_str()) });
+        if is_map && is_hand_written_limiter(file, &a.target, spec) {
             inv.limiters.push(Limiter {
                 kind: "hand-written in-memory counter".into(),
                 file: fi,
@@ -267,6 +265,96 @@ fn collect_memory_counters(fi: usize, file: &FileFacts, inv: &mut Inventory) {
             });
         }
     }
+}
+
+fn is_hand_written_limiter(file: &FileFacts, map: &str, spec: &crate::catalog::HandWrittenSpec) -> bool {
+    let subscript = format!("{map}[");
+    let method = format!("{map}.");
+    let mentions = |text: &str| text.contains(&subscript) || text.contains(&method) || text == map;
+    let has_word = |text: &str, words: &[String]| {
+        let lower = text.to_ascii_lowercase();
+        words.iter().any(|w| lower.contains(w.as_str()))
+    };
+    let rejects_in = |f: usize| {
+        file.calls.iter().any(|c| {
+            c.in_function == Some(f)
+                && (has_word(&c.callee, &spec.reject_words)
+                    || c.args.iter().any(|x| has_word(&x.text, &spec.reject_words)))
+        })
+    };
+    for (f, function) in file.functions.iter().enumerate() {
+        // The keys the map is read or written with, in this function.
+        let mut keys: Vec<&str> = Vec::new();
+        for c in file.calls.iter().filter(|c| c.in_function == Some(f)) {
+            if c.callee.starts_with(&subscript) || c.callee.starts_with(&method) {
+                keys.push(&c.callee);
+                keys.extend(c.args.iter().map(|x| x.text.as_str()));
+            } else {
+                keys.extend(c.args.iter().map(|x| x.text.as_str()).filter(|t| mentions(t)));
+            }
+        }
+        for a in file.assignments.iter().filter(|a| a.in_function == Some(f)) {
+            if mentions(&a.target) || mentions(&a.text) {
+                keys.push(&a.target);
+                keys.push(&a.text);
+            }
+        }
+        if keys.is_empty() {
+            continue;
+        }
+        let by_client = keys.iter().any(|k| {
+            let key = k.split_once('[').map_or(*k, |(_, rest)| rest);
+            let key = key.split_once('(').map_or(key, |(_, rest)| rest);
+            collect_words(key)
+                .iter()
+                .any(|w| spec.client_key_words.iter().any(|k| k == w))
+        });
+        if !by_client {
+            continue;
+        }
+        let short = function.name.rsplit('.').next().unwrap_or(&function.name);
+        let named = has_word(short, &spec.limit_words);
+        let clock = file.calls.iter().any(|c| {
+            c.in_function == Some(f) && spec.clock_calls.iter().any(|k| *k == c.callee)
+        });
+        let callers_reject = file
+            .calls
+            .iter()
+            .filter(|c| c.callee == short || c.callee.ends_with(&format!(".{short}")))
+            .filter_map(|c| c.in_function)
+            .any(rejects_in);
+        let rejects = rejects_in(f) || callers_reject;
+        if rejects || named || (clock && has_word(map, &spec.counter_words)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The lower-case words of identifiers in `text`: `req.ip` → req, ip;
+/// `userId` → user, id; `client_addr` → client, addr.
+fn collect_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 fn collect_limiters<'f>(
@@ -280,7 +368,7 @@ fn collect_limiters<'f>(
         python: Vec::new(),
         js: Vec::new(),
     };
-    collect_memory_counters(fi, file, inv);
+    collect_memory_counters(fi, file, catalog, inv);
     let shared = |text: &str| {
         spec.shared_store_words
             .iter()
