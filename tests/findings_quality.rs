@@ -156,3 +156,20 @@ fn text_report_prints_a_fix_once_per_rule_and_cuts_long_lists() {
     assert_eq!(all.stdout.matches("error  ai-endpoint-no-auth").count(), 25);
     assert!(all.stdout.contains("fix (all 25 above):"));
 }
+
+#[test]
+fn cors_messages_name_what_the_policy_exposes() {
+    let dir = materialize("cors-exposure");
+    let (_, json, _) = audit_json(dir.path(), &["--select", "cors"]);
+    let backend = text(finding(&json, "cors-wildcard-origin", "backend/app/main.py:10"), "message");
+    assert!(backend.contains("`*` wherever CORS_ORIGINS is not set"), "{backend}");
+    assert!(backend.contains("With credentials allowed"), "{backend}");
+    assert!(backend.contains("Its AI endpoints (POST /chat)"), "{backend}");
+    assert!(!backend.contains("anthropic") && !backend.contains("/api/ask"), "{backend}");
+    let docs = finding(&json, "cors-default-any-origin", "docs-api/src/server.ts:7");
+    assert_eq!(docs["severity"], "warning");
+    assert!(text(docs, "message").contains("It covers only /static"), "{docs:#}");
+    let settings = text(finding(&json, "cors-wildcard-origin", "settings-api/app/main.py:7"), "message");
+    assert!(settings.contains("`*` by default: the setting `cors_origins`"), "{settings}");
+    assert!(settings.contains("No AI calls were found"), "{settings}");
+}
