@@ -173,3 +173,15 @@ fn cors_messages_name_what_the_policy_exposes() {
     assert!(settings.contains("`*` by default: the setting `cors_origins`"), "{settings}");
     assert!(settings.contains("No AI calls were found"), "{settings}");
 }
+
+#[test]
+fn rate_limit_details_combine_exempt_and_point_at_the_config() {
+    let dir = materialize("ratelimit-details");
+    let (_, json, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
+    let config = text(finding(&json, "rate-limit-no-daily-cap", "express-app/src/server.ts:8"), "message");
+    assert!(config.contains("the only limit on POST /api/chat, POST /api/title"), "{config}");
+    let stacked = text(finding(&json, "rate-limit-no-daily-cap", "flask-app/app/main.py:36"), "message");
+    assert!(stacked.contains("also routed as /v1/complete/"), "{stacked}");
+    let free = text(finding(&json, "ai-endpoint-not-rate-limited", "flask-app/app/main.py:30"), "message");
+    assert!(free.contains("@limiter.exempt"), "{free}");
+}

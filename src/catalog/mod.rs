@@ -264,6 +264,7 @@ pub struct RateLimitFixes {
     pub store: String,
     pub own_limiter: String,
     pub own_limiter_decorator: String,
+    pub own_limiter_slowapi: String,
     pub own_limiter_middleware: String,
     pub own_limiter_call: String,
     pub per_request: String,

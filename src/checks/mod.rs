@@ -112,6 +112,16 @@ pub fn implemented() -> Vec<&'static dyn Check> {
     ]
 }
 
+/// Is `e` a second route decorator stacked on a handler an earlier AI
+/// endpoint already has (`@app.route("/x")` over `@app.route("/x/")`)?
+/// Such routes are one endpoint: reported once.
+pub fn is_stacked_route(inv: &crate::inventory::Inventory, e: &crate::inventory::Endpoint) -> bool {
+    let Some(h) = e.handler else { return false };
+    inv.ai_endpoints()
+        .take_while(|o| !std::ptr::eq(*o, e))
+        .any(|o| o.file == e.file && o.method == e.method && o.handler.is_some_and(|x| x.function == h.function))
+}
+
 /// Findings that are one problem seen in several places become one finding
 /// (the first place in report order) whose message lists the other places:
 /// a public env secret by its name (defined in `.env`, the Dockerfile, the

@@ -99,8 +99,15 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         } else {
             js_route_limits(e, file, facts, limiters);
         }
+        // slowapi / flask-limiter: a route's own `@limiter.limit` replaces
+        // the app's default limits (`override_defaults=True` is their
+        // default), and `@limiter.exempt` removes them.
+        let skips_defaults = e.framework.is_python() && python_skips_defaults(e, file);
         for (framework, limit, app_var) in &globals {
             if *framework != e.framework || !same_app(facts, limit.file, e.file) {
+                continue;
+            }
+            if skips_defaults && limit.how.ends_with("default_limits") {
                 continue;
             }
             // flask-limiter binds one app: its routes and blueprints, not
@@ -427,6 +434,25 @@ fn collect_limiters<'f>(
     found
 }
 
+/// Do the app's default limits not apply to this Python route: it is
+/// `@limiter.exempt`, or it has its own `@limiter.limit` without
+/// `override_defaults=False`?
+fn python_skips_defaults(e: &Endpoint, file: &FileFacts) -> bool {
+    let Some(h) = e.handler else { return false };
+    let decorators = &file.functions[h.function].decorators;
+    let exempt = decorators.iter().any(|d| d.callee.ends_with(".exempt"));
+    let own: Vec<&Call> = decorators
+        .iter()
+        .filter(|d| d.callee.ends_with(".limit") || d.callee.ends_with(".shared_limit"))
+        .collect();
+    let keeps_defaults = own.iter().any(|d| {
+        d.args
+            .iter()
+            .any(|a| a.keyword.as_deref() == Some("override_defaults") && a.text == "False")
+    });
+    exempt || (!own.is_empty() && !keeps_defaults && e.limits.iter().any(|l| l.how.starts_with('@')))
+}
+
 fn python_route_limits(
     e: &mut Endpoint,
     facts: &ProjectFacts,
@@ -481,7 +507,13 @@ fn python_route_limits(
         if !matches!(method, "limit" | "shared_limit") {
             continue;
         }
-        let spec = d.args.first().map(|a| a.text.clone()).unwrap_or_default();
+        // `@limiter.limit("5/minute")` or `@limiter.limit(limit_value="5/minute")`.
+        let spec = d
+            .args
+            .iter()
+            .find(|a| a.keyword.is_none() || a.keyword.as_deref() == Some("limit_value"))
+            .map(|a| a.text.clone())
+            .unwrap_or_default();
         if route_at.is_some_and(|r| i < r) {
             misuse.push(Misuse {
                 rule: "slowapi-decorator-order",
