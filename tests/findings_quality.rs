@@ -185,3 +185,21 @@ fn rate_limit_details_combine_exempt_and_point_at_the_config() {
     let free = text(finding(&json, "ai-endpoint-not-rate-limited", "flask-app/app/main.py:30"), "message");
     assert!(free.contains("@limiter.exempt"), "{free}");
 }
+
+#[test]
+fn usage_tracking_is_evidence_with_a_place() {
+    let dir = materialize("quota-tracked");
+    let run = aiguard(&["inventory", ".", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["usage_tracking"],
+        serde_json::json!([
+            {"kind": "budget-check", "path": "app/api/chat/route.ts", "line": 12, "detail": "spendTokens"},
+            {"kind": "store-write", "path": "lib/budget.ts", "line": 6, "detail": "redis.incrby"}
+        ])
+    );
+    let dir = materialize("quota-evidence");
+    let run = aiguard(&["inventory", ".", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["usage_tracking"], serde_json::json!([]), "analytics, setters and usage reads are not tracking");
+}

@@ -248,6 +248,18 @@ pub struct QuotaSpec {
     pub token_bounds: Vec<String>,
     pub request_words: Vec<String>,
     pub cap_words: Vec<String>,
+    /// Words of a call's arguments that name the user it is about.
+    #[serde(default)]
+    pub user_words: Vec<String>,
+    /// Last callee segments that write a store (DB, Redis).
+    #[serde(default)]
+    pub store_writes: Vec<String>,
+    /// Verbs of a function name that check or spend a budget (`checkCredits`).
+    #[serde(default)]
+    pub check_verbs: Vec<String>,
+    /// Callee heads that log or measure, never track a budget.
+    #[serde(default)]
+    pub not_tracking: Vec<String>,
 }
 
 /// Fix texts of the rate-limit checks, per framework.

@@ -21,7 +21,7 @@ use serde::Serialize;
 pub use ai::AiNames;
 pub use auth::{AuthEvidence, AuthKind};
 pub use limits::{Limit, Limiter, Misuse};
-pub use quota::QuotaEvidence;
+pub use quota::{QuotaEvidence, UsageEvidence};
 
 use crate::catalog::Catalog;
 use crate::config::Extras;
@@ -123,7 +123,7 @@ pub struct AiCall {
 #[derive(Default)]
 pub struct Inventory {
     /// Signs of per-user usage tracking anywhere in the project.
-    pub usage_tracking: Vec<String>,
+    pub usage_tracking: Vec<quota::UsageEvidence>,
     pub frameworks: BTreeSet<Framework>,
     pub endpoints: Vec<Endpoint>,
     pub ai_calls: Vec<AiCall>,

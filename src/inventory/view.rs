@@ -15,8 +15,8 @@ pub struct InventoryView {
     /// Every AI call site: `provider callee at path:line`.
     pub ai_calls: Vec<String>,
     pub endpoints: Vec<EndpointView>,
-    /// Signs of per-user usage tracking (credits, usage tables, limits by user).
-    pub usage_tracking: Vec<String>,
+    /// Per-user usage tracking accepted as evidence (kind, path, line, detail).
+    pub usage_tracking: Vec<super::UsageEvidence>,
 }
 
 #[derive(Clone, Debug, Serialize)]

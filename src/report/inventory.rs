@@ -22,11 +22,11 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
         inv.ai_call_sites
     )?;
     if !inv.usage_tracking.is_empty() {
-        writeln!(
-            out,
-            "per-user usage tracking: {}\n",
-            inv.usage_tracking.join(", ")
-        )?;
+        writeln!(out, "per-user usage tracking:")?;
+        for u in &inv.usage_tracking {
+            writeln!(out, "    {}: {} ({}:{})", u.kind, u.detail, u.path, u.line)?;
+        }
+        writeln!(out)?;
     }
     if !inv.ai_calls.is_empty() {
         writeln!(out, "AI call sites:")?;
