@@ -55,17 +55,12 @@ fn fastapi_routers_prefixes_and_cross_file_chains() {
         .iter()
         .find(|e| e["path"] == "/summarize")
         .unwrap();
-    let chain: Vec<&str> = summarize["ai"]["chain"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap())
-        .collect();
+    let chain = summarize["ai"]["chain"].as_array().unwrap();
     assert_eq!(chain.len(), 3, "{chain:?}");
-    assert!(
-        chain[1].starts_with("summarize (app/services/llm.py:"),
-        "{chain:?}"
-    );
+    assert_eq!(chain[1]["kind"], "function", "{chain:?}");
+    assert_eq!(chain[1]["detail"], "summarize", "{chain:?}");
+    assert_eq!(chain[1]["path"], "app/services/llm.py", "{chain:?}");
+    assert!(chain[1]["line"].as_u64().is_some_and(|l| l > 0), "{chain:?}");
     assert_eq!(summarize["ai"]["provider"], "OpenAI");
     assert_eq!(json["frameworks"], serde_json::json!(["FastAPI"]));
 }
@@ -117,4 +112,50 @@ fn hono_flask_and_text_output() {
         "{}",
         audit.stdout
     );
+}
+
+/// `aiguard inventory` takes only its own formats and flags (exit 2
+/// otherwise), says what it prints, and gives evidence as objects.
+#[test]
+fn inventory_flags_formats_and_objects() {
+    let dir = materialize("ratelimit-express");
+    for bad in [
+        &["inventory", ".", "--format", "sarif"][..],
+        &["inventory", ".", "--fail-on", "warning"],
+        &["inventory", ".", "--staged"],
+        &["inventory", ".", "--baseline", "x.json"],
+    ] {
+        let run = aiguard(bad, dir.path());
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+    }
+    let help = aiguard(&["inventory", "--help"], dir.path());
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("- text:") && help.stdout.contains("- json:") && !help.stdout.contains("sarif"),
+        "{}",
+        help.stdout
+    );
+    assert!(help.stdout.contains("usage tracking"), "{}", help.stdout);
+    let run = aiguard(&["inventory", ".", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let call = &json["ai_calls"][0];
+    assert_eq!(call["kind"], "ai-call");
+    assert_eq!(call["path"], "src/server.js");
+    assert!(call["line"].is_u64() && call["detail"].as_str().unwrap().starts_with("OpenAI "));
+    let chat = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/api/chat")
+        .unwrap();
+    let limit = &chat["rate_limits"][0];
+    assert_eq!(limit["kind"], "rate-limit");
+    assert_eq!(limit["path"], "src/server.js");
+    assert_eq!(limit["line"], 13);
+    assert!(chat["ai"]["path"].is_string() && chat["ai"]["line"].is_u64());
+    for e in json["endpoints"].as_array().unwrap() {
+        for field in ["rate_limits", "auth", "quota"] {
+            assert!(e[field].as_array().unwrap().iter().all(|x| x.is_object()), "{field}: {e}");
+        }
+    }
 }

@@ -12,7 +12,7 @@ mod quota;
 mod routes;
 mod view;
 
-pub use view::{AiView, EndpointView, InventoryView, LimitView};
+pub use view::{AiView, EndpointView, EvidenceView, InventoryView};
 
 use std::collections::{BTreeSet, HashSet};
 
