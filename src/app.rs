@@ -393,11 +393,14 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
-    crate::checks::merge_places(&mut findings);
+    // The baseline sees every place (a second paste of a recorded key is
+    // new), and records every place; then places of one problem merge.
     let baselined = settings
         .baseline
         .as_ref()
         .map_or(0, |b| b.hide(&mut findings));
+    let places = findings.clone();
+    crate::checks::merge_places(&mut findings);
     notes.sort();
     let checklist = checklist::build(catalog, settings, &coverage, &findings);
     let mut summary = Summary::new(
@@ -412,6 +415,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         summary,
         checklist,
         findings,
+        places,
         notes,
         inventory: crate::inventory::InventoryView::new(&inventory, &facts),
     });

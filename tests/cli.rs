@@ -182,8 +182,9 @@ fn text_report_is_a_checklist_with_places_and_fixes() {
             || lines[fail + 1].contains(".gitignore  error")
     );
     assert!(
-        run.stdout
-            .contains("fix: Create .gitignore with:\n                 .env\n                 .env.*"),
+        run.stdout.contains(
+            "fix: Create .gitignore with:\n                 .env\n                 .env.*"
+        ),
         "{}",
         run.stdout
     );

@@ -54,12 +54,21 @@ fn one_finding_per_key_and_maps_keys_are_not_gemini_keys() {
         text(gemini, "message").ends_with("Also at server/describe.py:3."),
         "{gemini:#}"
     );
-    assert!(text(gemini, "fix").contains("aistudio.google.com"), "{gemini:#}");
+    assert!(
+        text(gemini, "fix").contains("aistudio.google.com"),
+        "{gemini:#}"
+    );
     let bare = finding(&json, "google-gemini-api-key", "server/geocode.py:3");
     assert_eq!(bare["severity"], "warning");
-    assert!(!text(bare, "message").contains("Gemini / Google AI"), "{bare:#}");
+    assert!(
+        !text(bare, "message").contains("Gemini / Google AI"),
+        "{bare:#}"
+    );
     let fix = text(bare, "fix");
-    assert!(fix.contains("console.cloud.google.com/apis/credentials"), "{fix}");
+    assert!(
+        fix.contains("console.cloud.google.com/apis/credentials"),
+        "{fix}"
+    );
     assert!(!fix.contains("aistudio"), "{fix}");
 }
 
@@ -83,13 +92,20 @@ fn one_gitignore_finding_per_missing_rule_at_the_root() {
         !message.contains("eslint-plugin") && !message.contains("terraform"),
         "{message}"
     );
-    assert!(message.ends_with(".gitignore has no `.env.*` rule"), "{message}");
+    assert!(
+        message.ends_with(".gitignore has no `.env.*` rule"),
+        "{message}"
+    );
     assert_eq!(
         text(gap, "fix"),
         "Add these lines to .gitignore (a rule without a slash applies in every folder below it):\n\
          .env.*\n!.env.defaults\n!.env.dist\n!.env.example.local"
     );
-    let local = finding(&json, "env-not-ignored", "packages/codemods/.env.local:null");
+    let local = finding(
+        &json,
+        "env-not-ignored",
+        "packages/codemods/.env.local:null",
+    );
     assert_eq!(text(local, "fix"), "Add `.env.local` to .gitignore");
 }
 
@@ -107,15 +123,35 @@ fn audit_git_fixture(name: &str, force_add: &[&str], args: &[&str]) -> serde_jso
 
 #[test]
 fn fixes_say_what_is_true_of_the_project() {
-    let json = audit_git_fixture("fixes-true", &[".env.ci"], &["--select", "rate-limit,env-gitignore"]);
-    let own = text(finding(&json, "ai-endpoint-not-rate-limited", "api/app/main.py:24"), "fix");
+    let json = audit_git_fixture(
+        "fixes-true",
+        &[".env.ci"],
+        &["--select", "rate-limit,env-gitignore"],
+    );
+    let own = text(
+        finding(&json, "ai-endpoint-not-rate-limited", "api/app/main.py:24"),
+        "fix",
+    );
     assert!(
         own.starts_with("Apply the project's limiter `limiter` (slowapi, api/app/main.py:10)"),
         "{own}"
     );
-    assert!(own.contains("@limiter.limit(\"5/minute;50/day\")") && !own.contains("storage_uri"), "{own}");
-    let express = text(finding(&json, "ai-endpoint-not-rate-limited", "node/src/server.ts:8"), "fix");
-    assert!(express.contains("express-rate-limit") && !express.contains("slowapi"), "{express}");
+    assert!(
+        own.contains("@limiter.limit(\"5/minute;50/day\")") && !own.contains("storage_uri"),
+        "{own}"
+    );
+    let express = text(
+        finding(
+            &json,
+            "ai-endpoint-not-rate-limited",
+            "node/src/server.ts:8",
+        ),
+        "fix",
+    );
+    assert!(
+        express.contains("express-rate-limit") && !express.contains("slowapi"),
+        "{express}"
+    );
     let tracked = text(finding(&json, "env-tracked", ".env.ci:null"), "fix");
     assert!(!tracked.contains("rotate"), "{tracked}");
 }
@@ -124,14 +160,23 @@ fn fixes_say_what_is_true_of_the_project() {
 fn text_report_prints_a_fix_once_per_rule_and_cuts_long_lists() {
     let dir = materialize("report-many-routes");
     let run = aiguard(&["audit", "."], dir.path());
-    let fixes: Vec<&str> = run.stdout.lines().filter(|l| l.trim_start().starts_with("fix")).collect();
+    let fixes: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("fix"))
+        .collect();
     assert_eq!(fixes.len(), 2, "{}", run.stdout);
-    assert!(fixes.iter().all(|l| l.contains("fix (all 15 above):")), "{fixes:?}");
+    assert!(
+        fixes.iter().all(|l| l.contains("fix (all 15 above):")),
+        "{fixes:?}"
+    );
     assert!(!run.stdout.contains("more (--all"), "{}", run.stdout);
     let (_, json, _) = audit_json(dir.path(), &[]);
     let findings = json["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 30);
-    assert!(findings.iter().all(|f| f["fix"].as_str().is_some_and(|x| !x.is_empty())));
+    assert!(findings
+        .iter()
+        .all(|f| f["fix"].as_str().is_some_and(|x| !x.is_empty())));
 
     // Ten more routes: 25 findings per check, 20 listed.
     let server = dir.path().join("src/server.ts");
@@ -161,16 +206,37 @@ fn text_report_prints_a_fix_once_per_rule_and_cuts_long_lists() {
 fn cors_messages_name_what_the_policy_exposes() {
     let dir = materialize("cors-exposure");
     let (_, json, _) = audit_json(dir.path(), &["--select", "cors"]);
-    let backend = text(finding(&json, "cors-wildcard-origin", "backend/app/main.py:10"), "message");
-    assert!(backend.contains("`*` wherever CORS_ORIGINS is not set"), "{backend}");
+    let backend = text(
+        finding(&json, "cors-wildcard-origin", "backend/app/main.py:10"),
+        "message",
+    );
+    assert!(
+        backend.contains("`*` wherever CORS_ORIGINS is not set"),
+        "{backend}"
+    );
     assert!(backend.contains("With credentials allowed"), "{backend}");
-    assert!(backend.contains("Its AI endpoints (POST /chat)"), "{backend}");
-    assert!(!backend.contains("anthropic") && !backend.contains("/api/ask"), "{backend}");
+    assert!(
+        backend.contains("Its AI endpoints (POST /chat)"),
+        "{backend}"
+    );
+    assert!(
+        !backend.contains("anthropic") && !backend.contains("/api/ask"),
+        "{backend}"
+    );
     let docs = finding(&json, "cors-default-any-origin", "docs-api/src/server.ts:7");
     assert_eq!(docs["severity"], "warning");
-    assert!(text(docs, "message").contains("It covers only /static"), "{docs:#}");
-    let settings = text(finding(&json, "cors-wildcard-origin", "settings-api/app/main.py:7"), "message");
-    assert!(settings.contains("`*` by default: the setting `cors_origins`"), "{settings}");
+    assert!(
+        text(docs, "message").contains("It covers only /static"),
+        "{docs:#}"
+    );
+    let settings = text(
+        finding(&json, "cors-wildcard-origin", "settings-api/app/main.py:7"),
+        "message",
+    );
+    assert!(
+        settings.contains("`*` by default: the setting `cors_origins`"),
+        "{settings}"
+    );
     assert!(settings.contains("No AI calls were found"), "{settings}");
 }
 
@@ -178,11 +244,34 @@ fn cors_messages_name_what_the_policy_exposes() {
 fn rate_limit_details_combine_exempt_and_point_at_the_config() {
     let dir = materialize("ratelimit-details");
     let (_, json, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
-    let config = text(finding(&json, "rate-limit-no-daily-cap", "express-app/src/server.ts:8"), "message");
-    assert!(config.contains("the only limit on POST /api/chat, POST /api/title"), "{config}");
-    let stacked = text(finding(&json, "rate-limit-no-daily-cap", "flask-app/app/main.py:36"), "message");
-    assert!(stacked.contains("also routed as /v1/complete/"), "{stacked}");
-    let free = text(finding(&json, "ai-endpoint-not-rate-limited", "flask-app/app/main.py:30"), "message");
+    let config = text(
+        finding(
+            &json,
+            "rate-limit-no-daily-cap",
+            "express-app/src/server.ts:8",
+        ),
+        "message",
+    );
+    assert!(
+        config.contains("the only limit on POST /api/chat, POST /api/title"),
+        "{config}"
+    );
+    let stacked = text(
+        finding(&json, "rate-limit-no-daily-cap", "flask-app/app/main.py:36"),
+        "message",
+    );
+    assert!(
+        stacked.contains("also routed as /v1/complete/"),
+        "{stacked}"
+    );
+    let free = text(
+        finding(
+            &json,
+            "ai-endpoint-not-rate-limited",
+            "flask-app/app/main.py:30",
+        ),
+        "message",
+    );
     assert!(free.contains("@limiter.exempt"), "{free}");
 }
 
@@ -201,5 +290,9 @@ fn usage_tracking_is_evidence_with_a_place() {
     let dir = materialize("quota-evidence");
     let run = aiguard(&["inventory", ".", "--format", "json"], dir.path());
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(json["usage_tracking"], serde_json::json!([]), "analytics, setters and usage reads are not tracking");
+    assert_eq!(
+        json["usage_tracking"],
+        serde_json::json!([]),
+        "analytics, setters and usage reads are not tracking"
+    );
 }

@@ -60,7 +60,10 @@ fn fastapi_routers_prefixes_and_cross_file_chains() {
     assert_eq!(chain[1]["kind"], "function", "{chain:?}");
     assert_eq!(chain[1]["detail"], "summarize", "{chain:?}");
     assert_eq!(chain[1]["path"], "app/services/llm.py", "{chain:?}");
-    assert!(chain[1]["line"].as_u64().is_some_and(|l| l > 0), "{chain:?}");
+    assert!(
+        chain[1]["line"].as_u64().is_some_and(|l| l > 0),
+        "{chain:?}"
+    );
     assert_eq!(summarize["ai"]["provider"], "OpenAI");
     assert_eq!(json["frameworks"], serde_json::json!(["FastAPI"]));
 }
@@ -131,7 +134,9 @@ fn inventory_flags_formats_and_objects() {
     let help = aiguard(&["inventory", "--help"], dir.path());
     assert_eq!(help.code, 0);
     assert!(
-        help.stdout.contains("- text:") && help.stdout.contains("- json:") && !help.stdout.contains("sarif"),
+        help.stdout.contains("- text:")
+            && help.stdout.contains("- json:")
+            && !help.stdout.contains("sarif"),
         "{}",
         help.stdout
     );
@@ -155,7 +160,10 @@ fn inventory_flags_formats_and_objects() {
     assert!(chat["ai"]["path"].is_string() && chat["ai"]["line"].is_u64());
     for e in json["endpoints"].as_array().unwrap() {
         for field in ["rate_limits", "auth", "quota"] {
-            assert!(e[field].as_array().unwrap().iter().all(|x| x.is_object()), "{field}: {e}");
+            assert!(
+                e[field].as_array().unwrap().iter().all(|x| x.is_object()),
+                "{field}: {e}"
+            );
         }
     }
 }

@@ -436,8 +436,14 @@ impl PublicEnvSpec {
         let lower = v.to_ascii_lowercase();
         let plain_url = v.split_once("://").is_some_and(|(scheme, rest)| {
             !scheme.is_empty()
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
-                && !rest.split(['/', '?', '#']).next().unwrap_or("").contains('@')
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
+                && !rest
+                    .split(['/', '?', '#'])
+                    .next()
+                    .unwrap_or("")
+                    .contains('@')
                 && !rest.contains("key=")
                 && !rest.contains("token=")
         });
@@ -779,11 +785,24 @@ mod tests {
         ] {
             assert!(!secret(no), "{no}");
         }
-        for public in ["", "true", "FALSE", "0", "https://api.example.com", "pk.eyJ1Ijo"] {
+        for public in [
+            "",
+            "true",
+            "FALSE",
+            "0",
+            "https://api.example.com",
+            "pk.eyJ1Ijo",
+        ] {
             assert!(env.is_public_value(public), "{public}");
         }
         assert!(env.is_public_value("postgres://localhost:5432/test"));
-        for secret in ["sk-abc", "${OPENAI_API_KEY}", "pk", "postgres://app:s3cret@db/app", "https://x.example/?key=abc"] {
+        for secret in [
+            "sk-abc",
+            "${OPENAI_API_KEY}",
+            "pk",
+            "postgres://app:s3cret@db/app",
+            "https://x.example/?key=abc",
+        ] {
             assert!(!env.is_public_value(secret), "{secret}");
         }
         assert!(

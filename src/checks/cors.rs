@@ -333,8 +333,9 @@ fn fastapi_hit(
         } else if let Some((value, place)) = resolve_value(&arg.text, index, file, facts) {
             let setting = arg.text.rsplit('.').next().unwrap_or(&arg.text).to_string();
             if is_wildcard_list(&value) {
-                let note = (place.starts_with("set in") || arg.text.contains('.'))
-                    .then(|| format!("`*` by default: the setting `{setting}` is {value} ({place})"));
+                let note = (place.starts_with("set in") || arg.text.contains('.')).then(|| {
+                    format!("`*` by default: the setting `{setting}` is {value} ({place})")
+                });
                 push(
                     arg,
                     Verdict::Wildcard,
@@ -399,11 +400,18 @@ fn flask_hit(index: usize, call: &Call, line: u32, column: u32, hits: &mut Vec<H
         (None, Some(r)) => collect_wildcard_resources(&r.text),
         _ => Vec::new(),
     };
-    let note = origins.and_then(|o| find_env_wildcard_default(&o.text)).map(|v| unset_note(&v));
+    let note = origins
+        .and_then(|o| find_env_wildcard_default(&o.text))
+        .map(|v| unset_note(&v));
     let verdict = verdict.or_else(|| {
         let o = origins?;
         note.as_ref()?;
-        Some((Verdict::Wildcard, o.line, o.column, format!("origins={}", o.text)))
+        Some((
+            Verdict::Wildcard,
+            o.line,
+            o.column,
+            format!("origins={}", o.text),
+        ))
     });
     if let Some((verdict, line, column, detail)) = verdict {
         hits.push(Hit {
@@ -512,7 +520,9 @@ fn js_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit
         let (line, column) = options
             .map(|o| (o.line, o.column))
             .unwrap_or((call.line, call.column));
-        let note = origin.and_then(find_env_wildcard_default).map(|v| unset_note(&v));
+        let note = origin
+            .and_then(find_env_wildcard_default)
+            .map(|v| unset_note(&v));
         hits.push(Hit {
             file: index,
             line,
@@ -688,7 +698,17 @@ fn is_test_or_script(path: &str) -> bool {
     let folder_hit = path.split('/').rev().skip(1).any(|part| {
         matches!(
             part,
-            "tests" | "test" | "__tests__" | "e2e" | "scripts" | "script" | "examples" | "example" | "notebooks" | "benchmarks" | "evals"
+            "tests"
+                | "test"
+                | "__tests__"
+                | "e2e"
+                | "scripts"
+                | "script"
+                | "examples"
+                | "example"
+                | "notebooks"
+                | "benchmarks"
+                | "evals"
         )
     });
     folder_hit

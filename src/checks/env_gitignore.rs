@@ -55,7 +55,12 @@ impl Check for EnvGitignore {
             let covered = |v: &&str| (*v == ".env") == (rule == ".env");
             let affected: Vec<(&str, Vec<&str>)> = gaps
                 .iter()
-                .map(|(f, m)| (f.as_str(), m.iter().copied().filter(covered).collect::<Vec<_>>()))
+                .map(|(f, m)| {
+                    (
+                        f.as_str(),
+                        m.iter().copied().filter(covered).collect::<Vec<_>>(),
+                    )
+                })
                 .filter(|(_, m)| !m.is_empty())
                 .collect();
             if !affected.is_empty() {
@@ -69,7 +74,10 @@ impl Check for EnvGitignore {
         }
         for path in project.paths.iter().filter(|p| is_secret_env(env, p)) {
             if !ignored(path) && !project.git.is_tracked(path) {
-                out.push(not_ignored_finding(path, &nearest_gitignore(project.paths, path)));
+                out.push(not_ignored_finding(
+                    path,
+                    &nearest_gitignore(project.paths, path),
+                ));
             }
         }
         if let Some(tracked) = &project.git.tracked {
@@ -134,9 +142,12 @@ fn collect_marker_folders(paths: &[String], env: &EnvSpec) -> BTreeSet<String> {
 fn reads_env_files(project: &ProjectContext<'_>, env: &EnvSpec, folder: &str) -> bool {
     let inside = |p: &str| p.starts_with(folder) && p[folder.len()..].starts_with('/');
     let is_reader = |module: &str| {
-        env.env_readers
-            .iter()
-            .any(|r| module == r || module.strip_prefix(r.as_str()).is_some_and(|s| s.starts_with('/')))
+        env.env_readers.iter().any(|r| {
+            module == r
+                || module
+                    .strip_prefix(r.as_str())
+                    .is_some_and(|s| s.starts_with('/'))
+        })
     };
     project
         .paths
@@ -146,9 +157,11 @@ fn reads_env_files(project: &ProjectContext<'_>, env: &EnvSpec, folder: &str) ->
             .packages
             .get(folder)
             .is_some_and(|deps| deps.iter().any(|d| is_reader(d)))
-        || project.facts.files().iter().any(|f| {
-            inside(&f.path) && f.imports.iter().any(|i| is_reader(&i.module))
-        })
+        || project
+            .facts
+            .files()
+            .iter()
+            .any(|f| inside(&f.path) && f.imports.iter().any(|i| is_reader(&i.module)))
 }
 
 /// Where a rule covering every affected folder goes: the shallowest
@@ -158,7 +171,13 @@ fn fix_folder(paths: &[String], affected: &[&str]) -> String {
     let common: Vec<&str> = affected
         .iter()
         .map(|f| f.split('/').filter(|p| !p.is_empty()).collect::<Vec<_>>())
-        .reduce(|a, b| a.iter().zip(&b).take_while(|(x, y)| x == y).map(|(x, _)| *x).collect())
+        .reduce(|a, b| {
+            a.iter()
+                .zip(&b)
+                .take_while(|(x, y)| x == y)
+                .map(|(x, _)| *x)
+                .collect()
+        })
         .unwrap_or_default();
     (0..=common.len())
         .map(|n| common[..n].join("/"))
@@ -200,9 +219,9 @@ fn gap_finding(project: &ProjectContext<'_>, at: &str, missing: &[Missing<'_>]) 
             .iter()
             .map(String::as_str)
             .filter(|v| {
-                missing.iter().any(|(_, affected)| {
-                    affected.iter().any(|(f, m)| f == folder && m.contains(v))
-                })
+                missing
+                    .iter()
+                    .any(|(_, affected)| affected.iter().any(|(f, m)| f == folder && m.contains(v)))
             })
             .collect();
         let place = if folder.is_empty() {
@@ -219,7 +238,7 @@ fn gap_finding(project: &ProjectContext<'_>, at: &str, missing: &[Missing<'_>]) 
         .iter()
         .map(|(variants, places)| format!("{} in {}", variants.join(", "), list(places)))
         .collect();
-    let exists = project.paths.iter().any(|p| *p == gitignore);
+    let exists = project.paths.contains(&gitignore);
     let how = match (exists, lines.len()) {
         (true, 1) => format!("Add this line to {gitignore}"),
         (true, _) => format!("Add these lines to {gitignore}"),
@@ -263,7 +282,7 @@ fn nearest_gitignore(paths: &[String], path: &str) -> String {
     let mut folder = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     loop {
         let candidate = join(folder, ".gitignore");
-        if folder.is_empty() || paths.iter().any(|p| *p == candidate) {
+        if folder.is_empty() || paths.contains(&candidate) {
             return candidate;
         }
         folder = folder.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
@@ -306,7 +325,9 @@ fn holds_values(project: &ProjectContext<'_>, path: &str) -> bool {
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter_map(|l| l.split_once('='))
         .map(|(_, v)| v.trim().trim_matches(['"', '\'']))
-        .any(|v| !catalog.public_env.is_public_value(v) && !catalog.keys.is_placeholder(v.as_bytes()))
+        .any(|v| {
+            !catalog.public_env.is_public_value(v) && !catalog.keys.is_placeholder(v.as_bytes())
+        })
 }
 
 fn tracked_finding(path: &str, ignored_now: bool, holds_values: bool) -> Finding {
@@ -346,7 +367,13 @@ mod tests {
         assert!(is_secret_env(env, "apps/web/.env.local") && is_secret_env(env, ".env"));
         assert!(is_secret_env(env, "prod.env") && is_secret_env(env, ".env.production.local"));
         assert!(!is_secret_env(env, ".env.example") && !is_secret_env(env, "x/.env.sample"));
-        for template in [".example.env", "example.env", ".env.example.local", ".env.defaults", ".env.dist"] {
+        for template in [
+            ".example.env",
+            "example.env",
+            ".env.example.local",
+            ".env.defaults",
+            ".env.dist",
+        ] {
             assert!(!is_secret_env(env, template), "{template}");
         }
         assert!(!is_secret_env(env, ".envrc"));
@@ -372,14 +399,21 @@ mod tests {
 
     #[test]
     fn the_fix_goes_to_the_shallowest_gitignore_covering_every_folder() {
-        let paths: Vec<String> = ["apps/.gitignore", "apps/web/.gitignore", "tools/x/.gitignore"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let paths: Vec<String> = [
+            "apps/.gitignore",
+            "apps/web/.gitignore",
+            "tools/x/.gitignore",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(fix_folder(&paths, &["apps/web", "apps/api"]), "apps");
         assert_eq!(fix_folder(&paths, &["apps/web"]), "apps");
         assert_eq!(fix_folder(&paths, &["apps/web", "tools/x"]), "");
-        assert_eq!(nearest_gitignore(&paths, "apps/api/.env"), "apps/.gitignore");
+        assert_eq!(
+            nearest_gitignore(&paths, "apps/api/.env"),
+            "apps/.gitignore"
+        );
         assert_eq!(nearest_gitignore(&paths, "lib/.env"), ".gitignore");
     }
 }

@@ -119,7 +119,9 @@ fn drop_public_config_names(out: &mut Vec<Finding>) {
     out.retain(|f| {
         f.rule != PUBLIC_CONFIG
             && !(f.rule == "public-env-secret"
-                && f.evidence.as_ref().is_some_and(|e| public.contains(e.as_str())))
+                && f.evidence
+                    .as_ref()
+                    .is_some_and(|e| public.contains(e.as_str())))
     });
 }
 
@@ -432,8 +434,8 @@ fn matching_brace(bytes: &[u8], open: usize) -> usize {
 /// `.vue` / `.svelte` components run in the browser; they are not parsed,
 /// so their imports are read from the text.
 fn collect_component_imports(file: &FileContext<'_>, out: &mut Vec<Finding>) {
-    let import = Regex::new(r#"(?m)^\s*import\s([^;\n]*?)from\s+["']([^"']+)["']"#)
-        .expect("static regex");
+    let import =
+        Regex::new(r#"(?m)^\s*import\s([^;\n]*?)from\s+["']([^"']+)["']"#).expect("static regex");
     let server = file.file_name().contains(".server.");
     for caps in import.captures_iter(file.source.bytes()) {
         let m = caps.get(2).expect("group 2");

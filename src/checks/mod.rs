@@ -119,7 +119,11 @@ pub fn is_stacked_route(inv: &crate::inventory::Inventory, e: &crate::inventory:
     let Some(h) = e.handler else { return false };
     inv.ai_endpoints()
         .take_while(|o| !std::ptr::eq(*o, e))
-        .any(|o| o.file == e.file && o.method == e.method && o.handler.is_some_and(|x| x.function == h.function))
+        .any(|o| {
+            o.file == e.file
+                && o.method == e.method
+                && o.handler.is_some_and(|x| x.function == h.function)
+        })
 }
 
 /// Findings that are one problem seen in several places become one finding
@@ -145,10 +149,7 @@ pub fn merge_places(findings: &mut Vec<Finding>) {
     let mut dropped = vec![false; findings.len()];
     for mut members in groups.into_values().filter(|m| m.len() > 1) {
         members.sort_by(|&a, &b| findings[a].sort_key().cmp(&findings[b].sort_key()));
-        let places: Vec<String> = members[1..]
-            .iter()
-            .map(|&i| place(&findings[i]))
-            .collect();
+        let places: Vec<String> = members[1..].iter().map(|&i| place(&findings[i])).collect();
         // The first place's fix unless another one's says more (ties: first).
         let fix = members
             .iter()
@@ -159,7 +160,11 @@ pub fn merge_places(findings: &mut Vec<Finding>) {
             });
         let severity = members.iter().map(|&i| findings[i].severity).max();
         let first = &mut findings[members[0]];
-        let stop = if first.message.ends_with('.') { "" } else { "." };
+        let stop = if first.message.ends_with('.') {
+            ""
+        } else {
+            "."
+        };
         first.message = format!("{}{stop} Also at {}.", first.message, list_places(&places));
         first.fix = fix.or(first.fix.take());
         first.severity = severity.unwrap_or(first.severity);
@@ -188,7 +193,11 @@ fn list_places(places: &[String]) -> String {
         0 => String::new(),
         1 => places[0].clone(),
         n if n <= SHOWN => format!("{} and {}", places[..n - 1].join(", "), places[n - 1]),
-        n => format!("{} and {} more places", places[..SHOWN].join(", "), n - SHOWN),
+        n => format!(
+            "{} and {} more places",
+            places[..SHOWN].join(", "),
+            n - SHOWN
+        ),
     }
 }
 
@@ -221,7 +230,12 @@ mod tests {
             rule: rule.into(),
             severity: crate::findings::Severity::Error,
             path: path.into(),
-            span: Some(crate::findings::Span { line, column: 1, end_line: line, end_column: 2 }),
+            span: Some(crate::findings::Span {
+                line,
+                column: 1,
+                end_line: line,
+                end_column: 2,
+            }),
             message: "NAME is here.".into(),
             evidence: Some(crate::findings::Redacted::public(evidence)),
             fix: Some(fix.into()),
@@ -231,12 +245,36 @@ mod tests {
     #[test]
     fn one_finding_per_variable_with_the_other_places() {
         let mut findings = vec![
-            at("public-env-secret", "web/.env", 2, "NEXT_PUBLIC_A_KEY", "Drop it."),
-            at("public-env-secret", "Dockerfile", 4, "NEXT_PUBLIC_A_KEY", "Drop it. If …, rotate."),
-            at("public-env-secret", "ci.yml", 9, "NEXT_PUBLIC_B_KEY", "Drop it."),
+            at(
+                "public-env-secret",
+                "web/.env",
+                2,
+                "NEXT_PUBLIC_A_KEY",
+                "Drop it.",
+            ),
+            at(
+                "public-env-secret",
+                "Dockerfile",
+                4,
+                "NEXT_PUBLIC_A_KEY",
+                "Drop it. If …, rotate.",
+            ),
+            at(
+                "public-env-secret",
+                "ci.yml",
+                9,
+                "NEXT_PUBLIC_B_KEY",
+                "Drop it.",
+            ),
             at("ai-sdk-in-client", "a.ts", 1, "openai", "Move it."),
             at("ai-sdk-in-client", "b.ts", 1, "openai", "Move it."),
-            at("public-env-secret", "app.ts", 7, "NEXT_PUBLIC_A_KEY", "Drop it. Rotate."),
+            at(
+                "public-env-secret",
+                "app.ts",
+                7,
+                "NEXT_PUBLIC_A_KEY",
+                "Drop it. Rotate.",
+            ),
         ];
         merge_places(&mut findings);
         let kept: Vec<(&str, &str)> = findings
@@ -246,7 +284,10 @@ mod tests {
         assert_eq!(
             kept,
             [
-                ("Dockerfile", "NAME is here. Also at app.ts:7 and web/.env:2."),
+                (
+                    "Dockerfile",
+                    "NAME is here. Also at app.ts:7 and web/.env:2."
+                ),
                 ("ci.yml", "NAME is here."),
                 ("a.ts", "NAME is here."),
                 ("b.ts", "NAME is here."),

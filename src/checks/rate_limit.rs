@@ -29,7 +29,8 @@ impl Check for RateLimit {
         // Stacked route decorators on one handler are one endpoint.
         let mut seen: Vec<(usize, Option<usize>, &str)> = Vec::new();
         let mut daily: std::collections::BTreeMap<(usize, u32), Vec<String>> = Default::default();
-        let mut daily_limits: std::collections::BTreeMap<(usize, u32), Vec<String>> = Default::default();
+        let mut daily_limits: std::collections::BTreeMap<(usize, u32), Vec<String>> =
+            Default::default();
         for e in inv.ai_endpoints() {
             let handler = e.handler.map(|h| h.function);
             if handler.is_some() && seen.contains(&(e.file, handler, e.method.as_str())) {
@@ -38,7 +39,13 @@ impl Check for RateLimit {
             seen.push((e.file, handler, e.method.as_str()));
             let aliases: Vec<&str> = inv
                 .ai_endpoints()
-                .filter(|o| o.file == e.file && handler.is_some() && o.handler.map(|h| h.function) == handler && o.method == e.method && o.path != e.path)
+                .filter(|o| {
+                    o.file == e.file
+                        && handler.is_some()
+                        && o.handler.map(|h| h.function) == handler
+                        && o.method == e.method
+                        && o.path != e.path
+                })
                 .map(|o| o.path.as_str())
                 .collect();
             let also = if aliases.is_empty() {
@@ -95,7 +102,10 @@ impl Check for RateLimit {
                         .iter()
                         .find(|x| x.file == l.file && x.variable == l.spec)
                         .map_or((l.file, l.line), |x| (x.file, x.line));
-                    daily.entry(at).or_default().push(format!("{} {}{also}", e.method, e.path));
+                    daily
+                        .entry(at)
+                        .or_default()
+                        .push(format!("{} {}{also}", e.method, e.path));
                     daily_limits.entry(at).or_insert(limits);
                     continue;
                 }
@@ -232,17 +242,22 @@ fn unlimited_fix(project: &ProjectContext<'_>, e: &Endpoint) -> String {
         .inventory
         .limiters
         .iter()
-        .filter(|l| facts.file(l.file).lang.is_some_and(|lang| lang.is_python() == python))
+        .filter(|l| {
+            facts
+                .file(l.file)
+                .lang
+                .is_some_and(|lang| lang.is_python() == python)
+        })
         .filter(|l| !l.variable.is_empty())
         .min_by_key(|l| (l.file != e.file, l.file, l.line));
     let Some(l) = own else {
         return fix_for(e.framework, fixes).trim().to_string();
     };
-    let how = if spec.python_limiters.iter().any(|m| *m == l.kind) {
+    let how = if spec.python_limiters.contains(&l.kind) {
         &fixes.own_limiter_decorator
-    } else if spec.js_limit_calls.iter().any(|m| *m == l.kind) {
+    } else if spec.js_limit_calls.contains(&l.kind) {
         &fixes.own_limiter_call
-    } else if spec.js_middleware.iter().any(|m| *m == l.kind) {
+    } else if spec.js_middleware.contains(&l.kind) {
         &fixes.own_limiter_middleware
     } else {
         return fix_for(e.framework, fixes).trim().to_string();

@@ -257,10 +257,13 @@ fn collect_memory_counters(fi: usize, file: &FileFacts, catalog: &Catalog, inv: 
     let spec = &catalog.rate_limit.hand_written;
     for a in file.assignments.iter().filter(|a| a.in_function.is_none()) {
         let value = a.text.trim();
-        let is_map = spec
-            .map_values
-            .iter()
-            .any(|m| if m == "{}" { value == "{}" } else { value.starts_with(m.as_str()) });
+        let is_map = spec.map_values.iter().any(|m| {
+            if m == "{}" {
+                value == "{}"
+            } else {
+                value.starts_with(m.as_str())
+            }
+        });
         if is_map && is_hand_written_limiter(file, &a.target, spec) {
             inv.limiters.push(Limiter {
                 kind: "hand-written in-memory counter".into(),
@@ -274,7 +277,11 @@ fn collect_memory_counters(fi: usize, file: &FileFacts, catalog: &Catalog, inv: 
     }
 }
 
-fn is_hand_written_limiter(file: &FileFacts, map: &str, spec: &crate::catalog::HandWrittenSpec) -> bool {
+fn is_hand_written_limiter(
+    file: &FileFacts,
+    map: &str,
+    spec: &crate::catalog::HandWrittenSpec,
+) -> bool {
     let subscript = format!("{map}[");
     let method = format!("{map}.");
     let mentions = |text: &str| text.contains(&subscript) || text.contains(&method) || text == map;
@@ -297,7 +304,12 @@ fn is_hand_written_limiter(file: &FileFacts, map: &str, spec: &crate::catalog::H
                 keys.push(&c.callee);
                 keys.extend(c.args.iter().map(|x| x.text.as_str()));
             } else {
-                keys.extend(c.args.iter().map(|x| x.text.as_str()).filter(|t| mentions(t)));
+                keys.extend(
+                    c.args
+                        .iter()
+                        .map(|x| x.text.as_str())
+                        .filter(|t| mentions(t)),
+                );
             }
         }
         for a in file.assignments.iter().filter(|a| a.in_function == Some(f)) {
@@ -321,9 +333,10 @@ fn is_hand_written_limiter(file: &FileFacts, map: &str, spec: &crate::catalog::H
         }
         let short = function.name.rsplit('.').next().unwrap_or(&function.name);
         let named = has_word(short, &spec.limit_words);
-        let clock = file.calls.iter().any(|c| {
-            c.in_function == Some(f) && spec.clock_calls.iter().any(|k| *k == c.callee)
-        });
+        let clock = file
+            .calls
+            .iter()
+            .any(|c| c.in_function == Some(f) && spec.clock_calls.contains(&c.callee));
         let callers_reject = file
             .calls
             .iter()
@@ -450,7 +463,8 @@ fn python_skips_defaults(e: &Endpoint, file: &FileFacts) -> bool {
             .iter()
             .any(|a| a.keyword.as_deref() == Some("override_defaults") && a.text == "False")
     });
-    exempt || (!own.is_empty() && !keeps_defaults && e.limits.iter().any(|l| l.how.starts_with('@')))
+    exempt
+        || (!own.is_empty() && !keeps_defaults && e.limits.iter().any(|l| l.how.starts_with('@')))
 }
 
 fn python_route_limits(
@@ -908,7 +922,8 @@ fn created_with_shared_store(file: &FileFacts, call: &Call, words: &[String]) ->
             .join(" "),
     };
     let lower = text.to_ascii_lowercase();
-    words.iter().any(|w| text.contains(w.as_str())) || lower.contains("kv") && lower.contains("ratelimit")
+    words.iter().any(|w| text.contains(w.as_str()))
+        || lower.contains("kv") && lower.contains("ratelimit")
 }
 
 /// slowapi needs `app.state.limiter = limiter` and a `RateLimitExceeded` handler.

@@ -58,7 +58,9 @@ pub(super) fn collect_usage_tracking(facts: &ProjectFacts, spec: &QuotaSpec) -> 
                 Some("limit-by-user")
             } else if c.callee.contains('.')
                 && spec.store_writes.iter().any(|w| w == last)
-                && usage.iter().any(|u| args.contains(u.as_str()) || callee.contains(u.as_str()))
+                && usage
+                    .iter()
+                    .any(|u| args.contains(u.as_str()) || callee.contains(u.as_str()))
             {
                 Some("store-write")
             } else if is_budget_check(last, spec, &usage) {
@@ -126,7 +128,8 @@ fn mentions_word(text: &str, word: &str) -> bool {
         && text.match_indices(word).any(|(i, _)| {
             let before = text[..i].chars().next_back();
             let after = text[i + word.len()..].chars().next();
-            let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+            let ident =
+                |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
             !ident(before) && !ident(after)
         })
 }
@@ -157,7 +160,9 @@ pub(super) fn evidence(
     let mut all_text: String = call
         .args
         .iter()
-        .flat_map(|a| std::iter::once(a.text.as_str()).chain(a.pairs.iter().map(|(_, v)| v.as_str())))
+        .flat_map(|a| {
+            std::iter::once(a.text.as_str()).chain(a.pairs.iter().map(|(_, v)| v.as_str()))
+        })
         .collect::<Vec<_>>()
         .join(" ");
     // A body built first and passed by name (`JSON.stringify(payload)`,
@@ -186,7 +191,14 @@ pub(super) fn evidence(
     // a handler parameter typed by a request model (`chat.model`, `chat: ChatIn`).
     let params: Vec<(&str, &str)> = call
         .in_function
-        .map(|f| file.functions[f].params.iter().filter_map(|p| p.split_once(':')).map(|(n, t)| (n.trim(), t.trim())).collect())
+        .map(|f| {
+            file.functions[f]
+                .params
+                .iter()
+                .filter_map(|p| p.split_once(':'))
+                .map(|(n, t)| (n.trim(), t.trim()))
+                .collect()
+        })
         .unwrap_or_default();
     let chosen = |v: &str| -> Option<String> {
         if from_request(v) {
@@ -194,9 +206,9 @@ pub(super) fn evidence(
         }
         let head = v.split('.').next().unwrap_or(v).trim();
         if v.contains('.')
-            && params
-                .iter()
-                .any(|(n, t)| *n == head && t.starts_with(|c: char| c.is_ascii_uppercase()) && *t != "Request")
+            && params.iter().any(|(n, t)| {
+                *n == head && t.starts_with(|c: char| c.is_ascii_uppercase()) && *t != "Request"
+            })
         {
             return Some(format!(" (a field of the request model `{head}`)"));
         }
@@ -207,7 +219,10 @@ pub(super) fn evidence(
         file.assignments
             .iter()
             .filter(|a| a.in_function == call.in_function)
-            .find(|a| (a.target == v || (a.target.starts_with(['{', '[']) && mentions_word(&a.target, v))) && from_request(&a.text))
+            .find(|a| {
+                (a.target == v || (a.target.starts_with(['{', '[']) && mentions_word(&a.target, v)))
+                    && from_request(&a.text)
+            })
             .map(|a| format!(" (from `{}`, line {})", a.text.trim(), a.line))
     };
     let client_chosen = args

@@ -97,7 +97,12 @@ impl InventoryView {
                             .iter()
                             .map(|f| {
                                 let function = facts.function(*f);
-                                at("function", &facts.file(f.file).path, function.line, function.name.clone())
+                                at(
+                                    "function",
+                                    &facts.file(f.file).path,
+                                    function.line,
+                                    function.name.clone(),
+                                )
                             })
                             .collect(),
                     }
@@ -142,7 +147,12 @@ impl InventoryView {
                             .map(|c| at("client-chosen", &path, line, c.clone()))
                             .collect();
                         if q.unbounded_output {
-                            out.push(at("unbounded-output", &path, line, "no output token bound".into()));
+                            out.push(at(
+                                "unbounded-output",
+                                &path,
+                                line,
+                                "no output token bound".into(),
+                            ));
                         }
                         out
                     })

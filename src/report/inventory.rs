@@ -49,7 +49,11 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
         )?;
         match &e.ai {
             Some(ai) => {
-                writeln!(out, "    AI: {} `{}` at {}:{}", ai.provider, ai.call, ai.path, ai.line)?;
+                writeln!(
+                    out,
+                    "    AI: {} `{}` at {}:{}",
+                    ai.provider, ai.call, ai.path, ai.line
+                )?;
                 if ai.chain.len() > 1 {
                     let via: Vec<String> = ai
                         .chain
@@ -78,7 +82,10 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
             for q in &e.quota {
                 let what = match q.kind.as_str() {
                     "client-chosen" => format!("client chooses {}", q.detail),
-                    _ => format!("no output token bound on the AI call at {}:{}", q.path, q.line),
+                    _ => format!(
+                        "no output token bound on the AI call at {}:{}",
+                        q.path, q.line
+                    ),
                 };
                 writeln!(out, "    quota: {what}")?;
             }

@@ -209,7 +209,6 @@ fn write_finding(p: &Painter, f: &Finding, out: &mut dyn Write) -> io::Result<()
         .map(|e| format!(" ({e})"))
         .unwrap_or_default();
     writeln!(out, "            {}{}", f.message, evidence)
-
 }
 
 fn write_notes(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
