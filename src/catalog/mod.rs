@@ -782,6 +782,8 @@ mod tests {
             "NEXT_PUBLIC_ENABLE_PASSWORD_LOGIN",
             "NEXT_PUBLIC_PUSHER_APP_KEY",
             "NEXT_PUBLIC_ALGOLIA_SEARCH_ONLY_KEY",
+            "NEXT_PUBLIC_NO_API_KEY_INPUT",
+            "NEXT_PUBLIC_SEGMENT_WRITE_KEY",
         ] {
             assert!(!secret(no), "{no}");
         }

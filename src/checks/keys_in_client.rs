@@ -518,6 +518,9 @@ fn collect_client_files(project: &ProjectContext<'_>) -> BTreeMap<usize, String>
             let Some(target) = facts.resolve_import(i, import) else {
                 continue;
             };
+            if is_type_name(facts.file(target), import.name.as_deref()) {
+                continue;
+            }
             if client.contains_key(&target) || is_server_file(facts, target) {
                 continue;
             }
@@ -529,6 +532,21 @@ fn collect_client_files(project: &ProjectContext<'_>) -> BTreeMap<usize, String>
         }
     }
     client
+}
+
+/// Does `name` look like a type of `file` (`import { LLMModelConfig }`
+/// without `type`): capitalised, and no function, class or variable of
+/// that name there? TypeScript erases such an import, so the file does not
+/// ship with it.
+fn is_type_name(file: &crate::facts::FileFacts, name: Option<&str>) -> bool {
+    let Some(name) = name.filter(|n| *n != "default") else {
+        return false;
+    };
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && !file.functions.iter().any(|f| {
+            f.name == name || f.name.strip_prefix(name).is_some_and(|r| r.starts_with('.'))
+        })
+        && !file.assignments.iter().any(|a| a.target == name)
 }
 
 fn is_server_file(facts: &ProjectFacts, index: usize) -> bool {
