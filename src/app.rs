@@ -440,6 +440,13 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
             Some((root.join(&r.path).parent()?.to_path_buf(), text))
         })
         .collect();
+    // A root .gitignore that lists itself (`.gitignore` in .gitignore) is
+    // skipped by the walk, but git still reads it.
+    if !files.iter().any(|(d, _)| d == root) {
+        if let Ok(text) = std::fs::read_to_string(root.join(".gitignore")) {
+            files.push((root.to_path_buf(), text));
+        }
+    }
     let top = git
         .top
         .as_ref()

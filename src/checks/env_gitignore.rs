@@ -34,6 +34,7 @@ impl Check for EnvGitignore {
     fn check_project(&self, project: &ProjectContext<'_>, out: &mut Vec<Finding>) -> Coverage {
         let env = &project.catalog.env;
         let ignored = |rel: &str| project.gitignore.is_ignored(&project.root.join(rel), false);
+        let gitignores = collect_gitignores(project);
         let gaps: Vec<(String, Vec<&str>)> = collect_app_folders(project, env)
             .into_iter()
             .map(|folder| {
@@ -65,7 +66,7 @@ impl Check for EnvGitignore {
                 .collect();
             if !affected.is_empty() {
                 let folders: Vec<&str> = affected.iter().map(|(f, _)| *f).collect();
-                let target = fix_folder(project.paths, &folders);
+                let target = fix_folder(&gitignores, &folders);
                 by_target.entry(target).or_default().push((rule, affected));
             }
         }
@@ -76,7 +77,7 @@ impl Check for EnvGitignore {
             if !ignored(path) && !project.git.is_tracked(path) {
                 out.push(not_ignored_finding(
                     path,
-                    &nearest_gitignore(project.paths, path),
+                    &nearest_gitignore(&gitignores, path),
                 ));
             }
         }
@@ -164,6 +165,24 @@ fn reads_env_files(project: &ProjectContext<'_>, env: &EnvSpec, folder: &str) ->
             .any(|f| inside(&f.path) && f.imports.iter().any(|i| is_reader(&i.module)))
 }
 
+/// Every `.gitignore` of the project: those the walk saw, those git tracks,
+/// and the root's (a `.gitignore` listing itself is skipped by the walk).
+fn collect_gitignores(project: &ProjectContext<'_>) -> Vec<String> {
+    let mut found: Vec<String> = project
+        .paths
+        .iter()
+        .chain(project.git.tracked.iter().flatten())
+        .filter(|p| file_name(p) == ".gitignore")
+        .cloned()
+        .collect();
+    if project.root.join(".gitignore").is_file() {
+        found.push(".gitignore".into());
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// Where a rule covering every affected folder goes: the shallowest
 /// existing `.gitignore` among their common ancestors (the root's when it
 /// has one), else the root's, to be created.
@@ -238,7 +257,7 @@ fn gap_finding(project: &ProjectContext<'_>, at: &str, missing: &[Missing<'_>]) 
         .iter()
         .map(|(variants, places)| format!("{} in {}", variants.join(", "), list(places)))
         .collect();
-    let exists = project.paths.contains(&gitignore);
+    let exists = collect_gitignores(project).contains(&gitignore);
     let how = match (exists, lines.len()) {
         (true, 1) => format!("Add this line to {gitignore}"),
         (true, _) => format!("Add these lines to {gitignore}"),
