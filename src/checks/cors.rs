@@ -682,12 +682,16 @@ fn collect_exposure(project: &ProjectContext<'_>) -> Exposure {
             continue;
         }
         let app = app_folder(&file.path, project);
-        calls.entry(app).or_default().push(format!(
+        let place = format!(
             "{} at {}:{}",
             call.provider,
             file.path,
             facts.call((call.file, call.call)).line
-        ));
+        );
+        let list = calls.entry(app).or_default();
+        if !list.contains(&place) {
+            list.push(place);
+        }
     }
     Exposure { endpoints, calls }
 }
@@ -711,12 +715,11 @@ fn is_test_or_script(path: &str) -> bool {
                 | "evals"
         )
     });
-    folder_hit
-        || name.starts_with("test_")
-        || name.contains("_test.")
-        || name.contains(".test.")
-        || name.contains(".spec.")
-        || name == "conftest.py"
+    // `test_x.py`, `x_test.go`, `x.test.ts`, `compatibility-test-script.cjs`.
+    let name_hit = name
+        .split(['-', '_', '.'])
+        .any(|w| matches!(w, "test" | "tests" | "spec" | "mock" | "mocks" | "conftest"));
+    folder_hit || name_hit
 }
 
 /// Does an endpoint path fall under a scope pattern (`/static`,
