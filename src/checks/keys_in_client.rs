@@ -544,7 +544,10 @@ fn is_type_name(file: &crate::facts::FileFacts, name: Option<&str>) -> bool {
     };
     name.starts_with(|c: char| c.is_ascii_uppercase())
         && !file.functions.iter().any(|f| {
-            f.name == name || f.name.strip_prefix(name).is_some_and(|r| r.starts_with('.'))
+            f.name == name
+                || f.name
+                    .strip_prefix(name)
+                    .is_some_and(|r| r.starts_with('.'))
         })
         && !file.assignments.iter().any(|a| a.target == name)
 }
