@@ -238,6 +238,14 @@ fn cors_messages_name_what_the_policy_exposes() {
         "{settings}"
     );
     assert!(settings.contains("No AI calls were found"), "{settings}");
+    let discovery = finding(&json, "cors-wildcard-origin", "discovery/app.py:6");
+    assert_eq!(discovery["severity"], "warning");
+    let message = text(discovery, "message");
+    assert!(
+        message.contains("It covers only /.well-known/*"),
+        "{message}"
+    );
+    assert!(!message.contains("/api/ask"), "{message}");
 }
 
 #[test]
