@@ -466,10 +466,14 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
+    // The baseline sees every place (a second paste of a recorded key is
+    // new), and records every place; then places of one problem merge.
     let baselined = settings
         .baseline
         .as_ref()
         .map_or(0, |b| b.hide(&mut findings));
+    let places = findings.clone();
+    crate::checks::merge_places(&mut findings);
     notes.sort();
     let checklist = checklist::build(catalog, settings, &coverage, &findings);
     stats.project_ms = project_started.elapsed().as_millis() as u64;
@@ -486,6 +490,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         summary,
         checklist,
         findings,
+        places,
         notes,
         inventory: crate::inventory::InventoryView::new(&inventory, &facts),
         stats,
@@ -511,6 +516,13 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
             Some((root.join(&r.path).parent()?.to_path_buf(), text))
         })
         .collect();
+    // A root .gitignore that lists itself (`.gitignore` in .gitignore) is
+    // skipped by the walk, but git still reads it.
+    if !files.iter().any(|(d, _)| d == root) {
+        if let Ok(text) = std::fs::read_to_string(root.join(".gitignore")) {
+            files.push((root.to_path_buf(), text));
+        }
+    }
     let top = git
         .top
         .as_ref()

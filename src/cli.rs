@@ -19,8 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Print the checklist for a project and exit 1 if it fails.
     Audit(AuditArgs),
-    /// List every endpoint, the AI calls it reaches (and how), and the rate limits that cover it.
-    Inventory(AuditArgs),
+    /// List every endpoint, the AI call it reaches (and how), its rate limits, auth and quota
+    /// evidence, and the project's per-user usage tracking (text, or JSON objects).
+    Inventory(InventoryArgs),
     /// Record the current findings, so later audits with --baseline report only new ones.
     Baseline(BaselineArgs),
     /// List the checks and their rules.
@@ -116,6 +117,9 @@ pub struct AuditArgs {
     /// With --history: only the commits after REV (REV..HEAD).
     #[arg(long, value_name = "REV", requires = "history")]
     pub since: Option<String>,
+    /// Text report: list every finding (by default a check lists its first 20).
+    #[arg(long)]
+    pub all: bool,
 }
 
 impl AuditArgs {
@@ -137,7 +141,44 @@ impl AuditArgs {
             staged: false,
             history: false,
             since: None,
+            all: false,
         }
+    }
+}
+
+/// `aiguard inventory`: only the flags that apply to it.
+#[derive(Debug, clap::Args)]
+pub struct InventoryArgs {
+    /// The project to inventory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// text: one block per endpoint; json: AI calls, limits, auth and usage
+    /// evidence as objects (kind, path, line, detail).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: InventoryFormat,
+    /// Config file [default: aiguard.toml, or [tool.aiguard] in pyproject.toml, at PATH].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads [default: the number of cores].
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// One block per endpoint, for people.
+    Text,
+    /// The inventory as JSON objects.
+    Json,
+}
+
+impl InventoryArgs {
+    /// The audit these settings come from (every other option at its default).
+    pub fn audit_args(&self) -> AuditArgs {
+        let mut args = AuditArgs::defaults(self.path.clone());
+        args.config = self.config.clone();
+        args.threads = self.threads;
+        args
     }
 }
 

@@ -48,6 +48,9 @@ fn alphabet(class: &str) -> Option<&'static [u8]> {
 
 /// Replace every `{{fake:RULE-ID}}` in `text` by a key of that rule's format
 /// (the template in its first `examples.flag` snippet that carries one).
+/// `{{fake:RULE-ID#label}}` makes the same key wherever the label recurs (in
+/// any file: the key is seeded by the label), for fixtures about one key
+/// pasted in several places.
 /// Unknown ids are left in place so a test sees them. Every key made is
 /// pushed onto `made`, so tests can assert it never appears in output.
 pub fn expand_placeholders(
@@ -62,10 +65,21 @@ pub fn expand_placeholders(
         out.push_str(&rest[..open]);
         let after = &rest[open + 7..];
         let Some(close) = after.find("}}") else { break };
-        let id = &after[..close];
+        let (id, label) = match after[..close].split_once('#') {
+            Some((id, label)) => (id, Some(label)),
+            None => (&after[..close], None),
+        };
         match key_template(rules, id) {
             Some(t) => {
-                let key = expand(&t, rng);
+                let key = match label {
+                    Some(label) => {
+                        let seed = label
+                            .bytes()
+                            .fold(23u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+                        expand(&t, &mut fastrand::Rng::with_seed(seed))
+                    }
+                    None => expand(&t, rng),
+                };
                 out.push_str(&key);
                 made.push(key);
             }

@@ -43,6 +43,9 @@ impl Roles {
     pub const ALWAYS: Roles = Roles(16);
     /// Names a provider host or API path (raw HTTP): AI whatever it imports.
     pub const AI_HTTP: Roles = Roles(32);
+    /// Creates the app (`FastAPI()`, `express()`, `new Hono()`): always
+    /// parsed, with the helpers it imports (app-wide middleware, limiters).
+    pub const APP: Roles = Roles(64);
 
     pub fn has(self, other: Roles) -> bool {
         self.0 & other.0 != 0
@@ -432,6 +435,18 @@ pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
             if !wanted[importer] {
                 wanted[importer] = true;
                 queue.push_back(importer);
+            }
+        }
+    }
+    // The app files' own helpers (middleware and limiters applied app-wide,
+    // whatever words they use), but not the routers they mount.
+    for (i, s) in summaries.iter().enumerate() {
+        if s.roles.has(Roles::APP) {
+            wanted[i] = true;
+            for &j in &imports[i] {
+                if !summaries[j].roles.has(Roles::ENDPOINT) {
+                    wanted[j] = true;
+                }
             }
         }
     }

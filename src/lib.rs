@@ -164,6 +164,7 @@ fn audit(
                     color,
                     exit_code: status.code(),
                     fail_on,
+                    all: args.all,
                 },
                 out,
             )
@@ -183,14 +184,14 @@ fn audit(
 }
 
 /// `aiguard inventory`: the endpoint inventory, as text or JSON.
-fn inventory(args: &AuditArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let (settings, catalog) = commands::load(args)?;
+fn inventory(args: &cli::InventoryArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let (settings, catalog) = commands::load(&args.audit_args())?;
     let report = app::audit(&settings, &catalog)?;
     let written = match args.format {
-        Format::Json => serde_json::to_writer_pretty(&mut *stdout, &report.inventory)
+        cli::InventoryFormat::Json => serde_json::to_writer_pretty(&mut *stdout, &report.inventory)
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(stdout)),
-        _ => report::inventory::write(&report.inventory, stdout),
+        cli::InventoryFormat::Text => report::inventory::write(&report.inventory, stdout),
     };
     match written {
         Ok(()) => Ok(ExitStatus::Clean),

@@ -182,9 +182,13 @@ fn text_report_is_a_checklist_with_places_and_fixes() {
         lines[fail + 1].contains(".env  error  env-not-ignored")
             || lines[fail + 1].contains(".gitignore  error")
     );
-    assert!(run.stdout.contains(
-        "fix: Add these lines to .gitignore:\n                 .env\n                 .env.*"
-    ));
+    assert!(
+        run.stdout.contains(
+            "fix: Create .gitignore with:\n                 .env\n                 .env.*"
+        ),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("MANUAL"));
     assert!(run.stdout.contains("not a git repository"));
     assert!(

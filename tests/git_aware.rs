@@ -88,12 +88,17 @@ fn staged_key_is_caught_after_the_working_tree_drops_it() {
 
     let (code, json, stderr) = audit_json(dir, &["--staged"]);
     assert_eq!(code, 1, "{stderr}");
+    // One key in two staged files: one finding, listing the other place.
     assert_eq!(
         finding_keys(&json),
-        [
-            "keys-in-code openai-project-key config.py:1",
-            "keys-in-code openai-project-key gone.py:1"
-        ]
+        ["keys-in-code openai-project-key config.py:1"]
+    );
+    assert!(
+        json["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("Also at gone.py:1."),
+        "{json}"
     );
     let evidence = json["findings"][0]["evidence"].as_str().unwrap();
     assert!(evidence.starts_with("sk-proj-") && evidence.ends_with(&key[key.len() - 4..]));

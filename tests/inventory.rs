@@ -55,15 +55,13 @@ fn fastapi_routers_prefixes_and_cross_file_chains() {
         .iter()
         .find(|e| e["path"] == "/summarize")
         .unwrap();
-    let chain: Vec<&str> = summarize["ai"]["chain"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap())
-        .collect();
+    let chain = summarize["ai"]["chain"].as_array().unwrap();
     assert_eq!(chain.len(), 3, "{chain:?}");
+    assert_eq!(chain[1]["kind"], "function", "{chain:?}");
+    assert_eq!(chain[1]["detail"], "summarize", "{chain:?}");
+    assert_eq!(chain[1]["path"], "app/services/llm.py", "{chain:?}");
     assert!(
-        chain[1].starts_with("summarize (app/services/llm.py:"),
+        chain[1]["line"].as_u64().is_some_and(|l| l > 0),
         "{chain:?}"
     );
     assert_eq!(summarize["ai"]["provider"], "OpenAI");
@@ -135,7 +133,7 @@ fn service_classes_typed_receivers_and_unlinked_calls() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| f.as_str().unwrap().split(' ').next().unwrap().to_string())
+            .map(|f| f["detail"].as_str().unwrap().to_string())
             .collect()
     };
     // `svc: LLMService = Depends(…)`, then `svc.ask()`.
@@ -151,16 +149,14 @@ fn service_classes_typed_receivers_and_unlinked_calls() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c.as_str().unwrap())
+        .map(|c| c["path"].as_str().unwrap())
         .collect();
     assert_eq!(calls.len(), 2, "{calls:?}");
-    assert!(calls.iter().all(|c| !c.contains("tests/")), "{calls:?}");
+    assert!(calls.iter().all(|c| !c.starts_with("tests/")), "{calls:?}");
     let unlinked = json["unlinked_ai_calls"].as_array().unwrap();
     assert_eq!(unlinked.len(), 1, "{unlinked:?}");
-    assert!(unlinked[0]
-        .as_str()
-        .unwrap()
-        .contains("scripts/backfill.py:8"));
+    assert_eq!(unlinked[0]["path"], "scripts/backfill.py");
+    assert_eq!(unlinked[0]["line"], 8);
 }
 
 #[test]
@@ -196,4 +192,55 @@ fn stats_say_what_the_engine_parsed() {
         run.stderr
     );
     assert!(run.stderr.contains("walk+scan"), "{}", run.stderr);
+}
+
+/// `aiguard inventory` takes only its own formats and flags (exit 2
+/// otherwise), says what it prints, and gives evidence as objects.
+#[test]
+fn inventory_flags_formats_and_objects() {
+    let dir = materialize("ratelimit-express");
+    for bad in [
+        &["inventory", ".", "--format", "sarif"][..],
+        &["inventory", ".", "--fail-on", "warning"],
+        &["inventory", ".", "--staged"],
+        &["inventory", ".", "--baseline", "x.json"],
+    ] {
+        let run = aiguard(bad, dir.path());
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+    }
+    let help = aiguard(&["inventory", "--help"], dir.path());
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("- text:")
+            && help.stdout.contains("- json:")
+            && !help.stdout.contains("sarif"),
+        "{}",
+        help.stdout
+    );
+    assert!(help.stdout.contains("usage tracking"), "{}", help.stdout);
+    let run = aiguard(&["inventory", ".", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let call = &json["ai_calls"][0];
+    assert_eq!(call["kind"], "ai-call");
+    assert_eq!(call["path"], "src/server.js");
+    assert!(call["line"].is_u64() && call["detail"].as_str().unwrap().starts_with("OpenAI "));
+    let chat = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/api/chat")
+        .unwrap();
+    let limit = &chat["rate_limits"][0];
+    assert_eq!(limit["kind"], "rate-limit");
+    assert_eq!(limit["path"], "src/server.js");
+    assert_eq!(limit["line"], 13);
+    assert!(chat["ai"]["path"].is_string() && chat["ai"]["line"].is_u64());
+    for e in json["endpoints"].as_array().unwrap() {
+        for field in ["rate_limits", "auth", "quota"] {
+            assert!(
+                e[field].as_array().unwrap().iter().all(|x| x.is_object()),
+                "{field}: {e}"
+            );
+        }
+    }
 }

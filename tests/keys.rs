@@ -63,7 +63,8 @@ fn huge_files_are_scanned_in_chunks_with_exact_positions() {
     let catalog = catalog();
     let mut rng = fastrand::Rng::with_seed(99);
     let template = aiguard::fake::key_template(&catalog.keys, "openai-project-key").unwrap();
-    let key = aiguard::fake::expand(&template, &mut rng);
+    // Three different keys: the same key in several places is one finding.
+    let mut key = || aiguard::fake::expand(&template, &mut rng);
     let dir = tempfile::tempdir().unwrap();
     // A minified bundle: one 9 MB line, a key near the start and one across
     // the first 4 MiB chunk boundary.
@@ -71,14 +72,14 @@ fn huge_files_are_scanned_in_chunks_with_exact_positions() {
     let boundary = 4 * 1024 * 1024 - 20;
     let first = 100;
     for at in [first, boundary] {
-        let snippet = format!("k=\"{key}\";");
+        let snippet = format!("k=\"{}\";", key());
         line.splice(at..at + snippet.len(), snippet.bytes());
     }
     let mut text = b"/* bundle */\n".to_vec();
     text.extend_from_slice(&line);
     text.extend_from_slice(b"\nconst b = 2;\n");
     // And a key on line 5 after the long line.
-    text.extend_from_slice(format!("const c = 3;\nconst k = \"{key}\";\n").as_bytes());
+    text.extend_from_slice(format!("const c = 3;\nconst k = \"{}\";\n", key()).as_bytes());
     fs::write(dir.path().join("bundle.min.js"), &text).unwrap();
     fs::write(dir.path().join("aiguard.toml"), "max-file-size = 1048576\n").unwrap();
     let (_, json, _) = audit_json(dir.path(), &["--select", "keys-in-code"]);

@@ -199,7 +199,9 @@ fn a_minified_bundle_under_the_parse_limit_parses_in_linear_time() {
 #[test]
 fn a_100000_line_file_is_parsed_and_lines_are_exact() {
     let dir = project();
+    // A key per file: one key in several places is one finding.
     let key = fake_key("anthropic-api-key", 2);
+    let key2 = fake_key("anthropic-api-key", 12);
     let mut py = String::from("import openai\n");
     let mut ts = String::from("import OpenAI from \"openai\";\n");
     for i in 1..100_000 {
@@ -207,7 +209,7 @@ fn a_100000_line_file_is_parsed_and_lines_are_exact() {
         ts.push_str(&format!("a{}();\n", i % 10));
     }
     py.push_str(&format!("KEY = \"{key}\"\n"));
-    ts.push_str(&format!("const KEY = \"{key}\";\n"));
+    ts.push_str(&format!("const KEY = \"{key2}\";\n"));
     assert!(
         py.len() < 1 << 20 && ts.len() < 1 << 20,
         "under the parse limit"
@@ -312,6 +314,7 @@ fn deep_ts(n: usize, jsx: bool) -> String {
 fn code_nested_10000_deep_neither_overflows_nor_stalls() {
     let dir = project();
     let key = fake_key("groq-api-key", 3);
+    let (key2, key3) = (fake_key("groq-api-key", 13), fake_key("groq-api-key", 23));
     let files = [
         (
             "deep.py",
@@ -319,11 +322,11 @@ fn code_nested_10000_deep_neither_overflows_nor_stalls() {
         ),
         (
             "deep.ts",
-            deep_ts(10_000, false) + &format!("const KEY = \"{key}\";\n"),
+            deep_ts(10_000, false) + &format!("const KEY = \"{key2}\";\n"),
         ),
         (
             "deep.tsx",
-            deep_ts(10_000, true) + &format!("const KEY = \"{key}\";\n"),
+            deep_ts(10_000, true) + &format!("const KEY = \"{key3}\";\n"),
         ),
     ];
     for (name, text) in &files {
@@ -514,7 +517,8 @@ fn non_utf8_file_names() {
     fs::write(root.join(name), format!("KEY = \"{key}\"\n")).unwrap();
     let folder = root.join(OsStr::from_bytes(b"d\xff"));
     fs::create_dir(&folder).unwrap();
-    fs::write(folder.join("app.ts"), format!("const k = \"{key}\";\n")).unwrap();
+    let key2 = fake_key("openai-project-key", 17);
+    fs::write(folder.join("app.ts"), format!("const k = \"{key2}\";\n")).unwrap();
     fs::write(folder.join(".env"), format!("OPENAI_API_KEY={key}\n")).unwrap();
     let audit = audit_within(root);
     let found: Vec<String> = keys_found(&audit).into_iter().map(|k| k.0).collect();
@@ -547,13 +551,18 @@ fn utf16_with_a_bom_is_decoded_and_latin1_is_scanned_as_bytes() {
     let dir = project();
     let root = dir.path();
     let key = fake_key("openai-project-key", 8);
+    let (key2, key3) = (
+        fake_key("openai-project-key", 18),
+        fake_key("openai-project-key", 28),
+    );
     let text = format!("# café settings\r\n$env:OPENAI_API_KEY = \"{key}\"\r\n");
+    let text2 = format!("# café settings\r\n$env:OPENAI_API_KEY = \"{key2}\"\r\n");
     fs::write(root.join("setup-le.ps1"), utf16(&text, true)).unwrap();
-    fs::write(root.join("setup-be.ps1"), utf16(&text, false)).unwrap();
+    fs::write(root.join("setup-be.ps1"), utf16(&text2, false)).unwrap();
     // Without a byte-order mark UTF-16 is binary, to git and to aiguard.
     fs::write(root.join("no-bom.txt"), &utf16(&text, true)[2..]).unwrap();
     let mut latin1 = b"# caf\xe9\n".to_vec();
-    latin1.extend(format!("KEY = \"{key}\"\n").bytes());
+    latin1.extend(format!("KEY = \"{key3}\"\n").bytes());
     fs::write(root.join("latin1.py"), latin1).unwrap();
     let audit = audit_within(root);
     assert_eq!(

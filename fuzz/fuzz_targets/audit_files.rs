@@ -56,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
         color: true,
         exit_code: 1,
         fail_on: "error",
+        all: true,
     };
     aiguard::report::text::write(&report, &options, sink).unwrap();
     aiguard::report::inventory::write(&report.inventory, sink).unwrap();

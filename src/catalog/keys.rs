@@ -47,7 +47,17 @@ pub struct KeyRuleSpec {
     pub without_context: Option<WithoutContext>,
     #[serde(default)]
     pub exclude_context: Vec<String>,
+    /// Words that, on the key's own line, say the key is something else
+    /// (`maps.googleapis.com/maps/api/js?key=…`): not a finding. Narrower
+    /// than `exclude_context`, so a neighbouring line cannot hide a key.
+    #[serde(default)]
+    pub exclude_line: Vec<String>,
     pub revoke_url: Option<String>,
+    /// For a key reported without its context (`without_context = "warning"`):
+    /// the message and where to revoke it, when the provider's own page
+    /// would be wrong (a bare Google key is not known to be a Gemini key).
+    pub without_context_message: Option<String>,
+    pub without_context_revoke_url: Option<String>,
     /// The environment variable the key conventionally lives in (for the fix).
     pub env_var: Option<String>,
     #[serde(default)]
@@ -241,6 +251,19 @@ impl KeyRules {
         wanted
     }
 
+    /// Does `value` read as a placeholder or a dummy (`your-key-here`,
+    /// `sk-...`, `changeme`, `xxxx`), rather than a real secret?
+    pub fn is_placeholder(&self, value: &[u8]) -> bool {
+        value.len() < 12
+            || value.contains(&b'<')
+            || self
+                .placeholders
+                .as_ref()
+                .is_some_and(|ac| ac.is_match(value))
+            || entropy(value) < 3.0
+            || is_dummy(value)
+    }
+
     /// Cheap test for "could this file hold a key at all".
     pub fn may_match(&self, bytes: &[u8]) -> bool {
         self.prefilter.as_ref().is_some_and(|ac| ac.is_match(bytes))
@@ -307,11 +330,22 @@ impl KeyRules {
             Some(SeveritySpec::Warning) => Severity::Warning,
             _ => Severity::Error,
         };
+        let line = source.line_of(start);
+        if !rule.spec.exclude_line.is_empty() {
+            let own = source.lines_range(line, line).to_ascii_lowercase();
+            if rule
+                .spec
+                .exclude_line
+                .iter()
+                .any(|w| contains(&own, w.as_bytes()))
+            {
+                return None;
+            }
+        }
         if rule.spec.context.is_empty() && rule.spec.exclude_context.is_empty() {
             return Some(base);
         }
         let window = rule.spec.context_lines.unwrap_or(5);
-        let line = source.line_of(start);
         let near = source
             .lines_range(line.saturating_sub(window), line + window)
             .to_ascii_lowercase();

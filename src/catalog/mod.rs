@@ -153,15 +153,31 @@ pub struct Standards {
 pub struct EnvSpec {
     pub variants: Vec<String>,
     pub examples: Vec<String>,
+    /// A `.`-separated word of a file name that makes it a template
+    /// (`.example.env`, `example.env`, `.env.example.local`).
+    #[serde(default)]
+    pub example_words: Vec<String>,
     pub app_markers: Vec<String>,
+    /// Folder names (`*` globs) of tooling, not apps: a lint rule package,
+    /// a Terraform provider. App folders only when they read `.env` files.
+    #[serde(default)]
+    pub tooling_folders: Vec<String>,
+    /// Dependencies and imported modules that read `.env` files.
+    #[serde(default)]
+    pub env_readers: Vec<String>,
 }
 
 impl EnvSpec {
     pub fn is_example(&self, name: &str) -> bool {
         self.examples.iter().any(|e| e == name)
-            || [".example", ".sample", ".template", ".dist"]
-                .iter()
-                .any(|s| name.ends_with(s))
+            || name
+                .split('.')
+                .any(|part| self.example_words.iter().any(|w| w == part))
+    }
+
+    /// Is a folder of this name tooling (`eslint-plugin-acme`)?
+    pub fn is_tooling_folder(&self, name: &str) -> bool {
+        self.tooling_folders.iter().any(|g| glob_match(g, name))
     }
 
     /// `.env`, `.env.local`, `prod.env`… but not `.envrc` or `.environment`.
@@ -206,6 +222,7 @@ struct RolesSpec {
     protection: Vec<String>,
     client: Vec<String>,
     always: Vec<String>,
+    app: Vec<String>,
 }
 
 impl RolesSpec {
@@ -216,6 +233,7 @@ impl RolesSpec {
             (&self.protection, Roles::PROTECTION),
             (&self.client, Roles::CLIENT),
             (&self.always, Roles::ALWAYS),
+            (&self.app, Roles::APP | Roles::ENDPOINT),
         ]
         .into_iter()
         .flat_map(|(v, r)| v.iter().map(move |s| (s, r)))
@@ -227,6 +245,8 @@ impl RolesSpec {
 #[serde(deny_unknown_fields)]
 struct SdksFile {
     ui_only: Vec<String>,
+    #[serde(default)]
+    client_provider_names: std::collections::BTreeMap<String, Vec<String>>,
     sdk: Vec<SdkSpec>,
     calls: CallsSpec,
 }
@@ -293,6 +313,18 @@ pub struct QuotaSpec {
     pub token_bounds: Vec<String>,
     pub request_words: Vec<String>,
     pub cap_words: Vec<String>,
+    /// Words of a call's arguments that name the user it is about.
+    #[serde(default)]
+    pub user_words: Vec<String>,
+    /// Last callee segments that write a store (DB, Redis).
+    #[serde(default)]
+    pub store_writes: Vec<String>,
+    /// Verbs of a function name that check or spend a budget (`checkCredits`).
+    #[serde(default)]
+    pub check_verbs: Vec<String>,
+    /// Callee heads that log or measure, never track a budget.
+    #[serde(default)]
+    pub not_tracking: Vec<String>,
 }
 
 /// Fix texts of the rate-limit checks, per framework.
@@ -307,6 +339,14 @@ pub struct RateLimitFixes {
     pub fastify: String,
     pub daily: String,
     pub store: String,
+    pub own_limiter: String,
+    pub own_limiter_decorator: String,
+    pub own_limiter_slowapi: String,
+    pub own_limiter_middleware: String,
+    pub own_limiter_call: String,
+    pub per_request: String,
+    pub slowapi_wiring: String,
+    pub slowapi_signature: String,
 }
 
 /// Rate limiters (`rules/protections.toml`).
@@ -318,6 +358,27 @@ pub struct RateLimitSpec {
     pub js_middleware: Vec<String>,
     pub js_limit_calls: Vec<String>,
     pub shared_store_words: Vec<String>,
+    #[serde(default)]
+    pub hand_written: HandWrittenSpec,
+}
+
+/// What makes a module-level map/dict a hand-written rate limiter
+/// (`[rate_limit.hand_written]` of rules/protections.toml).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandWrittenSpec {
+    /// How a module-level in-memory map starts (`new Map(`, `{}`, `defaultdict(`).
+    pub map_values: Vec<String>,
+    /// Words of the key it is read or written with that name a client.
+    pub client_key_words: Vec<String>,
+    /// Calls that read the clock (the time window).
+    pub clock_calls: Vec<String>,
+    /// Words in a call's arguments that reject a request (`429`).
+    pub reject_words: Vec<String>,
+    /// Words of a function or map name that say it limits.
+    pub limit_words: Vec<String>,
+    /// Words of a map name that say it counts requests (with a clock read).
+    pub counter_words: Vec<String>,
 }
 
 /// An AI provider SDK and the modules it is imported by.
@@ -363,7 +424,10 @@ pub struct PublicEnvSpec {
     pub prefixes: Vec<String>,
     pub secret_words: Vec<String>,
     pub provider_words: Vec<String>,
-    pub provider_public_suffixes: Vec<String>,
+    pub public_last_words: Vec<String>,
+    pub flag_first_words: Vec<String>,
+    pub public_value_prefixes: Vec<String>,
+    pub public_config_calls: Vec<String>,
     pub allow: Vec<String>,
     pub browser_frameworks: Vec<String>,
     pub server_frameworks: Vec<String>,
@@ -377,6 +441,8 @@ pub struct PublicEnvSpec {
 #[serde(deny_unknown_fields)]
 pub struct PublicEnvFixes {
     pub public_env: String,
+    pub public_env_rotate: String,
+    pub public_env_rotate_if: String,
     pub sdk_in_client: String,
     pub dangerously_allow_browser: String,
     pub bundle_inlines: String,
@@ -406,21 +472,53 @@ impl PublicEnvSpec {
             .find_map(|p| Some((p.as_str(), name.strip_prefix(p.as_str())?)))
     }
 
-    /// Does `bare` (a name without its public prefix) name a secret?
+    /// Does `bare` (a name without its public prefix) name a secret? Judged
+    /// word by word: a secret or provider word makes it one, unless the
+    /// last word says it is a flag, an address, an id or a setting, or the
+    /// first word makes it a flag.
     pub fn names_secret(&self, bare: &str) -> bool {
         if bare.is_empty() || self.allow.iter().any(|a| glob_match(a, bare)) {
             return false;
         }
-        let parts: Vec<&str> = bare.split('_').collect();
-        let has = |words: &[String]| parts.iter().any(|p| words.iter().any(|w| w == p));
-        if has(&self.secret_words) {
-            return true;
+        let parts: Vec<&str> = bare.split('_').filter(|p| !p.is_empty()).collect();
+        let is_in = |words: &[String], part: &str| words.iter().any(|w| w == part);
+        let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+            return false;
+        };
+        if is_in(&self.public_last_words, last) || is_in(&self.flag_first_words, first) {
+            return false;
         }
-        has(&self.provider_words)
-            && !self
-                .provider_public_suffixes
+        parts
+            .iter()
+            .any(|p| is_in(&self.secret_words, p) || is_in(&self.provider_words, p))
+    }
+
+    /// Is a visible value public whatever the name: empty, a boolean, a
+    /// URL without credentials (`user:password@`), or a public-by-design
+    /// format (`pk.` Mapbox token)?
+    pub fn is_public_value(&self, value: &str) -> bool {
+        let v = value.trim();
+        let lower = v.to_ascii_lowercase();
+        let plain_url = v.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
+                && !rest
+                    .split(['/', '?', '#'])
+                    .next()
+                    .unwrap_or("")
+                    .contains('@')
+                && !rest.contains("key=")
+                && !rest.contains("token=")
+        });
+        v.is_empty()
+            || ["true", "false", "0", "1", "yes", "no", "on", "off"].contains(&lower.as_str())
+            || plain_url
+            || self
+                .public_value_prefixes
                 .iter()
-                .any(|s| bare.ends_with(s.as_str()))
+                .any(|p| v.starts_with(p.as_str()))
     }
 }
 
@@ -443,7 +541,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// One `*` matches any run of characters; nothing else is special.
-fn glob_match(pattern: &str, text: &str) -> bool {
+pub fn glob_match(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
         Some((head, tail)) => {
@@ -464,6 +562,9 @@ pub struct Catalog {
     pub public_env: PublicEnvSpec,
     pub sdks: Vec<SdkSpec>,
     pub ui_only: Vec<String>,
+    /// Packages mixing provider calls and UI utilities → the names that
+    /// call a provider (`rules/sdks.toml`, `[client_provider_names]`).
+    pub client_provider_names: std::collections::BTreeMap<String, Vec<String>>,
     pub cors: CorsSpec,
     pub checks: Vec<CheckSpec>,
     pub other_rules: Vec<RuleSpec>,
@@ -593,6 +694,7 @@ impl Catalog {
             public_env,
             sdks: sdks.sdk,
             ui_only: sdks.ui_only,
+            client_provider_names: sdks.client_provider_names,
             cors,
             checks: checks_file.check,
             other_rules: checks_file.rule,
@@ -718,6 +820,17 @@ impl Catalog {
         roles
     }
 
+    /// In browser code, can this import of `module` call a provider? A
+    /// package mixing provider calls and UI utilities (`ai`) only when the
+    /// import names a provider-calling function or takes the whole module
+    /// (`name` is `None`, or `default`); any other SDK import can.
+    pub fn import_can_call_provider(&self, module: &str, name: Option<&str>) -> bool {
+        match (self.client_provider_names.get(module), name) {
+            (Some(callers), Some(name)) if name != "default" => callers.iter().any(|c| c == name),
+            _ => true,
+        }
+    }
+
     /// Is this source worth parsing (does any check need its facts)? By
     /// its path (route files, middleware) or by a trigger word inside.
     pub fn wants_parse(&self, path: &str, bytes: &[u8]) -> bool {
@@ -774,6 +887,7 @@ impl Catalog {
             return roles;
         }
         let all = Roles::AI
+            | Roles::APP
             | Roles::AI_HTTP
             | Roles::ENDPOINT
             | Roles::PROTECTION
@@ -850,6 +964,12 @@ mod tests {
         assert_eq!(provider("@ai-sdk/react", false), None);
         assert_eq!(provider("openai_helpers", true), None);
         assert_eq!(provider("aiohttp", true), None);
+        // The `ai` package: provider calls count in the browser, UI utilities not.
+        assert!(catalog.import_can_call_provider("ai", Some("streamText")));
+        assert!(catalog.import_can_call_provider("ai", None));
+        assert!(!catalog.import_can_call_provider("ai", Some("DefaultChatTransport")));
+        assert!(!catalog.import_can_call_provider("ai", Some("generateId")));
+        assert!(catalog.import_can_call_provider("openai", Some("OpenAI")));
     }
 
     #[test]
@@ -866,6 +986,8 @@ mod tests {
             "REACT_APP_STRIPE_SECRET_KEY",
             "PUBLIC_GROQ",
             "EXPO_PUBLIC_API_TOKEN",
+            "NEXT_PUBLIC_OPENAI_API_KEY_PROD",
+            "NEXT_PUBLIC_PUSHER_APP_SECRET",
         ] {
             assert!(secret(yes), "{yes}");
         }
@@ -880,8 +1002,39 @@ mod tests {
             "NEXT_PUBLIC_KEYBOARD_LAYOUT",
             "OPENAI_API_KEY",
             "NEXT_PUBLIC_GOOGLE_MAPS_API_KEY",
+            // Word by word: a flag, an address, an id or a setting.
+            "NEXT_PUBLIC_FORGOT_PASSWORD_ENABLED",
+            "NEXT_PUBLIC_API_KEY_LOGIN_DISABLED",
+            "NEXT_PUBLIC_OPENAI_ORGANIZATION_ID",
+            "NEXT_PUBLIC_TOKEN_ENDPOINT",
+            "VITE_OPENAI_REGION",
+            "NEXT_PUBLIC_ENABLE_PASSWORD_LOGIN",
+            "NEXT_PUBLIC_PUSHER_APP_KEY",
+            "NEXT_PUBLIC_ALGOLIA_SEARCH_ONLY_KEY",
+            "NEXT_PUBLIC_NO_API_KEY_INPUT",
+            "NEXT_PUBLIC_SEGMENT_WRITE_KEY",
         ] {
             assert!(!secret(no), "{no}");
+        }
+        for public in [
+            "",
+            "true",
+            "FALSE",
+            "0",
+            "https://api.example.com",
+            "pk.eyJ1Ijo",
+        ] {
+            assert!(env.is_public_value(public), "{public}");
+        }
+        assert!(env.is_public_value("postgres://localhost:5432/test"));
+        for secret in [
+            "sk-abc",
+            "${OPENAI_API_KEY}",
+            "pk",
+            "postgres://app:s3cret@db/app",
+            "https://x.example/?key=abc",
+        ] {
+            assert!(!env.is_public_value(secret), "{secret}");
         }
         assert!(
             glob_match("*_URL", "API_URL")

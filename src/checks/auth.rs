@@ -23,6 +23,9 @@ impl Check for Auth {
         let inv = project.inventory;
         let fixes = &project.catalog.auth_fix;
         for e in inv.ai_endpoints() {
+            if super::is_stacked_route(inv, e) {
+                continue;
+            }
             if e.auth.iter().any(|a| a.kind == AuthKind::Enforced) {
                 continue;
             }

@@ -8,8 +8,13 @@
 //! default anywhere in the project (`settings.cors_origins`). File pass over
 //! text: `Access-Control-Allow-Origin` set to `*` or to the request's Origin
 //! by hand (responses, `next.config.*` headers, `vercel.json`, middleware).
-//! Until the endpoint inventory exists, the message names the backend's AI
-//! calls by the AI SDK imports of its app folder.
+//! The message names what the policy exposes: the AI endpoints of its own
+//! app (the inventory, app folder by app folder), the paths it is mounted
+//! on when narrower (a static mount, a discovery document: a warning when
+//! no AI endpoint is under it), or the app's own AI calls (never those of
+//! tests, scripts or other apps). An origin that defaults to `*`
+//! (`os.getenv("CORS_ORIGINS", "*")`, a settings field `= ["*"]`) is a
+//! wildcard, and the message says so.
 
 use std::collections::BTreeMap;
 
@@ -114,6 +119,12 @@ struct Hit {
     framework: Framework,
     credentials: bool,
     detail: String,
+    /// The paths the policy covers, when narrower than the app
+    /// (`app.use("/static", cors())`, Flask `resources={r"/.well-known/*": …}`).
+    scope: Vec<String>,
+    /// Why the value is a wildcard when it is not written out
+    /// (`os.getenv("CORS_ORIGINS", "*")`: `*` unless CORS_ORIGINS is set).
+    note: Option<String>,
 }
 
 impl Check for Cors {
@@ -174,9 +185,9 @@ impl Check for Cors {
                 None => {}
             }
         }
-        let ai = collect_ai_imports(project);
+        let exposure = collect_exposure(project);
         for hit in &hits {
-            out.push(finding(hit, project, &ai));
+            out.push(finding(hit, project, &exposure));
         }
         let headers = project
             .paths
@@ -269,6 +280,8 @@ fn python_hits(
                     .iter()
                     .any(|c| c.target == "CORS_ALLOW_CREDENTIALS" && c.text == "True"),
                 detail: format!("{} = True", a.target),
+                scope: Vec::new(),
+                note: None,
             });
         }
     }
@@ -289,7 +302,7 @@ fn fastapi_hit(
     hits: &mut Vec<Hit>,
 ) {
     let credentials = kwarg(call, "allow_credentials").is_some_and(|a| a.text == "True");
-    let mut push = |arg: &Arg, verdict: Verdict, detail: String| {
+    let mut push = |arg: &Arg, verdict: Verdict, detail: String, note: Option<String>| {
         hits.push(Hit {
             file: index,
             line: arg.line,
@@ -298,6 +311,8 @@ fn fastapi_hit(
             framework: Framework::FastApi,
             credentials,
             detail,
+            scope: Vec::new(),
+            note,
         })
     };
     if let Some(arg) = kwarg(call, "allow_origins") {
@@ -306,13 +321,33 @@ fn fastapi_hit(
                 arg,
                 Verdict::Wildcard,
                 format!("allow_origins={}", arg.text),
+                None,
+            );
+        } else if let Some(var) = find_env_wildcard_default(&arg.text) {
+            push(
+                arg,
+                Verdict::Wildcard,
+                format!("allow_origins={}", arg.text),
+                Some(unset_note(&var)),
             );
         } else if let Some((value, place)) = resolve_value(&arg.text, index, file, facts) {
+            let setting = arg.text.rsplit('.').next().unwrap_or(&arg.text).to_string();
             if is_wildcard_list(&value) {
+                let note = (place.starts_with("set in") || arg.text.contains('.')).then(|| {
+                    format!("`*` by default: the setting `{setting}` is {value} ({place})")
+                });
                 push(
                     arg,
                     Verdict::Wildcard,
                     format!("allow_origins={} is {value} ({place})", arg.text),
+                    note,
+                );
+            } else if let Some(var) = find_env_wildcard_default(&value) {
+                push(
+                    arg,
+                    Verdict::Wildcard,
+                    format!("allow_origins={} is {value} ({place})", arg.text),
+                    Some(unset_note(&var)),
                 );
             }
         }
@@ -330,6 +365,7 @@ fn fastapi_hit(
                 arg,
                 Verdict::WildcardRegex,
                 format!("allow_origin_regex={}", arg.text),
+                None,
             );
         }
     }
@@ -360,6 +396,23 @@ fn flask_hit(index: usize, call: &Call, line: u32, column: u32, hits: &mut Vec<H
         )),
         _ => None,
     };
+    let scope = match (origins, resources) {
+        (None, Some(r)) => collect_wildcard_resources(&r.text),
+        _ => Vec::new(),
+    };
+    let note = origins
+        .and_then(|o| find_env_wildcard_default(&o.text))
+        .map(|v| unset_note(&v));
+    let verdict = verdict.or_else(|| {
+        let o = origins?;
+        note.as_ref()?;
+        Some((
+            Verdict::Wildcard,
+            o.line,
+            o.column,
+            format!("origins={}", o.text),
+        ))
+    });
     if let Some((verdict, line, column, detail)) = verdict {
         hits.push(Hit {
             file: index,
@@ -369,8 +422,44 @@ fn flask_hit(index: usize, call: &Call, line: u32, column: u32, hits: &mut Vec<H
             framework: Framework::Flask,
             credentials,
             detail,
+            scope,
+            note,
         });
     }
+}
+
+/// The resource patterns of a Flask-CORS `resources={…}` whose origins are `*`.
+fn collect_wildcard_resources(text: &str) -> Vec<String> {
+    static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"r?["']([^"']+)["']\s*:\s*\{[^{}]*["']origins["']\s*:\s*\[?\s*["']\*["']"#)
+            .expect("static regex")
+    });
+    ENTRY
+        .captures_iter(text.as_bytes())
+        .map(|c| String::from_utf8_lossy(&c[1]).into_owned())
+        .collect()
+}
+
+/// `os.getenv("CORS_ORIGINS", "*")`, `os.environ.get("X", "*")`,
+/// `process.env.X ?? "*"`, `process.env.X || "*"`: the variable whose
+/// absence makes the value `*`.
+fn find_env_wildcard_default(text: &str) -> Option<String> {
+    static PY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?:getenv|environ\.get|env\.get|env\.str|env\.list|config)\(\s*["']([A-Za-z0-9_]+)["']\s*,\s*(?:default\s*=\s*)?\[?\s*["']\*["']"#)
+            .expect("static regex")
+    });
+    static JS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"process\.env\.([A-Za-z0-9_]+)\s*(?:\?\?|\|\|)\s*\[?\s*["'`]\*["'`]"#)
+            .expect("static regex")
+    });
+    [&*PY, &*JS].iter().find_map(|re| {
+        re.captures(text.as_bytes())
+            .map(|c| String::from_utf8_lossy(&c[1]).into_owned())
+    })
+}
+
+fn unset_note(var: &str) -> String {
+    format!("`*` wherever {var} is not set (the default)")
 }
 
 fn resources_wildcard(text: &str) -> bool {
@@ -410,6 +499,7 @@ fn js_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit
             }
             None => None, // options from somewhere we cannot see
             Some(v) if is_wildcard_list(v) => Some(Verdict::Wildcard),
+            Some(v) if find_env_wildcard_default(v).is_some() => Some(Verdict::Wildcard),
             Some("true") => Some(Verdict::Reflect),
             Some(v)
                 if is_function(v) && always_allows(v, &catalog.cors.patterns.allowlist_words) =>
@@ -430,6 +520,9 @@ fn js_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit
         let (line, column) = options
             .map(|o| (o.line, o.column))
             .unwrap_or((call.line, call.column));
+        let note = origin
+            .and_then(find_env_wildcard_default)
+            .map(|v| unset_note(&v));
         hits.push(Hit {
             file: index,
             line,
@@ -438,8 +531,26 @@ fn js_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit
             framework,
             credentials,
             detail,
+            scope: collect_mount_paths(file, call),
+            note,
         });
     }
+}
+
+/// The paths a `cors(…)` call is mounted on, when it is route middleware:
+/// `app.use("/static", cors(), …)`, `app.get("/.well-known/x", cors(), h)`.
+fn collect_mount_paths(file: &FileFacts, cors: &Call) -> Vec<String> {
+    let text = format!("{}(", cors.callee);
+    file.calls
+        .iter()
+        .filter(|c| c.line <= cors.line && c.args.iter().skip(1).any(|a| a.text.starts_with(&text)))
+        .filter_map(|c| {
+            let first = c.args.first()?;
+            let quoted = first.text.starts_with(['"', '\'', '`']);
+            let path = unquote(&first.text);
+            (quoted && path.starts_with('/')).then(|| path.to_string())
+        })
+        .collect()
 }
 
 /// An options argument's pairs: written inline, or a same-file variable.
@@ -546,38 +657,80 @@ fn has_allowlist_near(file: &FileContext<'_>, line: u32, words: &[String]) -> bo
     words.iter().any(|w| near.contains(w.as_str()))
 }
 
-/// For each app folder, the AI SDK imports found in it: `openai (app/llm.py:3)`.
-fn collect_ai_imports(project: &ProjectContext<'_>) -> BTreeMap<String, Vec<String>> {
-    let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    // Endpoints that reach AI calls, from the inventory.
+/// What an app exposes, by app folder: its AI endpoints (method, path),
+/// or, when the inventory found none, the AI call sites of its own code
+/// (tests, scripts and examples left out: a policy does not expose them).
+struct Exposure {
+    endpoints: BTreeMap<String, Vec<(String, String)>>,
+    calls: BTreeMap<String, Vec<String>>,
+}
+
+fn collect_exposure(project: &ProjectContext<'_>) -> Exposure {
+    let facts = project.facts;
+    let mut endpoints: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for e in project.inventory.ai_endpoints() {
-        let path = &project.facts.file(e.file).path;
-        let app = app_folder(path, project);
-        by_app
+        let app = app_folder(&facts.file(e.file).path, project);
+        endpoints
             .entry(app)
             .or_default()
-            .push(format!("{} {}", e.method, e.path));
+            .push((e.method.clone(), e.path.clone()));
     }
-    // Without an endpoint, the AI SDK imports still show the backend calls AI.
-    for file in project.facts.files() {
-        let python = file.lang.is_some_and(|l| l.is_python());
-        for import in &file.imports {
-            if project
-                .catalog
-                .sdk_for_import(&import.module, python)
-                .is_some()
-            {
-                let app = app_folder(&file.path, project);
-                by_app.entry(app).or_insert_with(|| {
-                    vec![format!(
-                        "{} imported at {}:{}",
-                        import.module, file.path, import.line
-                    )]
-                });
-            }
+    let mut calls: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for call in &project.inventory.ai_calls {
+        let file = facts.file(call.file);
+        if is_test_or_script(&file.path) {
+            continue;
+        }
+        let app = app_folder(&file.path, project);
+        let place = format!(
+            "{} at {}:{}",
+            call.provider,
+            file.path,
+            facts.call((call.file, call.call)).line
+        );
+        let list = calls.entry(app).or_default();
+        if !list.contains(&place) {
+            list.push(place);
         }
     }
-    by_app
+    Exposure { endpoints, calls }
+}
+
+/// Tests, scripts, examples and notebooks: code no HTTP policy exposes.
+fn is_test_or_script(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let folder_hit = path.split('/').rev().skip(1).any(|part| {
+        matches!(
+            part,
+            "tests"
+                | "test"
+                | "__tests__"
+                | "e2e"
+                | "scripts"
+                | "script"
+                | "examples"
+                | "example"
+                | "notebooks"
+                | "benchmarks"
+                | "evals"
+        )
+    });
+    // `test_x.py`, `x_test.go`, `x.test.ts`, `compatibility-test-script.cjs`.
+    let name_hit = name
+        .split(['-', '_', '.'])
+        .any(|w| matches!(w, "test" | "tests" | "spec" | "mock" | "mocks" | "conftest"));
+    folder_hit || name_hit
+}
+
+/// Does an endpoint path fall under a scope pattern (`/static`,
+/// `/.well-known/*`, `/api/.*`)?
+fn is_under(path: &str, scope: &str) -> bool {
+    let prefix = scope
+        .split(['*', '(', '['])
+        .next()
+        .unwrap_or(scope)
+        .trim_end_matches('.');
+    path.starts_with(prefix.trim_end_matches('/')) && !prefix.is_empty()
 }
 
 /// The nearest folder above `path` holding an app marker (`package.json`, …).
@@ -602,7 +755,7 @@ fn app_folder(path: &str, project: &ProjectContext<'_>) -> String {
     String::new()
 }
 
-fn finding(hit: &Hit, project: &ProjectContext<'_>, ai: &BTreeMap<String, Vec<String>>) -> Finding {
+fn finding(hit: &Hit, project: &ProjectContext<'_>, exposure: &Exposure) -> Finding {
     let path = project.facts.file(hit.file).path.clone();
     let app = app_folder(&path, project);
     let credentials = if hit.credentials {
@@ -610,23 +763,57 @@ fn finding(hit: &Hit, project: &ProjectContext<'_>, ai: &BTreeMap<String, Vec<St
     } else {
         ""
     };
-    let exposure = match ai.get(&app) {
-        Some(calls) => {
-            let shown: Vec<&str> = calls.iter().take(3).map(String::as_str).collect();
-            let more = if calls.len() > 3 {
-                format!(" and {} more", calls.len() - 3)
-            } else {
-                String::new()
-            };
-            format!(" Its AI endpoints ({}{more}) can be called from any website, spending your AI budget.", shown.join(", "))
+    let note = hit
+        .note
+        .as_ref()
+        .map(|n| format!(" It is {n}."))
+        .unwrap_or_default();
+    let list = |items: Vec<String>| {
+        let shown: Vec<&str> = items.iter().take(3).map(String::as_str).collect();
+        let more = match items.len() {
+            n if n > 3 => format!(" and {} more", n - 3),
+            _ => String::new(),
+        };
+        format!("{}{more}", shown.join(", "))
+    };
+    let endpoints = exposure.endpoints.get(&app).cloned().unwrap_or_default();
+    let mut severity = Severity::Error;
+    let exposed = if !hit.scope.is_empty() {
+        let scope = hit.scope.join(", ");
+        let under: Vec<String> = endpoints
+            .iter()
+            .filter(|(_, p)| hit.scope.iter().any(|s| is_under(p, s)))
+            .map(|(m, p)| format!("{m} {p}"))
+            .collect();
+        if under.is_empty() {
+            severity = Severity::Warning;
+            format!(
+                " It covers only {scope}, which serves no AI endpoint: what any website can read is what is under {scope}."
+            )
+        } else {
+            format!(
+                " It covers {scope}, including AI endpoints ({}) that any website can call, spending your AI budget.",
+                list(under)
+            )
         }
-        None => " No AI calls were found in this backend, so its AI endpoints are not affected."
-            .to_string(),
+    } else if !endpoints.is_empty() {
+        let named = endpoints.iter().map(|(m, p)| format!("{m} {p}")).collect();
+        format!(
+            " Its AI endpoints ({}) can be called from any website, spending your AI budget.",
+            list(named)
+        )
+    } else if let Some(calls) = exposure.calls.get(&app) {
+        format!(
+            " No route of this app was seen reaching an AI call, but its code calls AI ({}): any route that reaches it can be called from any website.",
+            list(calls.clone())
+        )
+    } else {
+        " No AI calls were found in this backend, so its AI endpoints are not affected.".to_string()
     };
     Finding {
         check: CheckId::Cors,
         rule: hit.verdict.rule().into(),
-        severity: Severity::Error,
+        severity,
         path,
         span: Some(Span {
             line: hit.line,
@@ -635,7 +822,7 @@ fn finding(hit: &Hit, project: &ProjectContext<'_>, ai: &BTreeMap<String, Vec<St
             end_column: hit.column,
         }),
         message: format!(
-            "{} {}.{credentials}{exposure}",
+            "{} {}.{note}{credentials}{exposed}",
             hit.framework.name(),
             hit.verdict.what()
         ),

@@ -66,6 +66,7 @@ impl Check for KeysInClient {
             let source = Source::new(text.as_bytes().to_vec());
             collect_public_env(project.catalog, path, &source, false, out);
         }
+        drop_public_config_names(out);
         let client = collect_client_files(project);
         for (&index, reason) in &client {
             let file = project.facts.file(index);
@@ -73,6 +74,12 @@ impl Check for KeysInClient {
                 let Some(sdk) = project.catalog.sdk_for_import(&import.module, false) else {
                     continue;
                 };
+                if !project
+                    .catalog
+                    .import_can_call_provider(&import.module, import.name.as_deref())
+                {
+                    continue;
+                }
                 out.push(Finding {
                     check: CheckId::KeysInClient,
                     rule: "ai-sdk-in-client".into(),
@@ -99,6 +106,23 @@ impl Check for KeysInClient {
             Coverage::NotApplicable("no JavaScript/TypeScript, package.json or .env files".into())
         }
     }
+}
+
+/// Names read into a public web config are public under any name: their
+/// reads and definitions everywhere are not findings.
+fn drop_public_config_names(out: &mut Vec<Finding>) {
+    let public: std::collections::BTreeSet<String> = out
+        .iter()
+        .filter(|f| f.rule == PUBLIC_CONFIG)
+        .filter_map(|f| f.evidence.as_ref().map(|e| e.as_str().to_string()))
+        .collect();
+    out.retain(|f| {
+        f.rule != PUBLIC_CONFIG
+            && !(f.rule == "public-env-secret"
+                && f.evidence
+                    .as_ref()
+                    .is_some_and(|e| public.contains(e.as_str())))
+    });
 }
 
 fn is_definition_file(path: &str) -> bool {
@@ -158,6 +182,24 @@ fn collect_name_spans(bytes: &[u8], reads_only: bool) -> Vec<(usize, usize)> {
     spans
 }
 
+/// Internal rule: a public-prefixed name read inside a public config (the
+/// Firebase web config passed to `initializeApp`). The file pass records it,
+/// the project pass drops every `public-env-secret` of that name and then
+/// these records: never reported.
+const PUBLIC_CONFIG: &str = "public-env-config";
+
+/// How much a place says about the value behind a name: it decides whether
+/// the fix tells the user to rotate a key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ValueSeen {
+    /// A template or placeholder value: there was no key.
+    Placeholder,
+    /// A read, or a definition from elsewhere (`${{ secrets.X }}`).
+    Hidden,
+    /// A real-looking value, written here.
+    Real,
+}
+
 /// Every public-prefixed env name in `source` that names a secret.
 fn collect_public_env(
     catalog: &Catalog,
@@ -171,6 +213,11 @@ fn collect_public_env(
     if !spec.mentions_prefix(bytes) {
         return;
     }
+    let config = if reads_only {
+        collect_public_config_regions(bytes, &spec.public_config_calls)
+    } else {
+        Vec::new()
+    };
     for (start, end) in collect_name_spans(bytes, reads_only) {
         let name = String::from_utf8_lossy(&bytes[start..end]).into_owned();
         let Some((prefix, bare)) = spec.prefix_of(&name) else {
@@ -179,6 +226,30 @@ fn collect_public_env(
         if !spec.names_secret(bare) {
             continue;
         }
+        if config.iter().any(|(a, b)| *a <= start && end <= *b) {
+            out.push(Finding {
+                check: CheckId::KeysInClient,
+                rule: PUBLIC_CONFIG.into(),
+                severity: Severity::Warning,
+                path: path.to_string(),
+                span: Some(source.span(start, end)),
+                message: format!("{name} is read into a public web config"),
+                evidence: Some(Redacted::public(&name)),
+                fix: None,
+            });
+            continue;
+        }
+        // Env files and build/CI/deploy config define the name; source reads it.
+        let seen = if reads_only {
+            ValueSeen::Hidden
+        } else {
+            match find_visible_value(bytes, end) {
+                Some(v) if spec.is_public_value(&v) => continue,
+                Some(v) if catalog.keys.is_placeholder(v.as_bytes()) => ValueSeen::Placeholder,
+                Some(_) => ValueSeen::Real,
+                None => ValueSeen::Hidden,
+            }
+        };
         let line = source.line_of(start);
         if out.iter().any(|f| {
             f.path == path
@@ -187,9 +258,7 @@ fn collect_public_env(
         }) {
             continue;
         }
-        // Env files and build/CI/deploy config define the name; source reads it.
-        let defined = !reads_only;
-        let role = if defined { "defined" } else { "used" };
+        let role = if reads_only { "used" } else { "defined" };
         out.push(Finding {
             check: CheckId::KeysInClient,
             rule: "public-env-secret".into(),
@@ -200,9 +269,96 @@ fn collect_public_env(
                 "{name} is {role} here: {prefix} variables are copied into the browser bundle, and this one names a secret"
             ),
             evidence: Some(Redacted::public(&name)),
-            fix: Some(spec.fix.public_env.trim().replace("{bare}", bare)),
+            fix: Some(public_env_fix(spec, bare, seen)),
         });
     }
+}
+
+fn public_env_fix(spec: &PublicEnvSpec, bare: &str, seen: ValueSeen) -> String {
+    let base = spec.fix.public_env.trim().replace("{bare}", bare);
+    match seen {
+        ValueSeen::Placeholder => base,
+        ValueSeen::Hidden => format!("{base} {}", spec.fix.public_env_rotate_if.trim()),
+        ValueSeen::Real => format!("{base} {}", spec.fix.public_env_rotate.trim()),
+    }
+}
+
+/// The value written right after a name in a definition (`NAME=value`,
+/// `NAME: value`, `"NAME": "value"`), if one is visible: `None` for a bare
+/// `ARG NAME`, a YAML mapping, or a value taken from elsewhere (`$X`,
+/// `${{ secrets.X }}`, `process.env.X`).
+fn find_visible_value(bytes: &[u8], name_end: usize) -> Option<String> {
+    let line_end = memchr::memchr(b'\n', &bytes[name_end..]).map_or(bytes.len(), |i| name_end + i);
+    let rest = String::from_utf8_lossy(&bytes[name_end..line_end]);
+    let rest = rest.trim_end_matches('\r').trim_start_matches(['"', '\'']);
+    let (sep, value) = match rest.trim_start().chars().next()? {
+        '=' => ('=', &rest.trim_start()[1..]),
+        ':' => (':', &rest.trim_start()[1..]),
+        _ => return None,
+    };
+    let value = value.trim();
+    let literal = match value.chars().next() {
+        None if sep == '=' => return Some(String::new()),
+        None => return None,
+        Some(q @ ('"' | '\'' | '`')) => {
+            let body = &value[1..];
+            body[..body.find(q)?].to_string()
+        }
+        Some(_) => value
+            .split(" #")
+            .next()
+            .unwrap_or(value)
+            .trim_end_matches(',')
+            .trim()
+            .to_string(),
+    };
+    let borrowed = ["$", "process.env", "import.meta", "(", "{", "["];
+    (!borrowed.iter().any(|b| literal.contains(b))).then_some(literal)
+}
+
+/// Byte ranges of the configs passed to a public-config call: the object
+/// literal argument of `initializeApp({…})`, or the object a name passed to
+/// it was built from (`const firebaseConfig = {…}; initializeApp(firebaseConfig)`).
+fn collect_public_config_regions(bytes: &[u8], calls: &[String]) -> Vec<(usize, usize)> {
+    let mut regions = Vec::new();
+    for call in calls {
+        let finder = Finder::new(call.as_bytes());
+        for at in finder.find_iter(bytes) {
+            let mut i = at + call.len();
+            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                i += 1;
+            }
+            if bytes.get(i) != Some(&b'(') {
+                continue;
+            }
+            i += 1;
+            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                i += 1;
+            }
+            if bytes.get(i) == Some(&b'{') {
+                regions.push((i, matching_brace(bytes, i)));
+                continue;
+            }
+            let ident_end = bytes[i..]
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$'))
+                .map_or(bytes.len(), |n| i + n);
+            let ident = String::from_utf8_lossy(&bytes[i..ident_end]);
+            if ident.is_empty() {
+                continue;
+            }
+            let Ok(define) = Regex::new(&format!(
+                r"\b{}\s*(?::[^=;\n]+)?=\s*\{{",
+                regex::escape(&ident)
+            )) else {
+                continue;
+            };
+            for m in define.find_iter(bytes) {
+                regions.push((m.end() - 1, matching_brace(bytes, m.end() - 1)));
+            }
+        }
+    }
+    regions
 }
 
 fn collect_dangerous(file: &FileContext<'_>, out: &mut Vec<Finding>) {
@@ -279,15 +435,16 @@ fn matching_brace(bytes: &[u8], open: usize) -> usize {
 /// so their imports are read from the text.
 fn collect_component_imports(file: &FileContext<'_>, out: &mut Vec<Finding>) {
     let import =
-        Regex::new(r#"(?m)^\s*import\s[^;\n]*?from\s+["']([^"']+)["']"#).expect("static regex");
+        Regex::new(r#"(?m)^\s*import\s([^;\n]*?)from\s+["']([^"']+)["']"#).expect("static regex");
     let server = file.file_name().contains(".server.");
     for caps in import.captures_iter(file.source.bytes()) {
-        let m = caps.get(1).expect("group 1");
+        let m = caps.get(2).expect("group 2");
         let module = String::from_utf8_lossy(m.as_bytes());
         let Some(sdk) = file.catalog.sdk_for_import(&module, false) else {
             continue;
         };
-        if server {
+        let clause = String::from_utf8_lossy(caps.get(1).map_or(&b""[..], |c| c.as_bytes()));
+        if server || !component_import_can_call(file.catalog, &module, &clause) {
             continue;
         }
         out.push(Finding {
@@ -304,6 +461,32 @@ fn collect_component_imports(file: &FileContext<'_>, out: &mut Vec<Finding>) {
             fix: Some(file.catalog.public_env.fix.sdk_in_client.trim().to_string()),
         });
     }
+}
+
+/// Can the import clause of a component (`{ generateId, type UIMessage }`,
+/// `* as ai`, `OpenAI`) call a provider? Type-only imports never can.
+fn component_import_can_call(catalog: &Catalog, module: &str, clause: &str) -> bool {
+    let clause = clause.trim();
+    if clause.starts_with("type ") {
+        return false;
+    }
+    let Some((before, rest)) = clause.split_once('{') else {
+        return catalog.import_can_call_provider(module, None);
+    };
+    let before = before.trim().trim_end_matches(',').trim();
+    if !before.is_empty() && catalog.import_can_call_provider(module, None) {
+        return true;
+    }
+    rest.split('}')
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.starts_with("type "))
+        .any(|n| {
+            let name = n.split(" as ").next().unwrap_or(n).trim();
+            catalog.import_can_call_provider(module, Some(name))
+        })
 }
 
 /// Parsed JS/TS files that run in the browser, with the reason why.
@@ -335,6 +518,9 @@ fn collect_client_files(project: &ProjectContext<'_>) -> BTreeMap<usize, String>
             let Some(target) = facts.resolve_import(i, import) else {
                 continue;
             };
+            if is_type_name(facts.file(target), import.name.as_deref()) {
+                continue;
+            }
             if client.contains_key(&target) || is_server_file(facts, target) {
                 continue;
             }
@@ -346,6 +532,24 @@ fn collect_client_files(project: &ProjectContext<'_>) -> BTreeMap<usize, String>
         }
     }
     client
+}
+
+/// Does `name` look like a type of `file` (`import { LLMModelConfig }`
+/// without `type`): capitalised, and no function, class or variable of
+/// that name there? TypeScript erases such an import, so the file does not
+/// ship with it.
+fn is_type_name(file: &crate::facts::FileFacts, name: Option<&str>) -> bool {
+    let Some(name) = name.filter(|n| *n != "default") else {
+        return false;
+    };
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && !file.functions.iter().any(|f| {
+            f.name == name
+                || f.name
+                    .strip_prefix(name)
+                    .is_some_and(|r| r.starts_with('.'))
+        })
+        && !file.assignments.iter().any(|a| a.target == name)
 }
 
 fn is_server_file(facts: &ProjectFacts, index: usize) -> bool {

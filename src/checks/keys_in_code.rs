@@ -14,10 +14,10 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{Check, CheckId, Coverage};
-use crate::catalog::keys::KeyRuleSpec;
+use crate::catalog::keys::{KeyRuleSpec, SeveritySpec, WithoutContext};
 use crate::catalog::Catalog;
 use crate::context::{FileContext, ProjectContext};
-use crate::findings::{Finding, Redacted, Span};
+use crate::findings::{Finding, Redacted, Severity, Span};
 use crate::source::Source;
 
 /// Chunk size for files over the size cap.
@@ -58,15 +58,23 @@ fn finding(
 ) -> Finding {
     let spec = catalog.keys.rule(m.rule);
     let secret = String::from_utf8_lossy(&source.bytes()[m.start..m.end]);
+    // Reported for want of context: the rule's provider is not known.
+    let bare = m.severity == Severity::Warning
+        && spec.without_context == Some(WithoutContext::Warning)
+        && spec.severity != Some(SeveritySpec::Warning);
+    let message = match (&spec.without_context_message, bare) {
+        (Some(message), true) => message.clone(),
+        _ => spec.message.clone(),
+    };
     Finding {
         check: CheckId::KeysInCode,
         rule: spec.id.clone(),
         severity: m.severity,
         path: path.to_string(),
         span: Some(span),
-        message: spec.message.clone(),
+        message,
         evidence: Some(Redacted::from_secret(&secret)),
-        fix: Some(fix_text(spec, path)),
+        fix: Some(fix_text(spec, path, bare)),
     }
 }
 
@@ -162,7 +170,7 @@ fn env_var(provider: &str) -> String {
 }
 
 /// Both halves of the fix: where the key should live, and rotating it.
-fn fix_text(spec: &KeyRuleSpec, path: &str) -> String {
+fn fix_text(spec: &KeyRuleSpec, path: &str, bare: bool) -> String {
     let var = spec
         .env_var
         .clone()
@@ -179,7 +187,11 @@ fn fix_text(spec: &KeyRuleSpec, path: &str) -> String {
     } else {
         format!("Move the key out of the file: read it from {read}, set in your secret store.")
     };
-    let rotate = match &spec.revoke_url {
+    let revoke_url = match (&spec.without_context_revoke_url, bare) {
+        (Some(url), true) => Some(url),
+        _ => spec.revoke_url.as_ref(),
+    };
+    let rotate = match revoke_url {
         Some(url) => format!("Rotate it now at {url}: it has been exposed."),
         None => format!("Rotate it now at {}: it has been exposed.", spec.provider),
     };

@@ -27,6 +27,9 @@ impl Check for Quota {
         }
         let fixes = &project.catalog.quota_fix;
         for e in inv.ai_endpoints() {
+            if super::is_stacked_route(inv, e) {
+                continue;
+            }
             let Some(q) = &e.quota else { continue };
             let route = format!("{} {}", e.method, e.path);
             let path = project.facts.file(e.file).path.clone();

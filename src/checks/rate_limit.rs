@@ -26,7 +26,33 @@ impl Check for RateLimit {
         let inv = project.inventory;
         let facts = project.facts;
         let fixes = &project.catalog.rate_limit_fix;
+        // Stacked route decorators on one handler are one endpoint.
+        let mut seen: Vec<(usize, Option<usize>, &str)> = Vec::new();
+        let mut daily: std::collections::BTreeMap<(usize, u32), Vec<String>> = Default::default();
+        let mut daily_limits: std::collections::BTreeMap<(usize, u32), Vec<String>> =
+            Default::default();
         for e in inv.ai_endpoints() {
+            let handler = e.handler.map(|h| h.function);
+            if handler.is_some() && seen.contains(&(e.file, handler, e.method.as_str())) {
+                continue;
+            }
+            seen.push((e.file, handler, e.method.as_str()));
+            let aliases: Vec<&str> = inv
+                .ai_endpoints()
+                .filter(|o| {
+                    o.file == e.file
+                        && handler.is_some()
+                        && o.handler.map(|h| h.function) == handler
+                        && o.method == e.method
+                        && o.path != e.path
+                })
+                .map(|o| o.path.as_str())
+                .collect();
+            let also = if aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" (also routed as {})", aliases.join(", "))
+            };
             let path = facts.file(e.file).path.clone();
             let span = Some(Span {
                 line: e.line,
@@ -36,6 +62,11 @@ impl Check for RateLimit {
             });
             let chain = describe_chain(project, e);
             if e.limits.is_empty() {
+                let exempt = if is_exempt(project, e) {
+                    " (`@limiter.exempt` removes the app's default limits from it)"
+                } else {
+                    ""
+                };
                 out.push(Finding {
                     check: CheckId::RateLimit,
                     rule: "ai-endpoint-not-rate-limited".into(),
@@ -43,13 +74,13 @@ impl Check for RateLimit {
                     path,
                     span,
                     message: format!(
-                        "{} {} {} reaches a paid AI call ({chain}) with no rate limit",
+                        "{} {} {}{also} reaches a paid AI call ({chain}) with no rate limit{exempt}",
                         e.framework.name(),
                         e.method,
                         e.path
                     ),
                     evidence: Some(Redacted::public(&format!("{} {}", e.method, e.path))),
-                    fix: Some(fix_for(e.framework, fixes).trim().to_string()),
+                    fix: Some(unlimited_fix(project, e)),
                 });
                 continue;
             }
@@ -60,6 +91,24 @@ impl Check for RateLimit {
                 .collect();
             if !windows.is_empty() && windows.iter().all(|w| *w < DAY) {
                 let limits: Vec<String> = e.limits.iter().map(|l| l.spec.clone()).collect();
+                // Limits set only in a config or middleware: the warning goes
+                // where the limiter is configured, naming the endpoints.
+                if e.limits.iter().all(is_config_limit) {
+                    // The limiter's own definition (`const apiLimiter =
+                    // rateLimit({ windowMs })`) when it is a named one.
+                    let l = &e.limits[0];
+                    let at = inv
+                        .limiters
+                        .iter()
+                        .find(|x| x.file == l.file && x.variable == l.spec)
+                        .map_or((l.file, l.line), |x| (x.file, x.line));
+                    daily
+                        .entry(at)
+                        .or_default()
+                        .push(format!("{} {}{also}", e.method, e.path));
+                    daily_limits.entry(at).or_insert(limits);
+                    continue;
+                }
                 out.push(Finding {
                     check: CheckId::RateLimit,
                     rule: "rate-limit-no-daily-cap".into(),
@@ -67,7 +116,7 @@ impl Check for RateLimit {
                     path,
                     span,
                     message: format!(
-                        "{} {} is limited ({}) but has no daily cap",
+                        "{} {}{also} is limited ({}) but has no daily cap",
                         e.method,
                         e.path,
                         limits.join(", ")
@@ -76,6 +125,23 @@ impl Check for RateLimit {
                     fix: Some(fixes.daily.trim().to_string()),
                 });
             }
+        }
+        for ((file, line), endpoints) in daily {
+            let limits = daily_limits.remove(&(file, line)).unwrap_or_default();
+            out.push(Finding {
+                check: CheckId::RateLimit,
+                rule: "rate-limit-no-daily-cap".into(),
+                severity: Severity::Warning,
+                path: facts.file(file).path.clone(),
+                span: Some(Span { line, column: 1, end_line: line, end_column: 1 }),
+                message: format!(
+                    "the limit configured here ({}) has no daily cap, and it is the only limit on {}",
+                    limits.join(", "),
+                    endpoints.join(", ")
+                ),
+                evidence: Some(Redacted::public(&limits.join(", "))),
+                fix: Some(fixes.daily.trim().to_string()),
+            });
         }
         for m in &inv.misuse {
             out.push(Finding {
@@ -91,7 +157,7 @@ impl Check for RateLimit {
                 }),
                 message: m.message.clone(),
                 evidence: None,
-                fix: Some(fixes.fastapi.trim().to_string()),
+                fix: Some(misuse_fix(m.rule, fixes).trim().to_string()),
             });
         }
         if inv.ai_endpoints().next().is_none() && !inv.misuse.is_empty() {
@@ -133,6 +199,78 @@ fn describe_chain(project: &ProjectContext<'_>, e: &Endpoint) -> String {
         facts.file(cf).path,
         call.line
     )
+}
+
+/// A limit set for the whole app or a prefix, not on the route: default
+/// limits, `app.use(…)`, a Next.js middleware, router dependencies.
+fn is_config_limit(l: &crate::inventory::Limit) -> bool {
+    l.how.ends_with("default_limits")
+        || l.how.contains(".use(")
+        || l.how.contains("(matcher ")
+        || l.how.ends_with(" dependencies")
+}
+
+/// Is the handler `@limiter.exempt` (a Python limiter's global limit removed)?
+fn is_exempt(project: &ProjectContext<'_>, e: &Endpoint) -> bool {
+    e.handler.is_some_and(|h| {
+        project.facts.file(h.file).functions[h.function]
+            .decorators
+            .iter()
+            .any(|d| d.callee.ends_with(".exempt"))
+    })
+}
+
+/// The fix for misuse, by rule: each says what is wrong with that wiring.
+fn misuse_fix<'f>(rule: &str, fixes: &'f RateLimitFixes) -> &'f str {
+    match rule {
+        "limiter-per-request" => &fixes.per_request,
+        "slowapi-not-attached" | "slowapi-no-exceeded-handler" => &fixes.slowapi_wiring,
+        "slowapi-decorator-order" | "slowapi-missing-request" => &fixes.slowapi_signature,
+        _ => &fixes.fastapi,
+    }
+}
+
+/// For an unlimited AI endpoint: apply the project's own limiter when it
+/// has one for this kind of app (the same file first, else the same
+/// language), else the framework's recipe.
+fn unlimited_fix(project: &ProjectContext<'_>, e: &Endpoint) -> String {
+    let fixes = &project.catalog.rate_limit_fix;
+    let facts = project.facts;
+    let python = e.framework.is_python();
+    let spec = &project.catalog.rate_limit;
+    let own = project
+        .inventory
+        .limiters
+        .iter()
+        .filter(|l| {
+            facts
+                .file(l.file)
+                .lang
+                .is_some_and(|lang| lang.is_python() == python)
+        })
+        .filter(|l| !l.variable.is_empty())
+        .min_by_key(|l| (l.file != e.file, l.file, l.line));
+    let Some(l) = own else {
+        return fix_for(e.framework, fixes).trim().to_string();
+    };
+    let how = if spec.python_limiters.contains(&l.kind) {
+        &fixes.own_limiter_decorator
+    } else if spec.js_limit_calls.contains(&l.kind) {
+        &fixes.own_limiter_call
+    } else if spec.js_middleware.contains(&l.kind) {
+        &fixes.own_limiter_middleware
+    } else {
+        return fix_for(e.framework, fixes).trim().to_string();
+    };
+    let at = format!("{}:{}", facts.file(l.file).path, l.line);
+    let extra = match l.kind.as_str() {
+        "slowapi" => format!(" {}", fixes.own_limiter_slowapi.trim()),
+        _ => String::new(),
+    };
+    format!("{} {}{extra}", fixes.own_limiter.trim(), how.trim())
+        .replace("{var}", &l.variable)
+        .replace("{kind}", &l.kind)
+        .replace("{at}", &at)
 }
 
 fn fix_for(framework: Framework, fixes: &RateLimitFixes) -> &str {

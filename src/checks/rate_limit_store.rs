@@ -2,7 +2,10 @@
 //! flask-limiter without a shared `storage_uri`, express-rate-limit without
 //! a `store`, `RateLimiterMemory`). Such a limit resets on every deploy and
 //! is multiplied by the number of instances or serverless functions.
-//! Gap: hand-written `Map`/`dict` counters are not recognised yet.
+//! Hand-written limiters count too (JS `Map`, Python `dict`), when the
+//! inventory sees a real limiter: a module-level map keyed by client that
+//! rejects, or reads the clock under a counting name (`src/inventory/limits.rs`).
+//! Gap: a 429 sent by a caller in another file is not followed.
 
 use super::{Check, CheckId, Coverage};
 use crate::context::ProjectContext;

@@ -45,10 +45,10 @@ pub fn baseline(args: &BaselineArgs, stdout: &mut dyn Write) -> anyhow::Result<E
     let file = std::fs::File::create(&args.output)
         .with_context(|| format!("{}: cannot write the baseline", args.output.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    crate::baseline::write(&report.findings, &mut out)
+    crate::baseline::write(&report.places, &mut out)
         .and_then(|_| out.flush())
         .with_context(|| format!("{}: writing the baseline", args.output.display()))?;
-    let n = report.findings.len();
+    let n = report.places.len();
     let _ = writeln!(
         stdout,
         "recorded {n} finding{} in {}; `aiguard audit --baseline {}` reports only new ones",

@@ -99,8 +99,15 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         } else {
             js_route_limits(e, file, facts, limiters);
         }
+        // slowapi / flask-limiter: a route's own `@limiter.limit` replaces
+        // the app's default limits (`override_defaults=True` is their
+        // default), and `@limiter.exempt` removes them.
+        let skips_defaults = e.framework.is_python() && python_skips_defaults(e, file);
         for (framework, limit, app_var) in &globals {
             if *framework != e.framework || !same_app(facts, limit.file, e.file) {
+                continue;
+            }
+            if skips_defaults && limit.how.ends_with("default_limits") {
                 continue;
             }
             // flask-limiter binds one app: its routes and blueprints, not
@@ -120,8 +127,11 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
             let (cf, cc) = chain.call;
             let call = facts.call((cf, cc));
             let in_handler = chain.functions.len() == 1;
+            // A limiter with an external store (Redis, KV) made in the
+            // handler still counts across requests: a limit, not misuse.
             let created_here = in_handler
-                && created_in_function(facts.file(cf), call, e.handler.map(|h| h.function));
+                && created_in_function(facts.file(cf), call, e.handler.map(|h| h.function))
+                && !created_with_shared_store(facts.file(cf), call, &spec.shared_store_words);
             if created_here {
                 inv.misuse.push(Misuse {
                     rule: "limiter-per-request",
@@ -237,23 +247,24 @@ fn import_module<'f>(file: &'f FileFacts, callee: &str) -> Option<&'f str> {
         .map(|i| i.module.as_str())
 }
 
-/// Hand-written counters in process memory: a module-level `Map`/`dict`
-/// whose name says it counts requests (`hits`, `requestCounts`,
-/// `rate_limits`). They limit per process only.
-fn collect_memory_counters(fi: usize, file: &FileFacts, inv: &mut Inventory) {
-    const WORDS: [&str; 7] = [
-        "hit", "count", "request", "attempt", "rate", "limit", "usage",
-    ];
+/// Hand-written limiters in process memory (`[rate_limit.hand_written]`):
+/// a module-level `Map`/`dict` read or written with a client key in a
+/// function that rejects (429, "too many"; or a caller that does), or
+/// reads the clock under a limiting name, or is named for limiting. They
+/// limit per process only. Caches, metrics, presence and token maps are
+/// not limiters.
+fn collect_memory_counters(fi: usize, file: &FileFacts, catalog: &Catalog, inv: &mut Inventory) {
+    let spec = &catalog.rate_limit.hand_written;
     for a in file.assignments.iter().filter(|a| a.in_function.is_none()) {
         let value = a.text.trim();
-        let is_map = value.starts_with("new Map(")
-            || value == "{}"
-            || value.starts_with("dict(")
-            || value.starts_with("defaultdict(")
-            || value.starts_with("Counter(")
-            || value.starts_with("collections.defaultdict(");
-        let name = a.target.to_lowercase();
-        if is_map && WORDS.iter().any(|w| name.contains(w)) {
+        let is_map = spec.map_values.iter().any(|m| {
+            if m == "{}" {
+                value == "{}"
+            } else {
+                value.starts_with(m.as_str())
+            }
+        });
+        if is_map && is_hand_written_limiter(file, &a.target, spec) {
             inv.limiters.push(Limiter {
                 kind: "hand-written in-memory counter".into(),
                 file: fi,
@@ -264,6 +275,106 @@ fn collect_memory_counters(fi: usize, file: &FileFacts, inv: &mut Inventory) {
             });
         }
     }
+}
+
+fn is_hand_written_limiter(
+    file: &FileFacts,
+    map: &str,
+    spec: &crate::catalog::HandWrittenSpec,
+) -> bool {
+    let subscript = format!("{map}[");
+    let method = format!("{map}.");
+    let mentions = |text: &str| text.contains(&subscript) || text.contains(&method) || text == map;
+    let has_word = |text: &str, words: &[String]| {
+        let lower = text.to_ascii_lowercase();
+        words.iter().any(|w| lower.contains(w.as_str()))
+    };
+    let rejects_in = |f: usize| {
+        file.calls.iter().any(|c| {
+            c.in_function == Some(f)
+                && (has_word(&c.callee, &spec.reject_words)
+                    || c.args.iter().any(|x| has_word(&x.text, &spec.reject_words)))
+        })
+    };
+    for (f, function) in file.functions.iter().enumerate() {
+        // The keys the map is read or written with, in this function.
+        let mut keys: Vec<&str> = Vec::new();
+        for c in file.calls.iter().filter(|c| c.in_function == Some(f)) {
+            if c.callee.starts_with(&subscript) || c.callee.starts_with(&method) {
+                keys.push(&c.callee);
+                keys.extend(c.args.iter().map(|x| x.text.as_str()));
+            } else {
+                keys.extend(
+                    c.args
+                        .iter()
+                        .map(|x| x.text.as_str())
+                        .filter(|t| mentions(t)),
+                );
+            }
+        }
+        for a in file.assignments.iter().filter(|a| a.in_function == Some(f)) {
+            if mentions(&a.target) || mentions(&a.text) {
+                keys.push(&a.target);
+                keys.push(&a.text);
+            }
+        }
+        if keys.is_empty() {
+            continue;
+        }
+        let by_client = keys.iter().any(|k| {
+            let key = k.split_once('[').map_or(*k, |(_, rest)| rest);
+            let key = key.split_once('(').map_or(key, |(_, rest)| rest);
+            collect_words(key)
+                .iter()
+                .any(|w| spec.client_key_words.iter().any(|k| k == w))
+        });
+        if !by_client {
+            continue;
+        }
+        let short = function.name.rsplit('.').next().unwrap_or(&function.name);
+        let named = has_word(short, &spec.limit_words);
+        let clock = file
+            .calls
+            .iter()
+            .any(|c| c.in_function == Some(f) && spec.clock_calls.contains(&c.callee));
+        let callers_reject = file
+            .calls
+            .iter()
+            .filter(|c| c.callee == short || c.callee.ends_with(&format!(".{short}")))
+            .filter_map(|c| c.in_function)
+            .any(rejects_in);
+        let rejects = rejects_in(f) || callers_reject;
+        if rejects || named || (clock && has_word(map, &spec.counter_words)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The lower-case words of identifiers in `text`: `req.ip` → req, ip;
+/// `userId` → user, id; `client_addr` → client, addr.
+fn collect_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 fn collect_limiters<'f>(
@@ -277,7 +388,7 @@ fn collect_limiters<'f>(
         python: Vec::new(),
         js: Vec::new(),
     };
-    collect_memory_counters(fi, file, inv);
+    collect_memory_counters(fi, file, catalog, inv);
     let shared = |text: &str| {
         spec.shared_store_words
             .iter()
@@ -336,6 +447,26 @@ fn collect_limiters<'f>(
     found
 }
 
+/// Do the app's default limits not apply to this Python route: it is
+/// `@limiter.exempt`, or it has its own `@limiter.limit` without
+/// `override_defaults=False`?
+fn python_skips_defaults(e: &Endpoint, file: &FileFacts) -> bool {
+    let Some(h) = e.handler else { return false };
+    let decorators = &file.functions[h.function].decorators;
+    let exempt = decorators.iter().any(|d| d.callee.ends_with(".exempt"));
+    let own: Vec<&Call> = decorators
+        .iter()
+        .filter(|d| d.callee.ends_with(".limit") || d.callee.ends_with(".shared_limit"))
+        .collect();
+    let keeps_defaults = own.iter().any(|d| {
+        d.args
+            .iter()
+            .any(|a| a.keyword.as_deref() == Some("override_defaults") && a.text == "False")
+    });
+    exempt
+        || (!own.is_empty() && !keeps_defaults && e.limits.iter().any(|l| l.how.starts_with('@')))
+}
+
 fn python_route_limits(
     e: &mut Endpoint,
     facts: &ProjectFacts,
@@ -390,7 +521,13 @@ fn python_route_limits(
         if !matches!(method, "limit" | "shared_limit") {
             continue;
         }
-        let spec = d.args.first().map(|a| a.text.clone()).unwrap_or_default();
+        // `@limiter.limit("5/minute")` or `@limiter.limit(limit_value="5/minute")`.
+        let spec = d
+            .args
+            .iter()
+            .find(|a| a.keyword.is_none() || a.keyword.as_deref() == Some("limit_value"))
+            .map(|a| a.text.clone())
+            .unwrap_or_default();
         if route_at.is_some_and(|r| i < r) {
             misuse.push(Misuse {
                 rule: "slowapi-decorator-order",
@@ -767,6 +904,26 @@ fn created_in_function(file: &FileFacts, call: &Call, function: Option<usize>) -
         .iter()
         .any(|a| a.target == object && a.in_function == function && function.is_some())
         || object.ends_with("()")
+}
+
+/// Was the object `call` is made on (`ratelimit.limit` → `ratelimit`)
+/// created with a shared store named in its arguments (`redis:`,
+/// `Redis.fromEnv()`, `kv`)?
+fn created_with_shared_store(file: &FileFacts, call: &Call, words: &[String]) -> bool {
+    let object = call.callee.rsplit_once('.').map(|(o, _)| o).unwrap_or("");
+    let text = match object.strip_suffix("()") {
+        Some(_) => object.to_string(),
+        None => file
+            .assignments
+            .iter()
+            .filter(|a| a.target == object)
+            .map(|a| a.text.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let lower = text.to_ascii_lowercase();
+    words.iter().any(|w| text.contains(w.as_str()))
+        || lower.contains("kv") && lower.contains("ratelimit")
 }
 
 /// slowapi needs `app.state.limiter = limiter` and a `RateLimitExceeded` handler.

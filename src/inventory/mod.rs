@@ -13,7 +13,7 @@ mod quota;
 mod routes;
 mod view;
 
-pub use view::{AiLoopView, AiView, EndpointView, InventoryView, LimitView};
+pub use view::{AiLoopView, AiView, EndpointView, EvidenceView, InventoryView};
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -23,7 +23,7 @@ pub use ai::AiNames;
 pub use auth::{AuthEvidence, AuthKind};
 pub use limits::{Limit, Limiter, Misuse};
 pub use loops::{LoopSite, Repeater};
-pub use quota::QuotaEvidence;
+pub use quota::{QuotaEvidence, UsageEvidence};
 
 use crate::catalog::Catalog;
 use crate::config::Extras;
@@ -125,7 +125,7 @@ pub struct AiCall {
 #[derive(Default)]
 pub struct Inventory {
     /// Signs of per-user usage tracking anywhere in the project.
-    pub usage_tracking: Vec<String>,
+    pub usage_tracking: Vec<quota::UsageEvidence>,
     pub frameworks: BTreeSet<Framework>,
     pub endpoints: Vec<Endpoint>,
     pub ai_calls: Vec<AiCall>,

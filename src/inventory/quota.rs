@@ -22,37 +22,119 @@ pub struct QuotaEvidence {
     pub fan_out: Option<String>,
 }
 
-/// Per-user usage tracking anywhere in the project, as `what (path:line)`.
-pub(super) fn collect_usage_tracking(facts: &ProjectFacts, spec: &QuotaSpec) -> Vec<String> {
+/// One piece of per-user usage tracking the inventory accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageEvidence {
+    /// `store-write` (a DB/Redis write of usage per user), `budget-check`
+    /// (a call checking or spending a user's budget), `limit-by-user`.
+    pub kind: &'static str,
+    pub path: String,
+    pub line: u32,
+    /// The call as written: `db.user.update`, `checkCredits`.
+    pub detail: String,
+}
+
+/// Per-user usage tracking anywhere in the project: storing or checking
+/// usage per user, not logging it or reading `completion.usage`.
+pub(super) fn collect_usage_tracking(facts: &ProjectFacts, spec: &QuotaSpec) -> Vec<UsageEvidence> {
     let mut out = Vec::new();
+    let lower = |words: &[String]| words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>();
+    let (usage, users) = (lower(&spec.usage_words), lower(&spec.user_words));
     for file in facts.files() {
         for c in &file.calls {
-            let callee = c.callee.to_lowercase();
-            let limit_by_user = callee.ends_with(".limit")
-                && c.args
-                    .first()
-                    .is_some_and(|a| a.text.to_lowercase().contains("user"));
-            if limit_by_user
-                || spec
-                    .usage_words
-                    .iter()
-                    .any(|w| callee.contains(&w.to_lowercase()))
-            {
-                out.push(format!("{} ({}:{})", c.callee, file.path, c.line));
-            }
-        }
-        for f in &file.functions {
-            let name = f.name.to_lowercase();
-            if spec
-                .usage_words
+            let args: String = c
+                .args
                 .iter()
-                .any(|w| name.contains(&w.to_lowercase()))
+                .map(|a| a.text.to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+            // A user named by code, not in a string (`"role": "user"`).
+            let code = strip_strings(&args);
+            let names_user = users.iter().any(|u| code.contains(u.as_str()));
+            let head = c.callee.split(['.', '(']).next().unwrap_or("");
+            if spec.not_tracking.iter().any(|n| n == head) || !names_user {
+                continue;
+            }
+            let last = c.callee.rsplit('.').next().unwrap_or(&c.callee);
+            let callee = c.callee.to_lowercase();
+            let kind = if callee.ends_with(".limit") {
+                Some("limit-by-user")
+            } else if c.callee.contains('.')
+                && spec.store_writes.iter().any(|w| w == last)
+                && usage
+                    .iter()
+                    .any(|u| args.contains(u.as_str()) || callee.contains(u.as_str()))
             {
-                out.push(format!("{} ({}:{})", f.name, file.path, f.line));
+                Some("store-write")
+            } else if is_budget_check(last, spec, &usage) {
+                Some("budget-check")
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                out.push(UsageEvidence {
+                    kind,
+                    path: file.path.clone(),
+                    line: c.line,
+                    detail: c.callee.clone(),
+                });
             }
         }
     }
     out
+}
+
+/// `text` without its quoted strings (template interpolations `${…}` and
+/// f-string fields `{…}` are code, and kept).
+fn strip_strings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match quote {
+            Some(_) if depth > 0 => {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                out.push(c);
+            }
+            Some(q) if c == q => quote = None,
+            Some(_) if c == '{' => {
+                depth = 1;
+                out.push(' ');
+            }
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// `checkCredits`, `consume_tokens_for_user`, `deductCredits`: a verb that
+/// checks or spends, then a usage word. React setters (`setUsage`) are not.
+fn is_budget_check(name: &str, spec: &QuotaSpec, usage: &[String]) -> bool {
+    let lower = name.to_lowercase();
+    let verb = spec
+        .check_verbs
+        .iter()
+        .find(|v| lower.starts_with(&v.to_lowercase()));
+    let setter = name.starts_with("set") && name[3..].starts_with(|c: char| c.is_ascii_uppercase());
+    verb.is_some() && !setter && usage.iter().any(|u| lower.contains(u.as_str()))
+}
+
+/// Does `text` hold `word` as a whole identifier?
+fn mentions_word(text: &str, word: &str) -> bool {
+    !word.is_empty()
+        && text.match_indices(word).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + word.len()..].chars().next();
+            let ident =
+                |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+            !ident(before) && !ident(after)
+        })
 }
 
 /// (argument name, value) pairs of an AI call: Python keywords, JS object pairs.
@@ -74,13 +156,30 @@ pub(super) fn evidence(
 ) -> Option<QuotaEvidence> {
     let chain = e.reaches.as_ref()?;
     let call = facts.call(chain.call);
+    let file = facts.file(chain.call.0);
     let args = arguments(call);
-    let all_text: String = call
+    // Argument texts are cut short: an object's pairs are read too (the
+    // `body` of a long `fetch` options object).
+    let mut all_text: String = call
         .args
         .iter()
-        .map(|a| a.text.as_str())
+        .flat_map(|a| {
+            std::iter::once(a.text.as_str()).chain(a.pairs.iter().map(|(_, v)| v.as_str()))
+        })
         .collect::<Vec<_>>()
         .join(" ");
+    // A body built first and passed by name (`JSON.stringify(payload)`,
+    // `json=payload`): its bound counts.
+    let built: Vec<&str> = file
+        .assignments
+        .iter()
+        .filter(|a| a.in_function == call.in_function && mentions_word(&all_text, &a.target))
+        .map(|a| a.text.as_str())
+        .collect();
+    for text in built {
+        all_text.push(' ');
+        all_text.push_str(text);
+    }
     let bounded = args.iter().any(|(k, _)| spec.token_bounds.contains(k))
         || spec
             .token_bounds
@@ -90,10 +189,49 @@ pub(super) fn evidence(
         spec.request_words.iter().any(|w| v.contains(w.as_str()))
             && !spec.cap_words.iter().any(|w| v.contains(w.as_str()))
     };
+    // A value from the request: read from it here (`body.model`), bound by
+    // destructuring it (`const { model } = await req.json()`), or a field of
+    // a handler parameter typed by a request model (`chat.model`, `chat: ChatIn`).
+    let params: Vec<(&str, &str)> = call
+        .in_function
+        .map(|f| {
+            file.functions[f]
+                .params
+                .iter()
+                .filter_map(|p| p.split_once(':'))
+                .map(|(n, t)| (n.trim(), t.trim()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let chosen = |v: &str| -> Option<String> {
+        if from_request(v) {
+            return Some(String::new());
+        }
+        let head = v.split('.').next().unwrap_or(v).trim();
+        if v.contains('.')
+            && params.iter().any(|(n, t)| {
+                *n == head && t.starts_with(|c: char| c.is_ascii_uppercase()) && *t != "Request"
+            })
+        {
+            return Some(format!(" (a field of the request model `{head}`)"));
+        }
+        let is_name = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if !is_name {
+            return None;
+        }
+        file.assignments
+            .iter()
+            .filter(|a| a.in_function == call.in_function)
+            .find(|a| {
+                (a.target == v || (a.target.starts_with(['{', '[']) && mentions_word(&a.target, v)))
+                    && from_request(&a.text)
+            })
+            .map(|a| format!(" (from `{}`, line {})", a.text.trim(), a.line))
+    };
     let client_chosen = args
         .iter()
-        .filter(|(k, v)| (k == "model" || spec.token_bounds.contains(k)) && from_request(v))
-        .map(|(k, v)| format!("{k}={v}"))
+        .filter(|(k, _)| k == "model" || spec.token_bounds.contains(k))
+        .filter_map(|(k, v)| chosen(v).map(|why| format!("{k}={v}{why}")))
         .collect();
     Some(QuotaEvidence {
         client_chosen,

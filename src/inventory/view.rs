@@ -1,6 +1,8 @@
 //! The inventory as plain data for reports: what `aiguard inventory` prints
 //! and what the audit header counts. Built from the inventory and facts;
-//! reporters never see facts.
+//! reporters never see facts. Every piece of evidence (AI calls, the chain
+//! to them, rate limits, auth, quota, usage tracking) is an object with a
+//! kind, a path, a line and a detail, never a display string.
 
 use serde::Serialize;
 
@@ -12,14 +14,14 @@ pub struct InventoryView {
     pub frameworks: Vec<String>,
     pub ai_call_sites: usize,
     pub ai_endpoints: usize,
-    /// Every AI call site: `provider callee at path:line`.
-    pub ai_calls: Vec<String>,
+    /// Every AI call site (kind `ai-call`, detail `provider callee`).
+    pub ai_calls: Vec<EvidenceView>,
     /// The AI call sites no endpoint reaches (same form): while there are
     /// any, what the endpoint checks say is incomplete.
-    pub unlinked_ai_calls: Vec<String>,
+    pub unlinked_ai_calls: Vec<EvidenceView>,
     pub endpoints: Vec<EndpointView>,
-    /// Signs of per-user usage tracking (credits, usage tables, limits by user).
-    pub usage_tracking: Vec<String>,
+    /// Per-user usage tracking accepted as evidence (kind, path, line, detail).
+    pub usage_tracking: Vec<super::UsageEvidence>,
     /// AI call sites that sit in a loop or a recursive function, and what
     /// bounds each (issue 21); call sites not listed run once per call.
     pub ai_call_loops: Vec<AiLoopView>,
@@ -27,7 +29,7 @@ pub struct InventoryView {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AiLoopView {
-    /// The AI call site, as in `ai_calls`.
+    /// The AI call site: `provider callee at path:line`.
     pub call: String,
     /// `while-true`, `for-ever`, `do-while-true`, `for-each`,
     /// `while-condition` or `recursion`.
@@ -50,28 +52,40 @@ pub struct EndpointView {
     pub handler: Option<String>,
     /// The AI call it reaches, if any.
     pub ai: Option<AiView>,
-    pub rate_limits: Vec<LimitView>,
-    /// Authentication found: `enforced: Depends(get_current_user) (line 12)`.
-    pub auth: Vec<String>,
-    /// Quota evidence: client-chosen cost arguments, missing output bound.
-    pub quota: Vec<String>,
+    /// Rate limits (kind `rate-limit`, detail: how it applies and its spec).
+    pub rate_limits: Vec<EvidenceView>,
+    /// Authentication found (kind `enforced`, `checked`, …; detail: how).
+    pub auth: Vec<EvidenceView>,
+    /// Quota evidence (kind `client-chosen` or `unbounded-output`).
+    pub quota: Vec<EvidenceView>,
+}
+
+/// One piece of evidence, at a place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EvidenceView {
+    pub kind: String,
+    pub path: String,
+    pub line: u32,
+    pub detail: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AiView {
     pub provider: String,
     pub call: String,
-    /// `path:line` of the AI call.
-    pub at: String,
-    /// Project functions from the handler to the call.
-    pub chain: Vec<String>,
+    pub path: String,
+    pub line: u32,
+    /// Project functions from the handler to the call (kind `function`).
+    pub chain: Vec<EvidenceView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct LimitView {
-    pub how: String,
-    pub spec: String,
-    pub at: String,
+fn at(kind: &str, path: &str, line: u32, detail: String) -> EvidenceView {
+    EvidenceView {
+        kind: kind.to_string(),
+        path: path.to_string(),
+        line,
+        detail,
+    }
 }
 
 impl InventoryView {
@@ -97,16 +111,18 @@ impl InventoryView {
                             .map(|a| a.provider.clone())
                             .unwrap_or_default(),
                         call: call.callee.clone(),
-                        at: format!("{}:{}", facts.file(cf).path, call.line),
+                        path: facts.file(cf).path.clone(),
+                        line: call.line,
                         chain: chain
                             .functions
                             .iter()
                             .map(|f| {
-                                format!(
-                                    "{} ({}:{})",
-                                    facts.function(*f).name,
-                                    facts.file(f.file).path,
-                                    facts.function(*f).line
+                                let function = facts.function(*f);
+                                at(
+                                    "function",
+                                    &facts.file(f.file).path,
+                                    function.line,
+                                    function.name.clone(),
                                 )
                             })
                             .collect(),
@@ -115,10 +131,9 @@ impl InventoryView {
                 rate_limits: e
                     .limits
                     .iter()
-                    .map(|l| LimitView {
-                        how: l.how.clone(),
-                        spec: l.spec.clone(),
-                        at: format!("{}:{}", facts.file(l.file).path, l.line),
+                    .map(|l| {
+                        let detail = format!("{} {}", l.how, l.spec);
+                        at("rate-limit", &facts.file(l.file).path, l.line, detail)
                     })
                     .collect(),
                 auth: e
@@ -129,27 +144,40 @@ impl InventoryView {
                             .ok()
                             .and_then(|v| v.as_str().map(str::to_string))
                             .unwrap_or_default();
-                        format!("{kind}: {} (line {})", a.how, a.line)
+                        // Auth evidence carries a line, not a file: the
+                        // endpoint's file, or the middleware its text names.
+                        let path = match a.how.split_once(" (auth on a matcher") {
+                            Some((mw, _)) => mw.to_string(),
+                            None => facts.file(e.file).path.clone(),
+                        };
+                        at(&kind, &path, a.line, a.how.clone())
                     })
                     .collect(),
                 quota: e
                     .quota
                     .iter()
                     .flat_map(|q| {
-                        let mut out: Vec<String> = q
+                        let (path, line) = e
+                            .reaches
+                            .as_ref()
+                            .map(|c| (facts.file(c.call.0).path.clone(), facts.call(c.call).line))
+                            .unwrap_or_default();
+                        let mut out: Vec<EvidenceView> = q
                             .client_chosen
                             .iter()
-                            .map(|c| format!("client chooses {c}"))
+                            .map(|c| at("client-chosen", &path, line, c.clone()))
                             .collect();
                         out.extend(
                             q.fan_out
                                 .iter()
-                                .map(|f| format!("client chooses the fan-out: {f}")),
+                                .map(|f| at("client-chosen-fan-out", &path, line, f.clone())),
                         );
                         if q.unbounded_output {
-                            out.push(format!(
-                                "no output token bound on the AI call at {}",
-                                q.call_at
+                            out.push(at(
+                                "unbounded-output",
+                                &path,
+                                line,
+                                "no output token bound".into(),
                             ));
                         }
                         out
@@ -195,12 +223,12 @@ impl InventoryView {
             ai_calls: inv
                 .ai_calls
                 .iter()
-                .map(|a| describe_call(a, facts))
+                .map(|a| call_evidence(a, facts))
                 .collect(),
             unlinked_ai_calls: inv
                 .unlinked
                 .iter()
-                .map(|a| describe_call(a, facts))
+                .map(|a| call_evidence(a, facts))
                 .collect(),
             ai_endpoints: inv.ai_endpoints().count(),
             endpoints,
@@ -209,14 +237,9 @@ impl InventoryView {
     }
 }
 
-/// `provider callee at path:line`.
-fn describe_call(a: &super::AiCall, facts: &ProjectFacts) -> String {
+/// An AI call site as evidence: kind `ai-call`, detail `provider callee`.
+fn call_evidence(a: &super::AiCall, facts: &ProjectFacts) -> EvidenceView {
     let call = facts.call((a.file, a.call));
-    format!(
-        "{} `{}` at {}:{}",
-        a.provider,
-        call.callee,
-        facts.file(a.file).path,
-        call.line
-    )
+    let detail = format!("{} {}", a.provider, call.callee);
+    at("ai-call", &facts.file(a.file).path, call.line, detail)
 }

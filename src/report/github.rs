@@ -72,6 +72,7 @@ mod tests {
             summary: Summary::new(&findings, 1, 0),
             checklist: Vec::new(),
             findings,
+            places: Vec::new(),
             notes: Vec::new(),
             inventory: Default::default(),
             stats: Default::default(),

@@ -22,17 +22,19 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
         inv.ai_call_sites
     )?;
     if !inv.usage_tracking.is_empty() {
-        writeln!(
-            out,
-            "per-user usage tracking: {}\n",
-            inv.usage_tracking.join(", ")
-        )?;
+        writeln!(out, "per-user usage tracking:")?;
+        for u in &inv.usage_tracking {
+            writeln!(out, "    {}: {} ({}:{})", u.kind, u.detail, u.path, u.line)?;
+        }
+        writeln!(out)?;
     }
     if !inv.ai_calls.is_empty() {
         writeln!(out, "AI call sites:")?;
         for c in &inv.ai_calls {
-            writeln!(out, "    {c}")?;
-            for l in inv.ai_call_loops.iter().filter(|l| &l.call == c) {
+            let (provider, callee) = c.detail.split_once(' ').unwrap_or(("", &c.detail));
+            let label = format!("{provider} `{callee}` at {}:{}", c.path, c.line);
+            writeln!(out, "    {label}")?;
+            for l in inv.ai_call_loops.iter().filter(|l| l.call == label) {
                 let via = l
                     .via
                     .as_deref()
@@ -54,7 +56,8 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
             inv.unlinked_ai_calls.len()
         )?;
         for c in &inv.unlinked_ai_calls {
-            writeln!(out, "    {c}")?;
+            let (provider, callee) = c.detail.split_once(' ').unwrap_or(("", &c.detail));
+            writeln!(out, "    {provider} `{callee}` at {}:{}", c.path, c.line)?;
         }
         writeln!(out)?;
     }
@@ -71,9 +74,18 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
         )?;
         match &e.ai {
             Some(ai) => {
-                writeln!(out, "    AI: {} `{}` at {}", ai.provider, ai.call, ai.at)?;
+                writeln!(
+                    out,
+                    "    AI: {} `{}` at {}:{}",
+                    ai.provider, ai.call, ai.path, ai.line
+                )?;
                 if ai.chain.len() > 1 {
-                    writeln!(out, "        via {}", ai.chain.join(" → "))?;
+                    let via: Vec<String> = ai
+                        .chain
+                        .iter()
+                        .map(|f| format!("{} ({}:{})", f.detail, f.path, f.line))
+                        .collect();
+                    writeln!(out, "        via {}", via.join(" → "))?;
                 }
             }
             None => writeln!(out, "    AI: none")?,
@@ -83,17 +95,24 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "    rate limit: {warn}")?;
         }
         for l in &e.rate_limits {
-            writeln!(out, "    rate limit: {} {} ({})", l.how, l.spec, l.at)?;
+            writeln!(out, "    rate limit: {} ({}:{})", l.detail, l.path, l.line)?;
         }
         if e.ai.is_some() {
             if e.auth.is_empty() {
                 writeln!(out, "    auth: NONE")?;
             }
             for a in &e.auth {
-                writeln!(out, "    auth: {a}")?;
+                writeln!(out, "    auth: {}: {} (line {})", a.kind, a.detail, a.line)?;
             }
             for q in &e.quota {
-                writeln!(out, "    quota: {q}")?;
+                let what = match q.kind.as_str() {
+                    "client-chosen" => format!("client chooses {}", q.detail),
+                    _ => format!(
+                        "no output token bound on the AI call at {}:{}",
+                        q.path, q.line
+                    ),
+                };
+                writeln!(out, "    quota: {what}")?;
             }
         }
     }

@@ -24,6 +24,9 @@ pub struct Report {
     pub summary: Summary,
     pub checklist: Vec<Item>,
     pub findings: Vec<Finding>,
+    /// The findings before places of one problem were merged
+    /// (`checks::merge_places`): what `aiguard baseline` records.
+    pub places: Vec<Finding>,
     pub notes: Vec<Note>,
     /// Frameworks, endpoints, AI calls and rate limits found.
     pub inventory: crate::inventory::InventoryView,

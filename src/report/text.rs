@@ -1,6 +1,12 @@
 //! The text report: the checklist, with each item's findings under it
 //! (`path:line:col`, rule, message, evidence, fix), then what was skipped,
 //! then a summary line. The only reporter with colour.
+//!
+//! Findings of one rule with the same fix are listed together and the fix
+//! is printed once, after their places (15 unprotected routes: one fix, not
+//! fifteen). A check lists its first [`MAX_FINDINGS`] findings and says how
+//! many more there are, unless `--all`. Machine formats keep one result per
+//! finding, each with its fix.
 
 use owo_colors::{OwoColorize, Style};
 use std::io::{self, Write};
@@ -11,12 +17,16 @@ use crate::findings::{Finding, NoteKind, Severity};
 
 /// How many skipped-file notes are listed one by one.
 const MAX_NOTES: usize = 20;
+/// How many findings a check lists without `--all`.
+pub const MAX_FINDINGS: usize = 20;
 
 pub struct TextOptions {
     pub color: bool,
     /// The exit status this report leads to, for the summary line.
     pub exit_code: i32,
     pub fail_on: &'static str,
+    /// List every finding of a check, not only the first [`MAX_FINDINGS`].
+    pub all: bool,
 }
 
 struct Painter(bool);
@@ -72,9 +82,12 @@ pub fn write(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io:
             item.title,
             p.paint(&note, Style::new().dimmed())
         )?;
-        for f in report.findings.iter().filter(|f| f.check == item.check) {
-            write_finding(&p, f, out)?;
-        }
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.check == item.check)
+            .collect();
+        write_check_findings(&p, &findings, options.all, out)?;
     }
     write_notes(report, &p, out)?;
     let verdict = match options.exit_code {
@@ -100,6 +113,80 @@ pub fn write(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io:
     )
 }
 
+/// `findings` grouped by rule and fix (groups in order of their first
+/// finding), each group's fix after its last place; cut at
+/// [`MAX_FINDINGS`] unless `all`.
+fn write_check_findings(
+    p: &Painter,
+    findings: &[&Finding],
+    all: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    for f in findings {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].rule == f.rule && g[0].fix == f.fix)
+        {
+            Some(group) => group.push(f),
+            None => groups.push(vec![f]),
+        }
+    }
+    let limit = if all { usize::MAX } else { MAX_FINDINGS };
+    let mut shown = 0;
+    for group in &groups {
+        if shown >= limit {
+            break;
+        }
+        let take = group.len().min(limit - shown);
+        for f in &group[..take] {
+            write_finding(p, f, out)?;
+        }
+        shown += take;
+        if let Some(fix) = &group[0].fix {
+            let label = if take > 1 {
+                format!("fix (all {take} above):")
+            } else {
+                "fix:".to_string()
+            };
+            write_fix(p, &label, fix, out)?;
+        }
+    }
+    if findings.len() > shown {
+        writeln!(
+            out,
+            "          {}",
+            p.paint(
+                &format!(
+                    "… and {} more (--all lists them, --format json gives each with its fix)",
+                    findings.len() - shown
+                ),
+                Style::new().dimmed()
+            )
+        )?;
+    }
+    Ok(())
+}
+
+fn write_fix(p: &Painter, label: &str, fix: &str, out: &mut dyn Write) -> io::Result<()> {
+    let mut lines = fix.lines();
+    if let Some(first) = lines.next() {
+        writeln!(
+            out,
+            "            {} {}",
+            p.paint(label, Style::new().cyan()),
+            first
+        )?;
+    }
+    let indent = " ".repeat(13 + label.chars().count());
+    for line in lines {
+        writeln!(out, "{indent}{line}")?;
+    }
+    Ok(())
+}
+
+/// A finding's place, severity, rule and message (its fix is written once
+/// per group, by the caller).
 fn write_finding(p: &Painter, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     let place = match f.span {
         Some(s) => format!("{}:{}:{}", f.path, s.line, s.column),
@@ -121,22 +208,7 @@ fn write_finding(p: &Painter, f: &Finding, out: &mut dyn Write) -> io::Result<()
         .as_ref()
         .map(|e| format!(" ({e})"))
         .unwrap_or_default();
-    writeln!(out, "            {}{}", f.message, evidence)?;
-    if let Some(fix) = &f.fix {
-        let mut lines = fix.lines();
-        if let Some(first) = lines.next() {
-            writeln!(
-                out,
-                "            {} {}",
-                p.paint("fix:", Style::new().cyan()),
-                first
-            )?;
-        }
-        for line in lines {
-            writeln!(out, "                 {line}")?;
-        }
-    }
-    Ok(())
+    writeln!(out, "            {}{}", f.message, evidence)
 }
 
 fn write_notes(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
