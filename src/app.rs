@@ -463,6 +463,8 @@ const IMPORT_ROUNDS: usize = 6;
 /// a second time; the rest of the tree is parsed never.
 fn complete_imports(mut facts: ProjectFacts, settings: &Settings) -> ProjectFacts {
     let mut parsers = Parsers::default();
+    // `--staged` paths come from git's index, not the walk.
+    let mut linked = walk::LinkedDirs::new(&settings.root);
     for _ in 0..IMPORT_ROUNDS {
         let missing = facts.missing_imports();
         if missing.is_empty() {
@@ -473,6 +475,9 @@ fn complete_imports(mut facts: ProjectFacts, settings: &Settings) -> ProjectFact
             let Some(lang) = Lang::from_path(Path::new(&path)) else {
                 continue;
             };
+            if linked.is_linked(&path) {
+                continue;
+            }
             let Loaded::Text(source) =
                 Source::load(&settings.root.join(&path), settings.max_parse_size)
             else {

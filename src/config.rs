@@ -245,6 +245,10 @@ struct Loaded {
     path: PathBuf,
     text: String,
     config: ConfigFile,
+    /// Named by `--config`: the user's, trusted to name files anywhere. A
+    /// config found in the audited tree is the tree's, and may only name
+    /// files inside it (issue 20).
+    explicit: bool,
 }
 
 impl Loaded {
@@ -295,14 +299,24 @@ impl Loaded {
             .collect()
     }
 
-    /// `key-rules`, relative to the config file; each must exist.
-    fn key_rules(&self) -> Result<Vec<PathBuf>, ConfigError> {
+    /// `key-rules`, relative to the config file; each must exist, and be
+    /// inside the audited tree unless the config came from `--config`.
+    fn key_rules(&self, root: &Path) -> Result<Vec<PathBuf>, ConfigError> {
         let base = self.path.parent().unwrap_or(Path::new("."));
         self.config
             .key_rules
             .iter()
             .map(|p| {
                 let path = base.join(p.get_ref());
+                if path.is_file() && !self.explicit && !is_inside(root, &path) {
+                    return Err(self.invalid(
+                        p.span(),
+                        format!(
+                            "`key-rules`: {} is outside the audited tree, not read (a config found in the tree names files inside it only; pass the config with --config to trust it)",
+                            path.display()
+                        ),
+                    ));
+                }
                 if path.is_file() {
                     return Ok(path);
                 }
@@ -389,7 +403,7 @@ impl Settings {
             }
             excludes.extend(l.globs(&root, &config.extend_exclude, "extend-exclude")?);
             includes = l.globs(&root, &config.include, "include")?;
-            key_rules = l.key_rules()?;
+            key_rules = l.key_rules(&root)?;
             attestations = l.attestations(today)?;
             let severity: Vec<Spanned<String>> = config.severity.keys().cloned().collect();
             named.extend(l.ids(&severity, "severity"));
@@ -520,6 +534,14 @@ fn span_of(text: &str, range: std::ops::Range<usize>) -> Span {
 
 /// Does `pattern` compile as a walk glob (gitignore syntax)?
 fn check_glob(root: &Path, pattern: &str) -> Result<(), String> {
+    // Globs match paths relative to the root: `..` would match nothing, and
+    // is refused so that no one believes it widens the audit.
+    if pattern.split('/').any(|part| part == "..") {
+        return Err(
+            "`..` cannot leave the audited root (globs match paths relative to it; a leading `/` anchors one at the root)"
+                .into(),
+        );
+    }
     ignore::overrides::OverrideBuilder::new(root)
         .add(pattern)
         .map(|_| ())
@@ -534,20 +556,24 @@ fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Option<Loaded>, C
             path: path.to_path_buf(),
             text,
             config,
+            explicit: true,
         }));
     }
     let own = root.join("aiguard.toml");
     if own.is_file() {
+        confined(root, &own)?;
         let text = read(&own)?;
         let config = parse(&own, &text)?;
         return Ok(Some(Loaded {
             path: own,
             text,
             config,
+            explicit: false,
         }));
     }
     let pyproject = root.join("pyproject.toml");
     if pyproject.is_file() {
+        confined(root, &pyproject)?;
         let text = read(&pyproject)?;
         if text.contains("[tool.aiguard") {
             let parsed: Pyproject =
@@ -557,11 +583,32 @@ fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Option<Loaded>, C
                     path: pyproject,
                     text,
                     config,
+                    explicit: false,
                 }));
             }
         }
     }
     Ok(None)
+}
+
+/// Is `path` (its symlinks resolved) inside `root`?
+fn is_inside(root: &Path, path: &Path) -> bool {
+    match (std::fs::canonicalize(root), std::fs::canonicalize(path)) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => false,
+    }
+}
+
+/// A config file found in the tree that is a link out of it is not read:
+/// its text could be anyone's, and errors quote it.
+fn confined(root: &Path, path: &Path) -> Result<(), ConfigError> {
+    if is_inside(root, path) {
+        return Ok(());
+    }
+    Err(ConfigError::Unreadable {
+        file: path.display().to_string(),
+        message: "a symlink to a file outside the audited tree: not read (pass it with --config to use it)".into(),
+    })
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {

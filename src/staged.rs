@@ -269,6 +269,7 @@ pub fn visit_parallel<V: Visit>(
             let outcome = read_staged(settings, catalog, plan, &tx)?;
             let excludes = crate::walk::exclude_matcher(settings).map_err(|e| e.to_string())?;
             let mut excluded = ExcludeCache::new(&excludes);
+            let mut linked = crate::walk::LinkedDirs::new(&settings.root);
             // Files the cache vouches for wait until `git diff-files` says
             // whether the working tree still holds their content; the rest
             // go to the visitors at once (no waiting on git meanwhile).
@@ -284,7 +285,10 @@ pub fn visit_parallel<V: Visit>(
                 let rel = e.path.clone();
                 let name = e.path.rsplit('/').next().unwrap_or(&e.path);
                 let always = name == ".gitignore" || name == "package.json";
-                if !is_regular(e.mode) || !(always || (sources_matter && is_source(&e.path))) {
+                if !is_regular(e.mode)
+                    || !(always || (sources_matter && is_source(&e.path)))
+                    || linked.is_linked(&e.path)
+                {
                     batch.push(Work::Visit(Entry::Listed { rel }));
                 } else {
                     let cacheable = !always && !is_middleware(name);

@@ -366,3 +366,218 @@ fn git_runs_no_program_the_repository_names() {
         );
     }
 }
+
+// ------------------------------------------------ nothing outside the tree
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+#[cfg(unix)]
+fn symlink(target: impl AsRef<Path>, link: &Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+/// `outer/secret/` holds keys; `outer/project/` is audited.
+fn outer_with_secret() -> (tempfile::TempDir, PathBuf, String) {
+    let outer = tempfile::tempdir().unwrap();
+    let key = fake_key("openai-project-key", 21);
+    write(
+        outer.path(),
+        "secret/creds.py",
+        &format!("OPENAI_API_KEY = \"{key}\"\n"),
+    );
+    write(
+        outer.path(),
+        "secret/.env",
+        &format!("NEXT_PUBLIC_OPENAI_API_KEY={key}\n"),
+    );
+    let project = outer.path().join("project");
+    write(
+        &project,
+        "app.py",
+        "import os\n\nKEY = os.environ[\"OPENAI_API_KEY\"]\n",
+    );
+    write(
+        &project,
+        "package.json",
+        "{\"dependencies\": {\"next\": \"15.0.0\"}}\n",
+    );
+    write(&project, ".gitignore", ".env\n.env.*\n");
+    (outer, project, key)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_out_of_the_tree_is_not_read() {
+    let (outer, project, key) = outer_with_secret();
+    symlink("../secret/creds.py", &project.join("leak.py"));
+    symlink(
+        outer.path().join("secret/creds.py"),
+        &project.join("abs.py"),
+    );
+    symlink("../secret/.env", &project.join(".env"));
+    let run = aiguard(&["audit", ".", "--format", "json"], &project);
+    let json = json_of(&run);
+    assert!(
+        !run.stdout.contains(&key[key.len() - 4..]),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(finding_keys(&json), Vec::<String>::new());
+    let notes: Vec<(String, String)> = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["path"].as_str().unwrap().to_string(),
+                n["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // (`.env` is ignored: not walked, and the `.env` listing skips links.)
+    for link in ["leak.py", "abs.py"] {
+        assert!(
+            notes
+                .iter()
+                .any(|(p, m)| p == link && m.contains("outside the audited tree")),
+            "{link}: {notes:?}"
+        );
+    }
+    // The same files, really in the tree, are found: the test can fail.
+    for (link, target) in [("leak.py", "creds.py"), (".env", ".env")] {
+        fs::remove_file(project.join(link)).unwrap();
+        fs::copy(outer.path().join("secret").join(target), project.join(link)).unwrap();
+    }
+    let json = json_of(&aiguard(&["audit", ".", "--format", "json"], &project));
+    assert_eq!(
+        finding_keys(&json),
+        [
+            "keys-in-client public-env-secret .env:1",
+            "keys-in-code openai-project-key leak.py:1"
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_inside_the_tree_is_read_once_at_its_target() {
+    let (_outer, project, _) = outer_with_secret();
+    let key = fake_key("anthropic-api-key", 22);
+    write(&project, "config/keys.py", &format!("KEY = \"{key}\"\n"));
+    symlink("config/keys.py", &project.join("alias.py"));
+    symlink("../config/keys.py", &project.join("config/again.py"));
+    let json = json_of(&aiguard(&["audit", ".", "--format", "json"], &project));
+    assert_eq!(
+        finding_keys(&json),
+        ["keys-in-code anthropic-api-key config/keys.py:1"]
+    );
+    assert_eq!(json["summary"]["files_scanned"], 4, "{}", json["summary"]);
+}
+
+/// `--staged` reads the files a commit does not change from the working
+/// tree, for context: never through a folder that became a link out of it.
+#[cfg(unix)]
+#[test]
+fn staged_context_is_not_read_through_a_linked_folder() {
+    let (outer, project, _) = outer_with_secret();
+    let helper = "from openai import OpenAI\n\nclient = OpenAI()\n\n\ndef ask(prompt):\n    return client.chat.completions.create(\n        model=\"gpt-4o-mini\", max_tokens=100,\n        messages=[{\"role\": \"user\", \"content\": prompt}],\n    )\n";
+    write(outer.path(), "elsewhere/helpers.py", helper);
+    write(&project, "lib/helpers.py", helper);
+    write(
+        &project,
+        "main.py",
+        "from fastapi import FastAPI\n\nfrom lib.helpers import ask\n\napp = FastAPI()\n",
+    );
+    git_init(&project);
+    git(&project, &["add", "-A"]);
+    git(&project, &["commit", "-q", "--no-verify", "-m", "initial"]);
+    write(
+        &project,
+        "main.py",
+        "from fastapi import FastAPI\n\nfrom lib.helpers import ask\n\napp = FastAPI()\n\n\n@app.post(\"/chat\")\ndef chat(prompt: str):\n    return ask(prompt)\n",
+    );
+    git(&project, &["add", "main.py"]);
+    let staged = |project: &Path| {
+        let run = aiguard(
+            &[
+                "audit",
+                ".",
+                "--staged",
+                "--format",
+                "json",
+                "--select",
+                "rate-limit",
+            ],
+            project,
+        );
+        finding_keys(&json_of(&run))
+    };
+    // Read from the folder itself, the helper makes /chat an AI endpoint.
+    let limited = ["rate-limit ai-endpoint-not-rate-limited main.py:8"];
+    assert_eq!(staged(&project), limited);
+    // The folder replaced by a link out of the tree: not read.
+    fs::remove_dir_all(project.join("lib")).unwrap();
+    symlink(outer.path().join("elsewhere"), &project.join("lib"));
+    assert_eq!(staged(&project), Vec::<String>::new());
+}
+
+#[cfg(unix)]
+#[test]
+fn config_cannot_widen_the_audit_past_the_root() {
+    let (outer, project, _) = outer_with_secret();
+    let config = |text: &str| fs::write(project.join("aiguard.toml"), text).unwrap();
+    // `..` in a glob: refused, naming the line.
+    for key_name in ["include", "exclude", "extend-exclude"] {
+        config(&format!("{key_name} = [\"../secret/**\"]\n"));
+        let run = aiguard(&["audit", "."], &project);
+        assert_eq!(run.code, 2, "{key_name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("aiguard.toml:1") && run.stderr.contains("cannot leave"),
+            "{}",
+            run.stderr
+        );
+    }
+    // A leading `/` anchors at the root: the outside `/secret` is not it.
+    config("include = [\"/secret/**\", \"**/*.py\"]\n");
+    let json = json_of(&aiguard(&["audit", ".", "--format", "json"], &project));
+    assert_eq!(finding_keys(&json), Vec::<String>::new());
+    // A key-rules file outside the tree: refused from the tree's config,
+    // read when the user names the config.
+    let rules = r#"[[rule]]
+id = "acme-ai-key"
+provider = "Acme AI"
+message = "Acme AI key written in code"
+regex = '''\b(?P<secret>acme_live_[a-z0-9]{32})\b'''
+keywords = ["acme_live_"]
+"#;
+    write(outer.path(), "secret/rules.toml", rules);
+    config("key-rules = [\"../secret/rules.toml\"]\n");
+    let run = aiguard(&["audit", "."], &project);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("outside the audited tree"),
+        "{}",
+        run.stderr
+    );
+    let explicit = project.join("aiguard.toml");
+    let run = aiguard(
+        &["audit", ".", "--config", explicit.to_str().unwrap()],
+        &project,
+    );
+    assert_ne!(run.code, 2, "{}", run.stderr);
+    // The tree's config itself, a link out of the tree: not read.
+    fs::remove_file(project.join("aiguard.toml")).unwrap();
+    write(outer.path(), "secret/aiguard.toml", "fail-on = \"never\"\n");
+    symlink("../secret/aiguard.toml", &project.join("aiguard.toml"));
+    let run = aiguard(&["audit", "."], &project);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("outside the audited tree"),
+        "{}",
+        run.stderr
+    );
+}
