@@ -179,10 +179,13 @@ impl Worker<'_> {
             Some("package.json") => result.package_deps = Some(package_deps(bytes)),
             _ => {}
         }
-        let lang = Lang::from_path(Path::new(&result.path));
-        if let Some(tree) = lang.and_then(|l| self.parsers.parse(l, bytes)) {
-            let lang = lang.expect("parsed, so a language");
-            result.facts = Some(FileFacts::extract(&result.path, lang, &tree, bytes));
+        if let Some(lang) = Lang::from_path(Path::new(&result.path)) {
+            let deadline = Instant::now() + self.env.settings.max_parse_time;
+            // Out of time: a context file only lends facts; none then.
+            if let Ok(Some(tree)) = self.parsers.parse_until(lang, bytes, Some(deadline)) {
+                result.facts =
+                    FileFacts::extract_until(&result.path, lang, &tree, bytes, Some(deadline)).ok();
+            }
         }
         result
     }
@@ -200,7 +203,9 @@ impl Worker<'_> {
             _ => {}
         }
         let lang = Lang::from_path(Path::new(&result.path));
-        let tree = match lang {
+        // One budget for parsing and extracting facts.
+        let deadline = Instant::now() + settings.max_parse_time;
+        let mut tree = match lang {
             Some(_) if source.len() as u64 > settings.max_parse_size => {
                 result.note = Some(Note {
                     path: result.path.clone(),
@@ -213,9 +218,13 @@ impl Worker<'_> {
                 });
                 None
             }
-            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => {
-                self.parsers.parse(l, source.bytes())
-            }
+            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => self
+                .parsers
+                .parse_until(l, source.bytes(), Some(deadline))
+                .unwrap_or_else(|_| {
+                    result.note = Some(out_of_time(&result.path, settings));
+                    None
+                }),
             _ => None,
         };
         if !source.is_utf8() {
@@ -226,9 +235,16 @@ impl Worker<'_> {
             });
         }
         let facts = match (lang, &tree) {
-            (Some(l), Some(t)) => Some(FileFacts::extract(&result.path, l, t, source.bytes())),
+            (Some(l), Some(t)) => {
+                FileFacts::extract_until(&result.path, l, t, source.bytes(), Some(deadline)).ok()
+            }
             _ => None,
         };
+        if tree.is_some() && facts.is_none() {
+            // Out of time while extracting: text only, as if never parsed.
+            tree = None;
+            result.note = Some(out_of_time(&result.path, settings));
+        }
         let ctx = FileContext {
             path: &result.path,
             source: &source,
@@ -243,6 +259,18 @@ impl Worker<'_> {
         }
         result.facts = facts;
         result
+    }
+}
+
+/// The note of a file whose parse and facts overran `max-parse-time-ms`.
+fn out_of_time(path: &str, settings: &Settings) -> Note {
+    Note {
+        path: path.to_string(),
+        kind: NoteKind::NotParsed,
+        message: format!(
+            "parsing took over the {} ms budget (max-parse-time-ms): scanned as text only",
+            settings.max_parse_time.as_millis()
+        ),
     }
 }
 
@@ -483,8 +511,11 @@ fn complete_imports(mut facts: ProjectFacts, settings: &Settings) -> ProjectFact
             else {
                 continue;
             };
-            if let Some(tree) = parsers.parse(lang, source.bytes()) {
-                more.push(FileFacts::extract(&path, lang, &tree, source.bytes()));
+            let deadline = Some(Instant::now() + settings.max_parse_time);
+            if let Ok(Some(tree)) = parsers.parse_until(lang, source.bytes(), deadline) {
+                more.extend(
+                    FileFacts::extract_until(&path, lang, &tree, source.bytes(), deadline).ok(),
+                );
             }
         }
         if more.is_empty() {

@@ -75,6 +75,8 @@ struct ConfigFile {
     include: Vec<Spanned<String>>,
     max_file_size: Option<u64>,
     max_parse_size: Option<u64>,
+    /// Milliseconds to parse one file and extract its facts.
+    max_parse_time_ms: Option<u64>,
     fail_on: Option<FailOn>,
     /// Check or rule ids.
     select: Option<Vec<Spanned<String>>>,
@@ -214,6 +216,9 @@ pub struct Settings {
     pub max_file_size: u64,
     /// Files above this are scanned as text but not parsed.
     pub max_parse_size: u64,
+    /// Time to parse one file and extract its facts; past it the file is
+    /// scanned as text only (issue 20).
+    pub max_parse_time: std::time::Duration,
     pub fail_on: FailOn,
     /// The checks to run: selected, not ignored, not `off`.
     pub checks: Vec<CheckId>,
@@ -439,6 +444,9 @@ impl Settings {
             includes,
             max_file_size: config.max_file_size.unwrap_or(20 * 1024 * 1024),
             max_parse_size: config.max_parse_size.unwrap_or(1024 * 1024),
+            max_parse_time: std::time::Duration::from_millis(
+                config.max_parse_time_ms.unwrap_or(2000),
+            ),
             fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error),
             checks: Vec::new(),
             filter,

@@ -581,3 +581,119 @@ keywords = ["acme_live_"]
         run.stderr
     );
 }
+
+// ------------------------------------------------------ bounded time per file
+
+/// A FastAPI app whose one endpoint calls OpenAI unlimited, padded with
+/// `lines` helper functions, and a key at the end.
+fn long_app(lines: usize, key: &str) -> String {
+    let mut text = String::from(
+        "from fastapi import FastAPI\nfrom openai import OpenAI\n\napp = FastAPI()\nclient = OpenAI()\n\n\n@app.post(\"/chat\")\ndef chat(prompt: str):\n    return client.chat.completions.create(model=\"gpt-4o-mini\", max_tokens=100, messages=[])\n\n",
+    );
+    for i in 0..lines {
+        text.push_str(&format!(
+            "\ndef helper_{i}(x):\n    return [x, {i}, (x + {i}) * 2]\n"
+        ));
+    }
+    text.push_str(&format!("\nBACKUP_KEY = \"{key}\"\n"));
+    text
+}
+
+#[test]
+fn a_file_over_the_parse_budget_is_scanned_for_keys_and_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = fake_key("openai-project-key", 23);
+    write(dir.path(), ".gitignore", ".env\n");
+    write(dir.path(), "app.py", &long_app(3000, &key));
+    let run = |dir: &Path| {
+        let run = aiguard(
+            &[
+                "audit",
+                ".",
+                "--format",
+                "json",
+                "--select",
+                "keys-in-code,rate-limit",
+            ],
+            dir,
+        );
+        json_of(&run)
+    };
+    // Within the default budget (2 s): parsed, the endpoint is found.
+    let json = run(dir.path());
+    let key_line = 12 + 3 * 3000 + 1;
+    assert_eq!(
+        finding_keys(&json),
+        [
+            format!("keys-in-code openai-project-key app.py:{key_line}"),
+            "rate-limit ai-endpoint-not-rate-limited app.py:8".to_string(),
+        ]
+    );
+    assert!(
+        !notes_of(&json).iter().any(|(_, kind)| kind == "not-parsed"),
+        "{:?}",
+        json["notes"]
+    );
+    // A budget nothing fits in: the key is still found, the file is named.
+    write(dir.path(), "aiguard.toml", "max-parse-time-ms = 0\n");
+    let json = run(dir.path());
+    assert_eq!(
+        finding_keys(&json),
+        [format!("keys-in-code openai-project-key app.py:{key_line}")]
+    );
+    let note = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "not-parsed")
+        .expect("a not-parsed note");
+    assert_eq!(
+        (&note["path"], &note["kind"]),
+        (&"app.py".into(), &"not-parsed".into())
+    );
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap()
+            .contains("max-parse-time-ms"),
+        "{note}"
+    );
+}
+
+/// Users' key rules run on the `regex` crate, whose matching time is linear
+/// in the input: a pattern that backtracks exponentially elsewhere is
+/// harmless, and features that need backtracking are refused.
+#[test]
+fn users_regexes_run_on_the_linear_time_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, ".gitignore", ".env\n.env.*\n");
+    write(root, "aiguard.toml", "key-rules = [\"keys.toml\"]\n");
+    let rule = |regex: &str| {
+        write(
+            root,
+            "keys.toml",
+            &format!(
+                "[[rule]]\nid = \"acme-ai-key\"\nprovider = \"Acme AI\"\nmessage = \"Acme AI key\"\nregex = '''{regex}'''\nkeywords = [\"xx\"]\n"
+            ),
+        )
+    };
+    // (x+x+)+y on 30,000 x's: about 2^30000 steps for a backtracking engine.
+    rule(r"(?P<secret>(x+x+)+y)");
+    write(root, "pad.txt", &"x".repeat(30_000));
+    let started = std::time::Instant::now();
+    let run = aiguard(&["audit", ".", "--format", "json"], root);
+    assert_eq!(finding_keys(&json_of(&run)), Vec::<String>::new());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    // Look-around and backreferences: refused, exit 2.
+    for regex in [r"(?P<secret>xx(?=y))", r"(?P<secret>(x)\1)"] {
+        rule(regex);
+        let run = aiguard(&["audit", "."], root);
+        assert_eq!(run.code, 2, "{regex}: {}", run.stderr);
+        assert!(run.stderr.contains("keys.toml"), "{}", run.stderr);
+    }
+}

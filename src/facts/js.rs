@@ -51,7 +51,12 @@ struct Frame<'t> {
     class: Option<Rc<str>>,
 }
 
-pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
+pub(super) fn extract(
+    root: Node<'_>,
+    src: &[u8],
+    facts: &mut FileFacts,
+    budget: &mut super::Budget,
+) {
     let columns = Columns::new(src);
     collect_directives(root, src, facts);
     // call node id → index in facts.calls, to link function arguments to their call.
@@ -69,6 +74,9 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         class,
     }) = stack.pop()
     {
+        if budget.spent() {
+            return;
+        }
         let mut child_function = function;
         let mut child_class = class.clone();
         let kind = node.kind();
