@@ -419,6 +419,19 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         notes.retain(|n| plan.keeps_note(n));
         notes.push(plan.summary_note(outcome));
     }
+    if !settings.prefix.is_empty() {
+        // One root of several: paths from the current directory, before
+        // the baseline's fingerprints are taken.
+        for f in &mut findings {
+            f.path.insert_str(0, &settings.prefix);
+        }
+        for n in &mut notes {
+            match n.path.is_empty() {
+                true => n.path = settings.prefix.trim_end_matches('/').to_string(),
+                false => n.path.insert_str(0, &settings.prefix),
+            }
+        }
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
     let baselined = settings
@@ -440,7 +453,11 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         checklist,
         findings,
         notes,
-        inventory: crate::inventory::InventoryView::new(&inventory, &facts),
+        inventory: {
+            let mut view = crate::inventory::InventoryView::new(&inventory, &facts);
+            view.prefix_paths(&settings.prefix);
+            view
+        },
     });
     // Freeing the facts of a large tree takes tens of milliseconds: another
     // thread does it while the caller writes the report.

@@ -20,7 +20,7 @@ pub enum Command {
     /// Print the checklist for a project and exit 1 if it fails.
     Audit(AuditArgs),
     /// List every endpoint, the AI calls it reaches (and how), and the rate limits that cover it.
-    Inventory(AuditArgs),
+    Inventory(InventoryArgs),
     /// Record the current findings, so later audits with --baseline report only new ones.
     Baseline(BaselineArgs),
     /// List the checks and their rules.
@@ -66,9 +66,10 @@ pub enum ColorChoice {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// The project to audit.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    /// The projects to audit; several give one report, each file named from
+    /// the current directory (`apps/web/app.py`).
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -114,7 +115,7 @@ impl AuditArgs {
     /// An audit of `path` with every option at its default.
     pub fn defaults(path: PathBuf) -> AuditArgs {
         AuditArgs {
-            path,
+            paths: vec![path],
             format: Format::Text,
             output: None,
             fail_on: None,
@@ -132,11 +133,38 @@ impl AuditArgs {
     }
 }
 
+/// `inventory` takes only the options that change it: the others of
+/// `audit` (`--staged`, `--format sarif`, `--baseline`, …) are usage errors
+/// here, never silently ignored.
+#[derive(Debug, clap::Args)]
+pub struct InventoryArgs {
+    /// The projects to list (several: as `audit` names their files).
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: InventoryFormat,
+    /// Config file [default: aiguard.toml, or [tool.aiguard] in pyproject.toml, at PATH].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads [default: the number of cores].
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// For people.
+    Text,
+    /// The inventory as JSON.
+    Json,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct BaselineArgs {
-    /// The project to audit.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    /// The projects to audit (several: as `audit` names their files).
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// Where to write the baseline (JSON).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,

@@ -209,6 +209,9 @@ pub struct Extras {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub root: PathBuf,
+    /// Put before every reported path when several roots make one report
+    /// (`apps/web/`); empty for one root.
+    pub prefix: String,
     pub excludes: Vec<String>,
     /// When not empty, only files matching one of these are walked.
     pub includes: Vec<String>,
@@ -388,7 +391,12 @@ impl Settings {
     /// Read the config and merge the command line. Check and rule ids are
     /// validated by [`Settings::resolve`], once the catalogue is loaded.
     pub fn from_args(args: &AuditArgs) -> Result<Settings, ConfigError> {
-        let root = args.path.clone();
+        let root = args.paths.first().cloned().unwrap_or_else(|| ".".into());
+        Settings::from_args_at(args, root)
+    }
+
+    /// [`Settings::from_args`] for one of the roots `args` names.
+    pub fn from_args_at(args: &AuditArgs, root: PathBuf) -> Result<Settings, ConfigError> {
         if !root.is_dir() {
             return Err(ConfigError::Usage(format!(
                 "{}: not a directory",
@@ -440,6 +448,7 @@ impl Settings {
         };
         let mut settings = Settings {
             root,
+            prefix: String::new(),
             excludes,
             includes,
             max_file_size: config.max_file_size.unwrap_or(20 * 1024 * 1024),

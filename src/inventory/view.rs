@@ -158,3 +158,54 @@ impl InventoryView {
         }
     }
 }
+
+impl InventoryView {
+    /// Put `prefix` (a root, `apps/web/`) before every file path, for a
+    /// report of several roots.
+    pub fn prefix_paths(&mut self, prefix: &str) {
+        if prefix.is_empty() {
+            return;
+        }
+        // `… at path:line`, `name (path:line)`: the path follows the last
+        // ` at ` or ` (`.
+        let after = |text: &mut String, marker: &str| {
+            if let Some(i) = text.rfind(marker) {
+                text.insert_str(i + marker.len(), prefix);
+            }
+        };
+        for call in &mut self.ai_calls {
+            after(call, " at ");
+        }
+        for e in &mut self.endpoints {
+            e.file.insert_str(0, prefix);
+            for l in &mut e.rate_limits {
+                l.at.insert_str(0, prefix);
+            }
+            for q in &mut e.quota {
+                if q.starts_with("no output token bound") {
+                    after(q, " at ");
+                }
+            }
+            if let Some(ai) = &mut e.ai {
+                ai.at.insert_str(0, prefix);
+                for f in &mut ai.chain {
+                    after(f, " (");
+                }
+            }
+        }
+    }
+
+    /// Add another root's inventory (already prefixed).
+    pub fn extend(&mut self, other: InventoryView) {
+        for f in other.frameworks {
+            if !self.frameworks.contains(&f) {
+                self.frameworks.push(f);
+            }
+        }
+        self.ai_call_sites += other.ai_call_sites;
+        self.ai_endpoints += other.ai_endpoints;
+        self.ai_calls.extend(other.ai_calls);
+        self.endpoints.extend(other.endpoints);
+        self.usage_tracking.extend(other.usage_tracking);
+    }
+}

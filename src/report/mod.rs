@@ -41,6 +41,79 @@ pub struct Summary {
     pub baselined: usize,
 }
 
+impl Report {
+    /// One report of several roots' (`aiguard audit apps/web apps/api`),
+    /// each already naming its files from the current directory. One
+    /// report is returned as it is. The checklist takes each line's worst
+    /// status (fail, warn, manual, pass, n/a, skipped: a line that needs
+    /// attention in one project needs it in the report).
+    pub fn merge(mut reports: Vec<Report>) -> Report {
+        if reports.len() <= 1 {
+            if let Some(report) = reports.pop() {
+                return report;
+            }
+        }
+        let root = reports
+            .iter()
+            .map(|r| r.root.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut parts = reports.into_iter();
+        let Some(mut merged) = parts.next() else {
+            return Report {
+                root,
+                summary: Summary::new(&[], 0, 0),
+                checklist: Vec::new(),
+                findings: Vec::new(),
+                notes: Vec::new(),
+                inventory: Default::default(),
+            };
+        };
+        merged.root = root;
+        for r in parts {
+            for (mine, theirs) in merged.checklist.iter_mut().zip(r.checklist) {
+                mine.findings += theirs.findings;
+                if rank(theirs.status) > rank(mine.status) {
+                    (mine.status, mine.note) = (theirs.status, theirs.note);
+                }
+            }
+            merged.findings.extend(r.findings);
+            merged.notes.extend(r.notes);
+            let s = &mut merged.summary;
+            s.files_scanned += r.summary.files_scanned;
+            s.duration_ms = s.duration_ms.max(r.summary.duration_ms);
+            s.suppressed += r.summary.suppressed;
+            s.baselined += r.summary.baselined;
+            merged.inventory.extend(r.inventory);
+        }
+        merged
+            .findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        merged.notes.sort();
+        let s = &merged.summary;
+        let summary = Summary {
+            suppressed: s.suppressed,
+            baselined: s.baselined,
+            ..Summary::new(&merged.findings, s.files_scanned, s.duration_ms)
+        };
+        merged.summary = summary;
+        merged
+    }
+}
+
+/// How much a checklist status asks of the reader, for [`Report::merge`].
+fn rank(status: crate::checklist::Status) -> u8 {
+    use crate::checklist::Status::*;
+    match status {
+        Skipped => 0,
+        NotApplicable => 1,
+        Pass => 2,
+        Manual => 3,
+        Warn => 4,
+        Fail => 5,
+    }
+}
+
 impl Summary {
     pub fn new(findings: &[Finding], files_scanned: usize, duration_ms: u64) -> Summary {
         let errors = findings
