@@ -17,8 +17,9 @@ use crate::facts::{FileFacts, ProjectFacts};
 use crate::findings::{Finding, Note, NoteKind};
 use crate::git::GitInfo;
 use crate::gitignore::GitignoreModel;
+use crate::graph::{ModuleIndex, Summary};
 use crate::lang::{Lang, Parsers};
-use crate::report::{Report, Summary};
+use crate::report::{Report, Stats, Summary as ReportSummary};
 use crate::source::{human_bytes, Loaded, Source};
 use crate::suppress::{self, Suppression};
 use crate::walk::{self, Entry, Visit};
@@ -37,6 +38,10 @@ struct FileResult {
     package_deps: Option<Vec<String>>,
     /// `aiguard: ignore[...]` comments, applied after the project pass.
     suppressions: Vec<Suppression>,
+    /// A source file's imports and roles, for the slice (not parsed yet).
+    summary: Option<Summary>,
+    /// Bytes read.
+    bytes: u64,
 }
 
 /// The per-thread side of the walk: parsers, and results kept locally
@@ -49,6 +54,10 @@ struct Worker<'a> {
 
 struct Env<'a> {
     settings: &'a Settings,
+    /// Walked files are summarized, and parsed after the walk if the slice
+    /// wants them; staged audits parse as they go (their context is gated
+    /// and cached by `staged`).
+    lexical: bool,
     catalog: &'a Catalog,
     checks: Vec<&'static dyn Check>,
     shared: Arc<Mutex<Vec<FileResult>>>,
@@ -86,6 +95,8 @@ impl FileResult {
             gitignore: None,
             package_deps: None,
             suppressions: Vec::new(),
+            summary: None,
+            bytes: 0,
         }
     }
 }
@@ -194,6 +205,7 @@ impl Worker<'_> {
     fn analyse(&mut self, mut result: FileResult, source: Source) -> FileResult {
         let settings = self.env.settings;
         result.scanned = true;
+        result.bytes = source.len() as u64;
         result.suppressions = suppress::collect(&result.path, &source);
         match result.path.rsplit('/').next() {
             Some(".gitignore") => {
@@ -215,6 +227,26 @@ impl Worker<'_> {
                         human_bytes(source.len() as u64),
                         human_bytes(settings.max_parse_size)
                     ),
+                });
+                None
+            }
+            // A walked file: its imports and roles now, parsed later only
+            // if the slice wants it (engine v2).
+            Some(_) if self.env.lexical && self.env.catalog.is_test_path(&result.path) => None,
+            Some(l) if self.env.lexical => {
+                let imports = crate::graph::scan_imports(l, source.bytes());
+                let roles = self.env.catalog.roles_with_imports(
+                    &result.path,
+                    source.bytes(),
+                    l.is_python(),
+                    &imports,
+                );
+                result.summary = Some(Summary {
+                    path: result.path.clone(),
+                    lang: l,
+                    roles,
+                    imports,
+                    bytes: source.len() as u64,
                 });
                 None
             }
@@ -285,6 +317,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         .collect();
     let env = Env {
         settings,
+        lexical: !settings.staged,
         catalog,
         checks: checks.clone(),
         shared: Arc::new(Mutex::new(Vec::new())),
@@ -350,8 +383,16 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     let mut packages: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut files_scanned = 0;
     let mut suppressions = BTreeMap::new();
+    let mut stats = Stats {
+        files_walked: results.len(),
+        walk_ms: started.elapsed().as_millis() as u64,
+        ..Stats::default()
+    };
+    let mut summaries = Vec::new();
     for r in results {
         files_scanned += r.scanned as usize;
+        stats.bytes_scanned += r.bytes;
+        summaries.extend(r.summary);
         if !r.suppressions.is_empty() {
             suppressions.insert(r.path.clone(), r.suppressions);
         }
@@ -378,7 +419,40 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
             message: problem.clone(),
         });
     }
-    let facts = complete_imports(ProjectFacts::new(all_facts, &paths), settings);
+    stats.files_scanned = files_scanned;
+    let facts = match staged {
+        Some(_) => complete_imports(ProjectFacts::new(all_facts, &paths), settings),
+        None => {
+            let slice_started = Instant::now();
+            let index = ModuleIndex::new(paths.iter().map(String::as_str));
+            let (wanted, edges) = crate::graph::slice(&summaries, &index);
+            stats.files_summarized = summaries.len();
+            stats.import_edges = edges;
+            let todo: Vec<Summary> = summaries
+                .into_iter()
+                .zip(wanted)
+                .filter_map(|(s, w)| w.then_some(s))
+                .collect();
+            stats.files_in_slice = todo.len();
+            if let Some(out) = std::env::var_os("AIGUARD_DEBUG_SLICE") {
+                let text: String = todo
+                    .iter()
+                    .map(|s| format!("{} {}\n", s.roles.0, s.path))
+                    .collect();
+                let _ = std::fs::write(out, text);
+            }
+            stats.slice_ms = slice_started.elapsed().as_millis() as u64;
+            let parse_started = Instant::now();
+            let (parsed, overran) = parse_slice(settings, todo);
+            notes.extend(overran.into_iter().map(|path| out_of_time(&path, settings)));
+            stats.files_parsed = parsed.len();
+            stats.bytes_parsed = parsed.iter().map(|(_, b)| b).sum();
+            all_facts.extend(parsed.into_iter().map(|(f, _)| f));
+            stats.parse_ms = parse_started.elapsed().as_millis() as u64;
+            ProjectFacts::new(all_facts, &paths)
+        }
+    };
+    let project_started = Instant::now();
     let excludes = walk::exclude_matcher(settings)?;
     let inventory = crate::inventory::Inventory::build(&facts, catalog, &settings.extras);
     let history = match checks.iter().any(|c| c.id() == CheckId::KeyHistory) {
@@ -440,7 +514,9 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         .map_or(0, |b| b.hide(&mut findings));
     notes.sort();
     let checklist = checklist::build(catalog, settings, &coverage, &findings);
-    let mut summary = Summary::new(
+    stats.project_ms = project_started.elapsed().as_millis() as u64;
+    stats.total_ms = started.elapsed().as_millis() as u64;
+    let mut summary = ReportSummary::new(
         &findings,
         files_scanned,
         started.elapsed().as_millis() as u64,
@@ -458,6 +534,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
             view.prefix_paths(&settings.prefix);
             view
         },
+        stats,
     });
     // Freeing the facts of a large tree takes tens of milliseconds: another
     // thread does it while the caller writes the report.
@@ -496,6 +573,70 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
     }
     let exclude = top.as_ref().and(git.info_exclude());
     GitignoreModel::new(top.as_deref().unwrap_or(root), &files, exclude.as_deref())
+}
+
+/// Parse the files of the slice on `settings.threads` threads (re-read from
+/// disk: the walk kept no text), each tree dropped once its facts are out.
+/// Also returns the files whose parse and facts overran `max-parse-time-ms`
+/// (their keys were scanned in the walk; they lend no facts).
+fn parse_slice(settings: &Settings, todo: Vec<Summary>) -> (Vec<(FileFacts, u64)>, Vec<String>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    type Parsed = Result<(FileFacts, u64), String>;
+    let threads = match settings.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(todo.len().max(1));
+    let next = AtomicUsize::new(0);
+    let work = |parsers: &mut Parsers, out: &mut Vec<Parsed>| loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(s) = todo.get(i) else { break };
+        let Loaded::Text(source) =
+            Source::load(&settings.root.join(&s.path), settings.max_parse_size)
+        else {
+            continue;
+        };
+        let deadline = Some(Instant::now() + settings.max_parse_time);
+        match parsers.parse_until(s.lang, source.bytes(), deadline) {
+            Ok(Some(tree)) => out.push(
+                FileFacts::extract_until(&s.path, s.lang, &tree, source.bytes(), deadline)
+                    .map(|facts| (facts, source.len() as u64))
+                    .map_err(|_| s.path.clone()),
+            ),
+            Ok(None) => {}
+            Err(_) => out.push(Err(s.path.clone())),
+        }
+    };
+    let all: Vec<Parsed> = if threads <= 1 {
+        let mut out = Vec::new();
+        work(&mut Parsers::default(), &mut out);
+        out
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut out = Vec::new();
+                        work(&mut Parsers::default(), &mut out);
+                        out
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let mut parsed = Vec::with_capacity(all.len());
+    let mut overran = Vec::new();
+    for r in all {
+        match r {
+            Ok(p) => parsed.push(p),
+            Err(path) => overran.push(path),
+        }
+    }
+    (parsed, overran)
 }
 
 /// How many rounds of on-demand parsing follow imports (a chain of helper

@@ -91,6 +91,8 @@ pub fn build(
             } else {
                 match coverage.iter().find(|(c, _)| *c == check).map(|(_, cov)| cov) {
                     Some(Coverage::NotApplicable(why)) => (Status::NotApplicable, Some(why.clone())),
+                    Some(Coverage::Unknown(why)) => (Status::Warn, Some(why.clone())),
+                    Some(Coverage::CheckedWith(why)) => (Status::Pass, Some(why.clone())),
                     _ => (Status::Pass, None),
                 }
             };

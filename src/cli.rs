@@ -94,6 +94,10 @@ pub struct AuditArgs {
     /// Worker threads [default: the number of cores].
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Print what the engine did on stderr: files walked, scanned for keys,
+    /// summarized and parsed (with bytes), and the time of each phase.
+    #[arg(long)]
+    pub stats: bool,
     /// Hide the findings recorded in FILE (made by `aiguard baseline`).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -124,6 +128,7 @@ impl AuditArgs {
             ignore: Vec::new(),
             color: ColorChoice::Auto,
             threads: None,
+            stats: false,
             baseline: None,
             no_suppression_warnings: false,
             staged: false,

@@ -18,6 +18,7 @@ pub mod fake;
 pub mod findings;
 pub mod git;
 pub mod gitignore;
+pub mod graph;
 pub mod history;
 pub mod inventory;
 pub mod lang;
@@ -121,6 +122,9 @@ fn audit(
         .unwrap_or(ExitStatus::Clean);
     let settings = &all[0];
     let report = report::Report::merge(reports);
+    if args.stats {
+        let _ = write!(stderr, "{}", report.stats.render());
+    }
     let mut file;
     let out: &mut dyn Write = match &args.output {
         Some(path) => {

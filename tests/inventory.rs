@@ -118,3 +118,82 @@ fn hono_flask_and_text_output() {
         audit.stdout
     );
 }
+
+#[test]
+fn service_classes_typed_receivers_and_unlinked_calls() {
+    let (json, list) = endpoints("engine-resolution");
+    assert!(has(&list, "POST", "/api/chat", true, 0), "{list:?}");
+    assert!(has(&list, "POST", "/api/summary", true, 0), "{list:?}");
+    assert!(has(&list, "GET", "/api/health", false, 0), "{list:?}");
+    let chain = |path: &str| -> Vec<String> {
+        json["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap()["ai"]["chain"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().split(' ').next().unwrap().to_string())
+            .collect()
+    };
+    // `svc: LLMService = Depends(…)`, then `svc.ask()`.
+    assert_eq!(chain("/api/chat"), ["chat", "LLMService.ask"]);
+    // `LLMService().summarize()`, then `self.ask()`.
+    assert_eq!(
+        chain("/api/summary"),
+        ["summary", "LLMService.summarize", "LLMService.ask"]
+    );
+    // One call site for `create(...).choices[0].message.content.strip()`,
+    // none from tests, and the script's call listed as unlinked.
+    let calls: Vec<&str> = json["ai_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls.iter().all(|c| !c.contains("tests/")), "{calls:?}");
+    let unlinked = json["unlinked_ai_calls"].as_array().unwrap();
+    assert_eq!(unlinked.len(), 1, "{unlinked:?}");
+    assert!(unlinked[0]
+        .as_str()
+        .unwrap()
+        .contains("scripts/backfill.py:8"));
+}
+
+#[test]
+fn unlinked_ai_calls_make_the_endpoint_checks_warn_not_na() {
+    let dir = materialize("engine-unlinked");
+    let run = aiguard(&["audit", ".", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("audit JSON");
+    for check in ["rate-limit", "auth", "quota"] {
+        let item = json["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == check)
+            .unwrap();
+        assert_eq!(item["status"], "warn", "{item}");
+        assert!(
+            item["note"].as_str().unwrap().contains("1 AI call site"),
+            "{item}"
+        );
+    }
+}
+
+#[test]
+fn stats_say_what_the_engine_parsed() {
+    let dir = materialize("engine-resolution");
+    let run = aiguard(&["audit", ".", "--stats", "--fail-on", "never"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // main, the route, the service and the script: the test file is
+    // summarized for nothing and never parsed.
+    assert!(
+        run.stderr.contains("slice 4 files, 4 parsed"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("walk+scan"), "{}", run.stderr);
+}

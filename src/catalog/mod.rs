@@ -12,6 +12,7 @@ use std::path::Path;
 use thiserror::Error;
 
 use crate::checks::CheckId;
+use crate::graph::Roles;
 pub use keys::KeyRules;
 
 pub const CHECKS_TOML: &str = include_str!("../../rules/checks.toml");
@@ -159,7 +160,39 @@ struct FactsFile {
 #[serde(deny_unknown_fields)]
 struct ParseSpec {
     paths: Vec<String>,
-    triggers: Vec<String>,
+    always_paths: Vec<String>,
+    test_folders: Vec<String>,
+    test_file_prefixes: Vec<String>,
+    test_file_suffixes: Vec<String>,
+    roles: RolesSpec,
+}
+
+/// The literals of each role a file can play (`rules/facts.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolesSpec {
+    ai: Vec<String>,
+    ai_http: Vec<String>,
+    endpoint: Vec<String>,
+    protection: Vec<String>,
+    client: Vec<String>,
+    always: Vec<String>,
+}
+
+impl RolesSpec {
+    fn all(&self) -> Vec<(&String, Roles)> {
+        [
+            (&self.ai, Roles::AI),
+            (&self.ai_http, Roles::AI | Roles::AI_HTTP),
+            (&self.endpoint, Roles::ENDPOINT),
+            (&self.protection, Roles::PROTECTION),
+            (&self.client, Roles::CLIENT),
+            (&self.always, Roles::ALWAYS),
+        ]
+        .into_iter()
+        .flat_map(|(v, r)| v.iter().map(move |s| (s, r)))
+        .collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,6 +209,7 @@ struct SdksFile {
 pub struct CallsSpec {
     pub functions: std::collections::BTreeMap<String, Vec<String>>,
     pub factory_modules: Vec<String>,
+    pub free_methods: Vec<String>,
     pub hosts: Vec<String>,
 }
 
@@ -411,7 +445,14 @@ pub struct Catalog {
     /// literal search (Teddy) ran this gate 4× faster than an Aho-Corasick
     /// automaton over every file (bench/run.sh profile, BENCHMARKS.md).
     parse_triggers: Option<regex::bytes::Regex>,
+    /// The same literals, each with its role, for the files that pass.
+    role_literals: aho_corasick::AhoCorasick,
+    role_of_literal: Vec<Roles>,
     parse_paths: Vec<String>,
+    always_paths: Vec<String>,
+    test_folders: Vec<String>,
+    test_file_prefixes: Vec<String>,
+    test_file_suffixes: Vec<String>,
 }
 
 impl Catalog {
@@ -441,12 +482,18 @@ impl Catalog {
         }
         keys.compile()?;
         let facts: FactsFile = parse_toml("rules/facts.toml", FACTS_TOML)?;
-        let alternation: Vec<String> = facts
-            .parse
-            .triggers
-            .iter()
-            .map(|t| regex::escape(t))
-            .collect();
+        let sdks: SdksFile = parse_toml("rules/sdks.toml", SDKS_TOML)?;
+        let mut literals: Vec<(&String, Roles)> = facts.parse.roles.all();
+        literals.extend(
+            sdks.calls
+                .hosts
+                .iter()
+                .map(|h| (h, Roles::AI | Roles::AI_HTTP)),
+        );
+        let alternation: Vec<String> = literals.iter().map(|(t, _)| regex::escape(t)).collect();
+        let role_literals = aho_corasick::AhoCorasick::new(literals.iter().map(|(t, _)| t))
+            .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
+        let role_of_literal: Vec<Roles> = literals.iter().map(|(_, r)| *r).collect();
         // No triggers match nothing (an empty alternation would match all).
         let parse_triggers = match alternation.is_empty() {
             true => None,
@@ -462,7 +509,6 @@ impl Catalog {
                 return Err(CatalogError::new("rules/checks.toml", line, message));
             }
         }
-        let sdks: SdksFile = parse_toml("rules/sdks.toml", SDKS_TOML)?;
         let cors: CorsSpec = parse_toml("rules/cors.toml", CORS_TOML)?;
         let public_env: PublicEnvSpec = parse_toml("rules/public_env.toml", PUBLIC_ENV_TOML)?;
         let protections: ProtectionsFile = parse_toml("rules/protections.toml", PROTECTIONS_TOML)?;
@@ -484,7 +530,13 @@ impl Catalog {
             env: checks_file.env,
             keys,
             parse_triggers,
+            role_literals,
+            role_of_literal,
             parse_paths: facts.parse.paths,
+            always_paths: facts.parse.always_paths,
+            test_folders: facts.parse.test_folders,
+            test_file_prefixes: facts.parse.test_file_prefixes,
+            test_file_suffixes: facts.parse.test_file_suffixes,
         })
     }
 
@@ -556,22 +608,100 @@ impl Catalog {
         })
     }
 
+    /// A test file (`rules/facts.toml`): never part of the slice.
+    pub fn is_test_path(&self, path: &str) -> bool {
+        let (dirs, name) = path.rsplit_once('/').unwrap_or(("", path));
+        dirs.split('/')
+            .any(|d| self.test_folders.iter().any(|t| t == d))
+            || self
+                .test_file_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
+            || self
+                .test_file_suffixes
+                .iter()
+                .any(|s| name.ends_with(s.as_str()))
+    }
+
+    /// The roles of a source file from its text and its imports: the AI
+    /// role needs an import of an SDK module (a word in a config file or a
+    /// comment is not an AI call) or a provider host or API path.
+    pub fn roles_with_imports(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        python: bool,
+        imports: &[crate::graph::LexImport],
+    ) -> Roles {
+        let roles = self.roles_of(path, bytes);
+        let imports_sdk = || {
+            imports
+                .iter()
+                .any(|i| self.sdk_for_import(&i.module, python).is_some())
+        };
+        if roles.has(Roles::AI) && !roles.has(Roles::AI_HTTP) && !imports_sdk() {
+            return roles.without(Roles::AI);
+        }
+        roles
+    }
+
     /// Is this source worth parsing (does any check need its facts)? By
     /// its path (route files, middleware) or by a trigger word inside.
     pub fn wants_parse(&self, path: &str, bytes: &[u8]) -> bool {
-        let by_path = self
-            .parse_paths
-            .iter()
-            // As if `path` began with `/`: `/route.` matches `route.ts` too.
-            .any(|p| {
-                path.contains(p.as_str())
-                    || p.strip_prefix('/').is_some_and(|p| path.starts_with(p))
-            });
-        by_path
+        let by_path = |paths: &[String]| {
+            paths
+                .iter()
+                // As if `path` began with `/`: `/route.` matches `route.ts` too.
+                .any(|p| {
+                    path.contains(p.as_str())
+                        || p.strip_prefix('/').is_some_and(|p| path.starts_with(p))
+                })
+        };
+        by_path(&self.parse_paths)
+            || by_path(&self.always_paths)
             || self
                 .parse_triggers
                 .as_ref()
                 .is_some_and(|t| t.is_match(bytes))
+    }
+
+    /// The roles a source file can play, by its path and its text (see
+    /// `rules/facts.toml` and [`crate::graph`]).
+    pub fn roles_of(&self, path: &str, bytes: &[u8]) -> Roles {
+        let on_path = |paths: &[String]| {
+            paths.iter().any(|p| {
+                path.contains(p.as_str())
+                    || p.strip_prefix('/').is_some_and(|p| path.starts_with(p))
+            })
+        };
+        let mut roles = Roles::default();
+        if on_path(&self.parse_paths) {
+            roles |= Roles::ENDPOINT;
+        }
+        if on_path(&self.always_paths) {
+            roles |= Roles::ALWAYS;
+        }
+        // Most files name nothing: one SIMD literal search rejects them.
+        if !self
+            .parse_triggers
+            .as_ref()
+            .is_some_and(|t| t.is_match(bytes))
+        {
+            return roles;
+        }
+        let all = Roles::AI
+            | Roles::AI_HTTP
+            | Roles::ENDPOINT
+            | Roles::PROTECTION
+            | Roles::CLIENT
+            | Roles::ALWAYS;
+        for m in self.role_literals.find_overlapping_iter(bytes) {
+            roles |= self.role_of_literal[m.pattern().as_usize()];
+            if roles == all {
+                break;
+            }
+        }
+        roles
     }
 
     pub fn check(&self, id: CheckId) -> &CheckSpec {

@@ -63,11 +63,7 @@ impl Check for Auth {
                 fix: Some(fix.trim().to_string()),
             });
         }
-        if inv.ai_endpoints().next().is_none() {
-            Coverage::NotApplicable("no endpoint reaches an AI call".into())
-        } else {
-            Coverage::Checked
-        }
+        super::endpoint_coverage(inv)
     }
 }
 

@@ -83,7 +83,36 @@ impl fmt::Display for CheckId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Coverage {
     Checked,
+    /// Checked, with something the user should know (shown as a note).
+    CheckedWith(String),
+    /// Something of that kind exists but could not be judged: `warn`, so
+    /// the checklist never says `pass` or `n/a` for what it did not see.
+    Unknown(String),
     NotApplicable(String),
+}
+
+/// The coverage of the endpoint checks (rate-limit, auth, quota): `n/a`
+/// only when the project makes no AI call at all; unknown when it makes
+/// AI calls that no endpoint was linked to and no endpoint reaches one.
+pub fn endpoint_coverage(inv: &crate::inventory::Inventory) -> Coverage {
+    let endpoints = inv.ai_endpoints().count();
+    let unlinked = inv.unlinked.len();
+    let sites = |n: usize| match n {
+        1 => "1 AI call site".to_string(),
+        n => format!("{n} AI call sites"),
+    };
+    match (endpoints, unlinked) {
+        (0, 0) => Coverage::NotApplicable("no AI call found".into()),
+        (0, n) => Coverage::Unknown(format!(
+            "{} but no endpoint linked to them: coverage unknown (listed by `aiguard inventory`)",
+            sites(n)
+        )),
+        (_, 0) => Coverage::Checked,
+        (_, n) => Coverage::CheckedWith(format!(
+            "{} not linked to any endpoint (scripts, workers, or routes aiguard does not see; listed by `aiguard inventory`)",
+            sites(n)
+        )),
+    }
 }
 
 pub trait Check: Sync {

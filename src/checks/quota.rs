@@ -18,10 +18,10 @@ impl Check for Quota {
     fn check_project(&self, project: &ProjectContext<'_>, out: &mut Vec<Finding>) -> Coverage {
         let inv = project.inventory;
         if inv.ai_endpoints().next().is_none() {
-            return Coverage::NotApplicable("no endpoint reaches an AI call".into());
+            return super::endpoint_coverage(inv);
         }
         if !inv.usage_tracking.is_empty() {
-            return Coverage::Checked;
+            return super::endpoint_coverage(inv);
         }
         let fixes = &project.catalog.quota_fix;
         for e in inv.ai_endpoints() {
@@ -65,6 +65,6 @@ impl Check for Quota {
                 });
             }
         }
-        Coverage::Checked
+        super::endpoint_coverage(inv)
     }
 }

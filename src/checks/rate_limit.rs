@@ -94,10 +94,10 @@ impl Check for RateLimit {
                 fix: Some(fixes.fastapi.trim().to_string()),
             });
         }
-        if inv.ai_endpoints().next().is_none() && inv.misuse.is_empty() {
-            Coverage::NotApplicable("no endpoint reaches an AI call".into())
-        } else {
+        if inv.ai_endpoints().next().is_none() && !inv.misuse.is_empty() {
             Coverage::Checked
+        } else {
+            super::endpoint_coverage(inv)
         }
     }
 }

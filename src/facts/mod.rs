@@ -15,7 +15,7 @@ mod js;
 mod project;
 mod python;
 
-pub use project::{Chain, FnRef, ProjectFacts};
+pub use project::{annotated_class, Chain, FnRef, ProjectFacts};
 
 use crate::lang::{Lang, OutOfTime};
 use std::time::Instant;

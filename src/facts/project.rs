@@ -2,10 +2,10 @@
 //! reachability over the call graph ("which project functions reach a call
 //! that matches X, and through which chain").
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use super::{Call, FileFacts, Import};
-use crate::lang::Lang;
+use crate::graph::ModuleIndex;
 
 /// A function of the project: file index and function index in that file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,19 +22,13 @@ pub struct Chain {
     pub call: (usize, usize),
 }
 
-const JS_EXTENSIONS: [&str; 7] = ["ts", "tsx", "js", "jsx", "mjs", "cjs", "mts"];
-
 #[derive(Default)]
 pub struct ProjectFacts {
     files: Vec<FileFacts>,
     by_path: HashMap<String, usize>,
     /// Every source file of the project, parsed or not (imports may lead to
-    /// a file the walk did not parse; see [`ProjectFacts::missing_imports`]).
-    known: HashSet<String>,
-    /// Python module name (`llm`) → (dotted module path, file) of every
-    /// file that provides a module of that name (`app.services.llm`,
-    /// `app/services/llm.py`); a dotted suffix resolves among them.
-    py_modules: HashMap<String, Vec<(String, String)>>,
+    /// a file that was not parsed; see [`ProjectFacts::missing_imports`]).
+    modules: ModuleIndex,
     /// Per file, [`FileFacts::function_named`] as two maps (full name, then
     /// last dotted segment → first such function): resolving every call by
     /// a scan over every function was quadratic on a minified bundle.
@@ -73,27 +67,15 @@ impl ProjectFacts {
             .enumerate()
             .map(|(i, f)| (f.path.clone(), i))
             .collect();
-        let mut known: HashSet<String> = all_paths.iter().cloned().collect();
-        known.extend(files.iter().map(|f| f.path.clone()));
-        let mut py_modules: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        for path in known
-            .iter()
-            .filter(|p| p.ends_with(".py") || p.ends_with(".pyi"))
-        {
-            let stem = path.trim_end_matches(".pyi").trim_end_matches(".py");
-            let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
-            let name = stem.rsplit('/').next().unwrap_or(stem);
-            py_modules
-                .entry(name.to_string())
-                .or_default()
-                .push((stem.replace('/', "."), path.clone()));
+        let mut modules = ModuleIndex::new(all_paths.iter().map(String::as_str));
+        for f in &files {
+            modules.add(&f.path);
         }
         let function_names = files.iter().map(FunctionNames::new).collect();
         ProjectFacts {
             files,
             by_path,
-            known,
-            py_modules,
+            modules,
             function_names,
         }
     }
@@ -119,10 +101,11 @@ impl ProjectFacts {
 
     /// Rebuild with more files' facts.
     pub fn with_more(self, more: Vec<FileFacts>) -> ProjectFacts {
-        let all: Vec<String> = self.known.iter().cloned().collect();
         let mut files = self.files;
         files.extend(more);
-        ProjectFacts::new(files, &all)
+        let mut facts = ProjectFacts::new(files, &[]);
+        facts.modules = self.modules;
+        facts
     }
 
     pub fn files(&self) -> &[FileFacts] {
@@ -153,99 +136,12 @@ impl ProjectFacts {
     /// The path of the project file an import refers to, parsed or not.
     pub fn resolve_import_path(&self, from: usize, import: &Import) -> Option<String> {
         let file = &self.files[from];
-        match file.lang? {
-            Lang::Python => self.resolve_python(from, &import.module, import.name.as_deref()),
-            Lang::TypeScript | Lang::Tsx => self.resolve_js(&file.path, &import.module),
-        }
-    }
-
-    fn resolve_python(&self, from: usize, module: &str, name: Option<&str>) -> Option<String> {
-        let dir = parent_dir(&self.files[from].path);
-        let dots = module.chars().take_while(|c| *c == '.').count();
-        let absolute = if dots > 0 {
-            // `.llm` from `app/api/chat.py` → `app/api/llm`; `..x` goes one more up.
-            let mut base = dir.to_string();
-            for _ in 1..dots {
-                base = parent_dir(&base).to_string();
-            }
-            let rest = &module[dots..];
-            let joined = [base.replace('/', "."), rest.to_string()]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(".");
-            joined
-        } else {
-            module.to_string()
-        };
-        // `from pkg import mod` may name a submodule rather than a symbol.
-        let candidates = name
-            .map(|n| format!("{absolute}.{n}"))
-            .into_iter()
-            .chain([absolute.clone()]);
-        for candidate in candidates {
-            let key = candidate.trim_start_matches('.');
-            if let Some(found) = self.python_module(key) {
-                return closest(&found, &self.files[from].path);
-            }
-        }
-        None
-    }
-
-    /// The files whose dotted module path ends with `key` at a `.`:
-    /// `services.llm` is `app/services/llm.py` or `services/llm/__init__.py`.
-    fn python_module(&self, key: &str) -> Option<Vec<String>> {
-        let name = key.rsplit('.').next().unwrap_or(key);
-        let found: Vec<String> = self
-            .py_modules
-            .get(name)?
-            .iter()
-            .filter(|(dotted, _)| {
-                dotted
-                    .strip_suffix(key)
-                    .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
-            })
-            .map(|(_, path)| path.clone())
-            .collect();
-        (!found.is_empty()).then_some(found)
-    }
-
-    fn resolve_js(&self, from_path: &str, spec: &str) -> Option<String> {
-        let mut bases = Vec::new();
-        if spec.starts_with('.') {
-            bases.push(normalize(&format!("{}/{}", parent_dir(from_path), spec)));
-        } else if let Some(rest) = spec.strip_prefix("@/").or_else(|| spec.strip_prefix("~/")) {
-            // The conventional tsconfig alias: the app root or its `src/`.
-            let mut dir = parent_dir(from_path).to_string();
-            loop {
-                for base in [format!("{dir}/{rest}"), format!("{dir}/src/{rest}")] {
-                    bases.push(normalize(&base));
-                }
-                if dir.is_empty() {
-                    break;
-                }
-                dir = parent_dir(&dir).to_string();
-            }
-        } else {
-            return None;
-        }
-        for base in bases {
-            let stem = base
-                .trim_end_matches(".js")
-                .trim_end_matches(".jsx")
-                .trim_end_matches(".mjs");
-            for candidate in std::iter::once(base.clone())
-                .chain(JS_EXTENSIONS.iter().map(|e| format!("{stem}.{e}")))
-                .chain(JS_EXTENSIONS.iter().map(|e| format!("{base}/index.{e}")))
-            {
-                let candidate = candidate.trim_start_matches('/');
-                if self.known.contains(candidate) {
-                    return Some(candidate.to_string());
-                }
-            }
-        }
-        None
+        self.modules.resolve(
+            file.lang?,
+            &file.path,
+            &import.module,
+            import.name.as_deref(),
+        )
     }
 
     /// The project function a call in `file` goes to, if any: same-file
@@ -272,10 +168,76 @@ impl ProjectFacts {
             });
         }
         if callee == head || head == "self" || head == "this" {
-            let function = self.function_names[file].find(last)?;
-            return Some(FnRef { file, function });
+            if let Some(function) = self.function_names[file].find(last) {
+                return Some(FnRef { file, function });
+            }
         }
-        None
+        self.resolve_method(file, call)
+    }
+
+    /// `svc.ask()`, `self.helper.run()`, `LLMService().ask()`: a method of a
+    /// project class, the receiver's class read from a parameter's
+    /// annotation (`svc: LLMService`, FastAPI `Depends` included), an
+    /// assignment from a constructor (`svc = LLMService()`,
+    /// `self.helper = Helper()`, `new Helper()`), or the call itself.
+    fn resolve_method(&self, file: usize, call: &Call) -> Option<FnRef> {
+        let facts = &self.files[file];
+        let (receiver, method) = call.callee.rsplit_once('.')?;
+        if method.is_empty() || receiver.is_empty() {
+            return None;
+        }
+        let class = match receiver.strip_suffix("()") {
+            Some(ctor) if is_class_name(ctor) => ctor.to_string(),
+            Some(_) => return None,
+            None => self.class_of(file, call.in_function, receiver)?,
+        };
+        let wanted = format!("{class}.{method}");
+        if let Some(function) = self.function_names[file].full.get(&wanted) {
+            return Some(FnRef {
+                file,
+                function: *function,
+            });
+        }
+        let import = facts.import_of(&class)?;
+        let target = self.resolve_import(file, import)?;
+        let imported = import
+            .name
+            .as_deref()
+            .filter(|n| *n != "default")
+            .unwrap_or(&class);
+        let function = *self.function_names[target]
+            .full
+            .get(&format!("{imported}.{method}"))?;
+        Some(FnRef {
+            file: target,
+            function,
+        })
+    }
+
+    /// The project class a receiver holds, if the file says.
+    fn class_of(&self, file: usize, in_function: Option<usize>, receiver: &str) -> Option<String> {
+        let facts = &self.files[file];
+        if let Some(f) = in_function {
+            let mut scope = Some(f);
+            while let Some(i) = scope {
+                let function = &facts.functions[i];
+                for p in &function.params {
+                    if let Some(class) = annotated_class(p, receiver) {
+                        return Some(class);
+                    }
+                }
+                scope = function.parent;
+            }
+        }
+        facts
+            .assignments
+            .iter()
+            .filter(|a| a.target == receiver)
+            .find_map(|a| {
+                let callee = a.value_callee.as_deref()?;
+                let last = callee.rsplit('.').next().unwrap_or(callee);
+                is_class_name(last).then(|| last.to_string())
+            })
     }
 
     /// Every project function that makes a call matching `is_target`, or
@@ -348,41 +310,101 @@ impl ProjectFacts {
         }
         reached
     }
-}
 
-fn parent_dir(path: &str) -> &str {
-    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
-}
-
-/// Resolve `.` and `..` in a `/` path.
-fn normalize(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                out.pop();
+    /// Every project function that `starts` reach by calls, at most
+    /// `max_depth` hops (the starts included); functions nested in a
+    /// reached function are reached too.
+    pub fn functions_reached_from(
+        &self,
+        starts: impl IntoIterator<Item = FnRef>,
+        max_depth: usize,
+    ) -> std::collections::HashSet<FnRef> {
+        let mut children: HashMap<FnRef, Vec<FnRef>> = HashMap::new();
+        for (fi, facts) in self.files.iter().enumerate() {
+            for (i, f) in facts.functions.iter().enumerate() {
+                if let Some(parent) = f.parent {
+                    children
+                        .entry(FnRef {
+                            file: fi,
+                            function: parent,
+                        })
+                        .or_default()
+                        .push(FnRef {
+                            file: fi,
+                            function: i,
+                        });
+                }
             }
-            p => out.push(p),
         }
+        let mut calls_in: HashMap<FnRef, Vec<usize>> = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut queue: VecDeque<(FnRef, usize)> = VecDeque::new();
+        for s in starts {
+            if seen.insert(s) {
+                queue.push_back((s, 0));
+            }
+        }
+        while let Some((f, depth)) = queue.pop_front() {
+            for &child in children.get(&f).into_iter().flatten() {
+                if seen.insert(child) {
+                    queue.push_back((child, depth));
+                }
+            }
+            if depth >= max_depth {
+                continue;
+            }
+            let facts = &self.files[f.file];
+            let list = calls_in.entry(f).or_insert_with(|| {
+                facts
+                    .calls
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.in_function == Some(f.function))
+                    .map(|(i, _)| i)
+                    .collect()
+            });
+            for ci in list.clone() {
+                if let Some(callee) = self.resolve_call(f.file, &facts.calls[ci]) {
+                    if seen.insert(callee) {
+                        queue.push_back((callee, depth + 1));
+                    }
+                }
+            }
+        }
+        seen
     }
-    out.join("/")
 }
 
-/// Of several files providing a module, the one sharing the longest
-/// directory prefix with the importer.
-fn closest(found: &[String], importer: &str) -> Option<String> {
-    found
+fn is_class_name(name: &str) -> bool {
+    name.chars().next().is_some_and(char::is_uppercase)
+        && name.chars().all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// `svc: LLMService = Depends(get_service)` → `LLMService` when the
+/// parameter is `receiver`; `Optional[X]`, `X | None`, `Annotated[X, …]`
+/// unwrapped to `X`.
+pub fn annotated_class(param: &str, receiver: &str) -> Option<String> {
+    let (name, annotation) = param.split_once(':')?;
+    let name = name
+        .trim()
+        .trim_start_matches("private ")
+        .trim_start_matches("readonly ");
+    let name = name
+        .trim_start_matches("public ")
+        .trim_start_matches("protected ")
+        .trim();
+    if name.trim_end_matches('?') != receiver {
+        return None;
+    }
+    let annotation = annotation.split('=').next()?.trim();
+    let inner = ["Optional[", "Annotated[", "Depends["]
         .iter()
-        .max_by_key(|p| {
-            let shared = p
-                .split('/')
-                .zip(importer.split('/'))
-                .take_while(|(a, b)| a == b)
-                .count();
-            // Ties go to the first path in sorted order, whatever the
-            // order of `found`.
-            (shared, std::cmp::Reverse(p.len()), std::cmp::Reverse(*p))
-        })
-        .cloned()
+        .find_map(|w| annotation.strip_prefix(w))
+        .unwrap_or(annotation);
+    let class: String = inner
+        .chars()
+        .take_while(|c| *c == '_' || c.is_alphanumeric() || *c == '.')
+        .collect();
+    let class = class.rsplit('.').next().unwrap_or(&class).to_string();
+    is_class_name(&class).then_some(class)
 }

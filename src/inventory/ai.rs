@@ -38,9 +38,42 @@ impl<'c> AiNames<'c> {
             objects: HashMap::new(),
             extra: extra.to_vec(),
         };
+        // Parameters typed with an SDK class: `client: OpenAI`,
+        // `llm: ChatOpenAI`, `private openai: OpenAI`.
+        for f in &file.functions {
+            for p in &f.params {
+                let Some((name, _)) = p.split_once(':') else {
+                    continue;
+                };
+                let name = name
+                    .split_whitespace()
+                    .last()
+                    .unwrap_or("")
+                    .trim_end_matches('?');
+                let Some(class) = crate::facts::annotated_class(p, name) else {
+                    continue;
+                };
+                if let Some((_, _, provider)) = names.imports.get(&class) {
+                    let provider = provider.clone();
+                    names.objects.insert(name.to_string(), provider);
+                }
+            }
+        }
         // Two rounds: `llm = ChatOpenAI()` then `chain = llm.with_retry()`.
         for _ in 0..2 {
             for a in &file.assignments {
+                // `self.client = client` (a typed parameter or another
+                // client), and LangChain runnables: `chain = prompt | llm`.
+                if a.value_callee.is_none() {
+                    let provider = a
+                        .text
+                        .split('|')
+                        .find_map(|part| names.objects.get(part.trim()).cloned());
+                    if let Some(provider) = provider {
+                        names.objects.insert(a.target.clone(), provider);
+                    }
+                    continue;
+                }
                 let Some(callee) = &a.value_callee else {
                     continue;
                 };
@@ -111,9 +144,22 @@ impl<'c> AiNames<'c> {
             return None;
         }
         let callee = call.callee.as_str();
+        // `create().completion.strip()`, `create().then()`: a method on the
+        // result of a call made on a lower-case name is not another AI call
+        // (the inner call is listed); `OpenAI().chat…` is a constructor.
+        if let Some((inner, _)) = callee.split_once("()") {
+            let last_inner = inner.rsplit('.').next().unwrap_or(inner);
+            if inner.contains('.') && !starts_upper(last_inner) {
+                return None;
+            }
+        }
         let head = head_of(callee);
         let last = callee.rsplit('.').next().unwrap_or(callee);
         let is_method = callee.contains('.');
+        // `client.models.list()`, `llm.bind_tools(…)`: no tokens billed.
+        if is_method && self.catalog.calls.free_methods.iter().any(|m| m == last) {
+            return None;
+        }
         if let Some((module, name, provider)) = self.imports.get(head) {
             if self
                 .catalog

@@ -129,6 +129,9 @@ pub struct Inventory {
     pub ai_calls: Vec<AiCall>,
     pub limiters: Vec<Limiter>,
     pub misuse: Vec<Misuse>,
+    /// AI call sites no endpoint reaches: scripts, workers, or endpoints
+    /// aiguard does not see. When there are any, coverage is unknown.
+    pub unlinked: Vec<AiCall>,
 }
 
 impl Inventory {
@@ -200,6 +203,22 @@ impl Inventory {
             e.reaches = e.handler.and_then(|h| reaching.get(&h).cloned());
             inv.frameworks.insert(e.framework);
         }
+        let reached =
+            facts.functions_reached_from(inv.endpoints.iter().filter_map(|e| e.handler), MAX_DEPTH);
+        inv.unlinked = inv
+            .ai_calls
+            .iter()
+            .filter(|c| {
+                let call = &facts.file(c.file).calls[c.call];
+                !call.in_function.is_some_and(|function| {
+                    reached.contains(&FnRef {
+                        file: c.file,
+                        function,
+                    })
+                })
+            })
+            .cloned()
+            .collect();
         limits::apply(&mut inv, facts, catalog, extras);
         let auth = auth::AuthContext::new(facts, catalog, &extras.auth);
         for e in &mut inv.endpoints {

@@ -14,6 +14,9 @@ pub struct InventoryView {
     pub ai_endpoints: usize,
     /// Every AI call site: `provider callee at path:line`.
     pub ai_calls: Vec<String>,
+    /// The AI call sites no endpoint reaches (same form): while there are
+    /// any, what the endpoint checks say is incomplete.
+    pub unlinked_ai_calls: Vec<String>,
     pub endpoints: Vec<EndpointView>,
     /// Signs of per-user usage tracking (credits, usage tables, limits by user).
     pub usage_tracking: Vec<String>,
@@ -141,16 +144,12 @@ impl InventoryView {
             ai_calls: inv
                 .ai_calls
                 .iter()
-                .map(|a| {
-                    let call = facts.call((a.file, a.call));
-                    format!(
-                        "{} `{}` at {}:{}",
-                        a.provider,
-                        call.callee,
-                        facts.file(a.file).path,
-                        call.line
-                    )
-                })
+                .map(|a| describe_call(a, facts))
+                .collect(),
+            unlinked_ai_calls: inv
+                .unlinked
+                .iter()
+                .map(|a| describe_call(a, facts))
                 .collect(),
             ai_endpoints: inv.ai_endpoints().count(),
             endpoints,
@@ -173,7 +172,7 @@ impl InventoryView {
                 text.insert_str(i + marker.len(), prefix);
             }
         };
-        for call in &mut self.ai_calls {
+        for call in self.ai_calls.iter_mut().chain(&mut self.unlinked_ai_calls) {
             after(call, " at ");
         }
         for e in &mut self.endpoints {
@@ -205,7 +204,20 @@ impl InventoryView {
         self.ai_call_sites += other.ai_call_sites;
         self.ai_endpoints += other.ai_endpoints;
         self.ai_calls.extend(other.ai_calls);
+        self.unlinked_ai_calls.extend(other.unlinked_ai_calls);
         self.endpoints.extend(other.endpoints);
         self.usage_tracking.extend(other.usage_tracking);
     }
+}
+
+/// `provider callee at path:line`.
+fn describe_call(a: &super::AiCall, facts: &ProjectFacts) -> String {
+    let call = facts.call((a.file, a.call));
+    format!(
+        "{} `{}` at {}:{}",
+        a.provider,
+        call.callee,
+        facts.file(a.file).path,
+        call.line
+    )
 }

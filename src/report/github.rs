@@ -74,6 +74,7 @@ mod tests {
             findings,
             notes: Vec::new(),
             inventory: Default::default(),
+            stats: Default::default(),
         }
     }
 

@@ -35,6 +35,17 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    if !inv.unlinked_ai_calls.is_empty() {
+        writeln!(
+            out,
+            "AI call sites no endpoint reaches ({}; scripts, workers, or routes aiguard does not see):",
+            inv.unlinked_ai_calls.len()
+        )?;
+        for c in &inv.unlinked_ai_calls {
+            writeln!(out, "    {c}")?;
+        }
+        writeln!(out)?;
+    }
     for e in &inv.endpoints {
         let handler = e
             .handler

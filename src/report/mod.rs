@@ -27,6 +27,70 @@ pub struct Report {
     pub notes: Vec<Note>,
     /// Frameworks, endpoints, AI calls and rate limits found.
     pub inventory: crate::inventory::InventoryView,
+    /// What the engine did (`--stats`).
+    pub stats: Stats,
+}
+
+/// What the engine did, for `audit --stats` and benchmarks: how many files
+/// each stage saw and how long each phase took.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Stats {
+    pub files_walked: usize,
+    pub files_scanned: usize,
+    pub bytes_scanned: u64,
+    /// Source files whose imports and roles were read (no parsing).
+    pub files_summarized: usize,
+    pub import_edges: usize,
+    /// Files the slice chose, and how many of those were parsed.
+    pub files_in_slice: usize,
+    pub files_parsed: usize,
+    pub bytes_parsed: u64,
+    pub walk_ms: u64,
+    pub slice_ms: u64,
+    pub parse_ms: u64,
+    pub project_ms: u64,
+    pub total_ms: u64,
+}
+
+impl Stats {
+    /// Add another root's (roots are audited one after another: times add up).
+    pub fn add(&mut self, other: &Stats) {
+        self.files_walked += other.files_walked;
+        self.files_scanned += other.files_scanned;
+        self.bytes_scanned += other.bytes_scanned;
+        self.files_summarized += other.files_summarized;
+        self.import_edges += other.import_edges;
+        self.files_in_slice += other.files_in_slice;
+        self.files_parsed += other.files_parsed;
+        self.bytes_parsed += other.bytes_parsed;
+        self.walk_ms += other.walk_ms;
+        self.slice_ms += other.slice_ms;
+        self.parse_ms += other.parse_ms;
+        self.project_ms += other.project_ms;
+        self.total_ms += other.total_ms;
+    }
+
+    /// The `--stats` lines (stderr).
+    pub fn render(&self) -> String {
+        format!(
+            "stats: {} files walked, {} scanned for keys ({}), {} source files summarized ({} import edges)\n\
+             stats: slice {} files, {} parsed ({})\n\
+             stats: walk+scan {} ms, slice {} ms, parse {} ms, project {} ms, total {} ms\n",
+            self.files_walked,
+            self.files_scanned,
+            crate::source::human_bytes(self.bytes_scanned),
+            self.files_summarized,
+            self.import_edges,
+            self.files_in_slice,
+            self.files_parsed,
+            crate::source::human_bytes(self.bytes_parsed),
+            self.walk_ms,
+            self.slice_ms,
+            self.parse_ms,
+            self.project_ms,
+            self.total_ms,
+        )
+    }
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -67,6 +131,7 @@ impl Report {
                 findings: Vec::new(),
                 notes: Vec::new(),
                 inventory: Default::default(),
+                stats: Stats::default(),
             };
         };
         merged.root = root;
@@ -85,6 +150,7 @@ impl Report {
             s.suppressed += r.summary.suppressed;
             s.baselined += r.summary.baselined;
             merged.inventory.extend(r.inventory);
+            merged.stats.add(&r.stats);
         }
         merged
             .findings

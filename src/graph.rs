@@ -1,0 +1,582 @@
+//! The lexical import graph of every source file, and the slice of it worth
+//! parsing (the engine issue; `../shared/ENGINE.md`).
+//!
+//! Parsing is ~100× slower than reading, and real repositories are mostly
+//! code that never touches an AI call, a route or a protection. So the walk
+//! reads every file once and keeps a [`Summary`]: its imports, found by
+//! looking at lines (`import x`, `from x import y`, `… from "x"`,
+//! `require("x")`, `import("x")`), and the [`Roles`] its text can play,
+//! found by literal search (the catalogue's `rules/facts.toml`). Then
+//! [`slice`] picks the files to parse: AI files and every file that imports
+//! one, directly or not (services, routes, the app that mounts them); the
+//! protections those endpoints import; and the files that configure the
+//! whole app (CORS, middleware, limiters). Everything else is scanned for keys and
+//! never parsed.
+//!
+//! Module resolution ([`ModuleIndex`]) lives here once: the project pass
+//! resolves parsed imports with the same code.
+//!
+//! Deliberately over-approximate: a commented-out import or one inside a
+//! string adds an edge, which only makes the slice a little larger. What it
+//! cannot see is a dependency that no import names (dynamic registration,
+//! DI containers configured by strings): such a file is parsed only when
+//! its own text gives it a role.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::lang::Lang;
+
+/// What a file's text can be, as bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Roles(pub u8);
+
+impl Roles {
+    /// Names an AI SDK, a provider host or a provider API path.
+    pub const AI: Roles = Roles(1);
+    /// Declares routes, an app, a router, or is a route file by its path.
+    pub const ENDPOINT: Roles = Roles(2);
+    /// Names a limiter, an auth helper or an HTTP 401/403/429.
+    pub const PROTECTION: Roles = Roles(4);
+    /// Browser or server boundary markers (`"use client"`, `server-only`).
+    pub const CLIENT: Roles = Roles(8);
+    /// Configures the whole app (CORS, middleware): always parsed.
+    pub const ALWAYS: Roles = Roles(16);
+    /// Names a provider host or API path (raw HTTP): AI whatever it imports.
+    pub const AI_HTTP: Roles = Roles(32);
+
+    pub fn has(self, other: Roles) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn without(self, other: Roles) -> Roles {
+        Roles(self.0 & !other.0)
+    }
+}
+
+impl std::ops::BitOr for Roles {
+    type Output = Roles;
+    fn bitor(self, rhs: Roles) -> Roles {
+        Roles(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOrAssign for Roles {
+    fn bitor_assign(&mut self, rhs: Roles) {
+        self.0 |= rhs.0;
+    }
+}
+
+/// One import as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LexImport {
+    /// `app.services.llm`, `.llm`, `./lib/ai`, `@/lib/ai`.
+    pub module: String,
+    /// Python `from m import a, b`: the names (one may be a submodule).
+    pub names: Vec<String>,
+}
+
+/// What the walk keeps of a source file: a few hundred bytes, never its text.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub path: String,
+    pub lang: Lang,
+    pub roles: Roles,
+    pub imports: Vec<LexImport>,
+    pub bytes: u64,
+}
+
+/// The imports of a source file, by its lines.
+pub fn scan_imports(lang: Lang, bytes: &[u8]) -> Vec<LexImport> {
+    match lang {
+        Lang::Python => python_imports(bytes),
+        Lang::TypeScript | Lang::Tsx => js_imports(bytes),
+    }
+}
+
+fn python_imports(bytes: &[u8]) -> Vec<LexImport> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("import ") {
+            for part in rest.split(',') {
+                let module = part.split_whitespace().next().unwrap_or("");
+                if is_python_module(module) {
+                    out.push(LexImport {
+                        module: module.to_string(),
+                        names: Vec::new(),
+                    });
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("from ") {
+            let Some((module, names)) = rest.split_once(" import ") else {
+                continue;
+            };
+            let module = module.trim();
+            if !is_python_module(module) {
+                continue;
+            }
+            let mut names = names.trim().to_string();
+            // `from m import (\n a,\n b)` and `\` continuations.
+            if names.starts_with('(') {
+                let mut guard = 0;
+                while !names.contains(')') && guard < 200 {
+                    match lines.next() {
+                        Some(next) => names.push_str(next),
+                        None => break,
+                    }
+                    guard += 1;
+                }
+            } else {
+                let mut guard = 0;
+                while names.ends_with('\\') && guard < 200 {
+                    names.pop();
+                    match lines.next() {
+                        Some(next) => names.push_str(next),
+                        None => break,
+                    }
+                    guard += 1;
+                }
+            }
+            let names = names
+                .trim_matches(|c| c == '(' || c == ')' || char::is_whitespace(c))
+                .split([',', ')'])
+                .filter_map(|n| {
+                    let n = n.split('#').next()?.split_whitespace().next()?;
+                    is_identifier(n).then(|| n.to_string())
+                })
+                .collect();
+            out.push(LexImport {
+                module: module.to_string(),
+                names,
+            });
+        }
+    }
+    out
+}
+
+fn is_python_module(m: &str) -> bool {
+    !m.is_empty()
+        && m.len() < 200
+        && m.bytes()
+            .all(|b| b == b'.' || b == b'_' || b.is_ascii_alphanumeric())
+}
+
+fn is_identifier(n: &str) -> bool {
+    !n.is_empty() && n.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric())
+}
+
+fn js_imports(bytes: &[u8]) -> Vec<LexImport> {
+    use std::sync::LazyLock;
+    // `from "x"` (import and export), `import "x"`, `require("x")`, `import("x")`.
+    static SPEC: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r#"(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*|\bimport\s*\(\s*)["']([^"'\r\n]{1,300})["']"#,
+        )
+        .expect("the import regex compiles")
+    });
+    let mut out: Vec<LexImport> = Vec::new();
+    for caps in SPEC.captures_iter(bytes) {
+        let Some(m) = caps.get(1) else { continue };
+        let module = String::from_utf8_lossy(m.as_bytes()).into_owned();
+        if !out.iter().any(|i| i.module == module) {
+            out.push(LexImport {
+                module,
+                names: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+const JS_EXTENSIONS: [&str; 7] = ["ts", "tsx", "js", "jsx", "mjs", "cjs", "mts"];
+
+/// Every source path of the project, indexed for import resolution: Python
+/// modules by their last dotted name, JS files by path.
+#[derive(Default)]
+pub struct ModuleIndex {
+    known: HashSet<String>,
+    /// Python module name (`llm`) → (dotted module path, file) of every
+    /// file that provides a module of that name (`app.services.llm`,
+    /// `app/services/llm.py`); a dotted suffix resolves among them.
+    py_modules: HashMap<String, Vec<(String, String)>>,
+}
+
+impl ModuleIndex {
+    pub fn new<'a>(paths: impl IntoIterator<Item = &'a str>) -> ModuleIndex {
+        let mut index = ModuleIndex::default();
+        for path in paths {
+            index.add(path);
+        }
+        index
+    }
+
+    pub fn add(&mut self, path: &str) {
+        if !self.known.insert(path.to_string()) {
+            return;
+        }
+        if path.ends_with(".py") || path.ends_with(".pyi") {
+            let stem = path.trim_end_matches(".pyi").trim_end_matches(".py");
+            let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
+            let name = stem.rsplit('/').next().unwrap_or(stem);
+            self.py_modules
+                .entry(name.to_string())
+                .or_default()
+                .push((stem.replace('/', "."), path.to_string()));
+        }
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        self.known.contains(path)
+    }
+
+    /// The project file `module` (imported from `from`) refers to.
+    pub fn resolve(
+        &self,
+        lang: Lang,
+        from: &str,
+        module: &str,
+        name: Option<&str>,
+    ) -> Option<String> {
+        match lang {
+            Lang::Python => self.resolve_python(from, module, name),
+            Lang::TypeScript | Lang::Tsx => self.resolve_js(from, module),
+        }
+    }
+
+    fn resolve_python(&self, from: &str, module: &str, name: Option<&str>) -> Option<String> {
+        let dir = parent_dir(from);
+        let dots = module.chars().take_while(|c| *c == '.').count();
+        let absolute = if dots > 0 {
+            // `.llm` from `app/api/chat.py` → `app/api/llm`; `..x` goes one more up.
+            let mut base = dir.to_string();
+            for _ in 1..dots {
+                base = parent_dir(&base).to_string();
+            }
+            let rest = &module[dots..];
+            [base.replace('/', "."), rest.to_string()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(".")
+        } else {
+            module.to_string()
+        };
+        // `from pkg import mod` may name a submodule rather than a symbol.
+        let candidates = name
+            .map(|n| format!("{absolute}.{n}"))
+            .into_iter()
+            .chain([absolute.clone()]);
+        for candidate in candidates {
+            let key = candidate.trim_start_matches('.');
+            if key.is_empty() {
+                continue;
+            }
+            if let Some(found) = self.python_module(key) {
+                return closest(&found, from);
+            }
+        }
+        None
+    }
+
+    /// The files whose dotted module path ends with `key` at a `.`:
+    /// `services.llm` is `app/services/llm.py` or `services/llm/__init__.py`.
+    fn python_module(&self, key: &str) -> Option<Vec<String>> {
+        let name = key.rsplit('.').next().unwrap_or(key);
+        let found: Vec<String> = self
+            .py_modules
+            .get(name)?
+            .iter()
+            .filter(|(dotted, _)| {
+                dotted
+                    .strip_suffix(key)
+                    .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+            })
+            .map(|(_, path)| path.clone())
+            .collect();
+        (!found.is_empty()).then_some(found)
+    }
+
+    fn resolve_js(&self, from_path: &str, spec: &str) -> Option<String> {
+        let mut bases = Vec::new();
+        if spec.starts_with('.') {
+            bases.push(normalize(&format!("{}/{}", parent_dir(from_path), spec)));
+        } else if let Some(rest) = spec.strip_prefix("@/").or_else(|| spec.strip_prefix("~/")) {
+            // The conventional tsconfig alias: the app root or its `src/`.
+            let mut dir = parent_dir(from_path).to_string();
+            loop {
+                for base in [format!("{dir}/{rest}"), format!("{dir}/src/{rest}")] {
+                    bases.push(normalize(&base));
+                }
+                if dir.is_empty() {
+                    break;
+                }
+                dir = parent_dir(&dir).to_string();
+            }
+        } else {
+            return None;
+        }
+        for base in bases {
+            let stem = base
+                .trim_end_matches(".js")
+                .trim_end_matches(".jsx")
+                .trim_end_matches(".mjs");
+            for candidate in std::iter::once(base.clone())
+                .chain(JS_EXTENSIONS.iter().map(|e| format!("{stem}.{e}")))
+                .chain(JS_EXTENSIONS.iter().map(|e| format!("{base}/index.{e}")))
+            {
+                let candidate = candidate.trim_start_matches('/');
+                if self.known.contains(candidate) {
+                    return Some(candidate.to_string());
+                }
+            }
+        }
+        None
+    }
+}
+
+pub fn parent_dir(path: &str) -> &str {
+    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
+}
+
+/// Resolve `.` and `..` in a `/` path.
+fn normalize(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            p => out.push(p),
+        }
+    }
+    out.join("/")
+}
+
+/// Of several files providing a module, the one sharing the longest
+/// directory prefix with the importer.
+fn closest(found: &[String], importer: &str) -> Option<String> {
+    found
+        .iter()
+        .max_by_key(|p| {
+            let shared = p
+                .split('/')
+                .zip(importer.split('/'))
+                .take_while(|(a, b)| a == b)
+                .count();
+            // Ties go to the first path in sorted order, whatever the
+            // order of `found`.
+            (shared, std::cmp::Reverse(p.len()), std::cmp::Reverse(*p))
+        })
+        .cloned()
+}
+
+/// How deep the protections an endpoint imports are followed (a route
+/// imports `deps.py`, which imports `auth/jwt.py`).
+const PROTECTION_DEPTH: usize = 2;
+
+/// The files worth parsing, as a flag per summary (same order), and how
+/// many import edges resolved to project files.
+pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
+    let by_path: HashMap<&str, usize> = summaries
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.path.as_str(), i))
+        .collect();
+    let mut imports: Vec<Vec<usize>> = vec![Vec::new(); summaries.len()];
+    let mut importers: Vec<Vec<usize>> = vec![Vec::new(); summaries.len()];
+    let mut edges = 0;
+    for (i, s) in summaries.iter().enumerate() {
+        for import in &s.imports {
+            let names: Vec<Option<&str>> = match import.names.is_empty() {
+                true => vec![None],
+                false => import.names.iter().map(|n| Some(n.as_str())).collect(),
+            };
+            for name in names {
+                let Some(target) = index.resolve(s.lang, &s.path, &import.module, name) else {
+                    continue;
+                };
+                let Some(&j) = by_path.get(target.as_str()) else {
+                    continue;
+                };
+                if j != i && !imports[i].contains(&j) {
+                    imports[i].push(j);
+                    importers[j].push(i);
+                    edges += 1;
+                }
+            }
+        }
+    }
+    let mut wanted = vec![false; summaries.len()];
+    let mut queue: VecDeque<usize> = VecDeque::new();
+    for (i, s) in summaries.iter().enumerate() {
+        if s.roles.has(Roles::AI) || s.roles.has(Roles::ALWAYS) {
+            wanted[i] = true;
+        }
+        if s.roles.has(Roles::AI) {
+            queue.push_back(i);
+        }
+    }
+    // Up from the AI files: every importer may carry a chain to an AI call
+    // (a service, a route, the app that mounts the route). Tests never
+    // get here: the walk gives them no imports.
+    while let Some(f) = queue.pop_front() {
+        for &importer in &importers[f] {
+            if !wanted[importer] {
+                wanted[importer] = true;
+                queue.push_back(importer);
+            }
+        }
+    }
+    // Down from the endpoints in the slice: the protections they import.
+    let endpoints: Vec<usize> = (0..summaries.len())
+        .filter(|&i| wanted[i] && summaries[i].roles.has(Roles::ENDPOINT))
+        .collect();
+    let mut depth: HashMap<usize, usize> = endpoints.iter().map(|&i| (i, 0)).collect();
+    let mut queue: VecDeque<usize> = endpoints.into_iter().collect();
+    while let Some(f) = queue.pop_front() {
+        let d = depth[&f];
+        if d >= PROTECTION_DEPTH {
+            continue;
+        }
+        for &j in &imports[f] {
+            if depth.contains_key(&j) || !summaries[j].roles.has(Roles::PROTECTION) {
+                continue;
+            }
+            wanted[j] = true;
+            depth.insert(j, d + 1);
+            queue.push_back(j);
+        }
+    }
+    (wanted, edges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn modules(lang: Lang, src: &str) -> Vec<(String, Vec<String>)> {
+        scan_imports(lang, src.as_bytes())
+            .into_iter()
+            .map(|i| (i.module, i.names))
+            .collect()
+    }
+
+    #[test]
+    fn python_imports_by_line() {
+        let src = "import os, openai as oa\nfrom app.services import llm, db as database\n\
+                   def f():\n    from .helpers import (\n        ask,\n        tell,  # two\n    )\n\
+                   from x import \\\n    y\ntext = 'from nowhere'\n";
+        assert_eq!(
+            modules(Lang::Python, src),
+            vec![
+                ("os".into(), vec![]),
+                ("openai".into(), vec![]),
+                ("app.services".into(), vec!["llm".into(), "db".into()]),
+                (".helpers".into(), vec!["ask".into(), "tell".into()]),
+                ("x".into(), vec!["y".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn js_imports_of_every_form() {
+        let src = "import OpenAI from \"openai\";\nimport {\n  a,\n  b,\n} from './lib/ai';\n\
+                   export * from '@/lib/x';\nimport './side';\nconst m = require('../m');\n\
+                   const d = await import(\"./dyn\");\n";
+        let got: Vec<String> = modules(Lang::Tsx, src).into_iter().map(|m| m.0).collect();
+        assert_eq!(
+            got,
+            ["openai", "./lib/ai", "@/lib/x", "./side", "../m", "./dyn"]
+        );
+    }
+
+    fn summary(path: &str, roles: Roles, imports: &[&str]) -> Summary {
+        let lang = Lang::from_path(std::path::Path::new(path)).unwrap();
+        Summary {
+            path: path.into(),
+            lang,
+            roles,
+            imports: imports
+                .iter()
+                .map(|m| LexImport {
+                    module: m.to_string(),
+                    names: Vec::new(),
+                })
+                .collect(),
+            bytes: 0,
+        }
+    }
+
+    #[test]
+    fn the_slice_follows_chains_and_leaves_the_rest() {
+        let files = vec![
+            summary("app/main.py", Roles::ENDPOINT, &["app.routes.chat"]),
+            summary(
+                "app/routes/chat.py",
+                Roles::ENDPOINT,
+                &["app.services.answer", "app.deps", "app.models"],
+            ),
+            summary("app/services/answer.py", Roles::default(), &["app.llm"]),
+            summary("app/llm.py", Roles::AI, &[]),
+            summary("app/deps.py", Roles::PROTECTION, &["app.jwt"]),
+            summary("app/jwt.py", Roles::PROTECTION, &[]),
+            summary("app/models.py", Roles::default(), &[]),
+            summary("app/routes/health.py", Roles::ENDPOINT, &["app.models"]),
+            summary(
+                "tests/test_answer.py",
+                Roles::default(),
+                &["app.services.answer"],
+            ),
+            summary("app/cors.py", Roles::ALWAYS, &[]),
+        ];
+        let index = ModuleIndex::new(files.iter().map(|s| s.path.as_str()));
+        let (wanted, edges) = slice(&files, &index);
+        let picked: Vec<&str> = files
+            .iter()
+            .zip(&wanted)
+            .filter(|(_, w)| **w)
+            .map(|(s, _)| s.path.as_str())
+            .collect();
+        assert_eq!(
+            picked,
+            [
+                "app/main.py",
+                "app/routes/chat.py",
+                "app/services/answer.py",
+                "app/llm.py",
+                "app/deps.py",
+                "app/jwt.py",
+                "tests/test_answer.py",
+                "app/cors.py",
+            ]
+        );
+        assert_eq!(edges, 8);
+    }
+
+    #[test]
+    fn js_resolution_of_relative_and_alias_paths() {
+        let index = ModuleIndex::new([
+            "web/src/lib/ai.ts",
+            "web/src/app/api/chat/route.ts",
+            "web/src/lib/db/index.ts",
+        ]);
+        let from = "web/src/app/api/chat/route.ts";
+        assert_eq!(
+            index.resolve(Lang::TypeScript, from, "@/lib/ai", None),
+            Some("web/src/lib/ai.ts".into())
+        );
+        assert_eq!(
+            index.resolve(Lang::TypeScript, from, "../../../lib/db", None),
+            Some("web/src/lib/db/index.ts".into())
+        );
+        assert_eq!(index.resolve(Lang::TypeScript, from, "openai", None), None);
+    }
+}
