@@ -20,8 +20,11 @@
 
 use std::collections::HashSet;
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// `core.hooksPath` for every process: a folder that holds no hook.
 #[cfg(windows)]
@@ -58,12 +61,19 @@ pub struct Git {
     dir: PathBuf,
     /// `key=value` pairs for `-c`, the fixed ones and those naming drivers.
     overrides: Vec<(OsString, OsString)>,
+    /// A command outlived [`time_limit`]: git blocks in this repository (a
+    /// FIFO where it expects a file: an included config, `HEAD`, the
+    /// index). Later commands fail at once instead of waiting again.
+    stalled: AtomicBool,
+    /// Why git could not list its config: without the driver names no
+    /// command is safe, so none runs (git would fail on that config anyway).
+    unlisted: Option<String>,
 }
 
 impl Git {
     /// Learn which drivers the repository's config (and what it includes)
-    /// names. If git cannot list its config, only the fixed overrides are
-    /// used: every later command then fails the same way.
+    /// names. If git cannot list its config, no later command runs: each
+    /// fails with the listing's error.
     pub fn open(dir: &Path) -> Git {
         let mut git = Git {
             dir: dir.to_path_buf(),
@@ -71,11 +81,31 @@ impl Git {
                 .iter()
                 .map(|(k, v)| (OsString::from(k), OsString::from(v)))
                 .collect(),
+            stalled: AtomicBool::new(false),
+            unlisted: None,
         };
-        if let Ok(list) = output(git.command(), &["config", "--includes", "-z", "--list"]) {
-            git.overrides.extend(driver_overrides(&list));
+        match git.output(git.command(), &["config", "--includes", "-z", "--list"]) {
+            Ok(list) => git.overrides.extend(driver_overrides(&list)),
+            Err(Failure::Failed(err)) => git.unlisted = Some(err),
+            // Not installed, cannot start, stalled: later commands say so.
+            Err(_) => {}
         }
         git
+    }
+
+    /// [`output`], unless git already stalled here; a stall is remembered.
+    fn output(&self, command: Command, args: &[&str]) -> Result<Vec<u8>, Failure> {
+        if self.stalled.load(Ordering::Relaxed) {
+            return Err(Failure::TimedOut);
+        }
+        if let Some(err) = &self.unlisted {
+            return Err(Failure::Failed(err.clone()));
+        }
+        let result = output(command, args);
+        if matches!(result, Err(Failure::TimedOut)) {
+            self.stalled.store(true, Ordering::Relaxed);
+        }
+        result
     }
 
     /// `git -C dir` with every override; the caller adds the subcommand.
@@ -113,9 +143,10 @@ impl Git {
     /// Run `git -C dir args…` and return its stdout; the error is git's
     /// first line of stderr, or why git could not run.
     pub fn run(&self, args: &[&str]) -> Result<Vec<u8>, String> {
-        output(self.command(), args).map_err(|e| match e {
+        self.output(self.command(), args).map_err(|e| match e {
             Failure::NotInstalled => "git is not installed".into(),
             Failure::Spawn(e) => format!("could not run git: {e}"),
+            Failure::TimedOut => stalled_message(),
             Failure::Failed(err) => format!(
                 "git {} failed: {}",
                 args.first().copied().unwrap_or(""),
@@ -128,15 +159,17 @@ impl Git {
     /// one question that needs it, and `rev-parse` runs no hook).
     pub fn hook_path(&self, name: &str) -> Result<PathBuf, String> {
         let command = self.command_with(|k| !k.eq_ignore_ascii_case("core.hooksPath"));
-        let out = output(
-            command,
-            &["rev-parse", "--git-path", &format!("hooks/{name}")],
-        )
-        .map_err(|e| match e {
-            Failure::NotInstalled => "git is not installed".to_string(),
-            Failure::Spawn(e) => format!("could not run git: {e}"),
-            Failure::Failed(err) => format!("git rev-parse failed: {}", first_line(&err)),
-        })?;
+        let out = self
+            .output(
+                command,
+                &["rev-parse", "--git-path", &format!("hooks/{name}")],
+            )
+            .map_err(|e| match e {
+                Failure::NotInstalled => "git is not installed".to_string(),
+                Failure::Spawn(e) => format!("could not run git: {e}"),
+                Failure::TimedOut => stalled_message(),
+                Failure::Failed(err) => format!("git rev-parse failed: {}", first_line(&err)),
+            })?;
         let rel = PathBuf::from(String::from_utf8_lossy(&out).trim());
         Ok(if rel.is_absolute() {
             rel
@@ -302,9 +335,10 @@ impl GitInfo {
 
 /// [`Git::run`] with the messages of a plain audit, where git is optional.
 fn discovered(git: &Git, args: &[&str]) -> Result<Vec<u8>, String> {
-    output(git.command(), args).map_err(|e| match e {
+    git.output(git.command(), args).map_err(|e| match e {
         Failure::NotInstalled => "git is not installed: tracked files were not checked".into(),
         Failure::Spawn(e) => format!("could not run git: {e}"),
+        Failure::TimedOut => format!("{}: tracked files were not checked", stalled_message()),
         Failure::Failed(err) if err.contains("not a git repository") => {
             "not a git repository: tracked files were not checked (.gitignore rules still were)"
                 .into()
@@ -317,25 +351,96 @@ fn discovered(git: &Git, args: &[&str]) -> Result<Vec<u8>, String> {
 enum Failure {
     NotInstalled,
     Spawn(std::io::Error),
+    /// It ran past [`time_limit`] and was stopped.
+    TimedOut,
     /// It ran and failed: its stderr.
     Failed(String),
 }
 
+/// How long one git command other than the streamed `cat-file --batch` and
+/// `log -p` may take: far more than any of them needs on a large
+/// repository (`ls-files` of a million files takes seconds), so only a git
+/// blocked by the repository reaches it. `AIGUARD_GIT_TIMEOUT_MS` sets
+/// another (for tests).
+fn time_limit() -> Duration {
+    let ms = std::env::var("AIGUARD_GIT_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120_000);
+    Duration::from_millis(ms)
+}
+
+fn stalled_message() -> String {
+    format!(
+        "git did not answer within {} s and was stopped (something in the repository blocks it, such as a FIFO where git reads a file)",
+        time_limit().as_secs()
+    )
+}
+
 fn output(mut command: Command, args: &[&str]) -> Result<Vec<u8>, Failure> {
-    let output = command
+    let mut child = command
         .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Failure::NotInstalled,
             _ => Failure::Spawn(e),
         })?;
-    if output.status.success() {
-        Ok(output.stdout)
-    } else {
-        Err(Failure::Failed(
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        ))
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = wait_within(&mut child, time_limit());
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    match status {
+        None => Err(Failure::TimedOut),
+        Some(Err(e)) => Err(Failure::Spawn(e)),
+        Some(Ok(status)) if status.success() => Ok(stdout),
+        Some(Ok(_)) => Err(Failure::Failed(
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )),
+    }
+}
+
+/// Wait for `child` until `limit`, then kill it (`None`). Polls, from a
+/// tenth of a millisecond up to 10 ms apart: a quick git costs no more.
+fn wait_within(child: &mut Child, limit: Duration) -> Option<std::io::Result<ExitStatus>> {
+    let deadline = Instant::now() + limit;
+    let mut pause = Duration::from_micros(100);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(Ok(status)),
+            Err(e) => return Some(Err(e)),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
+        }
     }
 }
 
@@ -382,6 +487,8 @@ protocol.file.allow\nalways\0pager.log\nless -R\0merge.ours.driver\ntrue\0user.n
         let git = Git {
             dir: PathBuf::from("."),
             overrides: driver_overrides(b"filter.a=b.clean\nevil\0"),
+            stalled: AtomicBool::new(false),
+            unlisted: None,
         };
         let command = git.command();
         let args: Vec<_> = command

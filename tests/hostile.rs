@@ -697,3 +697,67 @@ fn users_regexes_run_on_the_linear_time_engine() {
         assert!(run.stderr.contains("keys.toml"), "{}", run.stderr);
     }
 }
+
+/// A FIFO where git reads a file (here: a config include) blocks git for
+/// ever. Each git command has a time limit (`AIGUARD_GIT_TIMEOUT_MS` makes
+/// it short here); past it git is stopped, and the audit goes on without
+/// git, or, for modes that need git, fails with a message.
+#[cfg(unix)]
+#[test]
+fn a_git_that_blocks_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git_init(root);
+    write(root, ".gitignore", ".env\n.env.*\n");
+    let key = fake_key("openai-project-key", 24);
+    write(root, "app.py", &format!("KEY = \"{key}\"\n"));
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "initial"]);
+    let made = Command::new("mkfifo")
+        .arg(root.join(".git/blocker"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        println!("skipped: mkfifo is not available");
+        return;
+    }
+    let mut config = fs::read_to_string(root.join(".git/config")).unwrap();
+    config.push_str("[include]\n\tpath = blocker\n");
+    fs::write(root.join(".git/config"), config).unwrap();
+    // The trap is live: plain git blocks.
+    let mut plain = Command::new("git")
+        .args(["config", "--list"])
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(plain.try_wait().unwrap().is_none(), "git did not block");
+    let _ = plain.kill();
+    let _ = plain.wait();
+
+    let env = [("AIGUARD_GIT_TIMEOUT_MS", "1000")];
+    let started = std::time::Instant::now();
+    let run = aiguard_with_env(&["audit", ".", "--format", "json"], root, &env);
+    let json = json_of(&run);
+    assert_eq!(
+        finding_keys(&json),
+        ["keys-in-code openai-project-key app.py:1"]
+    );
+    assert!(
+        json["notes"].to_string().contains("did not answer"),
+        "{}",
+        json["notes"]
+    );
+    for mode in ["--staged", "--history"] {
+        let run = aiguard_with_env(&["audit", ".", mode], root, &env);
+        assert_eq!(run.code, 2, "{mode}: {}", run.stderr);
+        assert!(run.stderr.contains("did not answer"), "{}", run.stderr);
+    }
+    // One stall per mode, not one per git command.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
