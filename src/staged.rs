@@ -413,6 +413,12 @@ impl ContextCache {
         let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let header = format!("aiguard staged-context v1 {key}");
         let path = git_dir.join("aiguard").join("staged-context");
+        // A repository's own links must not send the cache (read, then
+        // written) out of it (issue 20): no cache then.
+        let linked = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
+        if linked(&git_dir.join("aiguard")) || linked(&path) {
+            return None;
+        }
         let oids = match std::fs::read_to_string(&path) {
             Ok(text) if text.lines().next() == Some(header.as_str()) => {
                 text.lines().skip(1).map(str::to_string).collect()

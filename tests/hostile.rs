@@ -761,3 +761,30 @@ fn a_git_that_blocks_is_stopped() {
         started.elapsed()
     );
 }
+
+/// `--staged` keeps a cache in `.git/aiguard/`: a repository whose
+/// `.git/aiguard` links elsewhere does not get aiguard to write there.
+#[cfg(unix)]
+#[test]
+fn the_staged_cache_is_not_written_through_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git_init(root);
+    write(root, ".gitignore", ".env\n.env.*\n");
+    write(root, "app.py", "import openai\n");
+    write(root, "lib.py", "def f():\n    return 1\n");
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "initial"]);
+    write(root, "app.py", "import openai\n\nx = 1\n");
+    git(root, &["add", "app.py"]);
+    // Without a link the cache is written: the test can fail.
+    let run = aiguard(&["audit", ".", "--staged"], root);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(root.join(".git/aiguard/staged-context").is_file());
+    fs::remove_dir_all(root.join(".git/aiguard")).unwrap();
+    symlink(elsewhere.path(), &root.join(".git/aiguard"));
+    let run = aiguard(&["audit", ".", "--staged"], root);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
