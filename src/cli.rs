@@ -31,6 +31,10 @@ pub enum Command {
     Init(InitArgs),
     /// Write .git/hooks/pre-commit: run `aiguard audit --staged` before each commit.
     InstallHook(InstallHookArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print a man page (roff): `aiguard man > aiguard.1`, `aiguard man audit > aiguard-audit.1`.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -209,4 +213,18 @@ pub struct InstallHookArgs {
     /// Replace an existing pre-commit hook.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The subcommand's page (aiguard-SUBCOMMAND(1)) instead of aiguard(1).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }

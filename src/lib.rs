@@ -80,6 +80,8 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         Command::Explain(args) => commands::explain(&args, stdout),
         Command::Init(args) => commands::init(&args, stdout),
         Command::InstallHook(args) => commands::install_hook(&args, stdout),
+        Command::Completions(args) => commands::completions(args.shell, stdout),
+        Command::Man(args) => commands::man(args.subcommand.as_deref(), stdout),
     };
     match result {
         Ok(status) => status,

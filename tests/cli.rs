@@ -112,6 +112,7 @@ fn json_follows_the_contract() {
             "rate-limit-store",
             "auth",
             "quota",
+            "loops",
             "cors",
             "env-gitignore",
             "key-history",

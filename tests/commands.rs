@@ -161,10 +161,22 @@ fn init_writes_a_config_refuses_to_overwrite_and_prints_snippets() {
         out.contains("repo: local") && out.contains("id: aiguard"),
         "{out}"
     );
-    assert!(out.contains("github/codeql-action/upload-sarif@"), "{out}");
-    assert!(out.contains("--format sarif --output aiguard.sarif"));
-    assert!(out.contains("sarif_file: aiguard.sarif"));
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        out.contains("language: python")
+            && out.contains(&format!(
+                "additional_dependencies: [\"aiguard=={version}\"]"
+            )),
+        "the pre-commit hook installs the wheel: {out}"
+    );
+    assert!(out.contains("uses: aiguard/aiguard@v1"), "{out}");
+    assert!(out.contains(&format!("version: {version}\n")), "{out}");
+    assert!(out.contains("sarif: aiguard.sarif"));
     assert!(out.contains("security-events: write"));
+    assert!(
+        !out.contains("{version}") && !out.contains("{repository}"),
+        "placeholders filled: {out}"
+    );
 
     fs::write(root.join("aiguard.toml"), "fail-on = \"never\"\n").unwrap();
     let run = aiguard(&["init"], root);
@@ -202,4 +214,78 @@ fn rules_survives_a_closed_pipe() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn explain_names_the_owasp_and_cwe_entries_of_each_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog();
+    for spec in &catalog.checks {
+        assert!(
+            !spec.cwe.is_empty() && !spec.owasp.is_empty(),
+            "{}",
+            spec.id
+        );
+        let run = aiguard(&["explain", &spec.id], dir.path());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for cwe in &spec.cwe {
+            let line = format!("{cwe}: {}\n", catalog.standards.cwe[cwe]);
+            assert!(run.stdout.contains(&line), "{line} in {}", run.stdout);
+        }
+    }
+    let run = aiguard(&["explain", "rate-limit"], dir.path());
+    assert!(run
+        .stdout
+        .contains("OWASP Top 10 for LLM Applications: LLM10:2025 Unbounded Consumption\n"));
+    assert!(run
+        .stdout
+        .contains("CWE-770: Allocation of Resources Without Limits or Throttling\n"));
+    // A rule names its check's entries.
+    let run = aiguard(&["explain", "openai-project-key"], dir.path());
+    assert!(run
+        .stdout
+        .contains("CWE-798: Use of Hard-coded Credentials\n"));
+}
+
+#[test]
+fn completions_for_each_shell_name_the_subcommands_and_options() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _aiguard"),
+        ("zsh", "#compdef aiguard"),
+        ("fish", "complete -c aiguard"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let run = aiguard(&["completions", shell], dir.path());
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains(marker), "{shell}: {marker}");
+        for word in ["audit", "explain", "completions", "fail-on", "staged"] {
+            assert!(run.stdout.contains(word), "{shell} completes {word}");
+        }
+        if shell != "powershell" {
+            assert!(
+                run.stdout.contains("sarif"),
+                "{shell} completes --format's values"
+            );
+        }
+    }
+    let run = aiguard(&["completions", "tcsh"], dir.path());
+    assert_eq!(run.code, 2, "an unknown shell is a usage error");
+}
+
+#[test]
+fn man_pages_from_the_cli_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = aiguard(&["man"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(".TH aiguard 1"), "{}", run.stdout);
+    assert!(run.stdout.contains(".SH SUBCOMMANDS"));
+    assert!(run.stdout.contains(env!("CARGO_PKG_VERSION")));
+    let run = aiguard(&["man", "audit"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(".TH aiguard-audit 1"), "{}", run.stdout);
+    assert!(run.stdout.contains("\\-\\-fail\\-on"), "options of audit");
+    let run = aiguard(&["man", "nope"], dir.path());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("audit"), "{}", run.stderr);
 }

@@ -67,8 +67,8 @@ fn junit_has_one_testcase_per_checklist_item() {
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
     assert_well_formed(xml);
     assert_eq!(xml.matches("<testsuite ").count(), 1);
-    assert!(xml.contains("<testsuite name=\"aiguard\" tests=\"10\""));
-    assert_eq!(xml.matches("<testcase ").count(), 10);
+    assert!(xml.contains("<testsuite name=\"aiguard\" tests=\"11\""));
+    assert_eq!(xml.matches("<testcase ").count(), 11);
     for id in ["keys-in-code", "env-gitignore", "spend-limits"] {
         assert!(
             xml.contains(&format!("<testcase name=\"{id}\" classname=\"aiguard\"")),

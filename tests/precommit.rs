@@ -3,13 +3,20 @@
 //! carrying a key is blocked with the (redacted) finding shown, a clean
 //! commit passes.
 //!
-//! The commit-blocking test uses the manifest's entry and options
+//! The first test uses the manifest's entry and options
 //! (`.pre-commit-hooks.yaml`) as a `repo: local` hook with
-//! `language: system` and this build's binary on PATH, because
-//! `language: rust` makes pre-commit compile aiguard (minutes on CI); the
-//! manifest itself is checked with `pre-commit validate-manifest`. The
-//! ignored test `rust_hook_from_this_checkout` runs the `language: rust`
-//! hook for real (`cargo test --test precommit -- --ignored`).
+//! `language: system` and this build's binary on PATH; the manifest itself
+//! is checked with `pre-commit validate-manifest`. The ignored test
+//! `rust_hook_from_this_checkout` runs the `aiguard-from-source` hook
+//! (`language: rust`: pre-commit compiles aiguard, minutes) for real
+//! (`cargo test --test precommit -- --ignored`).
+//!
+//! The toolchain-free hooks run for real with the wheel tests/packaging.rs
+//! builds, served from a local folder (PIP_NO_INDEX, PIP_FIND_LINKS), no
+//! Rust toolchain and no aiguard on PATH: this repository as a hook
+//! repository (`id: aiguard`, `language: python`, the README's first
+//! option) and the `repo: local` `language: python` hook `aiguard init`
+//! prints.
 //!
 //! Needs python3 with venv. If PyPI cannot be reached the tests say so and
 //! are skipped; any other failure to install fails them.
@@ -17,6 +24,7 @@
 
 mod common;
 
+use common::packaging::*;
 use common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,6 +34,8 @@ use std::process::{Command, Output};
 struct PreCommit {
     tmp: tempfile::TempDir,
     bin: PathBuf,
+    /// This build's aiguard on PATH (for `language: system` hooks).
+    aiguard_on_path: bool,
 }
 
 impl PreCommit {
@@ -33,53 +43,34 @@ impl PreCommit {
     fn install() -> Option<PreCommit> {
         let tmp = tempfile::tempdir().unwrap();
         let venv = tmp.path().join("venv");
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .output()
-            .expect("these tests need python3 (with venv) on PATH");
-        assert!(made.status.success(), "python3 -m venv: {}", text(&made));
-        let bin = venv.join("bin");
-        let pip = Command::new(bin.join("pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--retries",
-                "2",
-                "--timeout",
-                "30",
-                "pre-commit",
-            ])
-            .output()
-            .unwrap();
-        if !pip.status.success() {
-            if !pypi_reachable(&bin) {
-                eprintln!(
-                    "SKIPPED: PyPI is unreachable, so pre-commit cannot be installed: {}",
-                    text(&pip).lines().last().unwrap_or("")
-                );
-                return None;
-            }
-            panic!(
-                "pip install pre-commit failed with PyPI reachable: {}",
-                text(&pip)
-            );
+        make_venv(&venv);
+        if !pip_install_from_pypi(&venv, &["pre-commit"]) {
+            return None;
         }
-        Some(PreCommit { tmp, bin })
+        let bin = bin_dir(&venv);
+        Some(PreCommit {
+            tmp,
+            bin,
+            aiguard_on_path: true,
+        })
     }
 
     /// `program` with the virtualenv, then this build's aiguard, on PATH,
     /// and pre-commit's cache in the temp dir.
     fn command(&self, program: &str, dir: &Path) -> Command {
         let aiguard_dir = Path::new(env!("CARGO_BIN_EXE_aiguard")).parent().unwrap();
-        let path = std::env::join_paths(
-            [self.bin.clone(), aiguard_dir.to_path_buf()]
-                .into_iter()
-                .chain(std::env::split_paths(
-                    &std::env::var_os("PATH").unwrap_or_default(),
-                )),
-        )
-        .unwrap();
+        let mut dirs = vec![self.bin.clone()];
+        if self.aiguard_on_path {
+            dirs.push(aiguard_dir.to_path_buf());
+        }
+        // Without this build's aiguard, no Rust toolchain either: what the
+        // hook runs must come from its own environment.
+        let system = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .filter(|d| {
+                self.aiguard_on_path || !(d.join("cargo").exists() || d.join("aiguard").exists())
+            })
+            .collect::<Vec<_>>();
+        let path = std::env::join_paths(dirs.into_iter().chain(system)).unwrap();
         let mut cmd = Command::new(program);
         cmd.current_dir(dir)
             .env("PATH", path)
@@ -104,25 +95,6 @@ impl PreCommit {
             .output()
             .unwrap()
     }
-}
-
-/// Can pip's index be reached at all (as opposed to pip failing)?
-fn pypi_reachable(venv_bin: &Path) -> bool {
-    let probe = "import os, urllib.request\n\
-                 url = os.environ.get('PIP_INDEX_URL', 'https://pypi.org/simple').rstrip('/') + '/pre-commit/'\n\
-                 urllib.request.urlopen(url, timeout=15).read(64)\n";
-    Command::new(venv_bin.join("python"))
-        .args(["-c", probe])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// `key: value` of the hook in `.pre-commit-hooks.yaml` (one hook, flat keys).
@@ -175,7 +147,7 @@ fn pre_commit_blocks_a_key_and_passes_a_clean_commit() {
     );
     let manifest = fs::read_to_string(&manifest_path).unwrap();
     assert_eq!(manifest_value(&manifest, "id"), "aiguard");
-    assert_eq!(manifest_value(&manifest, "language"), "rust");
+    assert_eq!(manifest_value(&manifest, "language"), "python");
     // The manifest's hook, run from the binary this test built.
     let config = format!(
         "repos:\n  - repo: local\n    hooks:\n      - id: aiguard\n        name: aiguard\n        \
@@ -284,11 +256,201 @@ fn rust_hook_from_this_checkout() {
     .unwrap();
     git(dir, &["add", "config.py"]);
     let root = repo_root();
-    let tried = pc.pre_commit(&["try-repo", root.to_str().unwrap(), "aiguard"], dir);
+    let tried = pc.pre_commit(
+        &["try-repo", root.to_str().unwrap(), "aiguard-from-source"],
+        dir,
+    );
     let shown = text(&tried);
     assert!(!tried.status.success(), "{shown}");
     assert!(
         shown.contains("openai-project-key") && !shown.contains(&key),
         "{shown}"
     );
+}
+
+/// pre-commit with the index off and pip finding packages only in local
+/// folders: the wheel built from this checkout (tests/common/packaging.rs),
+/// and setuptools (pre-commit's python environments `pip install .` a
+/// package besides the hook's dependencies, which pip builds with it).
+/// No aiguard and no Rust toolchain on PATH.
+struct WheelPreCommit {
+    pc: PreCommit,
+    find_links: String,
+}
+
+impl WheelPreCommit {
+    fn install() -> Option<WheelPreCommit> {
+        let built = built()?;
+        let mut pc = PreCommit::install()?;
+        pc.aiguard_on_path = false;
+        let wheelhouse = pc.tmp.path().join("wheelhouse");
+        let download = Command::new(pc.bin.join("python"))
+            .args(["-m", "pip", "download", "--quiet", "--only-binary", ":all:"])
+            .arg("--dest")
+            .arg(&wheelhouse)
+            .arg("setuptools")
+            .env_remove("PIP_NO_INDEX")
+            .output()
+            .unwrap();
+        if !download.status.success() {
+            if !pypi_reachable(&pc.bin, "setuptools") {
+                eprintln!("SKIPPED: PyPI is unreachable, so setuptools cannot be fetched");
+                return None;
+            }
+            panic!("pip download setuptools: {}", text(&download));
+        }
+        // PIP_FIND_LINKS takes several locations separated by whitespace.
+        let find_links = format!("{} {}", built.wheels.display(), wheelhouse.display());
+        Some(WheelPreCommit { pc, find_links })
+    }
+
+    fn command(&self, program: &str, dir: &Path) -> Command {
+        let mut cmd = self.pc.command(program, dir);
+        cmd.env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", &self.find_links);
+        cmd
+    }
+
+    fn commit(&self, dir: &Path, message: &str) -> Output {
+        self.command("git", dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(["-c", "commit.gpgsign=false", "commit", "-q", "-m", message])
+            .output()
+            .unwrap()
+    }
+
+    /// The one aiguard in pre-commit's environments
+    /// (PRE_COMMIT_HOME/repo*/py_env-*/bin/aiguard): the wheel's.
+    fn hook_aiguard_version(&self) -> String {
+        let envs: Vec<PathBuf> = fs::read_dir(self.pc.tmp.path().join("cache"))
+            .unwrap()
+            .flat_map(|repo| fs::read_dir(repo.unwrap().path()).into_iter().flatten())
+            .map(|env| env.unwrap().path())
+            .filter(|env| {
+                env.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("py_env-"))
+            })
+            .map(|env| env.join("bin").join("aiguard"))
+            .filter(|bin| bin.is_file())
+            .collect();
+        assert_eq!(envs.len(), 1, "one hook environment with aiguard: {envs:?}");
+        let v = Command::new(&envs[0]).arg("--version").output().unwrap();
+        String::from_utf8_lossy(&v.stdout).into_owned()
+    }
+}
+
+/// The README's first pre-commit option: this repository as a hook
+/// repository (`repo: https://github.com/aiguard/aiguard`, `id: aiguard`).
+/// Its hook is `language: python`: pre-commit pip-installs the root
+/// pyproject.toml, which depends only on the aiguard wheel, here served from
+/// a local folder. `pre-commit try-repo` clones this checkout (uncommitted
+/// changes included) and runs the hook as a commit would, twice: a clean
+/// index passes, a staged key fails with the redacted finding.
+#[test]
+fn hook_repository_installs_the_wheel_without_a_toolchain() {
+    let Some(wp) = WheelPreCommit::install() else {
+        return;
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let repo = scratch_repo("repos: []\n");
+    let dir = repo.path();
+    git(dir, &["add", "-A"]);
+    let root = repo_root();
+    let try_repo = || {
+        wp.command(wp.pc.bin.join("pre-commit").to_str().unwrap(), dir)
+            .args(["try-repo", root.to_str().unwrap(), "aiguard", "--verbose"])
+            .output()
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    let clean = try_repo();
+    let first_run = started.elapsed();
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert!(text(&clean).contains("Passed"), "{}", text(&clean));
+    eprintln!(
+        "hook repository, first run (clone, environment from the wheel, audit): {:.1} s",
+        first_run.as_secs_f64()
+    );
+    // try-repo keeps its environment in a temporary store: the version
+    // shows in the hook's output (nothing else named aiguard is on PATH).
+    assert!(
+        text(&clean).contains(&format!("aiguard {version} ")),
+        "{}",
+        text(&clean)
+    );
+
+    let key = fake_key(24);
+    fs::write(
+        dir.join("config.py"),
+        format!("OPENAI_API_KEY = \"{key}\"\n"),
+    )
+    .unwrap();
+    git(dir, &["add", "config.py"]);
+    let blocked = try_repo();
+    let shown = text(&blocked);
+    assert!(!blocked.status.success(), "not blocked: {shown}");
+    assert!(
+        shown.contains("config.py:1") && shown.contains("openai-project-key"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&key), "the full key was printed: {shown}");
+}
+
+/// The other toolchain-free option, printed by `aiguard init`: a
+/// `repo: local` hook with `language: python` and
+/// `additional_dependencies: ["aiguard==VERSION"]`, installed by
+/// `pre-commit install` and run by `git commit`.
+#[test]
+fn local_python_hook_installs_the_wheel_without_a_toolchain() {
+    let Some(wp) = WheelPreCommit::install() else {
+        return;
+    };
+    let manifest = fs::read_to_string(repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    let init = aiguard(&["init", "--force"], wp.pc.tmp.path());
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let start = init.stdout.find("repos:\n").unwrap();
+    let config = init.stdout[start..]
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .to_string()
+        + "\n";
+    assert!(
+        config.contains("language: python")
+            && config.contains(&format!("\"aiguard=={version}\""))
+            && config.contains(&format!("entry: {}", manifest_value(&manifest, "entry"))),
+        "{config}"
+    );
+    let repo = scratch_repo(&config);
+    let dir = repo.path();
+    let installed = wp.pc.pre_commit(&["install"], dir);
+    assert!(installed.status.success(), "{}", text(&installed));
+    git(dir, &["add", "-A"]);
+    let started = std::time::Instant::now();
+    let first = wp.commit(dir, "initial");
+    let first_run = started.elapsed();
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("Passed"), "{}", text(&first));
+    eprintln!(
+        "local python hook, first commit (environment from the wheel, audit): {:.1} s",
+        first_run.as_secs_f64()
+    );
+    assert_eq!(wp.hook_aiguard_version(), format!("aiguard {version}\n"));
+
+    let key = fake_key(23);
+    fs::write(
+        dir.join("config.py"),
+        format!("OPENAI_API_KEY = \"{key}\"\n"),
+    )
+    .unwrap();
+    git(dir, &["add", "config.py"]);
+    let blocked = wp.commit(dir, "add config");
+    let shown = text(&blocked);
+    assert!(!blocked.status.success(), "not blocked: {shown}");
+    assert!(
+        shown.contains("config.py:1") && shown.contains("openai-project-key"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&key), "the full key was printed: {shown}");
 }

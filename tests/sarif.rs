@@ -161,6 +161,13 @@ fn every_fixture_holds_what_github_code_scanning_needs() {
                     .any(|t| aiguard::checks::CheckId::parse(t.as_str().unwrap()).is_some()),
                 "{name}: {rule} is tagged with its check"
             );
+            let score: Option<f64> = rule["properties"]["security-severity"]
+                .as_str()
+                .and_then(|s| s.parse().ok());
+            assert!(
+                score.is_some_and(|s| (0.0..=10.0).contains(&s)),
+                "{name}: {rule} has a security-severity of 0-10"
+            );
         }
         for result in run["results"].as_array().unwrap() {
             let rule_id = result["ruleId"].as_str().unwrap();
@@ -247,4 +254,72 @@ fn fingerprints_survive_a_line_shift() {
     // Every fingerprint in the run is distinct.
     let prints: HashSet<&String> = new.iter().map(|(_, f, _)| f).collect();
     assert_eq!(prints.len(), new.len());
+}
+
+/// GitHub ranks alerts by `security-severity` and filters by tags: every
+/// checklist rule is tagged `security`, with its CWE in GitHub's form and
+/// the OWASP LLM Top 10 entry; errors score high (7.0+), warnings medium.
+#[test]
+fn rules_carry_cwe_owasp_tags_and_a_security_severity() {
+    let dir = materialize("demo");
+    let (_, sarif) = sarif_of(dir.path(), &["audit", ".", "--format", "sarif"], "demo");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let rule = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no rule {id}"))
+    };
+    let tags = |r: &Value| -> Vec<String> {
+        r["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect()
+    };
+    let score = |r: &Value| -> f64 {
+        r["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    for (id, expected) in [
+        (
+            "openai-project-key",
+            ["keys-in-code", "external/cwe/cwe-798"],
+        ),
+        (
+            "ai-endpoint-not-rate-limited",
+            ["rate-limit", "external/cwe/cwe-770"],
+        ),
+        ("cors-wildcard-origin", ["cors", "external/cwe/cwe-942"]),
+        ("ai-endpoint-no-auth", ["auth", "external/cwe/cwe-306"]),
+    ] {
+        let tags = tags(rule(id));
+        for tag in ["security", "owasp-llm10"].iter().chain(&expected) {
+            assert!(tags.iter().any(|t| t == tag), "{id}: {tag} in {tags:?}");
+        }
+    }
+    assert!(
+        score(rule("openai-project-key")) >= 9.0,
+        "a leaked key is critical"
+    );
+    for r in rules {
+        let s = score(r);
+        match r["defaultConfiguration"]["level"].as_str().unwrap() {
+            "error" => assert!(s >= 7.0, "{r}"),
+            "warning" => assert!((4.0..7.0).contains(&s), "{r}"),
+            _ => assert!(s < 4.0, "{r}"),
+        }
+        let tags = tags(r);
+        assert!(
+            tags.iter().any(|t| t.starts_with("external/cwe/cwe-")),
+            "{r}"
+        );
+        assert!(tags.iter().any(|t| t == "owasp-llm10"), "{r}");
+    }
 }

@@ -6,6 +6,7 @@
 //! file and line; built-in files are checked by tests so they cannot break.
 
 pub mod keys;
+pub mod loops;
 
 use serde::Deserialize;
 use std::path::Path;
@@ -14,6 +15,7 @@ use thiserror::Error;
 use crate::checks::CheckId;
 use crate::graph::Roles;
 pub use keys::KeyRules;
+pub use loops::LoopsSpec;
 
 pub const CHECKS_TOML: &str = include_str!("../../rules/checks.toml");
 pub const KEYS_TOML: &str = include_str!("../../rules/keys.toml");
@@ -72,6 +74,7 @@ pub fn line_of_entry(text: &str, needle: &str) -> usize {
 struct ChecksFile {
     check: Vec<CheckSpec>,
     env: EnvSpec,
+    standards: Standards,
     #[serde(default)]
     rule: Vec<RuleSpec>,
     #[serde(default)]
@@ -100,6 +103,9 @@ pub struct RuleSpec {
     pub title: String,
     /// The files it looks at, when narrower than its check's.
     pub files: Option<String>,
+    /// Its own example for `aiguard explain`, when the check's does not show it.
+    pub bad: Option<String>,
+    pub good: Option<String>,
 }
 
 /// Any rule, key format or not, as listed by `aiguard rules` and SARIF.
@@ -118,6 +124,12 @@ pub struct CheckSpec {
     pub id: String,
     pub title: String,
     pub severity: String,
+    /// The CWE entries a failing check stands for (`CWE-798`).
+    pub cwe: Vec<String>,
+    /// The OWASP Top 10 for LLM Applications entries (`LLM10`).
+    pub owasp: Vec<String>,
+    /// GitHub code scanning's 0–10 score for the check's rules (SARIF).
+    pub security_severity: String,
     /// The languages and file kinds it reads (`aiguard rules`).
     pub files: String,
     pub why: String,
@@ -125,6 +137,14 @@ pub struct CheckSpec {
     pub bad: String,
     pub good: String,
     pub fix: String,
+}
+
+/// The names of the CWE and OWASP LLM Top 10 entries the checks cite.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Standards {
+    pub cwe: std::collections::BTreeMap<String, String>,
+    pub owasp: std::collections::BTreeMap<String, String>,
 }
 
 /// What `env-gitignore` knows about `.env` files.
@@ -165,6 +185,16 @@ struct ParseSpec {
     test_file_prefixes: Vec<String>,
     test_file_suffixes: Vec<String>,
     roles: RolesSpec,
+    #[serde(default)]
+    together: Vec<TogetherSpec>,
+}
+
+/// Words that make a file worth parsing only next to another word.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TogetherSpec {
+    words: Vec<String>,
+    also: Vec<String>,
 }
 
 /// The literals of each role a file can play (`rules/facts.toml`).
@@ -172,7 +202,6 @@ struct ParseSpec {
 #[serde(deny_unknown_fields)]
 struct RolesSpec {
     ai: Vec<String>,
-    ai_http: Vec<String>,
     endpoint: Vec<String>,
     protection: Vec<String>,
     client: Vec<String>,
@@ -183,7 +212,6 @@ impl RolesSpec {
     fn all(&self) -> Vec<(&String, Roles)> {
         [
             (&self.ai, Roles::AI),
-            (&self.ai_http, Roles::AI | Roles::AI_HTTP),
             (&self.endpoint, Roles::ENDPOINT),
             (&self.protection, Roles::PROTECTION),
             (&self.client, Roles::CLIENT),
@@ -210,6 +238,7 @@ pub struct CallsSpec {
     pub functions: std::collections::BTreeMap<String, Vec<String>>,
     pub factory_modules: Vec<String>,
     pub free_methods: Vec<String>,
+    pub api_paths: Vec<String>,
     pub hosts: Vec<String>,
 }
 
@@ -440,7 +469,10 @@ pub struct Catalog {
     pub other_rules: Vec<RuleSpec>,
     pub meta_rules: Vec<MetaRuleSpec>,
     pub env: EnvSpec,
+    pub standards: Standards,
     pub keys: KeyRules,
+    /// Agents, retries and browser hooks for the `loops` check.
+    pub loops: LoopsSpec,
     /// The trigger words as one regex alternation: the regex crate's SIMD
     /// literal search (Teddy) ran this gate 4× faster than an Aho-Corasick
     /// automaton over every file (bench/run.sh profile, BENCHMARKS.md).
@@ -453,6 +485,8 @@ pub struct Catalog {
     test_folders: Vec<String>,
     test_file_prefixes: Vec<String>,
     test_file_suffixes: Vec<String>,
+    /// `[[parse.together]]`: (any of these words, and any of those).
+    parse_together: Vec<(regex::bytes::Regex, regex::bytes::Regex)>,
 }
 
 impl Catalog {
@@ -473,6 +507,23 @@ impl Catalog {
                     ),
                 ));
             }
+            let named = |ids: &[String], names: &std::collections::BTreeMap<String, String>| {
+                ids.iter().find(|id| !names.contains_key(*id)).cloned()
+            };
+            let unnamed = named(&c.cwe, &checks_file.standards.cwe)
+                .or_else(|| named(&c.owasp, &checks_file.standards.owasp));
+            if let Some(id) = unnamed {
+                let message = format!("check `{}` cites `{id}`, not named in [standards]", c.id);
+                return Err(CatalogError::new("rules/checks.toml", line, message));
+            }
+            if !c
+                .security_severity
+                .parse::<f32>()
+                .is_ok_and(|s| (0.0..=10.0).contains(&s))
+            {
+                let message = format!("check `{}`: security_severity is not 0.0-10.0", c.id);
+                return Err(CatalogError::new("rules/checks.toml", line, message));
+            }
         }
         let mut keys = KeyRules::from_toml("rules/keys.toml", KEYS_TOML)?.compiled_on_first_use();
         for path in extra_key_files {
@@ -488,6 +539,7 @@ impl Catalog {
             sdks.calls
                 .hosts
                 .iter()
+                .chain(&sdks.calls.api_paths)
                 .map(|h| (h, Roles::AI | Roles::AI_HTTP)),
         );
         let alternation: Vec<String> = literals.iter().map(|(t, _)| regex::escape(t)).collect();
@@ -502,6 +554,23 @@ impl Catalog {
                     .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?,
             ),
         };
+        let mut parse_together = Vec::new();
+        for group in &facts.parse.together {
+            let compile = |words: &[String]| {
+                let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+                let line = line_of_entry(FACTS_TOML, "[[parse.together]]");
+                if words.is_empty() {
+                    return Err(CatalogError::new(
+                        "rules/facts.toml",
+                        line,
+                        "empty word list",
+                    ));
+                }
+                regex::bytes::Regex::new(&alternation.join("|"))
+                    .map_err(|e| CatalogError::new("rules/facts.toml", line, e.to_string()))
+            };
+            parse_together.push((compile(&group.words)?, compile(&group.also)?));
+        }
         for r in &checks_file.rule {
             if CheckId::parse(&r.check).is_none() {
                 let line = line_of_entry(CHECKS_TOML, &format!("id = \"{}\"", r.id));
@@ -512,6 +581,7 @@ impl Catalog {
         let cors: CorsSpec = parse_toml("rules/cors.toml", CORS_TOML)?;
         let public_env: PublicEnvSpec = parse_toml("rules/public_env.toml", PUBLIC_ENV_TOML)?;
         let protections: ProtectionsFile = parse_toml("rules/protections.toml", PROTECTIONS_TOML)?;
+        let loops = LoopsSpec::load("rules/loops.toml", loops::LOOPS_TOML)?;
         Ok(Catalog {
             calls: sdks.calls,
             rate_limit: protections.rate_limit,
@@ -528,10 +598,13 @@ impl Catalog {
             other_rules: checks_file.rule,
             meta_rules: checks_file.meta_rule,
             env: checks_file.env,
+            standards: checks_file.standards,
             keys,
+            loops,
             parse_triggers,
             role_literals,
             role_of_literal,
+            parse_together,
             parse_paths: facts.parse.paths,
             always_paths: facts.parse.always_paths,
             test_folders: facts.parse.test_folders,
@@ -663,6 +736,10 @@ impl Catalog {
                 .parse_triggers
                 .as_ref()
                 .is_some_and(|t| t.is_match(bytes))
+            || self
+                .parse_together
+                .iter()
+                .any(|(words, also)| words.is_match(bytes) && also.is_match(bytes))
     }
 
     /// The roles a source file can play, by its path and its text (see
@@ -679,6 +756,13 @@ impl Catalog {
             roles |= Roles::ENDPOINT;
         }
         if on_path(&self.always_paths) {
+            roles |= Roles::ALWAYS;
+        }
+        if self
+            .parse_together
+            .iter()
+            .any(|(words, also)| words.is_match(bytes) && also.is_match(bytes))
+        {
             roles |= Roles::ALWAYS;
         }
         // Most files name nothing: one SIMD literal search rejects them.
@@ -739,6 +823,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn effects_are_parsed_only_next_to_a_request() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let parse = |code: &str| catalog.wants_parse("src/Card.tsx", code.as_bytes());
+        assert!(!parse("useEffect(() => { document.title = t; }, [t]);"));
+        assert!(parse("useEffect(() => { fetch(\"/api/chat\"); });"));
+        assert!(parse(
+            "useSWR(\"/api/summary\", fetcher, { refreshInterval: 5000 })"
+        ));
+        assert!(parse("while True:\n    step()\n"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod env_gitignore;
 pub mod key_history;
 pub mod keys_in_client;
 pub mod keys_in_code;
+pub mod loops;
 pub mod quota;
 pub mod rate_limit;
 pub mod rate_limit_store;
@@ -32,6 +33,7 @@ pub enum CheckId {
     RateLimitStore,
     Auth,
     Quota,
+    Loops,
     Cors,
     EnvGitignore,
     KeyHistory,
@@ -39,13 +41,14 @@ pub enum CheckId {
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 10] = [
+    pub const ALL: [CheckId; 11] = [
         CheckId::KeysInCode,
         CheckId::KeysInClient,
         CheckId::RateLimit,
         CheckId::RateLimitStore,
         CheckId::Auth,
         CheckId::Quota,
+        CheckId::Loops,
         CheckId::Cors,
         CheckId::EnvGitignore,
         CheckId::KeyHistory,
@@ -60,6 +63,7 @@ impl CheckId {
             CheckId::RateLimitStore => "rate-limit-store",
             CheckId::Auth => "auth",
             CheckId::Quota => "quota",
+            CheckId::Loops => "loops",
             CheckId::Cors => "cors",
             CheckId::EnvGitignore => "env-gitignore",
             CheckId::KeyHistory => "key-history",
@@ -135,6 +139,7 @@ pub fn implemented() -> Vec<&'static dyn Check> {
         &rate_limit_store::RateLimitStore,
         &auth::Auth,
         &quota::Quota,
+        &loops::Loops,
         &cors::Cors,
         &env_gitignore::EnvGitignore,
         &key_history::KeyHistory,

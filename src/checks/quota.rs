@@ -2,7 +2,9 @@
 //! `model` or a token bound taken from the request without a cap or an
 //! allowlist — or whose AI call has no output token bound, in a project
 //! with no sign of per-user usage tracking (credits/usage/quota code, a
-//! limiter keyed by user id). The message names what is missing.
+//! limiter keyed by user id). The message names what is missing. A loop
+//! over a request-supplied list with one AI call per item and no cap on
+//! the list is the caller choosing the cost too (fan-out, issue 21).
 
 use super::{Check, CheckId, Coverage};
 use crate::context::ProjectContext;
@@ -34,6 +36,20 @@ impl Check for Quota {
                 end_line: e.line,
                 end_column: 1,
             });
+            if let Some(fan_out) = &q.fan_out {
+                out.push(Finding {
+                    check: CheckId::Quota,
+                    rule: "quota-client-chooses-cost".into(),
+                    severity: Severity::Warning,
+                    path: path.clone(),
+                    span,
+                    message: format!(
+                        "{route} makes {fan_out}: the caller sends the list, so the caller picks how many AI calls one request costs; nothing caps its length or tracks usage per user"
+                    ),
+                    evidence: Some(Redacted::public(&format!("fan-out {route}"))),
+                    fix: Some(project.catalog.loops.fix.fan_out.trim().to_string()),
+                });
+            }
             if !q.client_chosen.is_empty() {
                 out.push(Finding {
                     check: CheckId::Quota,

@@ -145,6 +145,7 @@ fn explain_check(catalog: &Catalog, check: CheckId) -> String {
         .map(|r| r.id)
         .collect();
     let rules = (!rules.is_empty()).then(|| rules.join(", "));
+    out.push_str(&standards(catalog, spec));
     out.push_str(&sections_of(spec, rules.as_deref()));
     out.push_str(&format!(
         "\nTo accept one finding, say why on its line or the line above:\n  # aiguard: ignore[{}] <reason>\n",
@@ -171,11 +172,32 @@ fn explain_rule(catalog: &Catalog, info: &RuleInfo) -> String {
     if let Some(url) = &info.revoke_url {
         out.push_str(&format!("revoke and replace a leaked key at: {url}\n"));
     }
-    out.push_str(&sections_of(check, None));
+    out.push_str(&standards(catalog, check));
+    let own = catalog.other_rules.iter().find(|r| r.id == info.id);
+    match own.and_then(|r| Some((r.bad.as_deref()?, r.good.as_deref()?))) {
+        Some((bad, good)) => out.push_str(&sections(&check.why, bad, good, &check.fix, None)),
+        None => out.push_str(&sections_of(check, None)),
+    }
     out.push_str(&format!(
         "\nTo accept one finding, say why on its line or the line above:\n  # aiguard: ignore[{}] <reason>\n",
         info.id
     ));
+    out
+}
+
+/// `OWASP LLM10:2025 Unbounded Consumption` and `CWE-798 Use of …` lines.
+fn standards(catalog: &Catalog, spec: &CheckSpec) -> String {
+    let mut out = String::new();
+    for id in &spec.owasp {
+        let name = catalog.standards.owasp.get(id).map_or("", String::as_str);
+        out.push_str(&format!(
+            "OWASP Top 10 for LLM Applications: {id}:2025 {name}\n"
+        ));
+    }
+    for id in &spec.cwe {
+        let name = catalog.standards.cwe.get(id).map_or("", String::as_str);
+        out.push_str(&format!("{id}: {name}\n"));
+    }
     out
 }
 

@@ -29,15 +29,16 @@ pub fn init(args: &InitArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatu
         stdout,
         "To run aiguard before each commit, add this to .pre-commit-config.yaml:\n"
     )?;
-    writeln!(stdout, "{}", PRE_COMMIT.replace("{repository}", repository))?;
+    let version = env!("CARGO_PKG_VERSION");
+    let fill = |text: &str| {
+        text.replace("{repository}", repository)
+            .replace("{version}", version)
+    };
+    writeln!(stdout, "{}", fill(PRE_COMMIT))?;
     writeln!(
         stdout,
         "To run it in GitHub Actions and see findings in code scanning, save this as\n.github/workflows/aiguard.yml:\n"
     )?;
-    write!(
-        stdout,
-        "{}",
-        GITHUB_WORKFLOW.replace("{repository}", repository)
-    )?;
+    write!(stdout, "{}", fill(GITHUB_WORKFLOW))?;
     Ok(ExitStatus::Clean)
 }

@@ -1,5 +1,5 @@
 //! The subcommands besides `audit`: `baseline`, `rules`, `explain`, `init`,
-//! and the settings + catalogue loading they share with `audit`.
+//! `install-hook`, `completions`, `man`, and the settings + catalogue loading they share with `audit`.
 //!
 //! `rules` and `explain` read only the built-in catalogue (not a project's
 //! `key-rules`); every text they print comes from `rules/checks.toml` and
@@ -8,6 +8,7 @@
 mod explain;
 mod init;
 mod install_hook;
+mod shell;
 
 use anyhow::Context;
 use std::io::Write;
@@ -21,6 +22,7 @@ use crate::ExitStatus;
 pub use explain::{explain, rules};
 pub use init::{init, CONFIG_TEMPLATE};
 pub use install_hook::install_hook;
+pub use shell::{completions, man};
 
 /// Settings and the catalogue they extend (users' key rules), with every
 /// id the settings name checked against it.

@@ -58,6 +58,7 @@ pub(super) fn extract(
     budget: &mut super::Budget,
 ) {
     let columns = Columns::new(src);
+    let mut loop_budget = super::loops::FILE_BUDGET;
     collect_directives(root, src, facts);
     // call node id → index in facts.calls, to link function arguments to their call.
     let mut call_index: HashMap<usize, usize> = HashMap::new();
@@ -115,7 +116,13 @@ pub(super) fn extract(
                 facts.calls.push(call);
             }
             "if_statement" if super::is_guard(node, src) => {
-                facts.guards.push((function, line_of(node)))
+                facts.guards.push((function, line_of(node)));
+                super::loops::note_limit_guard(node, src, function, facts);
+            }
+            k if super::loops::is_loop_kind(k) => {
+                facts
+                    .loops
+                    .extend(super::loops::loop_of(node, src, function, &mut loop_budget));
             }
             "variable_declarator" | "assignment_expression" => {
                 let (left, right) = if kind == "variable_declarator" {

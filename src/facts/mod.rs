@@ -12,9 +12,11 @@
 //! same-file definitions, not by type inference.
 
 mod js;
+mod loops;
 mod project;
 mod python;
 
+pub use loops::{Effect, Loop, LoopKind, Recursion};
 pub use project::{annotated_class, Chain, FnRef, ProjectFacts};
 
 use crate::lang::{Lang, OutOfTime};
@@ -110,6 +112,15 @@ pub struct FileFacts {
     pub guards: Vec<(Option<usize>, u32)>,
     /// The tree had syntax errors; facts are best effort.
     pub has_errors: bool,
+    /// Loops (`while True`, `for x in items`, `items.map(…)`), for `loops`.
+    pub loops: Vec<Loop>,
+    /// Functions that call themselves directly.
+    pub recursion: Vec<Recursion>,
+    /// Early exits whose condition compares a counter, length or clock with
+    /// a limit, as (enclosing function, line, condition).
+    pub limit_guards: Vec<(Option<usize>, u32, String)>,
+    /// React `useEffect` calls (JS).
+    pub effects: Vec<Effect>,
 }
 
 impl FileFacts {
@@ -143,10 +154,24 @@ impl FileFacts {
                 js::extract(tree.root_node(), src, &mut facts, &mut budget)
             }
         }
-        match budget.expired {
-            true => Err(OutOfTime),
-            false => Ok(facts),
+        if budget.expired {
+            return Err(OutOfTime);
         }
+        loops::finish(&mut facts);
+        Ok(facts)
+    }
+
+    /// Is function `inner` `outer` or defined (at any depth) inside it?
+    pub fn is_within(&self, inner: usize, outer: usize) -> bool {
+        let mut cur = Some(inner);
+        for _ in 0..64 {
+            match cur {
+                Some(f) if f == outer => return true,
+                Some(f) => cur = self.functions.get(f).and_then(|x| x.parent),
+                None => return false,
+            }
+        }
+        false
     }
 
     pub fn has_directive(&self, d: &str) -> bool {

@@ -22,6 +22,10 @@ pub struct Chain {
     pub call: (usize, usize),
 }
 
+/// How many re-exporting files (`__init__.py`, `index.ts`) a name is
+/// followed through.
+const REEXPORT_DEPTH: usize = 3;
+
 #[derive(Default)]
 pub struct ProjectFacts {
     files: Vec<FileFacts>,
@@ -161,11 +165,7 @@ impl ProjectFacts {
                 // `import * as svc; svc.helper()`, `from pkg import mod; mod.helper()`
                 _ => last,
             };
-            let function = self.function_names[target].find(wanted)?;
-            return Some(FnRef {
-                file: target,
-                function,
-            });
+            return self.function_in(target, wanted, REEXPORT_DEPTH);
         }
         if callee == head || head == "self" || head == "this" {
             if let Some(function) = self.function_names[file].find(last) {
@@ -205,13 +205,75 @@ impl ProjectFacts {
             .as_deref()
             .filter(|n| *n != "default")
             .unwrap_or(&class);
-        let function = *self.function_names[target]
-            .full
-            .get(&format!("{imported}.{method}"))?;
-        Some(FnRef {
-            file: target,
-            function,
-        })
+        self.function_in(target, &format!("{imported}.{method}"), REEXPORT_DEPTH)
+    }
+
+    /// The file that defines `name` (a variable or a function) as `file`
+    /// exports it: `file` itself, or the file it re-exports it from.
+    pub fn definition_file(&self, file: usize, name: &str) -> usize {
+        self.definition_in(file, name, REEXPORT_DEPTH)
+            .unwrap_or(file)
+    }
+
+    fn definition_in(&self, file: usize, name: &str, depth: usize) -> Option<usize> {
+        let facts = &self.files[file];
+        let defines = facts.assignments.iter().any(|a| a.target == name)
+            || self.function_names[file].full.contains_key(name);
+        if defines {
+            return Some(file);
+        }
+        if depth == 0 {
+            return None;
+        }
+        if let Some(import) = facts.import_of(name) {
+            let target = self.resolve_import(file, import)?;
+            let original = import
+                .name
+                .as_deref()
+                .filter(|n| *n != "default")
+                .unwrap_or(name);
+            return self.definition_in(target, original, depth - 1);
+        }
+        facts
+            .imports
+            .iter()
+            .filter(|i| i.local.is_empty() || i.local == "*")
+            .filter_map(|i| self.resolve_import(file, i))
+            .find_map(|target| self.definition_in(target, name, depth - 1))
+    }
+
+    /// The function `name` (`helper`, `Class.method`) of `file`, or of the
+    /// file it re-exports it from (`from .llm import LLMService` in an
+    /// `__init__.py`, `export { ask } from "./ai"`, `export * from "./ai"`).
+    fn function_in(&self, file: usize, name: &str, depth: usize) -> Option<FnRef> {
+        let names = &self.function_names[file];
+        let found = match name.contains('.') {
+            true => names.full.get(name).copied(),
+            false => names.find(name),
+        };
+        if let Some(function) = found {
+            return Some(FnRef { file, function });
+        }
+        if depth == 0 {
+            return None;
+        }
+        let facts = &self.files[file];
+        let head = name.split('.').next().unwrap_or(name);
+        if let Some(import) = facts.import_of(head) {
+            let target = self.resolve_import(file, import)?;
+            let renamed = match import.name.as_deref() {
+                Some(n) if n != "default" && n != head => name.replacen(head, n, 1),
+                _ => name.to_string(),
+            };
+            return self.function_in(target, &renamed, depth - 1);
+        }
+        // `export * from "./ai"`: try each star re-export.
+        facts
+            .imports
+            .iter()
+            .filter(|i| i.local.is_empty() || i.local == "*")
+            .filter_map(|i| self.resolve_import(file, i))
+            .find_map(|target| self.function_in(target, name, depth - 1))
     }
 
     /// The project class a receiver holds, if the file says.

@@ -22,6 +22,7 @@ pub(super) fn extract(
     budget: &mut super::Budget,
 ) {
     let columns = Columns::new(src);
+    let mut loop_budget = super::loops::FILE_BUDGET;
     let mut stack = vec![Frame {
         node: root,
         parent: None,
@@ -71,7 +72,13 @@ pub(super) fn extract(
             }
             "call" => facts.calls.push(call_facts(node, src, &columns, function)),
             "if_statement" if super::is_guard(node, src) => {
-                facts.guards.push((function, line_of(node)))
+                facts.guards.push((function, line_of(node)));
+                super::loops::note_limit_guard(node, src, function, facts);
+            }
+            k if super::loops::is_loop_kind(k) => {
+                facts
+                    .loops
+                    .extend(super::loops::loop_of(node, src, function, &mut loop_budget));
             }
             "assignment" => {
                 if let (Some(left), Some(right)) = (

@@ -18,6 +18,9 @@ pub struct AiNames<'c> {
     objects: HashMap<String, String>,
     /// Project wrappers named in the config (`extra-ai-clients`).
     extra: Vec<String>,
+    /// Variables holding a provider URL (`url = f"{base}/chat/completions"`)
+    /// → the host or API path it names.
+    urls: HashMap<String, String>,
 }
 
 impl<'c> AiNames<'c> {
@@ -37,7 +40,13 @@ impl<'c> AiNames<'c> {
             imports,
             objects: HashMap::new(),
             extra: extra.to_vec(),
+            urls: HashMap::new(),
         };
+        for a in &file.assignments {
+            if let Some(label) = names.provider_url(&a.text) {
+                names.urls.insert(a.target.clone(), label);
+            }
+        }
         // Parameters typed with an SDK class: `client: OpenAI`,
         // `llm: ChatOpenAI`, `private openai: OpenAI`.
         for f in &file.functions {
@@ -204,18 +213,29 @@ impl<'c> AiNames<'c> {
     /// `fetch("https://api.openai.com/…")`, `requests.post(…)`, `axios.post(…)`.
     fn raw_http(&self, call: &Call) -> Option<String> {
         let first = call.args.first()?;
-        let host = self
-            .catalog
-            .calls
-            .hosts
-            .iter()
-            .find(|h| first.text.contains(h.as_str()))?;
         let last = call.callee.rsplit('.').next().unwrap_or(&call.callee);
-        matches!(
+        if !matches!(
             last,
             "fetch" | "post" | "get" | "request" | "axios" | "stream" | "ofetch" | "urlopen"
-        )
-        .then(|| format!("HTTP {host}"))
+        ) {
+            return None;
+        }
+        self.provider_url(&first.text)
+            .or_else(|| self.urls.get(first.text.trim()).cloned())
+            .map(|label| format!("HTTP {label}"))
+    }
+
+    /// The provider host, or else the provider API path, a URL text names:
+    /// `${baseUrl}/chat/completions`, f"{settings.base}/v1/messages",
+    /// base + ":generateContent" are provider paths on a configurable host.
+    fn provider_url(&self, text: &str) -> Option<String> {
+        let calls = &self.catalog.calls;
+        calls
+            .hosts
+            .iter()
+            .chain(&calls.api_paths)
+            .find(|h| text.contains(h.as_str()))
+            .cloned()
     }
 }
 

@@ -44,19 +44,50 @@ fn named(list: &[String], name: &str) -> bool {
 }
 
 /// Project functions that reject with 401/403 (`raise HTTPException(401)`,
-/// `abort(403)`, `return Response(…, status=401)`), by name.
+/// `abort(403)`, `return Response(…, status=401)`, `res.status(401)`), by
+/// name; also those that call one (a helper two calls deep:
+/// `get_current_user → verify_token → raise`), and factories whose inner
+/// function rejects (`Depends(require_permission("chat"))`).
 pub(super) fn collect_rejecting_functions(facts: &ProjectFacts) -> HashSet<String> {
+    let rejecting = facts.functions_reaching(|_, call| rejects(call), REJECT_DEPTH);
     let mut out = HashSet::new();
-    for file in facts.files() {
-        for call in &file.calls {
-            let Some(fi) = call.in_function else { continue };
-            let text = call
-                .args
-                .iter()
-                .map(|a| a.text.as_str())
-                .collect::<Vec<_>>()
-                .join(",");
-            let rejects = [
+    for f in rejecting.keys() {
+        let mut function = facts.function(*f);
+        out.insert(last(&function.name).to_string());
+        while let Some(parent) = function.parent {
+            function = &facts.file(f.file).functions[parent];
+            out.insert(last(&function.name).to_string());
+        }
+    }
+    out
+}
+
+/// How many calls deep a rejection makes its callers auth helpers.
+const REJECT_DEPTH: usize = 2;
+
+fn rejects(call: &Call) -> bool {
+    if call.in_function.is_none() {
+        return false;
+    }
+    let callee = last(&call.callee);
+    let maker = matches!(
+        callee,
+        "HTTPException"
+            | "abort"
+            | "Response"
+            | "JSONResponse"
+            | "json"
+            | "status"
+            | "sendStatus"
+            | "Error"
+            | "HTTPError"
+            | "PermissionDenied"
+            | "NotAuthenticated"
+            | "AuthenticationFailed"
+    );
+    maker
+        && call.args.iter().any(|a| {
+            [
                 "401",
                 "403",
                 "UNAUTHORIZED",
@@ -65,26 +96,8 @@ pub(super) fn collect_rejecting_functions(facts: &ProjectFacts) -> HashSet<Strin
                 "Forbidden",
             ]
             .iter()
-            .any(|w| text.contains(w));
-            let callee = last(&call.callee);
-            if rejects
-                && matches!(
-                    callee,
-                    "HTTPException"
-                        | "abort"
-                        | "Response"
-                        | "JSONResponse"
-                        | "json"
-                        | "status"
-                        | "Error"
-                        | "HTTPError"
-                )
-            {
-                out.insert(last(&file.functions[fi].name).to_string());
-            }
-        }
-    }
-    out
+            .any(|w| a.text.contains(w))
+        })
 }
 
 /// `Depends(x)` / `Security(x)` names in a text.
@@ -275,7 +288,8 @@ impl<'a> AuthContext<'a> {
     /// JS middleware on the route, its app/prefix, and Next.js middleware.
     fn js_declared(&self, e: &Endpoint, file: &FileFacts, out: &mut Vec<AuthEvidence>) {
         for m in &e.middleware {
-            if named(&self.spec.js_middleware, m.split('(').next().unwrap_or(m)) {
+            let name = m.split('(').next().unwrap_or(m);
+            if named(&self.spec.js_middleware, name) || self.rejecting.contains(last(name)) {
                 out.push(AuthEvidence {
                     kind: AuthKind::Enforced,
                     how: format!("route middleware {m}"),
@@ -299,10 +313,8 @@ impl<'a> AuthContext<'a> {
                 || e.path
                     .starts_with(prefix.trim_end_matches("/*").trim_end_matches('*'));
             for a in rest.iter().filter(|a| {
-                named(
-                    &self.spec.js_middleware,
-                    a.text.split('(').next().unwrap_or(&a.text),
-                )
+                let name = a.text.split('(').next().unwrap_or(&a.text);
+                named(&self.spec.js_middleware, name) || self.rejecting.contains(last(name))
             }) {
                 if covers {
                     out.push(AuthEvidence {

@@ -8,11 +8,12 @@
 mod ai;
 mod auth;
 mod limits;
+mod loops;
 mod quota;
 mod routes;
 mod view;
 
-pub use view::{AiView, EndpointView, InventoryView, LimitView};
+pub use view::{AiLoopView, AiView, EndpointView, InventoryView, LimitView};
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -21,6 +22,7 @@ use serde::Serialize;
 pub use ai::AiNames;
 pub use auth::{AuthEvidence, AuthKind};
 pub use limits::{Limit, Limiter, Misuse};
+pub use loops::{LoopSite, Repeater};
 pub use quota::QuotaEvidence;
 
 use crate::catalog::Catalog;
@@ -132,6 +134,10 @@ pub struct Inventory {
     /// AI call sites no endpoint reaches: scripts, workers, or endpoints
     /// aiguard does not see. When there are any, coverage is unknown.
     pub unlinked: Vec<AiCall>,
+    /// Project functions that reach an AI call, with the shortest chain.
+    pub reaching: std::collections::HashMap<FnRef, Chain>,
+    /// Loops and recursive functions that repeat an AI call (`loops`).
+    pub loop_sites: Vec<LoopSite>,
 }
 
 impl Inventory {
@@ -219,11 +225,17 @@ impl Inventory {
             })
             .cloned()
             .collect();
+        inv.loop_sites = loops::collect(facts, &|f, c| ai_sites.contains(&(f, c)), &reaching);
+        inv.reaching = reaching;
         limits::apply(&mut inv, facts, catalog, extras);
         let auth = auth::AuthContext::new(facts, catalog, &extras.auth);
         for e in &mut inv.endpoints {
             e.auth = auth.evidence(e);
             e.quota = quota::evidence(e, facts, &catalog.quota);
+            let fan_out = loops::fan_out(e, &inv.loop_sites, facts, &catalog.quota);
+            if let Some(q) = &mut e.quota {
+                q.fan_out = fan_out;
+            }
         }
         inv.usage_tracking = quota::collect_usage_tracking(facts, &catalog.quota);
         inv.endpoints.sort_by(|a, b| {

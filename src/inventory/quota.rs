@@ -17,6 +17,9 @@ pub struct QuotaEvidence {
     pub unbounded_output: bool,
     /// The AI call's `path:line`.
     pub call_at: String,
+    /// A loop over a request-supplied list with no cap, one AI call per
+    /// item (issue 21): `one AI call per item of `body.prompts` (…)`.
+    pub fan_out: Option<String>,
 }
 
 /// Per-user usage tracking anywhere in the project, as `what (path:line)`.
@@ -96,5 +99,6 @@ pub(super) fn evidence(
         client_chosen,
         unbounded_output: !bounded,
         call_at: format!("{}:{}", facts.file(chain.call.0).path, call.line),
+        fan_out: None,
     })
 }

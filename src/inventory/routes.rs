@@ -313,7 +313,8 @@ pub(super) fn collect_prefixes(facts: &ProjectFacts) -> HashMap<(usize, String),
                                 .filter(|n| n != "default")
                                 .unwrap_or_else(|| "default".into())
                         };
-                        (t, var)
+                        // `export * from "./chat"` in routes/index.ts.
+                        (facts.definition_file(t, &var), var)
                     }
                     None => continue,
                 },

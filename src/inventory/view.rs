@@ -20,6 +20,24 @@ pub struct InventoryView {
     pub endpoints: Vec<EndpointView>,
     /// Signs of per-user usage tracking (credits, usage tables, limits by user).
     pub usage_tracking: Vec<String>,
+    /// AI call sites that sit in a loop or a recursive function, and what
+    /// bounds each (issue 21); call sites not listed run once per call.
+    pub ai_call_loops: Vec<AiLoopView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AiLoopView {
+    /// The AI call site, as in `ai_calls`.
+    pub call: String,
+    /// `while-true`, `for-ever`, `do-while-true`, `for-each`,
+    /// `while-condition` or `recursion`.
+    pub kind: String,
+    /// `path:line` of the loop, or of the recursive function.
+    pub at: String,
+    /// The project function called in the loop on the way to the AI call.
+    pub via: Option<String>,
+    /// What bounds it; `None`: nothing does.
+    pub bound: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -123,6 +141,11 @@ impl InventoryView {
                             .iter()
                             .map(|c| format!("client chooses {c}"))
                             .collect();
+                        out.extend(
+                            q.fan_out
+                                .iter()
+                                .map(|f| format!("client chooses the fan-out: {f}")),
+                        );
                         if q.unbounded_output {
                             out.push(format!(
                                 "no output token bound on the AI call at {}",
@@ -134,7 +157,35 @@ impl InventoryView {
                     .collect(),
             })
             .collect();
+        let site_of = |file: usize, call: usize| {
+            let c = facts.call((file, call));
+            let provider = inv
+                .ai_calls
+                .iter()
+                .find(|a| a.file == file && a.call == call)
+                .map(|a| a.provider.as_str())
+                .unwrap_or_default();
+            format!(
+                "{provider} `{}` at {}:{}",
+                c.callee,
+                facts.file(file).path,
+                c.line
+            )
+        };
+        let mut ai_call_loops: Vec<AiLoopView> = inv
+            .loop_sites
+            .iter()
+            .map(|s| AiLoopView {
+                call: site_of(s.ai_call.0, s.ai_call.1),
+                kind: s.kind_id(facts),
+                at: format!("{}:{}", facts.file(s.file).path, s.line(facts)),
+                via: s.via.map(|f| facts.function(f).name.clone()),
+                bound: s.bound(facts),
+            })
+            .collect();
+        ai_call_loops.sort_by(|a, b| (&a.call, &a.at).cmp(&(&b.call, &b.at)));
         InventoryView {
+            ai_call_loops,
             frameworks: inv
                 .frameworks
                 .iter()

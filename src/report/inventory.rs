@@ -32,6 +32,18 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "AI call sites:")?;
         for c in &inv.ai_calls {
             writeln!(out, "    {c}")?;
+            for l in inv.ai_call_loops.iter().filter(|l| &l.call == c) {
+                let via = l
+                    .via
+                    .as_deref()
+                    .map(|v| format!(" via {v}"))
+                    .unwrap_or_default();
+                let bound = match &l.bound {
+                    Some(b) => format!("bounded: {b}"),
+                    None => "UNBOUNDED".to_string(),
+                };
+                writeln!(out, "        in {} at {}{via}: {bound}", l.kind, l.at)?;
+            }
         }
         writeln!(out)?;
     }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{describe, fingerprints, Report};
-use crate::catalog::{Catalog, MetaRuleSpec, RuleInfo};
+use crate::catalog::{Catalog, CheckSpec, MetaRuleSpec, RuleInfo};
 use crate::checks::CheckId;
 use crate::findings::{Finding, NoteKind, Severity};
 
@@ -87,10 +87,13 @@ struct Configuration {
 
 #[derive(Serialize)]
 struct RuleProperties {
-    tags: Vec<&'static str>,
-    /// GitHub's 0–10 score: 7.0+ shows as "high", 4.0+ as "medium".
+    /// `security`, the check, its CWE (`external/cwe/cwe-798`, GitHub's and
+    /// CodeQL's form) and OWASP LLM Top 10 entries (`owasp-llm10`).
+    tags: Vec<String>,
+    /// GitHub's 0–10 score: 9.0+ shows as "critical", 7.0+ "high", 4.0+
+    /// "medium" (the check's `security_severity` in rules/checks.toml).
     #[serde(rename = "security-severity")]
-    security_severity: &'static str,
+    security_severity: String,
 }
 
 #[derive(Serialize)]
@@ -298,14 +301,26 @@ fn rule(catalog: &Catalog, info: &RuleInfo) -> Rule {
         help: Help { text, markdown },
         default_configuration: Configuration { level },
         properties: RuleProperties {
-            tags: vec!["security", info.check.as_str()],
-            security_severity: match level {
-                "error" => "8.0",
-                "warning" => "5.0",
-                _ => "2.0",
-            },
+            tags: tags(check, info.check),
+            security_severity: check.security_severity.clone(),
         },
     }
+}
+
+/// `security`, the check's id, then its CWE and OWASP entries as tags.
+fn tags(spec: &CheckSpec, check: CheckId) -> Vec<String> {
+    let mut tags = vec!["security".to_string(), check.as_str().to_string()];
+    tags.extend(
+        spec.cwe
+            .iter()
+            .map(|c| format!("external/cwe/{}", c.to_lowercase())),
+    );
+    tags.extend(
+        spec.owasp
+            .iter()
+            .map(|o| format!("owasp-{}", o.to_lowercase())),
+    );
+    tags
 }
 
 fn meta_rule(meta: &MetaRuleSpec, check: CheckId) -> Rule {
@@ -324,8 +339,8 @@ fn meta_rule(meta: &MetaRuleSpec, check: CheckId) -> Rule {
         },
         default_configuration: Configuration { level: "warning" },
         properties: RuleProperties {
-            tags: vec!["suppression", check.as_str()],
-            security_severity: "5.0",
+            tags: vec!["suppression".into(), check.as_str().into()],
+            security_severity: "5.0".into(),
         },
     }
 }

@@ -3,6 +3,8 @@
 //! scratch git repositories.
 #![allow(dead_code)]
 
+pub mod packaging;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
