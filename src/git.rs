@@ -14,9 +14,10 @@
 //! of every process (`-c`, the strongest config scope, and environment
 //! variables), issue 20 and `tests/hostile.rs`. The driver names come from
 //! `git config --list`, which reads the config (includes too) and runs
-//! nothing. Not neutralised on purpose: `core.worktree` and a `.git` file
-//! pointing elsewhere (git's idea of the repository is trusted; see
-//! SECURITY.md).
+//! nothing. Each command waited for has a time limit ([`time_limit`]): a
+//! FIFO where git reads a file would block it for ever. Not neutralised on
+//! purpose: `core.worktree` and a `.git` file pointing elsewhere (git's idea
+//! of the repository is trusted; see SECURITY.md).
 
 use std::collections::HashSet;
 use std::ffi::OsString;
