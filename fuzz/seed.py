@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seed corpora for the fuzz targets from the fixture projects.
 
-fuzz/seed.py  ->  fuzz/corpus/{audit_files,per_file,config}/*
+fuzz/seed.py  ->  fuzz/corpus/{audit_files,per_file,config,baseline}/*
 Each fixture becomes one `audit_files` input and each of its files a
 `per_file` input (its files mapped onto the
 names in fuzz_targets/common.rs, same extension or name); `{{fake:ID}}`
@@ -60,3 +60,15 @@ keys = (root / "rules/keys.toml").read_text().split("[[rule]]")
     b'key-rules = ["rules.toml"]\n\n//--\n' + ("[[rule]]" + keys[1]).encode())
 print(f"{len(list(out.iterdir()))} audit_files, {len(list(single.iterdir()))} per_file, "
       f"{len(list(cfg.iterdir()))} config seeds")
+
+# Baselines: the shapes `aiguard baseline` writes, and older/odd ones.
+base = root / "fuzz/corpus/baseline"
+base.mkdir(parents=True, exist_ok=True)
+entry = '{"fingerprint": "%s:1", "check": "keys-in-code", "rule": "openai-project-key", "path": "app.py"}'
+fp = "".join(rng.choice("0123456789abcdef") for _ in range(64))
+(base / "written").write_text(
+    '{\n  "version": 1,\n  "tool": {"name": "aiguard", "version": "0.1.0"},\n  "findings": [\n    %s\n  ]\n}\n' % (entry % fp))
+(base / "empty").write_text('{"version": 1, "findings": []}\n')
+(base / "bare").write_text('{"version": 1, "findings": [{"fingerprint": "x"}]}\n')
+(base / "newer").write_text('{"version": 2, "findings": []}\n')
+

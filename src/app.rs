@@ -190,10 +190,13 @@ impl Worker<'_> {
             Some("package.json") => result.package_deps = Some(package_deps(bytes)),
             _ => {}
         }
-        let lang = Lang::from_path(Path::new(&result.path));
-        if let Some(tree) = lang.and_then(|l| self.parsers.parse(l, bytes)) {
-            let lang = lang.expect("parsed, so a language");
-            result.facts = Some(FileFacts::extract(&result.path, lang, &tree, bytes));
+        if let Some(lang) = Lang::from_path(Path::new(&result.path)) {
+            let deadline = Instant::now() + self.env.settings.max_parse_time;
+            // Out of time: a context file only lends facts; none then.
+            if let Ok(Some(tree)) = self.parsers.parse_until(lang, bytes, Some(deadline)) {
+                result.facts =
+                    FileFacts::extract_until(&result.path, lang, &tree, bytes, Some(deadline)).ok();
+            }
         }
         result
     }
@@ -212,7 +215,9 @@ impl Worker<'_> {
             _ => {}
         }
         let lang = Lang::from_path(Path::new(&result.path));
-        let tree = match lang {
+        // One budget for parsing and extracting facts.
+        let deadline = Instant::now() + settings.max_parse_time;
+        let mut tree = match lang {
             Some(_) if source.len() as u64 > settings.max_parse_size => {
                 result.note = Some(Note {
                     path: result.path.clone(),
@@ -245,9 +250,13 @@ impl Worker<'_> {
                 });
                 None
             }
-            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => {
-                self.parsers.parse(l, source.bytes())
-            }
+            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => self
+                .parsers
+                .parse_until(l, source.bytes(), Some(deadline))
+                .unwrap_or_else(|_| {
+                    result.note = Some(out_of_time(&result.path, settings));
+                    None
+                }),
             _ => None,
         };
         if !source.is_utf8() {
@@ -258,9 +267,16 @@ impl Worker<'_> {
             });
         }
         let facts = match (lang, &tree) {
-            (Some(l), Some(t)) => Some(FileFacts::extract(&result.path, l, t, source.bytes())),
+            (Some(l), Some(t)) => {
+                FileFacts::extract_until(&result.path, l, t, source.bytes(), Some(deadline)).ok()
+            }
             _ => None,
         };
+        if tree.is_some() && facts.is_none() {
+            // Out of time while extracting: text only, as if never parsed.
+            tree = None;
+            result.note = Some(out_of_time(&result.path, settings));
+        }
         let ctx = FileContext {
             path: &result.path,
             source: &source,
@@ -275,6 +291,18 @@ impl Worker<'_> {
         }
         result.facts = facts;
         result
+    }
+}
+
+/// The note of a file whose parse and facts overran `max-parse-time-ms`.
+fn out_of_time(path: &str, settings: &Settings) -> Note {
+    Note {
+        path: path.to_string(),
+        kind: NoteKind::NotParsed,
+        message: format!(
+            "parsing took over the {} ms budget (max-parse-time-ms): scanned as text only",
+            settings.max_parse_time.as_millis()
+        ),
     }
 }
 
@@ -415,7 +443,8 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
             }
             stats.slice_ms = slice_started.elapsed().as_millis() as u64;
             let parse_started = Instant::now();
-            let parsed = parse_slice(settings, todo);
+            let (parsed, overran) = parse_slice(settings, todo);
+            notes.extend(overran.into_iter().map(|path| out_of_time(&path, settings)));
             stats.files_parsed = parsed.len();
             stats.bytes_parsed = parsed.iter().map(|(_, b)| b).sum();
             all_facts.extend(parsed.into_iter().map(|(f, _)| f));
@@ -464,6 +493,19 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         notes.retain(|n| plan.keeps_note(n));
         notes.push(plan.summary_note(outcome));
     }
+    if !settings.prefix.is_empty() {
+        // One root of several: paths from the current directory, before
+        // the baseline's fingerprints are taken.
+        for f in &mut findings {
+            f.path.insert_str(0, &settings.prefix);
+        }
+        for n in &mut notes {
+            match n.path.is_empty() {
+                true => n.path = settings.prefix.trim_end_matches('/').to_string(),
+                false => n.path.insert_str(0, &settings.prefix),
+            }
+        }
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
     // The baseline sees every place (a second paste of a recorded key is
@@ -492,7 +534,11 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
         findings,
         places,
         notes,
-        inventory: crate::inventory::InventoryView::new(&inventory, &facts),
+        inventory: {
+            let mut view = crate::inventory::InventoryView::new(&inventory, &facts);
+            view.prefix_paths(&settings.prefix);
+            view
+        },
         stats,
     });
     // Freeing the facts of a large tree takes tens of milliseconds: another
@@ -543,15 +589,18 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
 
 /// Parse the files of the slice on `settings.threads` threads (re-read from
 /// disk: the walk kept no text), each tree dropped once its facts are out.
-fn parse_slice(settings: &Settings, todo: Vec<Summary>) -> Vec<(FileFacts, u64)> {
+/// Also returns the files whose parse and facts overran `max-parse-time-ms`
+/// (their keys were scanned in the walk; they lend no facts).
+fn parse_slice(settings: &Settings, todo: Vec<Summary>) -> (Vec<(FileFacts, u64)>, Vec<String>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    type Parsed = Result<(FileFacts, u64), String>;
     let threads = match settings.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
     .min(todo.len().max(1));
     let next = AtomicUsize::new(0);
-    let work = |parsers: &mut Parsers, out: &mut Vec<(FileFacts, u64)>| loop {
+    let work = |parsers: &mut Parsers, out: &mut Vec<Parsed>| loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(s) = todo.get(i) else { break };
         let Loaded::Text(source) =
@@ -559,31 +608,47 @@ fn parse_slice(settings: &Settings, todo: Vec<Summary>) -> Vec<(FileFacts, u64)>
         else {
             continue;
         };
-        if let Some(tree) = parsers.parse(s.lang, source.bytes()) {
-            let facts = FileFacts::extract(&s.path, s.lang, &tree, source.bytes());
-            out.push((facts, source.len() as u64));
+        let deadline = Some(Instant::now() + settings.max_parse_time);
+        match parsers.parse_until(s.lang, source.bytes(), deadline) {
+            Ok(Some(tree)) => out.push(
+                FileFacts::extract_until(&s.path, s.lang, &tree, source.bytes(), deadline)
+                    .map(|facts| (facts, source.len() as u64))
+                    .map_err(|_| s.path.clone()),
+            ),
+            Ok(None) => {}
+            Err(_) => out.push(Err(s.path.clone())),
         }
     };
-    if threads <= 1 {
+    let all: Vec<Parsed> = if threads <= 1 {
         let mut out = Vec::new();
         work(&mut Parsers::default(), &mut out);
-        return out;
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    work(&mut Parsers::default(), &mut out);
-                    out
+        out
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut out = Vec::new();
+                        work(&mut Parsers::default(), &mut out);
+                        out
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let mut parsed = Vec::with_capacity(all.len());
+    let mut overran = Vec::new();
+    for r in all {
+        match r {
+            Ok(p) => parsed.push(p),
+            Err(path) => overran.push(path),
+        }
+    }
+    (parsed, overran)
 }
 
 /// How many rounds of on-demand parsing follow imports (a chain of helper
@@ -596,6 +661,8 @@ const IMPORT_ROUNDS: usize = 6;
 /// a second time; the rest of the tree is parsed never.
 fn complete_imports(mut facts: ProjectFacts, settings: &Settings) -> ProjectFacts {
     let mut parsers = Parsers::default();
+    // `--staged` paths come from git's index, not the walk.
+    let mut linked = walk::LinkedDirs::new(&settings.root);
     for _ in 0..IMPORT_ROUNDS {
         let missing = facts.missing_imports();
         if missing.is_empty() {
@@ -606,13 +673,19 @@ fn complete_imports(mut facts: ProjectFacts, settings: &Settings) -> ProjectFact
             let Some(lang) = Lang::from_path(Path::new(&path)) else {
                 continue;
             };
+            if linked.is_linked(&path) {
+                continue;
+            }
             let Loaded::Text(source) =
                 Source::load(&settings.root.join(&path), settings.max_parse_size)
             else {
                 continue;
             };
-            if let Some(tree) = parsers.parse(lang, source.bytes()) {
-                more.push(FileFacts::extract(&path, lang, &tree, source.bytes()));
+            let deadline = Some(Instant::now() + settings.max_parse_time);
+            if let Ok(Some(tree)) = parsers.parse_until(lang, source.bytes(), deadline) {
+                more.extend(
+                    FileFacts::extract_until(&path, lang, &tree, source.bytes(), deadline).ok(),
+                );
             }
         }
         if more.is_empty() {

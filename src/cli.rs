@@ -71,9 +71,10 @@ pub enum ColorChoice {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// The project to audit.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    /// The projects to audit; several give one report, each file named from
+    /// the current directory (`apps/web/app.py`).
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -126,7 +127,7 @@ impl AuditArgs {
     /// An audit of `path` with every option at its default.
     pub fn defaults(path: PathBuf) -> AuditArgs {
         AuditArgs {
-            path,
+            paths: vec![path],
             format: Format::Text,
             output: None,
             fail_on: None,
@@ -146,12 +147,14 @@ impl AuditArgs {
     }
 }
 
-/// `aiguard inventory`: only the flags that apply to it.
+/// `aiguard inventory`: only the options that change it; the others of
+/// `audit` (`--staged`, `--format sarif`, `--baseline`, …) are usage errors
+/// here, never silently ignored.
 #[derive(Debug, clap::Args)]
 pub struct InventoryArgs {
-    /// The project to inventory.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    /// The projects to list (several: as `audit` names their files).
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// text: one block per endpoint; json: AI calls, limits, auth and usage
     /// evidence as objects (kind, path, line, detail).
     #[arg(long, value_enum, default_value = "text")]
@@ -172,21 +175,11 @@ pub enum InventoryFormat {
     Json,
 }
 
-impl InventoryArgs {
-    /// The audit these settings come from (every other option at its default).
-    pub fn audit_args(&self) -> AuditArgs {
-        let mut args = AuditArgs::defaults(self.path.clone());
-        args.config = self.config.clone();
-        args.threads = self.threads;
-        args
-    }
-}
-
 #[derive(Debug, clap::Args)]
 pub struct BaselineArgs {
-    /// The project to audit.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    /// The projects to audit (several: as `audit` names their files).
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// Where to write the baseline (JSON).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,

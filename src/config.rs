@@ -21,6 +21,18 @@ use crate::checks::CheckId;
 use crate::cli::{AuditArgs, FailOn};
 use crate::findings::{Finding, Severity, Span};
 
+/// `max-parse-time-ms` unless the config sets it: 2 s, 20 to 100 times what
+/// a release build takes for a 1 MiB source file (`max-parse-size`), so
+/// only a pathological file reaches it. Unoptimised debug builds (`cargo
+/// test`) parse about ten times slower, 1–2 s for such a file on an idle
+/// machine: there the default is ten times longer, so that tests do not
+/// depend on the machine's load.
+const DEFAULT_PARSE_TIME_MS: u64 = if cfg!(debug_assertions) {
+    20_000
+} else {
+    2_000
+};
+
 /// Folders never walked unless the config's `exclude` replaces this list.
 pub const DEFAULT_EXCLUDES: &[&str] = &[
     "node_modules",
@@ -75,6 +87,8 @@ struct ConfigFile {
     include: Vec<Spanned<String>>,
     max_file_size: Option<u64>,
     max_parse_size: Option<u64>,
+    /// Milliseconds to parse one file and extract its facts.
+    max_parse_time_ms: Option<u64>,
     fail_on: Option<FailOn>,
     /// Check or rule ids.
     select: Option<Vec<Spanned<String>>>,
@@ -207,6 +221,9 @@ pub struct Extras {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub root: PathBuf,
+    /// Put before every reported path when several roots make one report
+    /// (`apps/web/`); empty for one root.
+    pub prefix: String,
     pub excludes: Vec<String>,
     /// When not empty, only files matching one of these are walked.
     pub includes: Vec<String>,
@@ -214,6 +231,9 @@ pub struct Settings {
     pub max_file_size: u64,
     /// Files above this are scanned as text but not parsed.
     pub max_parse_size: u64,
+    /// Time to parse one file and extract its facts; past it the file is
+    /// scanned as text only (issue 20).
+    pub max_parse_time: std::time::Duration,
     pub fail_on: FailOn,
     /// The checks to run: selected, not ignored, not `off`.
     pub checks: Vec<CheckId>,
@@ -245,6 +265,10 @@ struct Loaded {
     path: PathBuf,
     text: String,
     config: ConfigFile,
+    /// Named by `--config`: the user's, trusted to name files anywhere. A
+    /// config found in the audited tree is the tree's, and may only name
+    /// files inside it (issue 20).
+    explicit: bool,
 }
 
 impl Loaded {
@@ -295,14 +319,24 @@ impl Loaded {
             .collect()
     }
 
-    /// `key-rules`, relative to the config file; each must exist.
-    fn key_rules(&self) -> Result<Vec<PathBuf>, ConfigError> {
+    /// `key-rules`, relative to the config file; each must exist, and be
+    /// inside the audited tree unless the config came from `--config`.
+    fn key_rules(&self, root: &Path) -> Result<Vec<PathBuf>, ConfigError> {
         let base = self.path.parent().unwrap_or(Path::new("."));
         self.config
             .key_rules
             .iter()
             .map(|p| {
                 let path = base.join(p.get_ref());
+                if path.is_file() && !self.explicit && !is_inside(root, &path) {
+                    return Err(self.invalid(
+                        p.span(),
+                        format!(
+                            "`key-rules`: {} is outside the audited tree, not read (a config found in the tree names files inside it only; pass the config with --config to trust it)",
+                            path.display()
+                        ),
+                    ));
+                }
                 if path.is_file() {
                     return Ok(path);
                 }
@@ -369,7 +403,12 @@ impl Settings {
     /// Read the config and merge the command line. Check and rule ids are
     /// validated by [`Settings::resolve`], once the catalogue is loaded.
     pub fn from_args(args: &AuditArgs) -> Result<Settings, ConfigError> {
-        let root = args.path.clone();
+        let root = args.paths.first().cloned().unwrap_or_else(|| ".".into());
+        Settings::from_args_at(args, root)
+    }
+
+    /// [`Settings::from_args`] for one of the roots `args` names.
+    pub fn from_args_at(args: &AuditArgs, root: PathBuf) -> Result<Settings, ConfigError> {
         if !root.is_dir() {
             return Err(ConfigError::Usage(format!(
                 "{}: not a directory",
@@ -389,7 +428,7 @@ impl Settings {
             }
             excludes.extend(l.globs(&root, &config.extend_exclude, "extend-exclude")?);
             includes = l.globs(&root, &config.include, "include")?;
-            key_rules = l.key_rules()?;
+            key_rules = l.key_rules(&root)?;
             attestations = l.attestations(today)?;
             let severity: Vec<Spanned<String>> = config.severity.keys().cloned().collect();
             named.extend(l.ids(&severity, "severity"));
@@ -421,10 +460,14 @@ impl Settings {
         };
         let mut settings = Settings {
             root,
+            prefix: String::new(),
             excludes,
             includes,
             max_file_size: config.max_file_size.unwrap_or(20 * 1024 * 1024),
             max_parse_size: config.max_parse_size.unwrap_or(1024 * 1024),
+            max_parse_time: std::time::Duration::from_millis(
+                config.max_parse_time_ms.unwrap_or(DEFAULT_PARSE_TIME_MS),
+            ),
             fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error),
             checks: Vec::new(),
             filter,
@@ -520,6 +563,14 @@ fn span_of(text: &str, range: std::ops::Range<usize>) -> Span {
 
 /// Does `pattern` compile as a walk glob (gitignore syntax)?
 fn check_glob(root: &Path, pattern: &str) -> Result<(), String> {
+    // Globs match paths relative to the root: `..` would match nothing, and
+    // is refused so that no one believes it widens the audit.
+    if pattern.split('/').any(|part| part == "..") {
+        return Err(
+            "`..` cannot leave the audited root (globs match paths relative to it; a leading `/` anchors one at the root)"
+                .into(),
+        );
+    }
     ignore::overrides::OverrideBuilder::new(root)
         .add(pattern)
         .map(|_| ())
@@ -534,20 +585,24 @@ fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Option<Loaded>, C
             path: path.to_path_buf(),
             text,
             config,
+            explicit: true,
         }));
     }
     let own = root.join("aiguard.toml");
     if own.is_file() {
+        confined(root, &own)?;
         let text = read(&own)?;
         let config = parse(&own, &text)?;
         return Ok(Some(Loaded {
             path: own,
             text,
             config,
+            explicit: false,
         }));
     }
     let pyproject = root.join("pyproject.toml");
     if pyproject.is_file() {
+        confined(root, &pyproject)?;
         let text = read(&pyproject)?;
         if text.contains("[tool.aiguard") {
             let parsed: Pyproject =
@@ -557,11 +612,32 @@ fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Option<Loaded>, C
                     path: pyproject,
                     text,
                     config,
+                    explicit: false,
                 }));
             }
         }
     }
     Ok(None)
+}
+
+/// Is `path` (its symlinks resolved) inside `root`?
+fn is_inside(root: &Path, path: &Path) -> bool {
+    match (std::fs::canonicalize(root), std::fs::canonicalize(path)) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => false,
+    }
+}
+
+/// A config file found in the tree that is a link out of it is not read:
+/// its text could be anyone's, and errors quote it.
+fn confined(root: &Path, path: &Path) -> Result<(), ConfigError> {
+    if is_inside(root, path) {
+        return Ok(());
+    }
+    Err(ConfigError::Unreadable {
+        file: path.display().to_string(),
+        message: "a symlink to a file outside the audited tree: not read (pass it with --config to use it)".into(),
+    })
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {

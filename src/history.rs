@@ -54,10 +54,10 @@ pub fn scan(
     catalog: &Catalog,
     excludes: &Override,
 ) -> Result<HistoryScan, String> {
-    let root = &settings.root;
-    crate::git::run(root, &["rev-parse", "--show-toplevel"])
+    let git = crate::git::Git::open(&settings.root);
+    git.run(&["rev-parse", "--show-toplevel"])
         .map_err(|e| format!("--history needs a git repository: {e}"))?;
-    if crate::git::run(root, &["rev-parse", "--verify", "-q", "HEAD"]).is_err() {
+    if git.run(&["rev-parse", "--verify", "-q", "HEAD"]).is_err() {
         return Ok(HistoryScan {
             findings: Vec::new(),
             commits: 0,
@@ -66,21 +66,19 @@ pub fn scan(
     }
     let mut range = vec!["HEAD".to_string()];
     if let Some(since) = &settings.since {
-        let commit = crate::git::run(
-            root,
-            &[
+        let commit = git
+            .run(&[
                 "rev-parse",
                 "--verify",
                 "-q",
                 &format!("{since}^{{commit}}"),
-            ],
-        )
-        .map_err(|_| format!("--since {since}: not a commit of this repository"))?;
+            ])
+            .map_err(|_| format!("--since {since}: not a commit of this repository"))?;
         range.push(format!("^{}", String::from_utf8_lossy(&commit).trim()));
     }
-    let progress = Progress::new(std::io::stderr().is_terminal(), root, &range);
+    let progress = Progress::new(std::io::stderr().is_terminal(), &git, &range);
     let mut scanner = Scanner::new(catalog, excludes, progress);
-    stream_log(root, &range, &mut scanner)?;
+    stream_log(&git, &range, &mut scanner)?;
     scanner.progress.done();
     let commits = scanner.commits;
     let since = match &settings.since {
@@ -107,23 +105,19 @@ fn note(message: String) -> Note {
 
 /// Run `git log -p` over `range` and feed its output to `scanner` line by line.
 fn stream_log(
-    root: &std::path::Path,
+    git: &crate::git::Git,
     range: &[String],
     scanner: &mut Scanner,
 ) -> Result<(), String> {
-    let mut child = crate::git::command()
-        .arg("-C")
-        .arg(root)
-        // Whatever the user's config says: plain prefixes, raw paths, no signatures.
+    let mut child = git
+        .command()
+        // Whatever the user's config says: plain prefixes, no signatures
+        // (raw paths and the rest: `Git`).
         .args([
-            "-c",
-            "core.quotepath=false",
             "-c",
             "diff.noprefix=false",
             "-c",
             "diff.mnemonicPrefix=false",
-            "-c",
-            "log.showSignature=false",
             "log",
             "-p",
             "--reverse",
@@ -478,11 +472,11 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(enabled: bool, root: &std::path::Path, range: &[String]) -> Progress {
+    fn new(enabled: bool, git: &crate::git::Git, range: &[String]) -> Progress {
         let total = if enabled {
             let mut args = vec!["rev-list", "--count"];
             args.extend(range.iter().map(String::as_str));
-            crate::git::run(root, &args)
+            git.run(&args)
                 .ok()
                 .and_then(|o| String::from_utf8_lossy(&o).trim().parse().ok())
                 .unwrap_or(0)

@@ -32,7 +32,7 @@ use clap::Parser;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 
-use cli::{AuditArgs, Cli, ColorChoice, Command, FailOn, Format};
+use cli::{AuditArgs, Cli, ColorChoice, Command, FailOn, Format, InventoryArgs, InventoryFormat};
 use findings::Severity;
 
 /// The process exit status: 0 clean, 1 findings at or above `--fail-on`,
@@ -58,14 +58,17 @@ impl ExitStatus {
 pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        // Help and version are answers, not errors: once, on stdout.
         Err(e) => {
-            let _ = write!(stderr, "{}", e.render());
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                     let _ = write!(stdout, "{}", e.render());
                     ExitStatus::Clean
                 }
-                _ => ExitStatus::Error,
+                _ => {
+                    let _ = write!(stderr, "{}", e.render());
+                    ExitStatus::Error
+                }
             };
         }
     };
@@ -101,17 +104,29 @@ fn audit(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let (settings, catalog) = commands::load(args)?;
-    let report = app::audit(&settings, &catalog)?;
+    let (all, catalog) = commands::load_all(args)?;
+    let reports = commands::audit_all(&all, &catalog)?;
+    // Each root under its own fail-on; the worst decides.
+    let status = all
+        .iter()
+        .zip(&reports)
+        .map(|(settings, report)| {
+            let worst = report.findings.iter().map(|f| f.severity).max();
+            match (settings.fail_on, worst) {
+                (FailOn::Never, _) | (_, None) => ExitStatus::Clean,
+                (FailOn::Warning, Some(_)) | (FailOn::Error, Some(Severity::Error)) => {
+                    ExitStatus::Findings
+                }
+                (FailOn::Error, Some(Severity::Warning)) => ExitStatus::Clean,
+            }
+        })
+        .max_by_key(|s| s.code())
+        .unwrap_or(ExitStatus::Clean);
+    let settings = &all[0];
+    let report = report::Report::merge(reports);
     if args.stats {
         let _ = write!(stderr, "{}", report.stats.render());
     }
-    let worst = report.findings.iter().map(|f| f.severity).max();
-    let status = match (settings.fail_on, worst) {
-        (FailOn::Never, _) | (_, None) => ExitStatus::Clean,
-        (FailOn::Warning, Some(_)) | (FailOn::Error, Some(Severity::Error)) => ExitStatus::Findings,
-        (FailOn::Error, Some(Severity::Warning)) => ExitStatus::Clean,
-    };
     let mut file;
     let out: &mut dyn Write = match &args.output {
         Some(path) => {
@@ -184,14 +199,18 @@ fn audit(
 }
 
 /// `aiguard inventory`: the endpoint inventory, as text or JSON.
-fn inventory(args: &cli::InventoryArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let (settings, catalog) = commands::load(&args.audit_args())?;
-    let report = app::audit(&settings, &catalog)?;
+fn inventory(args: &InventoryArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    let mut audit_args = AuditArgs::defaults(".".into());
+    audit_args.paths = args.paths.clone();
+    audit_args.config = args.config.clone();
+    audit_args.threads = args.threads;
+    let (all, catalog) = commands::load_all(&audit_args)?;
+    let report = report::Report::merge(commands::audit_all(&all, &catalog)?);
     let written = match args.format {
-        cli::InventoryFormat::Json => serde_json::to_writer_pretty(&mut *stdout, &report.inventory)
+        InventoryFormat::Json => serde_json::to_writer_pretty(&mut *stdout, &report.inventory)
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(stdout)),
-        cli::InventoryFormat::Text => report::inventory::write(&report.inventory, stdout),
+        InventoryFormat::Text => report::inventory::write(&report.inventory, stdout),
     };
     match written {
         Ok(()) => Ok(ExitStatus::Clean),

@@ -197,14 +197,22 @@ fn regular_len(metadata: io::Result<fs::Metadata>) -> Result<u64, Loaded> {
 }
 
 /// Open for reading without blocking: if a FIFO took the file's place since
-/// it was looked at, opening it must not wait for a writer.
+/// it was looked at, opening it must not wait for a writer. Never through a
+/// symlink (`O_NOFOLLOW`): the walk decides which links may be read (none:
+/// one outside the tree is noted, one inside is read at its target), and a
+/// link that took a file's place since is refused, not followed out of the
+/// tree (issue 20).
 pub(crate) fn open(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
-    if let Some(flag) = O_NONBLOCK {
-        // It changes nothing for regular files.
-        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, flag);
+    {
+        let flags = O_NONBLOCK.unwrap_or(0) | O_NOFOLLOW.unwrap_or(0);
+        // They change nothing for regular files.
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, flags);
+    }
+    if O_NOFOLLOW.is_none() && fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(io::Error::other("a symlink: not followed"));
     }
     options.open(path)
 }
@@ -240,6 +248,34 @@ const O_NONBLOCK: Option<i32> = Some(0x0004);
     target_os = "freebsd"
 )))]
 const O_NONBLOCK: Option<i32> = None;
+
+/// `O_NOFOLLOW`, known the same way as `O_NONBLOCK` (arm and aarch64
+/// Linux have their own value); elsewhere the path is looked at with
+/// `lstat` first.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "x86", target_arch = "riscv64")
+))]
+const O_NOFOLLOW: Option<i32> = Some(0o400000);
+#[cfg(all(target_os = "linux", any(target_arch = "aarch64", target_arch = "arm")))]
+const O_NOFOLLOW: Option<i32> = Some(0o100000);
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+const O_NOFOLLOW: Option<i32> = Some(0x0100);
+#[cfg(not(any(
+    all(
+        target_os = "linux",
+        any(
+            target_arch = "x86_64",
+            target_arch = "x86",
+            target_arch = "aarch64",
+            target_arch = "arm",
+            target_arch = "riscv64"
+        )
+    ),
+    target_os = "macos",
+    target_os = "freebsd"
+)))]
+const O_NOFOLLOW: Option<i32> = None;
 
 /// UTF-16 text with a byte-order mark, decoded to UTF-8 (unpaired
 /// surrogates become U+FFFD); `None` for anything else.
@@ -359,6 +395,21 @@ mod tests {
             Source::load(&gitignore, 1 << 20),
             Loaded::Skipped(SkipReason::Binary, _)
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.py");
+        fs::write(&target, "x = 1\n").unwrap();
+        let link = dir.path().join("link.py");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(
+            Source::load(&link, 1 << 20),
+            Loaded::Skipped(SkipReason::Unreadable, _)
+        ));
+        assert!(matches!(Source::load(&target, 1 << 20), Loaded::Text(_)));
     }
 
     #[test]

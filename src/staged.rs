@@ -42,7 +42,7 @@ use crate::catalog::{Catalog, EnvSpec};
 use crate::checks::CheckId;
 use crate::config::Settings;
 use crate::findings::{Finding, Note, NoteKind};
-use crate::git::GitInfo;
+use crate::git::{Git, GitInfo};
 use crate::lang::Lang;
 use crate::source::{decode_utf16, human_bytes, is_binary, Source};
 use crate::walk::{Entry, Visit};
@@ -56,6 +56,8 @@ pub struct Plan {
     pub top: PathBuf,
     /// Its git directory (where the context cache lives).
     git_dir: PathBuf,
+    /// git, hardened for this repository.
+    git: Git,
     /// Index entries under the audited root, relative to it.
     entries: Vec<IndexEntry>,
     /// Staged files to audit (the config's excludes applied), relative to the root.
@@ -98,30 +100,27 @@ impl Plan {
     /// Ask git what is staged under `settings.root`. Errors: not a
     /// repository, git missing or failing (the audit cannot run).
     pub fn discover(settings: &Settings) -> Result<Plan, String> {
-        let root = &settings.root;
-        let dirs = crate::git::run(
-            root,
-            &["rev-parse", "--show-toplevel", "--absolute-git-dir"],
-        )
-        .map_err(|e| format!("--staged needs a git repository: {e}"))?;
+        let git = Git::open(&settings.root);
+        let dirs = git
+            .run(&["rev-parse", "--show-toplevel", "--absolute-git-dir"])
+            .map_err(|e| format!("--staged needs a git repository: {e}"))?;
         let dirs = String::from_utf8_lossy(&dirs);
         let mut dirs = dirs.lines().map(|l| PathBuf::from(l.trim()));
         let (Some(top), Some(git_dir)) = (dirs.next(), dirs.next()) else {
             return Err("--staged: git rev-parse gave no top directory".into());
         };
-        let names = crate::git::run(
-            root,
-            &[
-                "diff",
-                "--cached",
-                "--name-only",
-                "-z",
-                "--diff-filter=ACMR",
-                "--relative",
-                "--no-ext-diff",
-            ],
-        )?;
-        let entries = parse_ls_files(&crate::git::run(root, &["ls-files", "-s", "-z"])?);
+        let names = git.run(&[
+            "diff",
+            "--cached",
+            "--name-only",
+            "-z",
+            "--diff-filter=ACMR",
+            "--relative",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--ignore-submodules=all",
+        ])?;
+        let entries = parse_ls_files(&git.run(&["ls-files", "-s", "-z"])?);
         let excludes = crate::walk::exclude_matcher(settings).map_err(|e| e.to_string())?;
         let mut excluded = ExcludeCache::new(&excludes);
         let mut staged = BTreeSet::new();
@@ -141,6 +140,7 @@ impl Plan {
         Ok(Plan {
             top,
             git_dir,
+            git,
             entries,
             staged,
             excluded: skipped,
@@ -250,18 +250,26 @@ pub fn visit_parallel<V: Visit>(
         // Which tracked files differ from the index (stat only; run
         // meanwhile): only the others may use or feed the cache.
         let differing = scope.spawn(move || match (sources_matter, known) {
-            (true, Some(_)) => crate::git::run(
-                &settings.root,
-                &["diff-files", "--name-only", "-z", "--relative"],
-            )
-            .ok()
-            .map(|out| split_nul(&out).collect::<HashSet<String>>()),
+            (true, Some(_)) => plan
+                .git
+                .run(&[
+                    "diff-files",
+                    "--name-only",
+                    "-z",
+                    "--relative",
+                    "--no-ext-diff",
+                    "--no-textconv",
+                    "--ignore-submodules=all",
+                ])
+                .ok()
+                .map(|out| split_nul(&out).collect::<HashSet<String>>()),
             _ => None,
         });
         let producer = scope.spawn(move || {
             let outcome = read_staged(settings, catalog, plan, &tx)?;
             let excludes = crate::walk::exclude_matcher(settings).map_err(|e| e.to_string())?;
             let mut excluded = ExcludeCache::new(&excludes);
+            let mut linked = crate::walk::LinkedDirs::new(&settings.root);
             // Files the cache vouches for wait until `git diff-files` says
             // whether the working tree still holds their content; the rest
             // go to the visitors at once (no waiting on git meanwhile).
@@ -277,7 +285,10 @@ pub fn visit_parallel<V: Visit>(
                 let rel = e.path.clone();
                 let name = e.path.rsplit('/').next().unwrap_or(&e.path);
                 let always = name == ".gitignore" || name == "package.json";
-                if !is_regular(e.mode) || !(always || (sources_matter && is_source(&e.path))) {
+                if !is_regular(e.mode)
+                    || !(always || (sources_matter && is_source(&e.path)))
+                    || linked.is_linked(&e.path)
+                {
                     batch.push(Work::Visit(Entry::Listed { rel }));
                 } else {
                     let cacheable = !always && !is_middleware(name);
@@ -402,6 +413,12 @@ impl ContextCache {
         let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let header = format!("aiguard staged-context v1 {key}");
         let path = git_dir.join("aiguard").join("staged-context");
+        // A repository's own links must not send the cache (read, then
+        // written) out of it (issue 20): no cache then.
+        let linked = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
+        if linked(&git_dir.join("aiguard")) || linked(&path) {
+            return None;
+        }
         let oids = match std::fs::read_to_string(&path) {
             Ok(text) if text.lines().next() == Some(header.as_str()) => {
                 text.lines().skip(1).map(str::to_string).collect()
@@ -516,9 +533,9 @@ fn read_staged(
     if wanted.is_empty() {
         return Ok(outcome);
     }
-    let mut child = crate::git::command()
-        .arg("-C")
-        .arg(&settings.root)
+    let mut child = plan
+        .git
+        .command()
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

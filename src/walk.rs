@@ -2,11 +2,14 @@
 //! `.gitignore` (nested, and those above the audited root inside the same
 //! repository), `.ignore` and `.git/info/exclude`, plus the built-in folder
 //! excludes; sees dotfiles (`.env`, `.github/`); never follows directory
-//! symlinks (no loops, no escaping the tree). Problems become entries, never
+//! symlinks (no loops, no escaping the tree) and never reads through a file
+//! symlink: one whose target is outside the tree is noted, one inside is
+//! read at its target only (issue 20). Problems become entries, never
 //! aborts.
 
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{WalkBuilder, WalkState};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, Settings};
@@ -49,6 +52,8 @@ pub fn walk_parallel<V: Visit>(
     mut make_visitor: impl FnMut() -> V,
 ) -> Result<(), ConfigError> {
     let root = settings.root.clone();
+    // What symlink targets are compared with.
+    let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
     let overrides = exclude_matcher(settings)?;
     let mut builder = WalkBuilder::new(&root);
     builder
@@ -61,11 +66,11 @@ pub fn walk_parallel<V: Visit>(
         .filter_entry(|e| e.file_name() != ".git");
     builder.build_parallel().run(|| {
         let mut visitor = make_visitor();
-        let root = root.clone();
+        let (root, canonical) = (root.clone(), canonical.clone());
         Box::new(move |result| {
             match result {
                 Ok(entry) => {
-                    if let Some(e) = classify(&root, entry) {
+                    if let Some(e) = classify(&root, &canonical, entry) {
                         visitor.visit(e);
                     }
                 }
@@ -151,34 +156,54 @@ pub fn relative(root: &Path, path: &Path) -> String {
     }
 }
 
-fn classify(root: &Path, entry: ignore::DirEntry) -> Option<Entry> {
+/// Whether a path's folders pass through a symlink, for paths that do not
+/// come from the walk (which never enters a linked folder): git's index may
+/// say `lib/app.py` while the working tree's `lib` is a link out of the
+/// tree (git never checks such a file out, an archive can hold it). Such
+/// files are not read (issue 20); the file itself is opened with
+/// `O_NOFOLLOW` ([`crate::source::open`]). Each folder is looked at once
+/// (`lstat`).
+pub struct LinkedDirs<'a> {
+    root: &'a Path,
+    dirs: HashMap<String, bool>,
+}
+
+impl<'a> LinkedDirs<'a> {
+    pub fn new(root: &'a Path) -> LinkedDirs<'a> {
+        LinkedDirs {
+            root,
+            dirs: HashMap::new(),
+        }
+    }
+
+    pub fn is_linked(&mut self, rel: &str) -> bool {
+        rel.rsplit_once('/')
+            .is_some_and(|(dir, _)| self.dir_linked(dir))
+    }
+
+    fn dir_linked(&mut self, dir: &str) -> bool {
+        if let Some(&known) = self.dirs.get(dir) {
+            return known;
+        }
+        let parent = dir
+            .rsplit_once('/')
+            .is_some_and(|(p, _)| self.dir_linked(p));
+        let linked = parent
+            || std::fs::symlink_metadata(self.root.join(dir))
+                .is_ok_and(|m| m.file_type().is_symlink());
+        self.dirs.insert(dir.to_string(), linked);
+        linked
+    }
+}
+
+fn classify(root: &Path, canonical: &Path, entry: ignore::DirEntry) -> Option<Entry> {
     let file_type = entry.file_type()?; // None: stdin, never here
     let rel = relative(root, entry.path());
     if file_type.is_dir() {
         return None;
     }
     if file_type.is_symlink() {
-        return match std::fs::metadata(entry.path()) {
-            Err(_) => Some(Entry::Problem {
-                rel,
-                kind: NoteKind::Symlink,
-                message: "broken symlink".into(),
-            }),
-            Ok(m) if m.is_dir() => Some(Entry::Problem {
-                rel,
-                kind: NoteKind::Symlink,
-                message: "symlink to a directory, not followed".into(),
-            }),
-            Ok(m) if m.is_file() => Some(Entry::File {
-                abs: entry.into_path(),
-                rel,
-            }),
-            Ok(_) => Some(Entry::Problem {
-                rel,
-                kind: NoteKind::NotRegular,
-                message: "not a regular file".into(),
-            }),
-        };
+        return Some(symlink(canonical, entry.path(), rel));
     }
     if !file_type.is_file() {
         return Some(Entry::Problem {
@@ -191,6 +216,31 @@ fn classify(root: &Path, entry: ignore::DirEntry) -> Option<Entry> {
         abs: entry.into_path(),
         rel,
     })
+}
+
+/// A symlink is never read. Its target outside the tree (`canonical`, the
+/// root with its own links resolved) is not the project's: a note says so.
+/// Its target inside the tree is read there, once, if the walk keeps it
+/// (the link is only listed: checks that look at names still see it).
+fn symlink(canonical: &Path, path: &Path, rel: String) -> Entry {
+    let problem = |kind, message: &str| Entry::Problem {
+        rel: rel.clone(),
+        kind,
+        message: message.into(),
+    };
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return problem(NoteKind::Symlink, "broken symlink");
+    };
+    match std::fs::metadata(&target) {
+        Ok(m) if m.is_dir() => problem(NoteKind::Symlink, "symlink to a directory, not followed"),
+        Ok(m) if !m.is_file() => problem(NoteKind::NotRegular, "not a regular file"),
+        Ok(_) if !target.starts_with(canonical) => problem(
+            NoteKind::Symlink,
+            "symlink to a file outside the audited tree: not read",
+        ),
+        Ok(_) => Entry::Listed { rel },
+        Err(_) => problem(NoteKind::Symlink, "broken symlink"),
+    }
 }
 
 fn problem(root: &Path, err: ignore::Error) -> Entry {

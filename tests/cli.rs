@@ -247,3 +247,175 @@ fn bad_input_is_noted_and_the_audit_goes_on() {
         "notes reach stderr in JSON mode: {stderr}"
     );
 }
+
+#[test]
+fn help_and_version_print_once_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["audit", "--help"],
+        &["inventory", "-h"],
+    ] {
+        let run = aiguard(args, dir.path());
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr, "", "{args:?}");
+        assert!(!run.stdout.is_empty(), "{args:?}");
+    }
+    let run = aiguard(&["--version"], dir.path());
+    assert_eq!(
+        run.stdout,
+        format!("aiguard {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let run = aiguard(&["--help"], dir.path());
+    assert_eq!(
+        run.stdout.matches("Usage: aiguard").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+}
+
+/// Flags `inventory` has no use for are usage errors, never ignored.
+#[test]
+fn inventory_refuses_flags_that_do_not_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["inventory", ".", "--format", "sarif"][..],
+        &["inventory", ".", "--staged"],
+        &["inventory", ".", "--history"],
+        &["inventory", ".", "--baseline", "b.json"],
+        &["inventory", ".", "--fail-on", "warning"],
+        &["inventory", ".", "-o", "x.txt"],
+    ] {
+        let run = aiguard(args, dir.path());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    assert_eq!(
+        aiguard(&["inventory", ".", "--format", "json"], dir.path()).code,
+        0
+    );
+}
+
+/// `aiguard audit apps/web apps/api`: each folder audited as its own
+/// project, one report, files named from the current directory.
+#[test]
+fn several_paths_make_one_report() {
+    let (dir, keys) = materialize_with_keys("keys-providers");
+    let top = tempfile::tempdir().unwrap();
+    let apps = top.path().join("apps");
+    std::fs::create_dir_all(&apps).unwrap();
+    copy_dir(dir.path(), &apps.join("web"));
+    let api = materialize("ratelimit-express");
+    copy_dir(api.path(), &apps.join("api"));
+    let alone = |name: &str| {
+        let (_, json, _) = audit_json(&apps.join(name), &[]);
+        finding_keys(&json)
+    };
+    let expected: Vec<String> = {
+        let mut all: Vec<String> = ["web", "api"]
+            .iter()
+            .flat_map(|name| {
+                alone(name).into_iter().map(move |k| {
+                    // `check rule path:line` → the path from `top`.
+                    let mut parts = k.splitn(3, ' ');
+                    let (check, rule, place) = (
+                        parts.next().unwrap(),
+                        parts.next().unwrap(),
+                        parts.next().unwrap(),
+                    );
+                    format!("{check} {rule} apps/{name}/{place}")
+                })
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert!(expected.len() > 4, "{expected:?}");
+    let run = aiguard(
+        &["audit", "apps/web", "./apps/api/", "--format", "json"],
+        top.path(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(finding_keys(&json), expected);
+    let files: u64 = ["web", "api"]
+        .iter()
+        .map(|n| {
+            audit_json(&apps.join(n), &[]).1["summary"]["files_scanned"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(json["summary"]["files_scanned"], files);
+    for key in &keys {
+        assert!(!run.stdout.contains(key.as_str()));
+    }
+    // Same order of paths or not, the same fingerprints (SARIF).
+    let prints = |args: &[&str]| {
+        let run = aiguard(args, top.path());
+        let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let mut prints: Vec<String> = sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["partialFingerprints"].to_string())
+            .collect();
+        prints.sort();
+        prints
+    };
+    let a = prints(&["audit", "apps/web", "apps/api", "--format", "sarif"]);
+    let b = prints(&["audit", "apps/api", "apps/web", "--format", "sarif"]);
+    assert_eq!(a, b);
+    assert_eq!(
+        a.iter().collect::<std::collections::HashSet<_>>().len(),
+        a.len()
+    );
+    // A baseline of both hides everything in both.
+    let base = top.path().join("base.json");
+    let run = aiguard(
+        &[
+            "baseline",
+            "apps/web",
+            "apps/api",
+            "-o",
+            base.to_str().unwrap(),
+        ],
+        top.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = aiguard(
+        &[
+            "audit",
+            "apps/api",
+            "apps/web",
+            "--baseline",
+            base.to_str().unwrap(),
+        ],
+        top.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // The same folder twice, or one inside another: a usage error.
+    for args in [
+        &["audit", "apps/web", "apps/web/"][..],
+        &["audit", "apps", "apps/api"],
+    ] {
+        let run = aiguard(args, top.path());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("overlap"), "{}", run.stderr);
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

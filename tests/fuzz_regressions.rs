@@ -103,3 +103,25 @@ fn config_regressions() {
         assert_audits_within(dir.path(), 2, &case);
     }
 }
+
+/// Baseline files (`fuzz_targets/baseline.rs`): loading one either fails
+/// with a message or gives a baseline; an audit with it runs.
+#[test]
+fn baseline_regressions() {
+    for case in inputs("baseline") {
+        let project = tempfile::tempdir().unwrap();
+        write(project.path(), "app.py", b"import os\n");
+        // A panic fails the test; any exit status is an answer.
+        aiguard::run(
+            vec![
+                OsString::from("aiguard"),
+                "audit".into(),
+                project.path().into(),
+                "--baseline".into(),
+                case.clone().into(),
+            ],
+            &mut Vec::new(),
+            &mut Vec::new(),
+        );
+    }
+}

@@ -45,14 +45,9 @@ pub fn install_hook(args: &InstallHookArgs, stdout: &mut dyn Write) -> anyhow::R
 
 /// `.git/hooks/pre-commit`, as git resolves it from `dir`.
 fn hook_path(dir: &Path) -> anyhow::Result<PathBuf> {
-    let out = crate::git::run(dir, &["rev-parse", "--git-path", "hooks/pre-commit"])
-        .map_err(|e| anyhow::anyhow!("install-hook needs a git repository: {e}"))?;
-    let rel = PathBuf::from(String::from_utf8_lossy(&out).trim());
-    Ok(if rel.is_absolute() {
-        rel
-    } else {
-        dir.join(rel)
-    })
+    crate::git::Git::open(dir)
+        .hook_path("pre-commit")
+        .map_err(|e| anyhow::anyhow!("install-hook needs a git repository: {e}"))
 }
 
 /// The hook: `aiguard` from PATH, else the binary that installed it.

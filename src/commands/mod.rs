@@ -12,7 +12,7 @@ mod shell;
 
 use anyhow::Context;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::catalog::Catalog;
 use crate::cli::{AuditArgs, BaselineArgs};
@@ -34,14 +34,89 @@ pub fn load(args: &AuditArgs) -> anyhow::Result<(Settings, Catalog)> {
     Ok((settings, catalog))
 }
 
-/// `aiguard baseline [PATH] -o FILE`: audit, then record every finding.
+/// [`load`] for every root `args` names. Each root is its own project (its
+/// own config, `.gitignore` files and repository); with several, each one's
+/// reported paths start with the root as given (`apps/web/app.py`), so
+/// findings stay apart and their fingerprints do not depend on the other
+/// roots. Roots that are the same folder or nest are a usage error (their
+/// files would be reported twice). One catalogue holds every root's key
+/// rules: one report, one rule set.
+pub fn load_all(args: &AuditArgs) -> anyhow::Result<(Vec<Settings>, Catalog)> {
+    if args.paths.len() <= 1 {
+        let (settings, catalog) = load(args)?;
+        return Ok((vec![settings], catalog));
+    }
+    let mut all = Vec::new();
+    for path in &args.paths {
+        let mut settings = Settings::from_args_at(args, path.clone())?;
+        settings.prefix = prefix_of(path);
+        all.push(settings);
+    }
+    let canonical: Vec<PathBuf> = all
+        .iter()
+        .map(|s| std::fs::canonicalize(&s.root).unwrap_or_else(|_| s.root.clone()))
+        .collect();
+    for (i, a) in canonical.iter().enumerate() {
+        for (j, b) in canonical.iter().enumerate().skip(i + 1) {
+            if a.starts_with(b) || b.starts_with(a) {
+                anyhow::bail!(crate::config::ConfigError::Usage(format!(
+                    "{} and {} overlap: name each folder once, and no folder inside another",
+                    args.paths[i].display(),
+                    args.paths[j].display()
+                )));
+            }
+        }
+    }
+    let mut extra: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for path in all.iter().flat_map(|s| &s.key_rules) {
+        if seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
+            extra.push(path.clone());
+        }
+    }
+    let extra: Vec<&Path> = extra.iter().map(PathBuf::as_path).collect();
+    let catalog = Catalog::load(&extra)?;
+    for settings in &mut all {
+        settings.resolve(&catalog)?;
+    }
+    Ok((all, catalog))
+}
+
+/// A root as the user gave it, as a path prefix: `./apps/web/` → `apps/web/`.
+fn prefix_of(path: &Path) -> String {
+    let text = path
+        .to_string_lossy()
+        .replace(std::path::MAIN_SEPARATOR, "/");
+    let mut text = text.as_str();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest.trim_start_matches('/');
+    }
+    let text = text.trim_end_matches('/');
+    match text {
+        "" | "." => String::new(),
+        _ => format!("{text}/"),
+    }
+}
+
+/// Audit every root of [`load_all`], each under its own settings.
+pub fn audit_all(
+    all: &[Settings],
+    catalog: &Catalog,
+) -> Result<Vec<crate::report::Report>, crate::config::ConfigError> {
+    all.iter()
+        .map(|settings| crate::app::audit(settings, catalog))
+        .collect()
+}
+
+/// `aiguard baseline [PATH...] -o FILE`: audit, then record every finding.
 pub fn baseline(args: &BaselineArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    let mut audit_args = AuditArgs::defaults(args.path.clone());
+    let mut audit_args = AuditArgs::defaults(PathBuf::new());
+    audit_args.paths = args.paths.clone();
     audit_args.config = args.config.clone();
     audit_args.threads = args.threads;
     audit_args.history = args.history;
-    let (settings, catalog) = load(&audit_args)?;
-    let report = crate::app::audit(&settings, &catalog)?;
+    let (all, catalog) = load_all(&audit_args)?;
+    let report = crate::report::Report::merge(audit_all(&all, &catalog)?);
     let file = std::fs::File::create(&args.output)
         .with_context(|| format!("{}: cannot write the baseline", args.output.display()))?;
     let mut out = std::io::BufWriter::new(file);
@@ -92,4 +167,22 @@ fn indent(code: &str, indent: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_as_prefixes() {
+        for (path, prefix) in [
+            ("apps/web", "apps/web/"),
+            ("./apps/web/", "apps/web/"),
+            (".//x", "x/"),
+            (".", ""),
+            ("../other", "../other/"),
+        ] {
+            assert_eq!(prefix_of(Path::new(path)), prefix, "{path}");
+        }
+    }
 }

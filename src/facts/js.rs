@@ -51,7 +51,12 @@ struct Frame<'t> {
     class: Option<Rc<str>>,
 }
 
-pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
+pub(super) fn extract(
+    root: Node<'_>,
+    src: &[u8],
+    facts: &mut FileFacts,
+    budget: &mut super::Budget,
+) {
     let columns = Columns::new(src);
     let mut loop_budget = super::loops::FILE_BUDGET;
     collect_directives(root, src, facts);
@@ -70,6 +75,9 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         class,
     }) = stack.pop()
     {
+        if budget.spent() {
+            return;
+        }
         let mut child_function = function;
         let mut child_class = class.clone();
         let kind = node.kind();

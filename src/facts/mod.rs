@@ -19,7 +19,8 @@ mod python;
 pub use loops::{Effect, Loop, LoopKind, Recursion};
 pub use project::{annotated_class, Chain, FnRef, ProjectFacts};
 
-use crate::lang::Lang;
+use crate::lang::{Lang, OutOfTime};
+use std::time::Instant;
 use tree_sitter::{Node, Tree};
 
 /// Longest argument text kept; checks need the start of an argument (a
@@ -125,18 +126,39 @@ pub struct FileFacts {
 impl FileFacts {
     /// Extract the facts of a parsed file.
     pub fn extract(path: &str, lang: Lang, tree: &Tree, src: &[u8]) -> FileFacts {
+        Self::extract_until(path, lang, tree, src, None).unwrap_or_default()
+    }
+
+    /// [`FileFacts::extract`], given up at `deadline` (issue 20).
+    pub fn extract_until(
+        path: &str,
+        lang: Lang,
+        tree: &Tree,
+        src: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<FileFacts, OutOfTime> {
         let mut facts = FileFacts {
             path: path.to_string(),
             lang: Some(lang),
             has_errors: tree.root_node().has_error(),
             ..FileFacts::default()
         };
+        let mut budget = Budget {
+            deadline,
+            steps: 0,
+            expired: false,
+        };
         match lang {
-            Lang::Python => python::extract(tree.root_node(), src, &mut facts),
-            Lang::TypeScript | Lang::Tsx => js::extract(tree.root_node(), src, &mut facts),
+            Lang::Python => python::extract(tree.root_node(), src, &mut facts, &mut budget),
+            Lang::TypeScript | Lang::Tsx => {
+                js::extract(tree.root_node(), src, &mut facts, &mut budget)
+            }
+        }
+        if budget.expired {
+            return Err(OutOfTime);
         }
         loops::finish(&mut facts);
-        facts
+        Ok(facts)
     }
 
     /// Is function `inner` `outer` or defined (at any depth) inside it?
@@ -171,6 +193,26 @@ impl FileFacts {
                     .iter()
                     .position(|f| f.name.rsplit('.').next() == Some(name))
             })
+    }
+}
+
+/// The time left for one file's extraction: the clock is read every
+/// 256 nodes (a node's own work is bounded: texts are cut at `MAX_TEXT`,
+/// guards look at 400 nodes).
+pub(crate) struct Budget {
+    deadline: Option<Instant>,
+    steps: u32,
+    expired: bool,
+}
+
+impl Budget {
+    /// Count one node; true once the deadline has passed (then always).
+    pub(crate) fn spent(&mut self) -> bool {
+        if let Some(deadline) = self.deadline.filter(|_| !self.expired) {
+            self.steps = self.steps.wrapping_add(1);
+            self.expired = self.steps % 256 == 1 && Instant::now() >= deadline;
+        }
+        self.expired
     }
 }
 

@@ -15,7 +15,12 @@ struct Frame<'t> {
     class: Option<Rc<str>>,
 }
 
-pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
+pub(super) fn extract(
+    root: Node<'_>,
+    src: &[u8],
+    facts: &mut FileFacts,
+    budget: &mut super::Budget,
+) {
     let columns = Columns::new(src);
     let mut loop_budget = super::loops::FILE_BUDGET;
     let mut stack = vec![Frame {
@@ -31,6 +36,9 @@ pub(super) fn extract(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         class,
     }) = stack.pop()
     {
+        if budget.spent() {
+            return;
+        }
         let mut child_function = function;
         let mut child_class = class.clone();
         match node.kind() {

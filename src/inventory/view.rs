@@ -237,6 +237,58 @@ impl InventoryView {
     }
 }
 
+impl InventoryView {
+    /// Put `prefix` (a root, `apps/web/`) before every file path, for a
+    /// report of several roots.
+    pub fn prefix_paths(&mut self, prefix: &str) {
+        if prefix.is_empty() {
+            return;
+        }
+        // `… at path:line`: the path follows the last ` at `.
+        let after = |text: &mut String, marker: &str| {
+            if let Some(i) = text.rfind(marker) {
+                text.insert_str(i + marker.len(), prefix);
+            }
+        };
+        let evidence = |e: &mut EvidenceView| e.path.insert_str(0, prefix);
+        self.ai_calls.iter_mut().for_each(evidence);
+        self.unlinked_ai_calls.iter_mut().for_each(evidence);
+        for u in &mut self.usage_tracking {
+            u.path.insert_str(0, prefix);
+        }
+        for l in &mut self.ai_call_loops {
+            after(&mut l.call, " at ");
+            l.at.insert_str(0, prefix);
+        }
+        for e in &mut self.endpoints {
+            e.file.insert_str(0, prefix);
+            e.rate_limits.iter_mut().for_each(evidence);
+            e.auth.iter_mut().for_each(evidence);
+            e.quota.iter_mut().for_each(evidence);
+            if let Some(ai) = &mut e.ai {
+                ai.path.insert_str(0, prefix);
+                ai.chain.iter_mut().for_each(evidence);
+            }
+        }
+    }
+
+    /// Add another root's inventory (already prefixed).
+    pub fn extend(&mut self, other: InventoryView) {
+        for f in other.frameworks {
+            if !self.frameworks.contains(&f) {
+                self.frameworks.push(f);
+            }
+        }
+        self.ai_call_sites += other.ai_call_sites;
+        self.ai_endpoints += other.ai_endpoints;
+        self.ai_calls.extend(other.ai_calls);
+        self.unlinked_ai_calls.extend(other.unlinked_ai_calls);
+        self.endpoints.extend(other.endpoints);
+        self.usage_tracking.extend(other.usage_tracking);
+        self.ai_call_loops.extend(other.ai_call_loops);
+    }
+}
+
 /// An AI call site as evidence: kind `ai-call`, detail `provider callee`.
 fn call_evidence(a: &super::AiCall, facts: &ProjectFacts) -> EvidenceView {
     let call = facts.call((a.file, a.call));

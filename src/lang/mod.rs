@@ -5,8 +5,15 @@
 //! `<T>x` casts); `.tsx` and every JavaScript flavour use TSX, which accepts
 //! JSX in `.js` files as bundlers do.
 
+use std::ops::ControlFlow;
 use std::path::Path;
-use tree_sitter::{Language, Parser, Tree};
+use std::time::Instant;
+use tree_sitter::{Language, ParseOptions, ParseState, Parser, Tree};
+
+/// A parse stopped at its deadline (issue 20: one pathological file must
+/// not stall an audit).
+#[derive(Debug, PartialEq, Eq)]
+pub struct OutOfTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -52,6 +59,19 @@ impl Parsers {
     /// Parse `bytes`; `None` only if tree-sitter gives up (it returns a tree
     /// with error nodes for broken code, which is still usable).
     pub fn parse(&mut self, lang: Lang, bytes: &[u8]) -> Option<Tree> {
+        self.parse_until(lang, bytes, None).ok().flatten()
+    }
+
+    /// [`Parsers::parse`], stopped at `deadline`: tree-sitter calls back
+    /// every hundred or so parse steps, and the callback ends the parse
+    /// once the deadline has passed (tree-sitter 0.26 has no timeout of its
+    /// own: `ParseOptions::progress_callback` replaced it).
+    pub fn parse_until(
+        &mut self,
+        lang: Lang,
+        bytes: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<Option<Tree>, OutOfTime> {
         let slot = match lang {
             Lang::Python => &mut self.python,
             Lang::TypeScript => &mut self.typescript,
@@ -61,10 +81,40 @@ impl Parsers {
             let mut parser = Parser::new();
             // The grammars are compiled in; a mismatched ABI is a build bug,
             // caught by the `every_grammar_loads` test.
-            parser.set_language(&lang.grammar()).ok()?;
+            if parser.set_language(&lang.grammar()).is_err() {
+                return Ok(None);
+            }
             *slot = Some(parser);
         }
-        slot.as_mut()?.parse(bytes, None)
+        let Some(parser) = slot.as_mut() else {
+            return Ok(None);
+        };
+        let Some(deadline) = deadline else {
+            return Ok(parser.parse(bytes, None));
+        };
+        let mut expired = false;
+        let mut progress = |_: &ParseState| {
+            if Instant::now() < deadline {
+                return ControlFlow::Continue(());
+            }
+            expired = true;
+            ControlFlow::Break(())
+        };
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        let len = bytes.len();
+        let tree = parser.parse_with_options(
+            &mut |i, _| if i < len { &bytes[i..] } else { &[] },
+            None,
+            Some(options),
+        );
+        if tree.is_none() {
+            // Otherwise the next parse would resume this one.
+            parser.reset();
+        }
+        match expired {
+            true => Err(OutOfTime),
+            false => Ok(tree),
+        }
     }
 }
 
@@ -87,6 +137,28 @@ mod tests {
                 tree.root_node().to_sexp()
             );
         }
+    }
+
+    #[test]
+    fn a_parse_stops_at_its_deadline_and_the_parser_starts_afresh() {
+        let mut parsers = Parsers::default();
+        let big = "x = [1, 2, 3]\n".repeat(20_000);
+        let past = Some(Instant::now());
+        assert!(matches!(
+            parsers.parse_until(Lang::Python, big.as_bytes(), past),
+            Err(OutOfTime)
+        ));
+        // The next parse is of its own text, not the rest of the last one.
+        let tree = parsers.parse(Lang::Python, b"import openai\n").unwrap();
+        assert_eq!(
+            tree.root_node().to_sexp(),
+            "(module (import_statement name: (dotted_name (identifier))))"
+        );
+        let later = Some(Instant::now() + std::time::Duration::from_secs(60));
+        assert!(parsers
+            .parse_until(Lang::Python, big.as_bytes(), later)
+            .unwrap()
+            .is_some());
     }
 
     #[test]

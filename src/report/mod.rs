@@ -56,6 +56,23 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Add another root's (roots are audited one after another: times add up).
+    pub fn add(&mut self, other: &Stats) {
+        self.files_walked += other.files_walked;
+        self.files_scanned += other.files_scanned;
+        self.bytes_scanned += other.bytes_scanned;
+        self.files_summarized += other.files_summarized;
+        self.import_edges += other.import_edges;
+        self.files_in_slice += other.files_in_slice;
+        self.files_parsed += other.files_parsed;
+        self.bytes_parsed += other.bytes_parsed;
+        self.walk_ms += other.walk_ms;
+        self.slice_ms += other.slice_ms;
+        self.parse_ms += other.parse_ms;
+        self.project_ms += other.project_ms;
+        self.total_ms += other.total_ms;
+    }
+
     /// The `--stats` lines (stderr).
     pub fn render(&self) -> String {
         format!(
@@ -89,6 +106,83 @@ pub struct Summary {
     pub suppressed: usize,
     /// Findings hidden by `--baseline`.
     pub baselined: usize,
+}
+
+impl Report {
+    /// One report of several roots' (`aiguard audit apps/web apps/api`),
+    /// each already naming its files from the current directory. One
+    /// report is returned as it is. The checklist takes each line's worst
+    /// status (fail, warn, manual, pass, n/a, skipped: a line that needs
+    /// attention in one project needs it in the report).
+    pub fn merge(mut reports: Vec<Report>) -> Report {
+        if reports.len() <= 1 {
+            if let Some(report) = reports.pop() {
+                return report;
+            }
+        }
+        let root = reports
+            .iter()
+            .map(|r| r.root.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut parts = reports.into_iter();
+        let Some(mut merged) = parts.next() else {
+            return Report {
+                root,
+                summary: Summary::new(&[], 0, 0),
+                checklist: Vec::new(),
+                findings: Vec::new(),
+                places: Vec::new(),
+                notes: Vec::new(),
+                inventory: Default::default(),
+                stats: Stats::default(),
+            };
+        };
+        merged.root = root;
+        for r in parts {
+            for (mine, theirs) in merged.checklist.iter_mut().zip(r.checklist) {
+                mine.findings += theirs.findings;
+                if rank(theirs.status) > rank(mine.status) {
+                    (mine.status, mine.note) = (theirs.status, theirs.note);
+                }
+            }
+            merged.findings.extend(r.findings);
+            merged.places.extend(r.places);
+            merged.notes.extend(r.notes);
+            let s = &mut merged.summary;
+            s.files_scanned += r.summary.files_scanned;
+            s.duration_ms = s.duration_ms.max(r.summary.duration_ms);
+            s.suppressed += r.summary.suppressed;
+            s.baselined += r.summary.baselined;
+            merged.inventory.extend(r.inventory);
+            merged.stats.add(&r.stats);
+        }
+        merged
+            .findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        merged.notes.sort();
+        let s = &merged.summary;
+        let summary = Summary {
+            suppressed: s.suppressed,
+            baselined: s.baselined,
+            ..Summary::new(&merged.findings, s.files_scanned, s.duration_ms)
+        };
+        merged.summary = summary;
+        merged
+    }
+}
+
+/// How much a checklist status asks of the reader, for [`Report::merge`].
+fn rank(status: crate::checklist::Status) -> u8 {
+    use crate::checklist::Status::*;
+    match status {
+        Skipped => 0,
+        NotApplicable => 1,
+        Pass => 2,
+        Manual => 3,
+        Warn => 4,
+        Fail => 5,
+    }
 }
 
 impl Summary {
