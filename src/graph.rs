@@ -451,8 +451,14 @@ pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
         }
     }
     // Down from the endpoints in the slice: the protections they import.
+    // Not from the app files: they import every router, and a router that
+    // names `current_user` is not a protection of another router.
     let endpoints: Vec<usize> = (0..summaries.len())
-        .filter(|&i| wanted[i] && summaries[i].roles.has(Roles::ENDPOINT))
+        .filter(|&i| {
+            wanted[i]
+                && summaries[i].roles.has(Roles::ENDPOINT)
+                && !summaries[i].roles.has(Roles::APP)
+        })
         .collect();
     let mut depth: HashMap<usize, usize> = endpoints.iter().map(|&i| (i, 0)).collect();
     let mut queue: VecDeque<usize> = endpoints.into_iter().collect();

@@ -37,6 +37,9 @@ pub struct ProjectFacts {
     /// last dotted segment → first such function): resolving every call by
     /// a scan over every function was quadratic on a minified bundle.
     function_names: Vec<FunctionNames>,
+    /// Every call's project function ([`ProjectFacts::resolve_call`]),
+    /// worked out once: reachability asks it for every call several times.
+    resolved: std::sync::OnceLock<Vec<Vec<Option<FnRef>>>>,
 }
 
 #[derive(Default)]
@@ -81,6 +84,7 @@ impl ProjectFacts {
             by_path,
             modules,
             function_names,
+            resolved: std::sync::OnceLock::new(),
         }
     }
 
@@ -173,6 +177,19 @@ impl ProjectFacts {
             }
         }
         self.resolve_method(file, call)
+    }
+
+    /// [`ProjectFacts::resolve_call`] of call `call` of file `file`, from
+    /// the table made on first use.
+    pub fn resolved_call(&self, file: usize, call: usize) -> Option<FnRef> {
+        let table = self.resolved.get_or_init(|| {
+            self.files
+                .iter()
+                .enumerate()
+                .map(|(fi, f)| f.calls.iter().map(|c| self.resolve_call(fi, c)).collect())
+                .collect()
+        });
+        table.get(file)?.get(call).copied().flatten()
     }
 
     /// `svc.ask()`, `self.helper.run()`, `LLMService().ask()`: a method of a
@@ -327,7 +344,7 @@ impl ProjectFacts {
                         });
                         queue.push_back((here, 0));
                     }
-                } else if let Some(callee) = self.resolve_call(fi, call) {
+                } else if let Some(callee) = self.resolved_call(fi, ci) {
                     callers.entry(callee).or_default().push(here);
                 }
             }
@@ -426,7 +443,7 @@ impl ProjectFacts {
                     .collect()
             });
             for ci in list.clone() {
-                if let Some(callee) = self.resolve_call(f.file, &facts.calls[ci]) {
+                if let Some(callee) = self.resolved_call(f.file, ci) {
                     if seen.insert(callee) {
                         queue.push_back((callee, depth + 1));
                     }

@@ -6,7 +6,7 @@
 //! app/prefix, and Next.js `middleware.ts` auth on a matcher covering the
 //! route. Anonymous sign-ins are recorded as such: they are not auth.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -126,10 +126,10 @@ pub(super) struct AuthContext<'a> {
     pub rejecting: HashSet<String>,
     pub middleware: Vec<(usize, Vec<Matcher>)>,
     /// Every `include_router(…)` / `register_blueprint(…)` call, gathered
-    /// once: scanning all calls per endpoint was quadratic (minutes on a
-    /// 50,000-file monorepo).
-    /// (file index, call), in file order.
-    mounts: Vec<(usize, &'a Call)>,
+    /// once (scanning all calls per endpoint was quadratic: minutes on a
+    /// 50,000-file monorepo), under the file of the router it mounts:
+    /// (file index of the mount, call), in file order.
+    mounts: HashMap<usize, Vec<(usize, &'a Call)>>,
 }
 
 impl<'a> AuthContext<'a> {
@@ -185,15 +185,30 @@ impl<'a> AuthContext<'a> {
                 middleware.push((fi, matchers));
             }
         }
-        let mounts = facts
-            .files()
-            .iter()
-            .enumerate()
-            .flat_map(|(fi, f)| f.calls.iter().map(move |c| (fi, c)))
-            .filter(|(_, c)| {
-                c.callee.ends_with("include_router") || c.callee.ends_with("register_blueprint")
-            })
-            .collect();
+        // Each mount under the file of the router it mounts (`r0.router` is
+        // the `router` of the file `r0` imports): every router file names
+        // its object `router`, so matching by name alone gave every
+        // endpoint every mount (wrong, and quadratic on large apps).
+        let mut mounts: HashMap<usize, Vec<(usize, &Call)>> = HashMap::new();
+        for (fi, f) in facts.files().iter().enumerate() {
+            for c in &f.calls {
+                if !(c.callee.ends_with("include_router")
+                    || c.callee.ends_with("register_blueprint"))
+                {
+                    continue;
+                }
+                let Some(arg) = c.args.first() else { continue };
+                let head = arg.text.split('.').next().unwrap_or(&arg.text);
+                let target = match f.import_of(head) {
+                    Some(import) => match facts.resolve_import(fi, import) {
+                        Some(t) => facts.definition_file(t, last(&arg.text)),
+                        None => continue,
+                    },
+                    None => fi,
+                };
+                mounts.entry(target).or_default().push((fi, c));
+            }
+        }
         AuthContext {
             facts,
             spec,
@@ -234,9 +249,10 @@ impl<'a> AuthContext<'a> {
         texts.extend(function.params.iter().map(|p| (p.clone(), function.line)));
         // Router/app constructors and include_router(…, dependencies=…) for this object.
         // In file order, the endpoint's own assignments before its file's mounts.
-        let own = self.mounts.partition_point(|(fi, _)| *fi < e.file);
+        let mounts = self.mounts.get(&e.file).map_or(&[][..], Vec::as_slice);
+        let own = mounts.partition_point(|(fi, _)| *fi < e.file);
         let assignments = file.assignments.iter().filter(|a| a.target == e.object);
-        let (before, after) = self.mounts.split_at(own);
+        let (before, after) = mounts.split_at(own);
         for (_, c) in before {
             push_mount(c, e, &mut texts);
         }
