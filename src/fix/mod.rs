@@ -124,6 +124,11 @@ impl Plan {
         self.docs.get(rel).is_some_and(|d| d.is_changed()) || self.root.join(rel).is_file()
     }
 
+    /// Is `rel` a folder on disk?
+    pub fn root_has_dir(&self, rel: &str) -> bool {
+        self.root.join(rel).is_dir()
+    }
+
     pub fn change(&mut self, path: &str, rule: &str, what: impl Into<String>) {
         self.changes.insert(Change {
             path: path.to_string(),
