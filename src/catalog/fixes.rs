@@ -20,6 +20,7 @@ pub struct FixTemplates {
     pub express: JsLimiterFix,
     pub hono: JsLimiterFix,
     pub next: NextFix,
+    pub quota: QuotaFix,
     /// Check or rule id → what to do by hand.
     pub manual: std::collections::BTreeMap<String, String>,
 }
@@ -82,6 +83,20 @@ pub struct NextFix {
     pub env: Vec<String>,
     pub module: String,
     pub check: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaFix {
+    pub max_tokens: u64,
+    pub python_cap: String,
+    pub js_cap: String,
+    pub python_model: String,
+    pub js_model: String,
+    pub python_models: Vec<String>,
+    pub js_models: Vec<String>,
+    /// Provider → the model an allowlist starts with.
+    pub default_models: std::collections::BTreeMap<String, String>,
 }
 
 impl FixTemplates {

@@ -48,11 +48,8 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
         return super::manual(ctx, plan, f);
     }
     if is_python {
-        if let Some(fi) = ctx.facts.index_of(&f.path) {
-            python::ensure_imports(doc, ctx.facts.file(fi), &["import os".to_string()]);
-        } else if !doc.contains("import os") {
-            doc.insert_before(0, ["import os".to_string()]);
-        }
+        let file = ctx.facts.index_of(&f.path).map(|fi| ctx.facts.file(fi));
+        python::ensure_imports(doc, file, &["import os".to_string()]);
     }
     plan.change(&f.path, &f.rule, format!("origins read from {}", t.env));
     let dir = app_dir(plan, &f.path);

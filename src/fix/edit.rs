@@ -23,6 +23,8 @@ pub struct Doc {
     eols: Vec<&'static str>,
     replaced: BTreeMap<usize, String>,
     inserts: BTreeMap<usize, Vec<String>>,
+    /// Secrets the diff shows redacted (a key moved out of code, into `.env`).
+    secrets: Vec<String>,
 }
 
 impl Doc {
@@ -57,6 +59,7 @@ impl Doc {
             eols,
             replaced: BTreeMap::new(),
             inserts: BTreeMap::new(),
+            secrets: Vec::new(),
         })
     }
 
@@ -71,6 +74,14 @@ impl Doc {
             eols: Vec::new(),
             replaced: BTreeMap::new(),
             inserts: BTreeMap::new(),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// Never show `secret` in full in a diff.
+    pub fn mask(&mut self, secret: &str) {
+        if !secret.is_empty() && !self.secrets.iter().any(|s| s == secret) {
+            self.secrets.push(secret.to_string());
         }
     }
 
@@ -202,6 +213,11 @@ impl Doc {
                 at(new_start, new_len)
             ));
             for (tag, line) in hunk {
+                let mut line = line.to_string();
+                for secret in &self.secrets {
+                    let shown = crate::findings::Redacted::from_secret(secret);
+                    line = line.replace(secret.as_str(), shown.as_str());
+                }
                 out.push_str(&format!("{tag}{line}\n"));
             }
         }

@@ -135,7 +135,7 @@ fn ensure_request(
     if add_first_param(doc, def, "request: Request", !function.params.is_empty()) {
         let imported = file.imports.iter().any(|i| i.local == "Request");
         if !imported {
-            python::ensure_imports(doc, file, &[t_import]);
+            python::ensure_imports(doc, Some(file), &[t_import]);
         }
         plan.change(
             path,
@@ -155,7 +155,7 @@ fn add_limiter(ctx: &Ctx, plan: &mut Plan, fi: usize, limiter: &str, rule: &str)
     if doc.contains(&format!("{limiter} = Limiter(")) {
         return;
     }
-    python::ensure_imports(doc, file, &t.imports);
+    python::ensure_imports(doc, Some(file), &t.imports);
     let mut lines = vec![fill(&t.limiter, &[("limiter", limiter)])];
     match &app {
         Some((name, line)) => {
@@ -252,7 +252,7 @@ pub fn fix_misuse(ctx: &Ctx, plan: &mut Plan, f: &Finding) -> bool {
     }
     let what = lines.join("; ");
     python::insert_after_statement(doc, line.max(1), lines);
-    python::ensure_imports(doc, file, &t.imports[1..]);
+    python::ensure_imports(doc, Some(file), &t.imports[1..]);
     plan.change(&f.path, &f.rule, format!("added {what}"));
     true
 }

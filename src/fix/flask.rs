@@ -73,7 +73,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
             return true;
         };
         if !doc.contains(&format!("{limiter} = Limiter(")) {
-            python::ensure_imports(doc, file, &t.imports);
+            python::ensure_imports(doc, Some(file), &t.imports);
             python::insert_after_statement(
                 doc,
                 line,

@@ -1,11 +1,146 @@
-//! keys-in-code: to be filled.
-use super::{Ctx, Plan};
+//! keys-in-code: a key literal in Python or TS/JS source becomes an
+//! environment read in the file's idiom (`os.environ["OPENAI_API_KEY"]`,
+//! `process.env.OPENAI_API_KEY`; a pydantic settings field loses its
+//! default, so the settings object reads the variable), the name goes into
+//! `.env.example` without a value, the value into the app's ignored `.env`
+//! (so it keeps working locally), and the key is listed to rotate.
+//! Notebooks, JSON, YAML, Markdown, shell and the like stay manual.
+//!
+//! keys-in-client `public-env-secret`: no automatic rename yet (knowing
+//! that only server code reads a variable needs every reader, `.env*`
+//! files, CI and hosting settings): a manual step with the fix text.
+
+use super::{app_dir, env_example, join, python, Ctx, Plan};
 use crate::findings::Finding;
 
 pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
-    super::manual(ctx, plan, f)
+    let is_python = f.path.ends_with(".py");
+    let is_js = [".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx", ".mts", ".cts"]
+        .iter()
+        .any(|e| f.path.ends_with(e));
+    let Some(span) = f.span.filter(|_| is_python || is_js) else {
+        return super::manual(ctx, plan, f);
+    };
+    let env_var = ctx
+        .catalog
+        .keys
+        .rules()
+        .iter()
+        .find(|r| r.spec.id == f.rule)
+        .and_then(|r| r.spec.env_var.clone());
+    let Some(doc) = plan.doc(&f.path) else { return };
+    let i = span.line as usize - 1;
+    let line = doc.line(i).to_string();
+    let Some((start, end)) = literal_at(&line, span.column as usize) else {
+        return super::manual(ctx, plan, f);
+    };
+    let value = line[start + 1..end - 1].to_string();
+    let name = assigned_name(&line[..start])
+        .or(env_var)
+        .unwrap_or_else(|| {
+            format!(
+                "{}_API_KEY",
+                f.rule.split('-').next().unwrap_or("AI").to_uppercase()
+            )
+        });
+    let settings_field = is_python
+        && doc.lines().iter().any(|l| l.contains("BaseSettings"))
+        && line.starts_with([' ', '\t'])
+        && line[..start].contains(':');
+    let new = if settings_field {
+        // `openai_api_key: str = "sk-…"` → `openai_api_key: str`
+        let head = line[..start].trim_end().trim_end_matches('=').trim_end();
+        format!("{head}{}", &line[end..])
+    } else if is_python {
+        format!("{}os.environ[\"{name}\"]{}", &line[..start], &line[end..])
+    } else {
+        format!("{}process.env.{name}{}", &line[..start], &line[end..])
+    };
+    doc.replace(i, new);
+    doc.mask(&value);
+    if is_python && !settings_field {
+        let file = ctx.facts.index_of(&f.path).map(|fi| ctx.facts.file(fi));
+        python::ensure_imports(doc, file, &["import os".to_string()]);
+    }
+    plan.change(&f.path, &f.rule, format!("key read from {name}"));
+    let dir = app_dir(plan, &f.path);
+    env_example(plan, &dir, &name, "", &f.rule);
+    let dotenv = join(&dir, ".env");
+    let shown = crate::findings::Redacted::from_secret(&value);
+    if ctx.dotenv_ignored {
+        if let Some(env) = plan.doc(&dotenv) {
+            env.mask(&value);
+            if !env
+                .lines()
+                .iter()
+                .any(|l| l.starts_with(&format!("{name}=")))
+                && !env.contains(&format!("{name}="))
+            {
+                env.append([format!("{name}={value}")]);
+                plan.change(&dotenv, &f.rule, format!("{name} set (ignored by git)"));
+            }
+        }
+        plan.manual.env.insert(
+            name.clone(),
+            format!("the key (its old value is in {dotenv} for local runs)"),
+        );
+    } else {
+        plan.manual.env.insert(name.clone(), "the key".into());
+    }
+    plan.manual.rotate.insert(format!(
+        "{shown} ({}, was in {}:{})",
+        f.rule, f.path, span.line
+    ));
+}
+
+/// The byte range of the quoted literal around 1-based column `column`
+/// (in characters), quotes included.
+fn literal_at(line: &str, column: usize) -> Option<(usize, usize)> {
+    let at = line
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map(|(b, _)| b)?;
+    let (open, quote) = line[..=at.min(line.len() - 1)]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| matches!(c, '"' | '\'' | '`'))?;
+    let close = line[open + 1..].find(quote)? + open + 1;
+    (close >= at).then_some((open, close + 1))
+}
+
+/// `OPENAI_API_KEY` in `OPENAI_API_KEY = ` / `const OPENAI_API_KEY = `, when
+/// the name reads like an environment variable.
+fn assigned_name(before: &str) -> Option<String> {
+    let head = before.trim_end().strip_suffix('=')?.trim_end();
+    let head = head.split(':').next()?.trim_end();
+    let name = head.rsplit([' ', '\t', '.', '(', ',']).next()?;
+    let upper = name.to_ascii_uppercase();
+    let envish = name.len() > 3
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && (upper.contains("KEY") || upper.contains("TOKEN") || upper.contains("SECRET"));
+    (envish && name != "api_key" && name != "apiKey").then_some(upper)
 }
 
 pub fn fix_public(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
     super::manual(ctx, plan, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_and_name() {
+        let line = r#"OPENAI_API_KEY = "abc-123""#;
+        assert_eq!(literal_at(line, 19), Some((17, 26)));
+        assert_eq!(
+            assigned_name(&line[..17]).as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+        assert_eq!(assigned_name("client = OpenAI(api_key="), None);
+        assert_eq!(
+            assigned_name("    openai_api_key: str ="),
+            Some("OPENAI_API_KEY".into())
+        );
+    }
 }

@@ -48,7 +48,11 @@ pub struct Ctx<'a> {
     pub facts: &'a ProjectFacts,
     pub inventory: &'a Inventory,
     pub templates: &'a FixTemplates,
+    pub catalog: &'a crate::catalog::Catalog,
     pub limits: Limits,
+    /// `.env` files are ignored by git (now, or once this run's
+    /// env-gitignore fixes are written): keys may be put there.
+    pub dotenv_ignored: bool,
 }
 
 /// One line of the "changed" list.
@@ -172,19 +176,26 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
     };
     let (report, facts, inventory) = crate::app::audit_with_facts(&settings, &catalog)?;
     let root = settings.root.clone();
-    let ctx = Ctx {
-        root: &root,
-        facts: &facts,
-        inventory: &inventory,
-        templates: &templates,
-        limits,
-    };
     let wanted = |f: &Finding| {
         let names = |list: &[String]| {
             list.iter()
                 .any(|id| id.trim() == f.check.as_str() || id.trim() == f.rule)
         };
         (args.select.is_empty() || names(&args.select)) && !names(&args.ignore)
+    };
+    let gaps = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.rule.as_str(), "env-gitignore-gap" | "env-not-ignored"));
+    let dotenv_ignored = gaps.clone().all(|f| wanted(f));
+    let ctx = Ctx {
+        root: &root,
+        facts: &facts,
+        inventory: &inventory,
+        templates: &templates,
+        catalog: &catalog,
+        limits,
+        dotenv_ignored,
     };
     let findings: Vec<&Finding> = report.findings.iter().filter(|f| wanted(f)).collect();
     let plan = plan(&ctx, &findings);

@@ -6,8 +6,8 @@ use super::edit::{indent_of, statement_end, Doc};
 use crate::facts::FileFacts;
 
 /// Add `import` lines (a full statement each) after the file's last
-/// top-level import, skipping those already there.
-pub fn ensure_imports(doc: &mut Doc, file: &FileFacts, wanted: &[String]) -> Vec<String> {
+/// top-level import (or its docstring), skipping those already there.
+pub fn ensure_imports(doc: &mut Doc, file: Option<&FileFacts>, wanted: &[String]) -> Vec<String> {
     let missing: Vec<String> = wanted
         .iter()
         .filter(|w| !has_import(doc, file, w))
@@ -16,15 +16,11 @@ pub fn ensure_imports(doc: &mut Doc, file: &FileFacts, wanted: &[String]) -> Vec
     if missing.is_empty() {
         return missing;
     }
-    let last = file
-        .imports
-        .iter()
-        .filter(|i| {
-            doc.lines()
-                .get(i.line as usize - 1)
-                .is_some_and(|l| indent_of(l).is_empty())
+    let last = (0..doc.lines().len())
+        .filter(|&i| {
+            let l = &doc.lines()[i];
+            l.starts_with("import ") || l.starts_with("from ") && l.contains(" import")
         })
-        .map(|i| i.line as usize - 1)
         .max();
     let at = match last {
         Some(line) => statement_end(doc, line) + 1,
@@ -35,10 +31,11 @@ pub fn ensure_imports(doc: &mut Doc, file: &FileFacts, wanted: &[String]) -> Vec
 }
 
 /// Is the statement `import x` / `from m import a, b` already satisfied?
-fn has_import(doc: &Doc, file: &FileFacts, statement: &str) -> bool {
-    if doc.contains(statement) {
+fn has_import(doc: &Doc, file: Option<&FileFacts>, statement: &str) -> bool {
+    if doc.lines().iter().any(|l| l.trim() == statement) || doc.contains(statement) {
         return true;
     }
+    let Some(file) = file else { return false };
     if let Some(module) = statement.strip_prefix("import ") {
         return file
             .imports
