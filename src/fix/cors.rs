@@ -90,6 +90,11 @@ fn python_line(line: &str, origins: &str, default_any: bool) -> Option<String> {
                     .into_owned(),
             );
         }
+        let decorator = Regex::new(r"\bcross_origin\(\s*\)").ok()?;
+        if decorator.is_match(line) {
+            let new = format!("cross_origin(origins={origins})");
+            return Some(decorator.replace(line, new.as_str()).into_owned());
+        }
     }
     None
 }

@@ -126,6 +126,13 @@ impl Doc {
             .any(|(tag, t)| *tag != '-' && t.contains(needle))
     }
 
+    /// Is there a line equal to `line` (surrounding blanks ignored), edits included?
+    pub fn has_line(&self, line: &str) -> bool {
+        self.entries()
+            .iter()
+            .any(|(tag, t)| *tag != '-' && t.trim() == line.trim())
+    }
+
     pub fn is_changed(&self) -> bool {
         self.original.is_none() && !self.inserts.is_empty()
             || !self.inserts.is_empty()

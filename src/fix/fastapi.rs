@@ -53,9 +53,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
                     ],
                 )
             })
-            .filter(|d| {
-                !(d.contains("minute") && has("minute")) && !(d.contains("day") && has("day"))
-            })
+            .filter(|d| !(d.contains("minute") && has("minute") || d.contains("day") && has("day")))
             .collect();
         let limiter_in_use = above
             .find(".limit(")

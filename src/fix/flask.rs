@@ -59,7 +59,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
                 ],
             )
         })
-        .filter(|d| !(d.contains("minute") && has("minute")) && !(d.contains("day") && has("day")))
+        .filter(|d| !(d.contains("minute") && has("minute") || d.contains("day") && has("day")))
         .collect();
     if !wanted.is_empty() {
         let indent = indent_of(doc.line(def)).to_string();

@@ -51,9 +51,7 @@ fn add_lines(ctx: &Ctx, plan: &mut Plan, path: &str) {
         .gitignore
         .lines
         .iter()
-        .filter(|want| {
-            !doc.lines().iter().any(|l| l.trim() == want.as_str()) && !doc.contains(want)
-        })
+        .filter(|want| !doc.has_line(want))
         .cloned()
         .collect();
     if missing.is_empty() {

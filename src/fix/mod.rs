@@ -187,7 +187,7 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
         .findings
         .iter()
         .filter(|f| matches!(f.rule.as_str(), "env-gitignore-gap" | "env-not-ignored"));
-    let dotenv_ignored = gaps.clone().all(|f| wanted(f));
+    let dotenv_ignored = gaps.clone().all(&wanted);
     let ctx = Ctx {
         root: &root,
         facts: &facts,

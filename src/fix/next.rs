@@ -48,6 +48,13 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         return false;
     };
     let start = function.line as usize - 1;
+    // A handler with its own limiter call: the audit reads one limiter per
+    // handler, so a second one would go unseen; adding windows to the
+    // project's limiter is left to the user.
+    let end = (function.end_line as usize).min(doc.lines().len());
+    if (start..end).any(|i| doc.lines()[i].contains(".limit(")) {
+        return false;
+    }
     let Some(open) = (start..(start + 12).min(doc.lines().len()))
         .find(|&i| doc.line(i).trim_end().ends_with('{'))
     else {
