@@ -373,3 +373,31 @@ fn crlf_and_permissions_survive() {
     let mode = std::fs::metadata(&ops).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o751);
 }
+
+#[test]
+fn public_env_secret_is_renamed_only_when_server_code_reads_it() {
+    let dir = committed("fix-public-env");
+    let run = aiguard(&["fix", ".", "--select", "keys-in-client"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let route = std::fs::read_to_string(dir.path().join("app/api/chat/route.ts")).unwrap();
+    assert!(route.contains("process.env.OPENAI_API_KEY"), "{route}");
+    let example = std::fs::read_to_string(dir.path().join(".env.example")).unwrap();
+    assert_eq!(example, "OPENAI_API_KEY=\nNEXT_PUBLIC_SITE_NAME=chat\n");
+    assert!(
+        run.stdout
+            .contains("rename it in your hosting and CI settings"),
+        "{}",
+        run.stdout
+    );
+    // Browser code reads it here: nothing renamed, the manual step says why.
+    let client = committed("client-next-app");
+    let run = aiguard(
+        &["fix", "--diff", ".", "--select", "public-env-secret"],
+        client.path(),
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, ""),
+        "renamed a variable browser code reads"
+    );
+}

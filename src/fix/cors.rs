@@ -23,7 +23,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
     if !(is_python || is_js)
         || !matches!(
             f.rule.as_str(),
-            "cors-wildcard-origin" | "cors-default-any-origin"
+            "cors-wildcard-origin" | "cors-default-any-origin" | "cors-reflects-any-origin"
         )
     {
         return super::manual(ctx, plan, f);

@@ -6,9 +6,9 @@
 //! (so it keeps working locally), and the key is listed to rotate.
 //! Notebooks, JSON, YAML, Markdown, shell and the like stay manual.
 //!
-//! keys-in-client `public-env-secret`: no automatic rename yet (knowing
-//! that only server code reads a variable needs every reader, `.env*`
-//! files, CI and hosting settings): a manual step with the fix text.
+//! keys-in-client `public-env-secret`: renamed to the unprefixed name when
+//! only server code reads it (see [`fix_public`]); hosting settings are a
+//! manual step.
 
 use super::{app_dir, env_example, join, python, Ctx, Plan};
 use crate::findings::Finding;
@@ -121,8 +121,102 @@ fn assigned_name(before: &str) -> Option<String> {
     (envish && name != "api_key" && name != "apiKey").then_some(upper)
 }
 
-pub fn fix_public(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
-    super::manual(ctx, plan, f)
+/// public-env-secret: when every read of the variable is in server code
+/// (a file with route handlers, API routes or server actions, `"use
+/// server"`, `server-only`; never `"use client"`), drop the public prefix
+/// in every place the audit flagged it (reads, `.env*`, CI and deploy
+/// files). Otherwise the call has to move to the server: manual.
+pub fn fix_public(ctx: &Ctx, plan: &mut Plan, f: &Finding, all: &[&Finding]) {
+    let Some(name) = f.evidence.as_ref().map(|e| e.as_str().to_string()) else {
+        return super::manual(ctx, plan, f);
+    };
+    if plan.renamed.contains(&name) {
+        return;
+    }
+    let Some((_, bare)) = ctx.catalog.public_env.prefix_of(&name) else {
+        return super::manual(ctx, plan, f);
+    };
+    let bare = bare.to_string();
+    let group: Vec<&Finding> = all
+        .iter()
+        .filter(|g| {
+            g.rule == "public-env-secret" && g.evidence.as_ref().is_some_and(|e| e.as_str() == name)
+        })
+        .copied()
+        .collect();
+    let reads: Vec<&&Finding> = group
+        .iter()
+        .filter(|g| ctx.facts.index_of(&g.path).is_some() || is_script(&g.path))
+        .collect();
+    let server_only = !reads.is_empty() && reads.iter().all(|g| is_server_file(ctx, &g.path));
+    if !server_only {
+        return super::manual(ctx, plan, f);
+    }
+    plan.renamed.insert(name.clone());
+    for g in &group {
+        let Some(line) = g.span.map(|s| s.line as usize - 1) else {
+            continue;
+        };
+        let Some(doc) = plan.doc(&g.path) else {
+            continue;
+        };
+        let text = doc.line(line).to_string();
+        let renamed = rename_word(&text, &name, &bare);
+        if renamed != text {
+            doc.replace(line, renamed);
+            plan.change(
+                &g.path,
+                &g.rule,
+                format!("{name} renamed {bare} (read only by server code)"),
+            );
+        }
+    }
+    plan.manual.steps.insert(format!(
+        "{name}: renamed {bare} in the code and the files aiguard saw; rename it in your hosting and CI settings too, and rotate the key if a build with {name} was deployed (it was in the bundle)"
+    ));
+}
+
+fn is_script(path: &str) -> bool {
+    [
+        ".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx", ".mts", ".cts", ".py",
+    ]
+    .iter()
+    .any(|e| path.ends_with(e))
+}
+
+/// Server code by what the audit knows: endpoints of a server framework
+/// in the file, a `"use server"` directive, a `server-only` import.
+fn is_server_file(ctx: &Ctx, path: &str) -> bool {
+    let Some(fi) = ctx.facts.index_of(path) else {
+        return false;
+    };
+    let file = ctx.facts.file(fi);
+    if file.directives.iter().any(|d| d == "use client") {
+        return false;
+    }
+    file.directives.iter().any(|d| d == "use server")
+        || file.imports.iter().any(|i| i.module == "server-only")
+        || ctx.inventory.endpoints.iter().any(|e| e.file == fi)
+}
+
+/// `text` with the identifier `old` replaced by `new` (not inside a longer name).
+fn rename_word(text: &str, old: &str, new: &str) -> String {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(old) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + old.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(word) || after.is_some_and(word) {
+            out.push_str(old);
+        } else {
+            out.push_str(new);
+        }
+        rest = &rest[at + old.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

@@ -83,6 +83,8 @@ pub struct Plan {
     /// Tracked `.env*` files to `git rm --cached`.
     pub untrack: BTreeSet<String>,
     pub manual: Manual,
+    /// Public env names already renamed (one fix renames every place).
+    pub renamed: BTreeSet<String>,
 }
 
 impl Plan {
@@ -93,6 +95,7 @@ impl Plan {
             changes: BTreeSet::new(),
             untrack: BTreeSet::new(),
             manual: Manual::default(),
+            renamed: BTreeSet::new(),
         }
     }
 
@@ -275,7 +278,7 @@ fn plan(ctx: &Ctx, findings: &[&Finding]) -> Plan {
             CheckId::Cors => cors::fix(ctx, &mut plan, f),
             CheckId::KeysInCode => keys::fix(ctx, &mut plan, f),
             CheckId::KeysInClient if f.rule == "public-env-secret" => {
-                keys::fix_public(ctx, &mut plan, f)
+                keys::fix_public(ctx, &mut plan, f, findings)
             }
             CheckId::Quota => quota::fix(ctx, &mut plan, f),
             _ => manual(ctx, &mut plan, f),
