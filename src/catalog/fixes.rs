@@ -83,6 +83,8 @@ pub struct NextFix {
     pub env: Vec<String>,
     pub module: String,
     pub check: String,
+    pub action_check: String,
+    pub action_module: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -3,13 +3,14 @@
 //! own) with a per-minute and a per-day `@upstash/ratelimit` limiter in
 //! Upstash Redis, checked at the start of each AI handler, answering 429;
 //! both packages in `package.json`, the two Upstash variables in
-//! `.env.example`. Server actions and pages API routes stay manual (no
-//! `Request` to key on, a different response object).
+//! `.env.example`. Server actions call `limitAction()` from a module beside
+//! it (the address from `next/headers`; over a limit it throws). Pages API
+//! routes stay manual (a different request and response object).
 
 use super::{app_dir, deps, edit::indent_of, env_example, join, parent, Ctx, Plan};
 use crate::catalog::fixes::fill;
 use crate::findings::Finding;
-use crate::inventory::Endpoint;
+use crate::inventory::{Endpoint, Framework};
 
 pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     let Some(handler) = e.handler else {
@@ -60,10 +61,10 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     else {
         return false;
     };
-    if doc.contains("await rateLimited(") {
-        return true;
-    }
+
+    let action = e.framework == Framework::ServerAction;
     let request = match request {
+        _ if action => String::new(),
         Some(r) => r,
         None => {
             let line = doc.line(start).to_string();
@@ -86,12 +87,22 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         "rate-limit-no-daily-cap" => ", [perDay]",
         _ => "",
     };
-    let check = fill(&t.check, &[("request", &request), ("which", which)]);
+    let check = match action {
+        true => t.action_check.clone(),
+        false => fill(&t.check, &[("request", &request), ("which", which)]),
+    };
     doc.insert_before(open + 1, check.lines().map(|l| format!("{indent}{l}")));
-    let import_path = relative_import(&parent(&path), module.trim_end_matches(".ts"));
-    let names = match which.is_empty() {
-        true => "clientKey, rateLimited",
-        false => "clientKey, perDay, rateLimited",
+    let stem = module.trim_end_matches(".ts").to_string();
+    let action_module = format!("{stem}-action.ts");
+    let target = match action {
+        true => action_module.trim_end_matches(".ts"),
+        false => stem.as_str(),
+    };
+    let import_path = relative_import(&parent(&path), target);
+    let names = match (action, which.is_empty()) {
+        (true, _) => "limitAction",
+        (false, true) => "clientKey, rateLimited",
+        (false, false) => "clientKey, perDay, rateLimited",
     };
     let import = format!("import {{ {names} }} from \"{import_path}\";");
     let last_import = file
@@ -104,7 +115,9 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         0 => usize::from(file.directives.iter().any(|d| d == "use server")),
         l => super::edit::statement_end(doc, l - 1) + 1,
     };
-    doc.insert_before(at, [import]);
+    if !doc.contains(&import) {
+        doc.insert_before(at, [import]);
+    }
     plan.change(
         &path,
         &f.rule,
@@ -126,6 +139,14 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
                 &f.rule,
                 "per-minute and per-day limiters (@upstash/ratelimit)",
             );
+        }
+    }
+    if action && !plan.exists(&action_module) {
+        let base = stem.rsplit('/').next().unwrap_or("ratelimit").to_string();
+        let text = fill(&t.action_module, &[("module", &base)]);
+        if let Some(doc) = plan.doc(&action_module) {
+            doc.append(text.trim_start().lines().map(str::to_string));
+            plan.change(&action_module, &f.rule, "limitAction() for server actions");
         }
     }
     for (name, version) in &t.dependencies {
