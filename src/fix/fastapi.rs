@@ -35,10 +35,13 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         let Some(def) = def_line(doc, e.line, &function.name) else {
             return false;
         };
-        // The decorators that are missing, directly above the `def`.
-        let above: String = (e.line as usize - 1..def)
-            .map(|i| doc.line(i).to_string())
-            .collect();
+        // The decorators that are missing, directly above the `def` (the
+        // whole decorator block counts: a limiter above the route too).
+        let mut top = e.line as usize - 1;
+        while top > 0 && doc.line(top - 1).trim_start().starts_with('@') {
+            top -= 1;
+        }
+        let above: String = (top..def).map(|i| doc.line(i).to_string()).collect();
         let has = |unit: &str| above.contains(".limit(") && above.contains(unit);
         let wanted: Vec<String> = t
             .decorators
@@ -252,5 +255,60 @@ pub fn fix_misuse(ctx: &Ctx, plan: &mut Plan, f: &Finding) -> bool {
     python::insert_after_statement(doc, line.max(1), lines);
     python::ensure_imports(doc, Some(file), &t.imports[1..]);
     plan.change(&f.path, &f.rule, format!("added {what}"));
+    true
+}
+
+/// slowapi-decorator-order: the route decorator must be the outermost
+/// (topmost), or FastAPI registers the unlimited function. Reorders a
+/// block of one-line decorators: route decorators first, the rest after
+/// them in their order.
+pub fn fix_order(ctx: &Ctx, plan: &mut Plan, f: &Finding) -> bool {
+    let _ = ctx;
+    let Some(line) = f.span.map(|s| s.line as usize - 1) else {
+        return false;
+    };
+    let Some(doc) = plan.doc(&f.path) else {
+        return false;
+    };
+    let is_decorator = |t: &str| t.trim_start().starts_with('@');
+    let mut first = line;
+    while first > 0 && is_decorator(doc.line(first - 1)) {
+        first -= 1;
+    }
+    let mut last = line;
+    while last + 1 < doc.lines().len() && is_decorator(doc.line(last + 1)) {
+        last += 1;
+    }
+    let block: Vec<String> = (first..=last).map(|i| doc.line(i).to_string()).collect();
+    // One-line decorators only: a call spread over lines is left alone.
+    if block
+        .iter()
+        .any(|l| l.matches('(').count() != l.matches(')').count())
+    {
+        return false;
+    }
+    let is_route = |l: &&String| {
+        !l.contains(".limit(")
+            && [
+                ".get(",
+                ".post(",
+                ".put(",
+                ".patch(",
+                ".delete(",
+                ".api_route(",
+                ".route(",
+            ]
+            .iter()
+            .any(|m| l.contains(m))
+    };
+    let mut ordered: Vec<String> = block.iter().filter(is_route).cloned().collect();
+    ordered.extend(block.iter().filter(|l| !is_route(l)).cloned());
+    if ordered == block || !block.iter().any(|l| is_route(&l)) {
+        return false;
+    }
+    for (k, text) in ordered.into_iter().enumerate() {
+        doc.replace(first + k, text);
+    }
+    plan.change(&f.path, &f.rule, "route decorator moved above the limiter");
     true
 }

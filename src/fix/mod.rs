@@ -273,7 +273,11 @@ fn plan(ctx: &Ctx, findings: &[&Finding]) -> Plan {
     for f in findings {
         match f.check {
             CheckId::EnvGitignore => gitignore::fix(ctx, &mut plan, f, findings),
-            CheckId::RateLimit if f.rule == "slowapi-decorator-order" => manual(ctx, &mut plan, f),
+            CheckId::RateLimit if f.rule == "slowapi-decorator-order" => {
+                if !fastapi::fix_order(ctx, &mut plan, f) {
+                    manual(ctx, &mut plan, f)
+                }
+            }
             CheckId::RateLimit => rate_limit(ctx, &mut plan, f),
             CheckId::Cors => cors::fix(ctx, &mut plan, f),
             CheckId::KeysInCode => keys::fix(ctx, &mut plan, f),
