@@ -411,3 +411,61 @@ fn public_env_secret_is_renamed_only_when_server_code_reads_it() {
         "renamed a variable browser code reads"
     );
 }
+
+/// A project written in a temp repository.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    git_init(dir.path());
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "project"]);
+    dir
+}
+
+#[test]
+fn an_existing_request_parameter_is_kept_working() {
+    let main = r#"from fastapi import FastAPI, Request
+from openai import OpenAI
+from pydantic import BaseModel
+
+app = FastAPI()
+client = OpenAI()
+
+
+class ChatRequest(BaseModel):
+    message: str
+
+
+@app.post("/chat")
+async def chat(request: ChatRequest):
+    r = client.chat.completions.create(model="gpt-4o-mini", max_tokens=50, messages=[{"role": "user", "content": request.message}])
+    return {"reply": r.choices[0].message.content, "echo": "request"}
+
+
+@app.post("/raw")
+async def raw(request: Request):
+    body = await request.json()
+    r = client.chat.completions.create(model="gpt-4o-mini", max_tokens=50, messages=[{"role": "user", "content": body["m"]}])
+    return {"reply": r.choices[0].message.content}
+"#;
+    let dir = project(&[
+        ("app/main.py", main),
+        ("requirements.txt", "fastapi\nopenai\n"),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let fixed = std::fs::read_to_string(dir.path().join("app/main.py")).unwrap();
+    assert!(fixed.contains("async def chat(request: Request, payload: ChatRequest):"), "{fixed}");
+    assert!(fixed.contains("\"content\": payload.message}"), "{fixed}");
+    assert!(fixed.contains("\"echo\": \"request\""), "a string was renamed: {fixed}");
+    assert!(fixed.contains("async def raw(request: Request):"), "{fixed}");
+    assert_eq!(fixed.matches("@limiter.limit(\"5/minute\")").count(), 2, "{fixed}");
+    python_compiles(dir.path(), &["app/main.py".to_string()]).unwrap();
+    let (_, json, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
+    assert_eq!(status_of(&json, "rate-limit"), "pass", "{json}");
+}
