@@ -460,11 +460,24 @@ async def raw(request: Request):
     let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let fixed = std::fs::read_to_string(dir.path().join("app/main.py")).unwrap();
-    assert!(fixed.contains("async def chat(request: Request, payload: ChatRequest):"), "{fixed}");
+    assert!(
+        fixed.contains("async def chat(request: Request, payload: ChatRequest):"),
+        "{fixed}"
+    );
     assert!(fixed.contains("\"content\": payload.message}"), "{fixed}");
-    assert!(fixed.contains("\"echo\": \"request\""), "a string was renamed: {fixed}");
-    assert!(fixed.contains("async def raw(request: Request):"), "{fixed}");
-    assert_eq!(fixed.matches("@limiter.limit(\"5/minute\")").count(), 2, "{fixed}");
+    assert!(
+        fixed.contains("\"echo\": \"request\""),
+        "a string was renamed: {fixed}"
+    );
+    assert!(
+        fixed.contains("async def raw(request: Request):"),
+        "{fixed}"
+    );
+    assert_eq!(
+        fixed.matches("@limiter.limit(\"5/minute\")").count(),
+        2,
+        "{fixed}"
+    );
     python_compiles(dir.path(), &["app/main.py".to_string()]).unwrap();
     let (_, json, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
     assert_eq!(status_of(&json, "rate-limit"), "pass", "{json}");

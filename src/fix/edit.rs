@@ -245,6 +245,16 @@ impl Doc {
         }
         let dir = target.parent().unwrap_or(root);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", self.path))?;
+        // Never write through a symlink (the file, or a folder on the way)
+        // to somewhere outside the project.
+        let inside = match (std::fs::canonicalize(dir), std::fs::canonicalize(root)) {
+            (Ok(d), Ok(r)) => d.starts_with(r),
+            _ => false,
+        };
+        let is_link = std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink());
+        if !inside || is_link {
+            return Err(format!("{}: a symlink; not written", self.path));
+        }
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -332,6 +342,28 @@ mod tests {
         let diff = doc.unified_diff();
         assert!(diff.contains("@@ -1,8 +1,9 @@\n+zero\n 1\n"), "{diff}");
         assert!(diff.contains("-5\n+five\n 6\n 7\n 8\n"), "{diff}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "one\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("a.txt"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("lib")).unwrap();
+        let mut doc = Doc::from_bytes("a.txt", b"one\n".to_vec()).unwrap();
+        doc.append(["two".to_string()]);
+        assert!(doc.write(dir.path()).is_err());
+        let mut new = Doc::new_file("lib/new.ts");
+        new.append(["x".to_string()]);
+        assert!(new.write(dir.path()).is_err());
+        assert!(!outside.path().join("new.ts").exists());
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("secret.txt")).unwrap(),
+            "one\n"
+        );
     }
 
     #[test]

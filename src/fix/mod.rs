@@ -103,7 +103,14 @@ impl Plan {
     /// empty one. `None` (with a manual step) when it is not UTF-8 text.
     pub fn doc(&mut self, rel: &str) -> Option<&mut Doc> {
         if !self.docs.contains_key(rel) {
-            let doc = match std::fs::read(self.root.join(rel)) {
+            let abs = self.root.join(rel);
+            if std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_symlink()) {
+                self.manual
+                    .steps
+                    .insert(format!("{rel}: a symlink, so aiguard did not edit it"));
+                return None;
+            }
+            let doc = match std::fs::read(&abs) {
                 Ok(bytes) => match Doc::from_bytes(rel, bytes) {
                     Some(doc) => doc,
                     None => {
