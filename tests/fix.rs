@@ -482,3 +482,36 @@ async def raw(request: Request):
     let (_, json, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
     assert_eq!(status_of(&json, "rate-limit"), "pass", "{json}");
 }
+
+#[test]
+fn pyproject_dependencies_get_slowapi_and_unknown_ids_are_refused() {
+    let main = r#"from fastapi import FastAPI
+from openai import OpenAI
+
+app = FastAPI()
+client = OpenAI()
+
+
+@app.post("/chat")
+def chat(message: str):
+    r = client.chat.completions.create(model="gpt-4o-mini", max_tokens=50, messages=[{"role": "user", "content": message}])
+    return {"reply": r.choices[0].message.content}
+"#;
+    let pyproject = "[project]\nname = \"chat\"\nversion = \"0.1.0\"\ndependencies = [\n    \"fastapi>=0.110\",\n    \"openai>=1.40\",\n]\n";
+    let dir = project(&[("chat/main.py", main), ("pyproject.toml", pyproject)]);
+    let unknown = aiguard(&["fix", ".", "--select", "rate-limitt"], dir.path());
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap();
+    assert!(
+        text.contains("    \"openai>=1.40\",\n    \"slowapi>=0.1.9\",\n]"),
+        "{text}"
+    );
+    assert!(!dir.path().join("requirements.txt").exists());
+    assert!(
+        run.stdout.contains("pip install 'slowapi>=0.1.9'"),
+        "{}",
+        run.stdout
+    );
+}
