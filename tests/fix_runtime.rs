@@ -393,3 +393,71 @@ fn fixed_next_route_type_checks_against_upstash() {
         "tsc accepted a route importing missing names"
     );
 }
+
+/// Every TS/JS file `aiguard fix` changes in any fixture parses with the
+/// TypeScript compiler (syntax: `transpileModule` diagnostics; the types of
+/// packages the fixtures do not install are not checked here).
+#[test]
+fn every_fixed_script_parses_with_the_typescript_compiler() {
+    let _guard = one_at_a_time();
+    let modules = match node_env() {
+        Ok(m) => m,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let script = r#"
+const ts = require(process.argv[1]);
+const fs = require("fs");
+let bad = 0;
+for (const file of process.argv.slice(2)) {
+  const out = ts.transpileModule(fs.readFileSync(file, "utf8"), {
+    fileName: file,
+    reportDiagnostics: true,
+    compilerOptions: { allowJs: true, jsx: ts.JsxEmit.Preserve },
+  });
+  for (const d of out.diagnostics) {
+    bad++;
+    console.log(file + ": " + ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  }
+}
+process.exit(bad ? 1 : 0);
+"#;
+    let mut names: Vec<String> = std::fs::read_dir(repo_root().join("fixtures"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("fixture.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut checked = 0;
+    for name in names {
+        let dir = fixed(&name);
+        let status = Command::new("git")
+            .args(["status", "--porcelain", "--untracked-files=all"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let files: Vec<String> = String::from_utf8_lossy(&status.stdout)
+            .lines()
+            .map(|l| l[3..].to_string())
+            .filter(|f| {
+                [".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs"]
+                    .iter()
+                    .any(|e| f.ends_with(e))
+            })
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        checked += files.len();
+        let out = Command::new("node")
+            .arg("-e")
+            .arg(script)
+            .arg(modules.join("typescript"))
+            .args(&files)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", text(&out));
+    }
+    assert!(checked >= 10, "only {checked} fixed scripts");
+}
