@@ -83,6 +83,7 @@ pub struct NextFix {
     pub env: Vec<String>,
     pub module: String,
     pub check: String,
+    pub pages_check: String,
     pub action_check: String,
     pub action_module: String,
 }

@@ -316,7 +316,9 @@ fn rate_limit(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
             Framework::FastApi => fastapi::fix(ctx, plan, f, e),
             Framework::Flask => flask::fix(ctx, plan, f, e),
             Framework::Express | Framework::Hono => express::fix(ctx, plan, f, e),
-            Framework::NextApp | Framework::ServerAction => next::fix(ctx, plan, f, e),
+            Framework::NextApp | Framework::NextPages | Framework::ServerAction => {
+                next::fix(ctx, plan, f, e)
+            }
             _ => false,
         },
         None => fastapi::fix_misuse(ctx, plan, f),

@@ -5,7 +5,7 @@
 //! both packages in `package.json`, the two Upstash variables in
 //! `.env.example`. Server actions call `limitAction()` from a module beside
 //! it (the address from `next/headers`; over a limit it throws). Pages API
-//! routes stay manual (a different request and response object).
+//! routes answer `res.status(429)`.
 
 use super::{app_dir, deps, edit::indent_of, env_example, join, parent, Ctx, Plan};
 use crate::catalog::fixes::fill;
@@ -63,6 +63,21 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     };
 
     let action = e.framework == Framework::ServerAction;
+    let pages = e.framework == Framework::NextPages;
+    let response = function
+        .params
+        .get(1)
+        .map(|p| {
+            p.split([':', '=', '?'])
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .filter(|p| !p.is_empty() && !p.starts_with('{'));
+    if pages && (request.is_none() || response.is_none()) {
+        return false;
+    }
     let request = match request {
         _ if action => String::new(),
         Some(r) => r,
@@ -87,9 +102,17 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         "rate-limit-no-daily-cap" => ", [perDay]",
         _ => "",
     };
-    let check = match action {
-        true => t.action_check.clone(),
-        false => fill(&t.check, &[("request", &request), ("which", which)]),
+    let check = match (action, pages) {
+        (true, _) => t.action_check.clone(),
+        (_, true) => fill(
+            &t.pages_check,
+            &[
+                ("request", &request),
+                ("response", response.as_deref().unwrap_or("res")),
+                ("which", which),
+            ],
+        ),
+        _ => fill(&t.check, &[("request", &request), ("which", which)]),
     };
     doc.insert_before(open + 1, check.lines().map(|l| format!("{indent}{l}")));
     let stem = module.trim_end_matches(".ts").to_string();
@@ -99,10 +122,12 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         false => stem.as_str(),
     };
     let import_path = relative_import(&parent(&path), target);
-    let names = match (action, which.is_empty()) {
-        (true, _) => "limitAction",
-        (false, true) => "clientKey, rateLimited",
-        (false, false) => "clientKey, perDay, rateLimited",
+    let names = match (action, pages, which.is_empty()) {
+        (true, _, _) => "limitAction",
+        (_, true, true) => "rateLimited",
+        (_, true, false) => "perDay, rateLimited",
+        (_, _, true) => "clientKey, rateLimited",
+        (_, _, false) => "clientKey, perDay, rateLimited",
     };
     let import = format!("import {{ {names} }} from \"{import_path}\";");
     let last_import = file
