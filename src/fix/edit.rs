@@ -134,8 +134,7 @@ impl Doc {
     }
 
     pub fn is_changed(&self) -> bool {
-        self.original.is_none() && !self.inserts.is_empty()
-            || !self.inserts.is_empty()
+        !self.inserts.is_empty()
             || self
                 .replaced
                 .iter()

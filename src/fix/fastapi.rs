@@ -73,12 +73,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
             let indent = indent_of(doc.line(def)).to_string();
             let what = wanted.join(" ");
             doc.insert_before(def, wanted.into_iter().map(|d| format!("{indent}{d}")));
-            plan_change(
-                plan,
-                &path,
-                &f.rule,
-                format!("{what} on {} {}", e.method, e.path),
-            );
+            plan.change(&path, &f.rule, format!("{what} on {} {}", e.method, e.path));
         }
     }
     ensure_request(plan, &path, file, function, e.line);
@@ -86,10 +81,6 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         add_limiter(ctx, plan, e.file, &limiter, &f.rule);
     }
     true
-}
-
-fn plan_change(plan: &mut Plan, path: &str, rule: &str, what: String) {
-    plan.change(path, rule, what);
 }
 
 /// The variable of a slowapi limiter made in `file`, if any.
