@@ -29,7 +29,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
         return super::manual(ctx, plan, f);
     }
     let Some(doc) = plan.doc(&f.path) else { return };
-    let first = span.line as usize - 1;
+    let first = (span.line as usize).saturating_sub(1);
     let last = statement_end(doc, first).max(first);
     let mut done = false;
     for i in first..=last.min(first + 20) {

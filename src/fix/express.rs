@@ -45,11 +45,11 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         return false;
     };
     // Middleware after the path argument.
-    let i = path_arg.line as usize - 1;
+    let i = (path_arg.line as usize).saturating_sub(1);
     let line = doc.line(i).to_string();
     let start: usize = line
         .char_indices()
-        .nth(path_arg.column as usize - 1)
+        .nth((path_arg.column as usize).saturating_sub(1))
         .map_or(line.len(), |(b, _)| b);
     let end = start + path_arg.text.len();
     if line.get(start..end) != Some(path_arg.text.as_str()) {
@@ -70,7 +70,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     }
     let is_esm = file.imports.iter().any(|imp| {
         doc.lines()
-            .get(imp.line as usize - 1)
+            .get((imp.line as usize).saturating_sub(1))
             .is_some_and(|l| l.trim_start().starts_with("import "))
     }) || path.ends_with(".ts")
         || path.ends_with(".mjs");
@@ -100,8 +100,13 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         .assignments
         .iter()
         .find(|a| a.target == e.object && a.in_function.is_none())
-        .map(|a| a.line as usize - 1)
-        .or_else(|| file.imports.iter().map(|i| i.line as usize - 1).max());
+        .map(|a| (a.line as usize).saturating_sub(1))
+        .or_else(|| {
+            file.imports
+                .iter()
+                .map(|i| (i.line as usize).saturating_sub(1))
+                .max()
+        });
     let at = anchor.map_or(0, |a| statement_end(doc, a) + 1);
     doc.insert_before(at, limiters);
     if local.is_none() {
@@ -109,7 +114,11 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
             (false, Some(cjs)) => cjs.clone(),
             _ => t.import_esm.clone(),
         };
-        let last = file.imports.iter().map(|i| i.line as usize - 1).max();
+        let last = file
+            .imports
+            .iter()
+            .map(|i| (i.line as usize).saturating_sub(1))
+            .max();
         let at = last.map_or(0, |l| statement_end(doc, l) + 1);
         doc.insert_before(at, [import]);
         deps::npm(plan, &path, pkg, version, &f.rule);

@@ -37,7 +37,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         };
         // The decorators that are missing, directly above the `def` (the
         // whole decorator block counts: a limiter above the route too).
-        let mut top = e.line as usize - 1;
+        let mut top = (e.line as usize).saturating_sub(1);
         while top > 0 && doc.line(top - 1).trim_start().starts_with('@') {
             top -= 1;
         }
@@ -121,7 +121,13 @@ fn ensure_request(
     if existing.is_some() {
         let taken = function.params.iter().any(|p| param_name(p) == "payload");
         let new = if taken { "request_body" } else { "payload" };
-        python::rename_in(doc, def, function.end_line as usize - 1, "request", new);
+        python::rename_in(
+            doc,
+            def,
+            (function.end_line as usize).saturating_sub(1),
+            "request",
+            new,
+        );
         what = format!("renamed parameter request to {new}, added request: Request");
     }
     if add_first_param(doc, def, "request: Request", !function.params.is_empty()) {
@@ -163,7 +169,7 @@ fn add_limiter(ctx: &Ctx, plan: &mut Plan, fi: usize, limiter: &str, rule: &str)
             let last_import = file.imports.iter().map(|i| i.line).max().unwrap_or(0);
             let at = match last_import {
                 0 => 0,
-                l => super::edit::statement_end(doc, l as usize - 1) + 1,
+                l => super::edit::statement_end(doc, (l as usize).saturating_sub(1)) + 1,
             };
             lines.insert(0, String::new());
             doc.insert_before(at, lines);
@@ -255,7 +261,7 @@ pub fn fix_misuse(ctx: &Ctx, plan: &mut Plan, f: &Finding) -> bool {
 /// them in their order.
 pub fn fix_order(ctx: &Ctx, plan: &mut Plan, f: &Finding) -> bool {
     let _ = ctx;
-    let Some(line) = f.span.map(|s| s.line as usize - 1) else {
+    let Some(line) = f.span.map(|s| (s.line as usize).saturating_sub(1)) else {
         return false;
     };
     let Some(doc) = plan.doc(&f.path) else {

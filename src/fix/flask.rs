@@ -42,7 +42,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     let Some(def) = def_line(doc, e.line, &function.name) else {
         return false;
     };
-    let above: String = (e.line as usize - 1..def)
+    let above: String = ((e.line as usize).saturating_sub(1)..def)
         .map(|i| doc.line(i).to_string())
         .collect();
     let has = |unit: &str| above.contains(".limit(") && above.contains(unit);

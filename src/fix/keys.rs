@@ -29,7 +29,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
         .find(|r| r.spec.id == f.rule)
         .and_then(|r| r.spec.env_var.clone());
     let Some(doc) = plan.doc(&f.path) else { return };
-    let i = span.line as usize - 1;
+    let i = (span.line as usize).saturating_sub(1);
     let line = doc.line(i).to_string();
     let Some((start, end)) = literal_at(&line, span.column as usize) else {
         return super::manual(ctx, plan, f);
@@ -100,7 +100,8 @@ fn literal_at(line: &str, column: usize) -> Option<(usize, usize)> {
         .char_indices()
         .nth(column.saturating_sub(1))
         .map(|(b, _)| b)?;
-    let (open, quote) = line[..=at.min(line.len() - 1)]
+    let upto = at + line[at..].chars().next().map_or(0, char::len_utf8);
+    let (open, quote) = line[..upto]
         .char_indices()
         .rev()
         .find(|(_, c)| matches!(c, '"' | '\'' | '`'))?;
@@ -154,7 +155,7 @@ pub fn fix_public(ctx: &Ctx, plan: &mut Plan, f: &Finding, all: &[&Finding]) {
     }
     plan.renamed.insert(name.clone());
     for g in &group {
-        let Some(line) = g.span.map(|s| s.line as usize - 1) else {
+        let Some(line) = g.span.map(|s| (s.line as usize).saturating_sub(1)) else {
             continue;
         };
         let Some(doc) = plan.doc(&g.path) else {
@@ -227,6 +228,9 @@ mod tests {
     fn literal_and_name() {
         let line = r#"OPENAI_API_KEY = "abc-123""#;
         assert_eq!(literal_at(line, 19), Some((17, 26)));
+        // Columns count characters; a multi-byte character is no problem.
+        assert_eq!(literal_at("é = \"ü-key\"", 5), Some((5, 13)));
+        assert_eq!(literal_at("ü", 1), None);
         assert_eq!(
             assigned_name(&line[..17]).as_deref(),
             Some("OPENAI_API_KEY")

@@ -48,7 +48,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     let Some(doc) = plan.doc(&path) else {
         return false;
     };
-    let start = function.line as usize - 1;
+    let start = (function.line as usize).saturating_sub(1);
     // A handler with its own limiter call: the audit reads one limiter per
     // handler, so a second one would go unseen; adding windows to the
     // project's limiter is left to the user.

@@ -167,6 +167,6 @@ pub fn rename_in(doc: &mut Doc, from: usize, to: usize, old: &str, new: &str) {
 
 /// Insert `lines` after the statement starting at 1-based `line`.
 pub fn insert_after_statement(doc: &mut Doc, line: u32, lines: Vec<String>) {
-    let end = statement_end(doc, line as usize - 1);
+    let end = statement_end(doc, (line as usize).saturating_sub(1));
     doc.insert_before(end + 1, lines);
 }
