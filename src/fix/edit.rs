@@ -25,6 +25,8 @@ pub struct Doc {
     inserts: BTreeMap<usize, Vec<String>>,
     /// Secrets the diff shows redacted (a key moved out of code, into `.env`).
     secrets: Vec<String>,
+    /// A `.env` file: the diff shows every value redacted.
+    env_file: bool,
 }
 
 impl Doc {
@@ -60,6 +62,7 @@ impl Doc {
             replaced: BTreeMap::new(),
             inserts: BTreeMap::new(),
             secrets: Vec::new(),
+            env_file: is_env_file(path),
         })
     }
 
@@ -75,6 +78,7 @@ impl Doc {
             replaced: BTreeMap::new(),
             inserts: BTreeMap::new(),
             secrets: Vec::new(),
+            env_file: is_env_file(path),
         }
     }
 
@@ -224,6 +228,13 @@ impl Doc {
                     let shown = crate::findings::Redacted::from_secret(secret);
                     line = line.replace(secret.as_str(), shown.as_str());
                 }
+                if self.env_file {
+                    if let Some((name, value)) = line.split_once('=') {
+                        let value = value.trim().trim_matches(['"', '\'']);
+                        let shown = crate::findings::Redacted::from_secret(value);
+                        line = format!("{name}={shown}");
+                    }
+                }
                 out.push_str(&format!("{tag}{line}\n"));
             }
         }
@@ -280,6 +291,13 @@ impl Doc {
     }
 }
 
+/// `.env`, `.env.local`, … but not the committed templates.
+fn is_env_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with(".env")
+        && ![".env.example", ".env.sample", ".env.template", ".env.dist"].contains(&name)
+}
+
 /// The indentation of `line`.
 pub fn indent_of(line: &str) -> &str {
     &line[..line.len() - line.trim_start().len()]
@@ -331,6 +349,23 @@ mod tests {
             String::from_utf8(doc.render()).unwrap(),
             "\u{feff}a\r\nnew\r\nb\r\nc\r\nend\r\n"
         );
+    }
+
+    #[test]
+    fn env_values_are_redacted_in_diffs() {
+        let mut doc = Doc::from_bytes(
+            "app/.env",
+            b"DATABASE_URL=postgres://user:hunter2hunter2@db/x\n".to_vec(),
+        )
+        .unwrap();
+        doc.append(["NEW_KEY=abcdefghijklmnopqrstuvwxyz".to_string()]);
+        let diff = doc.unified_diff();
+        assert!(
+            !diff.contains("hunter2hunter2") && !diff.contains("abcdefghijklmnop"),
+            "{diff}"
+        );
+        assert!(diff.contains("+NEW_KEY=abcd…wxyz"), "{diff}");
+        assert!(is_env_file(".env.local") && !is_env_file("web/.env.example"));
     }
 
     #[test]
