@@ -196,7 +196,7 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
     let gaps = report
         .findings
         .iter()
-        .filter(|f| matches!(f.rule.as_str(), "env-gitignore-gap" | "env-not-ignored"));
+        .filter(|f| matches!(f.rule.as_str(), "env-gitignore-gap" | "env-not-ignored" | "env-tracked"));
     let dotenv_ignored = gaps.clone().all(&wanted);
     let ctx = Ctx {
         root: &root,
