@@ -193,10 +193,12 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
         };
         (args.select.is_empty() || names(&args.select)) && !names(&args.ignore)
     };
-    let gaps = report
-        .findings
-        .iter()
-        .filter(|f| matches!(f.rule.as_str(), "env-gitignore-gap" | "env-not-ignored" | "env-tracked"));
+    let gaps = report.findings.iter().filter(|f| {
+        matches!(
+            f.rule.as_str(),
+            "env-gitignore-gap" | "env-not-ignored" | "env-tracked"
+        )
+    });
     let dotenv_ignored = gaps.clone().all(&wanted);
     let ctx = Ctx {
         root: &root,
