@@ -524,6 +524,13 @@ fn a_key_is_not_written_to_a_dotenv_git_would_commit() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(!dir.path().join("backend/.env").exists(), "{}", run.stdout);
     let config = std::fs::read_to_string(dir.path().join("backend/app/config.py")).unwrap();
-    assert!(config.contains("OPENAI_API_KEY = os.environ[\"OPENAI_API_KEY\"]"), "{config}");
-    assert!(run.stdout.contains("OPENAI_API_KEY  the key\n"), "{}", run.stdout);
+    assert!(
+        config.contains("OPENAI_API_KEY = os.environ[\"OPENAI_API_KEY\"]"),
+        "{config}"
+    );
+    assert!(
+        run.stdout.contains("OPENAI_API_KEY  the key\n"),
+        "{}",
+        run.stdout
+    );
 }
