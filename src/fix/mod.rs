@@ -184,6 +184,9 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
             .or(settings.fix.per_day)
             .unwrap_or(templates.limits.per_day),
     };
+    if limits.per_minute == 0 || limits.per_day == 0 {
+        anyhow::bail!("[fix] per-minute and per-day must be at least 1");
+    }
     let (report, facts, inventory) = crate::app::audit_with_facts(&settings, &catalog)?;
     let root = settings.root.clone();
     let wanted = |f: &Finding| {
