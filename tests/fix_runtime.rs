@@ -3,7 +3,8 @@
 //! on 127.0.0.1 (the SDK pointed at it with `OPENAI_BASE_URL`), get 200 for
 //! the first 5 requests of a minute and 429 for the 6th: FastAPI (uvicorn,
 //! slowapi), Flask (its server, Flask-Limiter), Express
-//! (express-rate-limit), Hono on Node (hono-rate-limiter). The fixed
+//! (express-rate-limit), Hono on Node (hono-rate-limiter); the fixed
+//! FastAPI app's CORS allows `http://localhost:3000` and no other origin. The fixed
 //! Next.js route type-checks with `tsc --noEmit` against the real
 //! `@upstash/ratelimit` and `@upstash/redis`.
 //!
@@ -262,20 +263,54 @@ fn fixed(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A CORS preflight for POST /api/chat from `origin`: (status, the
+/// Access-Control-Allow-Origin header if any).
+fn preflight(port: u16, origin: &str) -> (u16, Option<String>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the app");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "OPTIONS /api/chat HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let allowed = response.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("access-control-allow-origin")
+            .then(|| value.trim().to_string())
+    });
+    (status, allowed)
+}
+
 /// Start the app, send 6 requests, expect 200 ×5 then 429.
-fn assert_six_requests(mut command: Command, port: u16, what: &str) {
+fn assert_six_requests(command: Command, port: u16, what: &str) {
+    drop(start_and_limit(command, port, what));
+}
+
+/// [`assert_six_requests`], returning the running app.
+fn start_and_limit(mut command: Command, port: u16, what: &str) -> Server {
     let mock = mock_openai();
     command
         .env("OPENAI_API_KEY", "test-key-not-real")
         .env("OPENAI_BASE_URL", format!("http://127.0.0.1:{mock}/v1"))
         .env("PORT", port.to_string())
         .env_remove("RATE_LIMIT_STORAGE_URI")
+        .env_remove("CORS_ORIGINS")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut server = Server(command.spawn().unwrap_or_else(|e| panic!("{what}: {e}")));
     wait_listening(port, &mut server);
     let codes: Vec<u16> = (0..6).map(|_| post_chat(port)).collect();
     assert_eq!(codes, [200, 200, 200, 200, 200, 429], "{what}");
+    server
 }
 
 /// Serialise the runtime tests: they install packages and start servers.
@@ -306,7 +341,14 @@ fn fixed_fastapi_app_answers_429_on_the_sixth_request() {
             &port.to_string(),
         ])
         .current_dir(&backend);
-    assert_six_requests(command, port, "FastAPI (uvicorn, slowapi)");
+    let _server = start_and_limit(command, port, "FastAPI (uvicorn, slowapi)");
+    // The CORS fix: origins from CORS_ORIGINS (unset: http://localhost:3000).
+    assert_eq!(
+        preflight(port, "http://localhost:3000"),
+        (200, Some("http://localhost:3000".to_string()))
+    );
+    let (_, allowed) = preflight(port, "https://evil.example");
+    assert_eq!(allowed, None, "a foreign origin is allowed");
 }
 
 #[test]
