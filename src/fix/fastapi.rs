@@ -26,6 +26,11 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     let per_minute = ctx.limits.per_minute.to_string();
     let per_day = ctx.limits.per_day.to_string();
     let existing = existing_limiter(ctx, e.file);
+    // A limiter must end up on `app.state` of a `FastAPI()` the audit sees;
+    // without one (the app is made elsewhere), the fix would be half done.
+    if existing.is_none() && !ctx.facts.files().iter().any(|f| find_app(f).is_some()) {
+        return false;
+    }
     let limiter = existing.clone().unwrap_or_else(|| "limiter".to_string());
     let path = file.path.clone();
     {
