@@ -5,8 +5,9 @@
 //! slowapi), Flask (its server, Flask-Limiter), Express
 //! (express-rate-limit), Hono on Node (hono-rate-limiter); the fixed
 //! FastAPI app's CORS allows `http://localhost:3000` and no other origin. The fixed
-//! Next.js route type-checks with `tsc --noEmit` against the real
-//! `@upstash/ratelimit` and `@upstash/redis`.
+//! Next.js route handler, server action and pages API route type-check with
+//! `tsc --noEmit` against the real `next`, `@upstash/ratelimit` and
+//! `@upstash/redis`.
 //!
 //! Packages are installed once per `target/` (a venv and a node_modules
 //! under `target/fix-runtime/`, reused by later runs). When a registry
@@ -42,6 +43,7 @@ const NPM_PACKAGES: &[&str] = &[
     "@upstash/ratelimit@2",
     "@upstash/redis@1",
     "typescript@5",
+    "next@15",
 ];
 
 fn cache_dir() -> PathBuf {
@@ -402,7 +404,7 @@ fn fixed_hono_app_answers_429_on_the_sixth_request() {
 }
 
 #[test]
-fn fixed_next_route_type_checks_against_upstash() {
+fn fixed_next_app_type_checks_against_next_and_upstash() {
     let _guard = one_at_a_time();
     let modules = match node_env() {
         Ok(m) => m,
@@ -410,6 +412,9 @@ fn fixed_next_route_type_checks_against_upstash() {
     };
     let dir = fixed("fix-next");
     assert!(dir.path().join("lib/ratelimit.ts").is_file());
+    assert!(dir.path().join("lib/ratelimit-action.ts").is_file());
+    let action = std::fs::read_to_string(dir.path().join("app/actions.ts")).unwrap();
+    assert!(action.contains("await limitAction();"), "{action}");
     std::os::unix::fs::symlink(&modules, dir.path().join("node_modules")).unwrap();
     let tsc = Command::new("node")
         .arg(modules.join("typescript/bin/tsc"))
