@@ -308,6 +308,23 @@ fn out_of_time(path: &str, settings: &Settings) -> Note {
 
 /// Run an audit. Errors are configuration problems (exit 2).
 pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigError> {
+    let (report, facts, inventory) = audit_with_facts(settings, catalog)?;
+    // Freeing the facts of a large tree takes tens of milliseconds: another
+    // thread does it while the caller writes the report.
+    // (If no thread can be started, the closure is dropped here instead.)
+    let garbage = (facts, inventory);
+    if settings.threads != 1 {
+        let _ = std::thread::Builder::new().spawn(move || drop(garbage));
+    }
+    Ok(report)
+}
+
+/// [`audit`], also returning the facts and the inventory it was built from
+/// (`aiguard fix` plans its edits from them).
+pub fn audit_with_facts(
+    settings: &Settings,
+    catalog: &Catalog,
+) -> Result<(Report, ProjectFacts, crate::inventory::Inventory), ConfigError> {
     let started = Instant::now();
     let checks: Vec<&'static dyn Check> = checks::implemented()
         .into_iter()
@@ -527,7 +544,7 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     );
     summary.suppressed = outcome.suppressed;
     summary.baselined = baselined;
-    let report = Ok(Report {
+    let report = Report {
         root: settings.root.display().to_string(),
         summary,
         checklist,
@@ -540,15 +557,8 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
             view
         },
         stats,
-    });
-    // Freeing the facts of a large tree takes tens of milliseconds: another
-    // thread does it while the caller writes the report.
-    // (If no thread can be started, the closure is dropped here instead.)
-    let garbage = (facts, inventory, paths, gitignore);
-    if settings.threads != 1 {
-        let _ = std::thread::Builder::new().spawn(move || drop(garbage));
-    }
-    report
+    };
+    Ok((report, facts, inventory))
 }
 
 /// The project's ignore model: every `.gitignore` the walk read, those of

@@ -32,6 +32,8 @@ pub enum Command {
     Init(InitArgs),
     /// Write .git/hooks/pre-commit: run `aiguard audit --staged` before each commit.
     InstallHook(InstallHookArgs),
+    /// Apply the fixes: rate limits, CORS origins, .gitignore lines, keys to the environment.
+    Fix(FixArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
     /// Print a man page (roff): `aiguard man > aiguard.1`, `aiguard man audit > aiguard-audit.1`.
@@ -233,4 +235,32 @@ pub struct ManArgs {
     /// The subcommand's page (aiguard-SUBCOMMAND(1)) instead of aiguard(1).
     #[arg(value_name = "SUBCOMMAND")]
     pub subcommand: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    /// The project to fix.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Write nothing: print a unified diff, exit 1 when there is something to fix.
+    #[arg(long)]
+    pub diff: bool,
+    /// Fix only these checks or rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "CHECK,...")]
+    pub select: Vec<String>,
+    /// Do not fix these checks or rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "CHECK,...")]
+    pub ignore: Vec<String>,
+    /// Also edit files with uncommitted changes (or outside a git repository).
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Requests per minute per client on each AI route [default: 5, or [fix] per-minute].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub per_minute: Option<u64>,
+    /// Requests per day per client on each AI route [default: 50, or [fix] per-day].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub per_day: Option<u64>,
+    /// Config file [default: aiguard.toml, or [tool.aiguard] in pyproject.toml, at PATH].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }

@@ -112,6 +112,17 @@ struct ConfigFile {
     /// Project functions or methods that call a paid AI API (wrappers of SDKs).
     #[serde(default)]
     extra_ai_clients: Vec<String>,
+    /// `aiguard fix` settings.
+    #[serde(default)]
+    fix: FixLimits,
+}
+
+/// `[fix]`: the limits `aiguard fix` writes (the command line wins).
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FixLimits {
+    pub per_minute: Option<u64>,
+    pub per_day: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -257,6 +268,8 @@ pub struct Settings {
     pub since: Option<String>,
     /// Project-specific names the config adds to the catalogue.
     pub extras: Extras,
+    /// `[fix]` of the config.
+    pub fix: FixLimits,
     named: Vec<NamedId>,
 }
 
@@ -458,6 +471,7 @@ impl Settings {
             auth: config.extra_auth.clone(),
             ai_clients: config.extra_ai_clients.clone(),
         };
+        let fix = config.fix;
         let mut settings = Settings {
             root,
             prefix: String::new(),
@@ -482,6 +496,7 @@ impl Settings {
             history: args.history,
             since: args.since.clone(),
             extras,
+            fix,
             named,
         };
         settings.checks = settings.checks_to_run(&HashMap::new());

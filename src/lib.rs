@@ -16,6 +16,7 @@ pub mod context;
 pub mod facts;
 pub mod fake;
 pub mod findings;
+pub mod fix;
 pub mod git;
 pub mod gitignore;
 pub mod graph;
@@ -80,6 +81,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         Command::Explain(args) => commands::explain(&args, stdout),
         Command::Init(args) => commands::init(&args, stdout),
         Command::InstallHook(args) => commands::install_hook(&args, stdout),
+        Command::Fix(args) => fix::run(&args, stdout),
         Command::Completions(args) => commands::completions(args.shell, stdout),
         Command::Man(args) => commands::man(args.subcommand.as_deref(), stdout),
     };

@@ -314,6 +314,12 @@ fn git_runs_no_program_the_repository_names() {
     let run = run_safely(&h, &["inventory", ".", "--format", "json"]);
     assert_eq!(json_of(&run)["endpoints"][0]["path"], "/chat");
 
+    // fix: asks git what is uncommitted (`status`), and with --diff writes
+    // nothing; the fixture has fixable findings, so it exits 1.
+    let run = run_safely(&h, &["fix", ".", "--diff"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("+++ "), "{}", run.stdout);
+
     // install-hook: writes where git would run it (core.hooksPath, from the
     // conditional include), and runs nothing.
     let run = run_safely(&h, &["install-hook", "."]);

@@ -5,6 +5,7 @@
 //! compiles them (regexes, Aho-Corasick prefilters) once. Any error names the
 //! file and line; built-in files are checked by tests so they cannot break.
 
+pub mod fixes;
 pub mod keys;
 pub mod loops;
 

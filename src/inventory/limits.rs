@@ -876,10 +876,12 @@ pub(super) fn parse_matchers(text: &str) -> Vec<Matcher> {
 }
 
 /// `Ratelimit.slidingWindow(10, "10 s")` in a file, as written.
+/// The windows of every `@upstash/ratelimit` limiter the file makes (a
+/// shared module often has a per-minute and a per-day one), `; `-joined.
 fn upstash_spec(file: &FileFacts) -> String {
     file.calls
         .iter()
-        .find(|c| {
+        .filter(|c| {
             c.callee.ends_with("slidingWindow")
                 || c.callee.ends_with("fixedWindow")
                 || c.callee.ends_with("tokenBucket")
@@ -895,7 +897,8 @@ fn upstash_spec(file: &FileFacts) -> String {
                     .join(", ")
             )
         })
-        .unwrap_or_default()
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn created_in_function(file: &FileFacts, call: &Call, function: Option<usize>) -> bool {
