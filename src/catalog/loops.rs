@@ -168,9 +168,10 @@ pub fn is_imported_call(
         // An object made from the library: `app = StateGraph(S).compile()`,
         // then `app.invoke(…)`; only its method name counts.
         let method = callee.rsplit('.').next().unwrap_or(callee);
+        // The cheap test first: most calls are not of a catalogued method.
         return callee.contains('.')
-            && origin_module(file, head, 3).is_some_and(in_modules)
-            && names.iter().any(|n| n == method);
+            && names.iter().any(|n| n == method)
+            && origin_module(file, head, 3).is_some_and(in_modules);
     };
     if !in_modules(&import.module) {
         return false;

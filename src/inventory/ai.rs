@@ -97,7 +97,12 @@ impl<'c> AiNames<'c> {
                         .iter()
                         .any(|f| m.starts_with(f.as_str()))
                 });
-                let from_client = names.objects.contains_key(head_of(callee));
+                // A model configured from another (`llm.bind_tools(…)`,
+                // `llm.with_structured_output(…)`), not what a call returns:
+                // `runs = client.beta.threads.runs.list()` is a response,
+                // and `runs.data.find(…)` no AI call.
+                let from_client = names.objects.contains_key(head_of(callee))
+                    && catalog.calls.free_methods.iter().any(|m| m == last);
                 if !(starts_upper(last) || factory || from_client) {
                     continue;
                 }

@@ -289,17 +289,31 @@ fn is_hand_written_limiter(
         let lower = text.to_ascii_lowercase();
         words.iter().any(|w| lower.contains(w.as_str()))
     };
+    // Calls and assignments by enclosing function, once: scanning every
+    // call per function was quadratic on large files (2 s on one app).
+    let mut calls_in: Vec<Vec<&crate::facts::Call>> = vec![Vec::new(); file.functions.len()];
+    for c in &file.calls {
+        if let Some(slot) = c.in_function.and_then(|f| calls_in.get_mut(f)) {
+            slot.push(c);
+        }
+    }
+    let mut assignments_in: Vec<Vec<&crate::facts::Assignment>> =
+        vec![Vec::new(); file.functions.len()];
+    for a in &file.assignments {
+        if let Some(slot) = a.in_function.and_then(|f| assignments_in.get_mut(f)) {
+            slot.push(a);
+        }
+    }
     let rejects_in = |f: usize| {
-        file.calls.iter().any(|c| {
-            c.in_function == Some(f)
-                && (has_word(&c.callee, &spec.reject_words)
-                    || c.args.iter().any(|x| has_word(&x.text, &spec.reject_words)))
+        calls_in[f].iter().any(|c| {
+            has_word(&c.callee, &spec.reject_words)
+                || c.args.iter().any(|x| has_word(&x.text, &spec.reject_words))
         })
     };
     for (f, function) in file.functions.iter().enumerate() {
         // The keys the map is read or written with, in this function.
         let mut keys: Vec<&str> = Vec::new();
-        for c in file.calls.iter().filter(|c| c.in_function == Some(f)) {
+        for c in calls_in[f].iter().copied() {
             if c.callee.starts_with(&subscript) || c.callee.starts_with(&method) {
                 keys.push(&c.callee);
                 keys.extend(c.args.iter().map(|x| x.text.as_str()));
@@ -312,7 +326,7 @@ fn is_hand_written_limiter(
                 );
             }
         }
-        for a in file.assignments.iter().filter(|a| a.in_function == Some(f)) {
+        for a in assignments_in[f].iter().copied() {
             if mentions(&a.target) || mentions(&a.text) {
                 keys.push(&a.target);
                 keys.push(&a.text);
