@@ -259,6 +259,7 @@ pub struct CallsSpec {
     pub functions: std::collections::BTreeMap<String, Vec<String>>,
     pub factory_modules: Vec<String>,
     pub free_methods: Vec<String>,
+    pub model_builders: Vec<String>,
     pub api_paths: Vec<String>,
     pub hosts: Vec<String>,
 }

@@ -102,7 +102,7 @@ impl<'c> AiNames<'c> {
                 // `runs = client.beta.threads.runs.list()` is a response,
                 // and `runs.data.find(…)` no AI call.
                 let from_client = names.objects.contains_key(head_of(callee))
-                    && catalog.calls.free_methods.iter().any(|m| m == last);
+                    && catalog.calls.model_builders.iter().any(|m| m == last);
                 if !(starts_upper(last) || factory || from_client) {
                     continue;
                 }
