@@ -583,6 +583,8 @@ pub struct Catalog {
     /// The same literals, each with its role, for the files that pass.
     role_literals: aho_corasick::AhoCorasick,
     role_of_literal: Vec<Roles>,
+    /// Every literal but the protection-only ones, for [`Catalog::wants_parse`].
+    parse_gate: regex::bytes::Regex,
     parse_paths: Vec<String>,
     always_paths: Vec<String>,
     test_folders: Vec<String>,
@@ -649,6 +651,16 @@ impl Catalog {
         let role_literals = aho_corasick::AhoCorasick::new(literals.iter().map(|(t, _)| t))
             .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
         let role_of_literal: Vec<Roles> = literals.iter().map(|(_, r)| *r).collect();
+        // `--staged` parses context files as it reads them (no slice): the
+        // protection-only words (broad: "401", "usage") would make it parse
+        // most of the tree, so its gate leaves them out.
+        let gate: Vec<String> = literals
+            .iter()
+            .filter(|(_, r)| *r != Roles::PROTECTION)
+            .map(|(t, _)| regex::escape(t))
+            .collect();
+        let parse_gate = regex::bytes::Regex::new(&gate.join("|"))
+            .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
         // No triggers match nothing (an empty alternation would match all).
         let parse_triggers = match alternation.is_empty() {
             true => None,
@@ -708,6 +720,7 @@ impl Catalog {
             parse_triggers,
             role_literals,
             role_of_literal,
+            parse_gate,
             parse_together,
             parse_paths: facts.parse.paths,
             always_paths: facts.parse.always_paths,
@@ -847,10 +860,7 @@ impl Catalog {
         };
         by_path(&self.parse_paths)
             || by_path(&self.always_paths)
-            || self
-                .parse_triggers
-                .as_ref()
-                .is_some_and(|t| t.is_match(bytes))
+            || self.parse_gate.is_match(bytes)
             || self
                 .parse_together
                 .iter()
