@@ -519,6 +519,22 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_module_name_is_at_most_300_characters() {
+        // Found by the `imports` fuzz target: the bound counts characters,
+        // so a specifier of 300 two-byte characters is 600 bytes; one of 301
+        // is not an import at all.
+        let src = format!(
+            "import x from \"{}\";\nimport y from \"{}\";\n",
+            "é".repeat(300),
+            "é".repeat(301)
+        );
+        let got = scan_imports(Lang::Tsx, src.as_bytes());
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].module.chars().count(), 300);
+        assert_eq!(got[0].module.len(), 600);
+    }
+
     fn summary(path: &str, roles: Roles, imports: &[&str]) -> Summary {
         let lang = Lang::from_path(std::path::Path::new(path)).unwrap();
         Summary {
