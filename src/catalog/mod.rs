@@ -305,6 +305,9 @@ pub struct AuthSpec {
     pub js_middleware: Vec<String>,
     pub next_middleware_modules: Vec<String>,
     pub anonymous_calls: Vec<String>,
+    /// Calls that reject a request with a status in `reject_words`.
+    pub reject_calls: Vec<String>,
+    pub reject_words: Vec<String>,
 }
 
 /// Per-user quota evidence (`rules/protections.toml` `[quota]`).

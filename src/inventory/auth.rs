@@ -48,8 +48,11 @@ fn named(list: &[String], name: &str) -> bool {
 /// name; also those that call one (a helper two calls deep:
 /// `get_current_user → verify_token → raise`), and factories whose inner
 /// function rejects (`Depends(require_permission("chat"))`).
-pub(super) fn collect_rejecting_functions(facts: &ProjectFacts) -> HashSet<String> {
-    let rejecting = facts.functions_reaching(|_, call| rejects(call), REJECT_DEPTH);
+pub(super) fn collect_rejecting_functions(
+    facts: &ProjectFacts,
+    spec: &AuthSpec,
+) -> HashSet<String> {
+    let rejecting = facts.functions_reaching(|_, call| rejects(call, spec), REJECT_DEPTH);
     let mut out = HashSet::new();
     for f in rejecting.keys() {
         let mut function = facts.function(*f);
@@ -65,38 +68,15 @@ pub(super) fn collect_rejecting_functions(facts: &ProjectFacts) -> HashSet<Strin
 /// How many calls deep a rejection makes its callers auth helpers.
 const REJECT_DEPTH: usize = 2;
 
-fn rejects(call: &Call) -> bool {
-    if call.in_function.is_none() {
-        return false;
-    }
-    let callee = last(&call.callee);
-    let maker = matches!(
-        callee,
-        "HTTPException"
-            | "abort"
-            | "Response"
-            | "JSONResponse"
-            | "json"
-            | "status"
-            | "sendStatus"
-            | "Error"
-            | "HTTPError"
-            | "PermissionDenied"
-            | "NotAuthenticated"
-            | "AuthenticationFailed"
-    );
-    maker
+/// A call that answers 401/403 (`rules/protections.toml` `reject_calls`
+/// with one of `reject_words` in its arguments).
+fn rejects(call: &Call, spec: &AuthSpec) -> bool {
+    call.in_function.is_some()
+        && spec.reject_calls.iter().any(|c| c == last(&call.callee))
         && call.args.iter().any(|a| {
-            [
-                "401",
-                "403",
-                "UNAUTHORIZED",
-                "FORBIDDEN",
-                "Unauthorized",
-                "Forbidden",
-            ]
-            .iter()
-            .any(|w| a.text.contains(w))
+            spec.reject_words
+                .iter()
+                .any(|w| a.text.contains(w.as_str()))
         })
 }
 
@@ -209,10 +189,11 @@ impl<'a> AuthContext<'a> {
                 mounts.entry(target).or_default().push((fi, c));
             }
         }
+        let rejecting = collect_rejecting_functions(facts, &spec);
         AuthContext {
             facts,
             spec,
-            rejecting: collect_rejecting_functions(facts),
+            rejecting,
             middleware,
             mounts,
         }
