@@ -116,7 +116,7 @@ impl Worker<'_> {
         self.env
             .checks
             .iter()
-            .any(|c| c.id() == crate::checks::CheckId::KeysInCode)
+            .any(|c| c.id() == crate::findings::CheckId::KeysInCode)
     }
 
     fn process(&mut self, abs: PathBuf, path: String) -> FileResult {
@@ -158,19 +158,19 @@ impl Worker<'_> {
     }
 
     /// `--staged`: a staged file, from its blob.
-    fn process_staged(&mut self, path: String, blob: crate::staged::Blob) -> FileResult {
+    fn process_staged(&mut self, path: String, blob: crate::walk::Blob) -> FileResult {
         let abs = self.env.settings.root.join(&path);
         let mut result = FileResult::new(path, abs);
         match blob {
-            crate::staged::Blob::Text(source) => return self.analyse(result, source),
-            crate::staged::Blob::Skipped(kind, message) => {
+            crate::walk::Blob::Text(source) => return self.analyse(result, source),
+            crate::walk::Blob::Skipped(kind, message) => {
                 result.note = Some(Note {
                     path: result.path.clone(),
                     kind,
                     message,
                 })
             }
-            crate::staged::Blob::Large {
+            crate::walk::Blob::Large {
                 findings,
                 note,
                 scanned,

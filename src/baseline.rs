@@ -2,7 +2,7 @@
 //! `aiguard baseline -o FILE` and hidden by `aiguard audit --baseline FILE`,
 //! so CI fails only on new findings.
 //!
-//! A finding is recorded by its fingerprint (`report::fingerprints`: check,
+//! A finding is recorded by its fingerprint (`findings::fingerprints`: check,
 //! rule, path and redacted evidence, numbered when repeated in a file). The
 //! line is left out, so moving code keeps a finding hidden; a different key
 //! on the same line has other evidence and is reported. The file holds no
@@ -14,9 +14,9 @@ use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
+use crate::findings::fingerprints;
 use crate::findings::Finding;
-use crate::report::fingerprints;
 
 const VERSION: u32 = 1;
 
@@ -130,7 +130,7 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::CheckId;
+    use crate::findings::CheckId;
     use crate::findings::{Redacted, Severity, Span};
 
     fn key(line: u32, evidence: &str) -> Finding {

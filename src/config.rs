@@ -12,13 +12,12 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use thiserror::Error;
 use toml::Spanned;
 
 use crate::baseline::Baseline;
 use crate::catalog::{line_at, Catalog};
-use crate::checks::CheckId;
 use crate::cli::{AuditArgs, FailOn};
+use crate::findings::CheckId;
 use crate::findings::{Finding, Severity, Span};
 
 /// `max-parse-time-ms` unless the config sets it: 2 s, 20 to 100 times what
@@ -60,19 +59,7 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
     "target",
 ];
 
-#[derive(Debug, Error)]
-pub enum ConfigError {
-    #[error("{file}:{line}: {message}")]
-    Invalid {
-        file: String,
-        line: usize,
-        message: String,
-    },
-    #[error("{file}: {message}")]
-    Unreadable { file: String, message: String },
-    #[error("{0}")]
-    Usage(String),
-}
+pub use crate::error::ConfigError;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -564,7 +551,7 @@ impl Settings {
     pub fn config_display_path(&self) -> Option<String> {
         let file = self.config_file.as_ref()?;
         Some(match file.strip_prefix(&self.root) {
-            Ok(rel) => crate::walk::relative(Path::new(""), rel),
+            Ok(rel) => crate::paths::relative(Path::new(""), rel),
             Err(_) => file.display().to_string(),
         })
     }

@@ -5,9 +5,68 @@
 //! one: nothing here ever holds a raw secret.
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::fmt;
 
-use crate::checks::CheckId;
+/// The checklist items, in checklist order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckId {
+    KeysInCode,
+    KeysInClient,
+    RateLimit,
+    RateLimitStore,
+    Auth,
+    Quota,
+    Loops,
+    Cors,
+    EnvGitignore,
+    KeyHistory,
+    SpendLimits,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 11] = [
+        CheckId::KeysInCode,
+        CheckId::KeysInClient,
+        CheckId::RateLimit,
+        CheckId::RateLimitStore,
+        CheckId::Auth,
+        CheckId::Quota,
+        CheckId::Loops,
+        CheckId::Cors,
+        CheckId::EnvGitignore,
+        CheckId::KeyHistory,
+        CheckId::SpendLimits,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::KeysInCode => "keys-in-code",
+            CheckId::KeysInClient => "keys-in-client",
+            CheckId::RateLimit => "rate-limit",
+            CheckId::RateLimitStore => "rate-limit-store",
+            CheckId::Auth => "auth",
+            CheckId::Quota => "quota",
+            CheckId::Loops => "loops",
+            CheckId::Cors => "cors",
+            CheckId::EnvGitignore => "env-gitignore",
+            CheckId::KeyHistory => "key-history",
+            CheckId::SpendLimits => "spend-limits",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CheckId> {
+        CheckId::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How bad a finding is. Ordered: `Warning < Error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -145,6 +204,38 @@ impl NoteKind {
             NoteKind::Git => "git",
         }
     }
+}
+
+/// One fingerprint per finding, in order: a SHA-256 of check, rule, path and
+/// redacted evidence, then `:n` for the n-th finding with that hash (the same
+/// key twice in one file). The line is left out on purpose, so a fingerprint
+/// survives code moving up or down; the evidence is already redacted, so it
+/// never hashes a secret that could be brute-forced back from a short list.
+pub fn fingerprints(findings: &[Finding]) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let base = fingerprint_hash(f);
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            format!("{base}:{n}")
+        })
+        .collect()
+}
+
+fn fingerprint_hash(f: &Finding) -> String {
+    let evidence = f.evidence.as_ref().map_or("", |e| e.as_str());
+    let mut hasher = Sha256::new();
+    for part in [f.check.as_str(), &f.rule, &f.path, evidence] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]); // a separator no part contains
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use ignore::overrides::Override;
 
 use crate::catalog::Catalog;
-use crate::checks::CheckId;
 use crate::config::Settings;
+use crate::findings::CheckId;
 use crate::findings::{Finding, Note, NoteKind, Redacted, Severity, Span};
 use crate::source::Source;
 

@@ -45,7 +45,7 @@ use crate::findings::{Finding, Note, NoteKind};
 use crate::git::{Git, GitInfo};
 use crate::lang::Lang;
 use crate::source::{decode_utf16, human_bytes, is_binary, Source};
-use crate::walk::{Entry, Visit};
+use crate::walk::{Blob, Entry, Visit};
 
 /// The index mode of a submodule: a commit id, not a blob.
 const GITLINK: u32 = 0o160000;
@@ -70,18 +70,6 @@ struct IndexEntry {
     path: String,
     mode: u32,
     oid: String,
-}
-
-/// A staged file's content, as read from git.
-pub enum Blob {
-    Text(Source),
-    Skipped(NoteKind, String),
-    /// Over the size cap: scanned for keys in chunks while streamed.
-    Large {
-        findings: Vec<Finding>,
-        note: Note,
-        scanned: bool,
-    },
 }
 
 /// What reading the staged content amounted to.

@@ -26,8 +26,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use crate::catalog::Catalog;
-use crate::checks::CheckId;
 use crate::config::Settings;
+use crate::findings::CheckId;
 use crate::findings::{Finding, Redacted, Severity, Span};
 use crate::source::Source;
 

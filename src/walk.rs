@@ -13,7 +13,20 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, Settings};
-use crate::findings::NoteKind;
+use crate::findings::{Finding, Note, NoteKind};
+use crate::source::Source;
+
+/// A staged file's content, as read from git.
+pub enum Blob {
+    Text(Source),
+    Skipped(NoteKind, String),
+    /// Over the size cap: scanned for keys in chunks while streamed.
+    Large {
+        findings: Vec<Finding>,
+        note: Note,
+        scanned: bool,
+    },
+}
 
 pub enum Entry {
     File {
@@ -23,7 +36,7 @@ pub enum Entry {
     /// `--staged`: a staged file, read from git's index.
     Staged {
         rel: String,
-        blob: crate::staged::Blob,
+        blob: Blob,
     },
     /// `--staged`: a file the commit does not change, read for the
     /// project checks' facts but not checked itself.
@@ -147,14 +160,7 @@ pub fn collect_env_files(settings: &Settings) -> Result<Vec<String>, ConfigError
     Ok(found)
 }
 
-/// `/`-separated path relative to the root.
-pub fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path).to_string_lossy();
-    match std::path::MAIN_SEPARATOR {
-        '/' => rel.into_owned(),
-        sep => rel.replace(sep, "/"),
-    }
-}
+pub use crate::paths::relative;
 
 /// Whether a path's folders pass through a symlink, for paths that do not
 /// come from the walk (which never enters a linked folder): git's index may

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use std::path::Path;
 use thiserror::Error;
 
-use crate::checks::CheckId;
+use crate::findings::CheckId;
 use crate::graph::Roles;
 pub use keys::KeyRules;
 pub use loops::LoopsSpec;

@@ -6,9 +6,6 @@
 //! Adding a check: `checks/<id>.rs`, its entry in [`implemented`], and its
 //! `[[check]]` in `rules/checks.toml` (a test keeps the three in step).
 
-use serde::Serialize;
-use std::fmt;
-
 use crate::context::{FileContext, ProjectContext};
 use crate::findings::Finding;
 
@@ -23,64 +20,7 @@ pub mod quota;
 pub mod rate_limit;
 pub mod rate_limit_store;
 
-/// The checklist items, in checklist order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckId {
-    KeysInCode,
-    KeysInClient,
-    RateLimit,
-    RateLimitStore,
-    Auth,
-    Quota,
-    Loops,
-    Cors,
-    EnvGitignore,
-    KeyHistory,
-    SpendLimits,
-}
-
-impl CheckId {
-    pub const ALL: [CheckId; 11] = [
-        CheckId::KeysInCode,
-        CheckId::KeysInClient,
-        CheckId::RateLimit,
-        CheckId::RateLimitStore,
-        CheckId::Auth,
-        CheckId::Quota,
-        CheckId::Loops,
-        CheckId::Cors,
-        CheckId::EnvGitignore,
-        CheckId::KeyHistory,
-        CheckId::SpendLimits,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckId::KeysInCode => "keys-in-code",
-            CheckId::KeysInClient => "keys-in-client",
-            CheckId::RateLimit => "rate-limit",
-            CheckId::RateLimitStore => "rate-limit-store",
-            CheckId::Auth => "auth",
-            CheckId::Quota => "quota",
-            CheckId::Loops => "loops",
-            CheckId::Cors => "cors",
-            CheckId::EnvGitignore => "env-gitignore",
-            CheckId::KeyHistory => "key-history",
-            CheckId::SpendLimits => "spend-limits",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CheckId> {
-        CheckId::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
-
-impl fmt::Display for CheckId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::findings::CheckId;
 
 /// Whether a check found anything to look at (`pass` needs something checked;
 /// nothing of that kind in the project is `n/a`).

@@ -33,9 +33,9 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::fixes::{FixTemplates, Limits};
 use crate::checklist::Status;
-use crate::checks::CheckId;
 use crate::cli::{AuditArgs, FixArgs};
 use crate::facts::ProjectFacts;
+use crate::findings::CheckId;
 use crate::findings::Finding;
 use crate::inventory::Inventory;
 use crate::ExitStatus;

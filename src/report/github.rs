@@ -62,7 +62,7 @@ fn escape_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::CheckId;
+    use crate::findings::CheckId;
     use crate::findings::{Redacted, Span};
     use crate::report::Summary;
 

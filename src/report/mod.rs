@@ -12,9 +12,6 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-
 use crate::checklist::Item;
 use crate::findings::{Finding, Note, Severity};
 
@@ -210,42 +207,12 @@ pub fn describe(f: &Finding) -> String {
     }
 }
 
-/// One fingerprint per finding, in order: a SHA-256 of check, rule, path and
-/// redacted evidence, then `:n` for the n-th finding with that hash (the same
-/// key twice in one file). The line is left out on purpose, so a fingerprint
-/// survives code moving up or down; the evidence is already redacted, so it
-/// never hashes a secret that could be brute-forced back from a short list.
-pub fn fingerprints(findings: &[Finding]) -> Vec<String> {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    findings
-        .iter()
-        .map(|f| {
-            let base = fingerprint_hash(f);
-            let n = seen.entry(base.clone()).or_insert(0);
-            *n += 1;
-            format!("{base}:{n}")
-        })
-        .collect()
-}
-
-fn fingerprint_hash(f: &Finding) -> String {
-    let evidence = f.evidence.as_ref().map_or("", |e| e.as_str());
-    let mut hasher = Sha256::new();
-    for part in [f.check.as_str(), &f.rule, &f.path, evidence] {
-        hasher.update(part.as_bytes());
-        hasher.update([0u8]); // a separator no part contains
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::findings::fingerprints;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::CheckId;
+    use crate::findings::CheckId;
     use crate::findings::{Redacted, Span};
 
     fn finding(rule: &str, path: &str, line: Option<u32>, evidence: &str) -> Finding {

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use super::{describe, fingerprints, Report};
 use crate::catalog::{Catalog, CheckSpec, MetaRuleSpec, RuleInfo};
-use crate::checks::CheckId;
+use crate::findings::CheckId;
 use crate::findings::{Finding, NoteKind, Severity};
 
 const SCHEMA: &str =
