@@ -203,3 +203,112 @@ fn imports_between_top_level_modules_have_no_cycle() {
         explain.join("\n")
     );
 }
+
+/// Framework and library names: they belong in `src/inventory/frameworks/`
+/// and `rules/`, never in the generic inventory code.
+const LIBRARY_NAMES: &[&str] = &[
+    "fastapi",
+    "flask",
+    "django",
+    "starlette",
+    "express",
+    "hono",
+    "fastify",
+    "next",
+    "nextjs",
+    "nestjs",
+    "trpc",
+    "sveltekit",
+    "nuxt",
+    "remix",
+    "astro",
+    "slowapi",
+    "flask_limiter",
+    "upstash",
+    "clerk",
+    "axios",
+    "ofetch",
+    "urlopen",
+    "requests",
+    "httpx",
+    "aiohttp",
+    "langchain",
+    "openai",
+    "anthropic",
+    "apirouter",
+    "blueprint",
+    "depends",
+];
+
+/// The string literals of Rust code outside comments and test modules.
+fn string_literals(text: &str) -> Vec<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let line = line.trim_start();
+        if line.starts_with("//") {
+            continue;
+        }
+        let mut chars = line.chars().peekable();
+        let mut in_string = false;
+        let mut current = String::new();
+        while let Some(c) = chars.next() {
+            match (in_string, c) {
+                (false, '/') if chars.peek() == Some(&'/') => break,
+                (false, '\'') => {
+                    // A char literal ('"', '\''): skip it whole.
+                    if chars.peek() == Some(&'\\') {
+                        chars.next();
+                    }
+                    chars.next();
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                    }
+                }
+                (false, '"') => in_string = true,
+                (true, '\\') => {
+                    chars.next();
+                }
+                (true, '"') => {
+                    in_string = false;
+                    out.push(std::mem::take(&mut current));
+                }
+                (true, c) => current.push(c),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_literal_scanner_reads_strings_not_comments() {
+    let text = "let a = \"fastapi\"; // \"flask\"\nlet q = '\"'; let b = \"x \\\" y\";\n#[cfg(test)]\nlet c = \"hono\";";
+    assert_eq!(string_literals(text), vec!["fastapi", "x  y"]);
+}
+
+#[test]
+fn the_generic_inventory_names_no_framework_or_library() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/inventory");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    let frameworks = dir.join("frameworks");
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| !f.starts_with(&frameworks)) {
+        let text = std::fs::read_to_string(file).unwrap();
+        for literal in string_literals(&text) {
+            let lower = literal.to_ascii_lowercase();
+            for word in lower.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if LIBRARY_NAMES.contains(&word) {
+                    found.push(format!("{}: {literal:?}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "library names in the generic inventory (move them to frameworks/ or rules/):\n{}",
+        found.join("\n")
+    );
+    assert!(files.iter().any(|f| f.starts_with(&frameworks)));
+}

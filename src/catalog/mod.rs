@@ -10,6 +10,7 @@ pub mod keys;
 pub mod loops;
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 use thiserror::Error;
 
@@ -261,6 +262,8 @@ pub struct CallsSpec {
     pub free_methods: Vec<String>,
     pub model_builders: Vec<String>,
     pub api_paths: Vec<String>,
+    /// Last segments of calls that send raw HTTP (`fetch`, `post`, `urlopen`).
+    pub http_calls: Vec<String>,
     pub hosts: Vec<String>,
 }
 
@@ -278,10 +281,8 @@ struct ProtectionsFile {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthFixes {
-    pub fastapi: String,
-    pub flask: String,
-    pub next: String,
-    pub express: String,
+    /// By framework fix key (`Framework::fix_key`).
+    pub framework: BTreeMap<String, String>,
     pub unchecked: String,
     pub after: String,
     pub anonymous: String,
@@ -336,12 +337,8 @@ pub struct QuotaSpec {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitFixes {
-    pub fastapi: String,
-    pub flask: String,
-    pub next: String,
-    pub express: String,
-    pub hono: String,
-    pub fastify: String,
+    /// By framework fix key (`Framework::fix_key`).
+    pub framework: BTreeMap<String, String>,
     pub daily: String,
     pub store: String,
     pub own_limiter: String,
@@ -362,6 +359,18 @@ pub struct RateLimitSpec {
     pub python_dependencies: Vec<String>,
     pub js_middleware: Vec<String>,
     pub js_limit_calls: Vec<String>,
+    /// Window constructors of the limit-call libraries (`slidingWindow`).
+    #[serde(default)]
+    pub window_calls: Vec<String>,
+    /// The class of the Python limiter libraries (`Limiter`).
+    #[serde(default)]
+    pub python_limiter_class: String,
+    /// Texts in a limiter's arguments that keep its counts in process
+    /// memory (`memory://`) or name a store option (`storage_uri`).
+    #[serde(default)]
+    pub memory_words: Vec<String>,
+    #[serde(default)]
+    pub store_options: Vec<String>,
     pub shared_store_words: Vec<String>,
     #[serde(default)]
     pub hand_written: HandWrittenSpec,

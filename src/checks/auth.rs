@@ -10,7 +10,7 @@
 use super::{Check, CheckId, Coverage};
 use crate::context::ProjectContext;
 use crate::findings::{Finding, Redacted, Severity, Span};
-use crate::inventory::{AuthKind, Endpoint, Framework};
+use crate::inventory::{AuthKind, Endpoint};
 
 pub struct Auth;
 
@@ -70,11 +70,11 @@ impl Check for Auth {
     }
 }
 
+/// The framework's own recipe (its fix key in `rules/protections.toml`).
 fn fix_for(e: &Endpoint, fixes: &crate::catalog::AuthFixes) -> String {
-    match e.framework {
-        Framework::FastApi => fixes.fastapi.clone(),
-        Framework::Flask => fixes.flask.clone(),
-        Framework::NextApp | Framework::NextPages | Framework::ServerAction => fixes.next.clone(),
-        Framework::Express | Framework::Hono | Framework::Fastify => fixes.express.clone(),
-    }
+    fixes
+        .framework
+        .get(e.framework.fix_key())
+        .cloned()
+        .unwrap_or_default()
 }

@@ -11,7 +11,7 @@ use super::{Check, CheckId, Coverage};
 use crate::catalog::RateLimitFixes;
 use crate::context::ProjectContext;
 use crate::findings::{Finding, Redacted, Severity, Span};
-use crate::inventory::{Endpoint, Framework};
+use crate::inventory::{Endpoint, Framework, Misuse};
 
 pub struct RateLimit;
 
@@ -157,7 +157,7 @@ impl Check for RateLimit {
                 }),
                 message: m.message.clone(),
                 evidence: None,
-                fix: Some(misuse_fix(m.rule, fixes).trim().to_string()),
+                fix: Some(misuse_fix(m, fixes).trim().to_string()),
             });
         }
         if inv.ai_endpoints().next().is_none() && !inv.misuse.is_empty() {
@@ -220,13 +220,14 @@ fn is_exempt(project: &ProjectContext<'_>, e: &Endpoint) -> bool {
     })
 }
 
-/// The fix for misuse, by rule: each says what is wrong with that wiring.
-fn misuse_fix<'f>(rule: &str, fixes: &'f RateLimitFixes) -> &'f str {
-    match rule {
+/// The fix for misuse, by rule: each says what is wrong with that wiring;
+/// else its framework's recipe.
+fn misuse_fix<'f>(m: &Misuse, fixes: &'f RateLimitFixes) -> &'f str {
+    match m.rule {
         "limiter-per-request" => &fixes.per_request,
         "slowapi-not-attached" | "slowapi-no-exceeded-handler" => &fixes.slowapi_wiring,
         "slowapi-decorator-order" | "slowapi-missing-request" => &fixes.slowapi_signature,
-        _ => &fixes.fastapi,
+        _ => fix_for(m.framework, fixes),
     }
 }
 
@@ -273,13 +274,10 @@ fn unlimited_fix(project: &ProjectContext<'_>, e: &Endpoint) -> String {
         .replace("{at}", &at)
 }
 
+/// The framework's own recipe (its fix key in `rules/protections.toml`).
 fn fix_for(framework: Framework, fixes: &RateLimitFixes) -> &str {
-    match framework {
-        Framework::FastApi => &fixes.fastapi,
-        Framework::Flask => &fixes.flask,
-        Framework::NextApp | Framework::NextPages | Framework::ServerAction => &fixes.next,
-        Framework::Express => &fixes.express,
-        Framework::Hono => &fixes.hono,
-        Framework::Fastify => &fixes.fastify,
-    }
+    fixes
+        .framework
+        .get(framework.fix_key())
+        .map_or("", String::as_str)
 }

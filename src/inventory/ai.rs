@@ -219,10 +219,7 @@ impl<'c> AiNames<'c> {
     fn raw_http(&self, call: &Call) -> Option<String> {
         let first = call.args.first()?;
         let last = call.callee.rsplit('.').next().unwrap_or(&call.callee);
-        if !matches!(
-            last,
-            "fetch" | "post" | "get" | "request" | "axios" | "stream" | "ofetch" | "urlopen"
-        ) {
+        if !self.catalog.calls.http_calls.iter().any(|c| c == last) {
             return None;
         }
         self.provider_url(&first.text)

@@ -1,15 +1,17 @@
-//! Rate limits on endpoints: slowapi / flask-limiter decorators and global
-//! `default_limits`, fastapi-limiter dependencies, JS limiter middleware on
-//! the route or its app/router, `@upstash/ratelimit` `.limit()` on the
-//! request path, and a Next.js `middleware.ts`/`proxy.ts` whose matcher
-//! covers the route. Also every limiter created (for the store check) and
-//! misuse (slowapi wiring, limiters created per request).
+//! Rate limits on endpoints, the generic part: every limiter the project
+//! creates (for the store check), hand-written in-memory counters, limiters
+//! named in the config (`extra-limiters`), and limit-call libraries
+//! (`rules/protections.toml` `js_limit_calls`: `.limit(key)` on the request
+//! path, misuse when the limiter is created per request). What each
+//! framework declares around its routes (decorators, middleware, defaults)
+//! is read by its family in `frameworks/`.
 
 use std::collections::HashSet;
 
 use regex::Regex;
 
-use super::{Endpoint, Framework, Inventory};
+use super::frameworks::{Framework, FAMILIES};
+use super::{Endpoint, Inventory};
 use crate::catalog::Catalog;
 use crate::config::Extras;
 use crate::facts::{Call, FileFacts, ProjectFacts};
@@ -42,16 +44,51 @@ pub struct Limiter {
 #[derive(Clone, Debug)]
 pub struct Misuse {
     pub rule: &'static str,
+    /// The framework of the app it is wired into: its fix is that
+    /// framework's fix.
+    pub framework: Framework,
     pub file: usize,
     pub line: u32,
     pub message: String,
 }
 
-struct FileLimiters<'f> {
-    /// Python `Limiter` variables (slowapi / flask-limiter) and their calls.
-    python: Vec<(&'f str, &'f Call, String)>,
-    /// JS middleware limiter variables.
-    js: Vec<&'f str>,
+/// The limiters one file creates, by kind.
+pub struct FileLimiters<'f> {
+    /// Python `Limiter` variables (`python_limiters`), their calls, and the
+    /// root module they come from.
+    pub python: Vec<(&'f str, &'f Call, String)>,
+    /// JS middleware limiter variables (`js_middleware`).
+    pub js: Vec<&'f str>,
+}
+
+/// What a framework family reads to find the limits of its routes.
+pub struct LimitScope<'a> {
+    pub facts: &'a ProjectFacts,
+    pub catalog: &'a Catalog,
+    /// The limiters of each file, by file index.
+    pub per_file: Vec<FileLimiters<'a>>,
+}
+
+impl LimitScope<'_> {
+    /// Same app: one file's folder contains the other's, or they share a
+    /// top folder.
+    pub fn same_app(&self, a: usize, b: usize) -> bool {
+        let dir = |i: usize| {
+            self.facts
+                .file(i)
+                .path
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default()
+        };
+        let (da, db) = (dir(a), dir(b));
+        let top = |d: &str| d.split('/').next().unwrap_or("").to_string();
+        da.is_empty()
+            || db.is_empty()
+            || db.starts_with(&da)
+            || da.starts_with(&db)
+            || top(&da) == top(&db)
+    }
 }
 
 pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog, extras: &Extras) {
@@ -88,94 +125,60 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         },
         super::MAX_DEPTH,
     );
-    let globals = collect_globals(facts, &per_file);
-    let middlewares = collect_next_middleware(facts, catalog);
     for e in &mut inv.endpoints {
-        let file = facts.file(e.file);
-        let limiters = &per_file[e.file];
-        configured_limits(e, file, &extras.limiters);
-        if e.framework.is_python() {
-            python_route_limits(e, facts, &per_file, &mut inv.misuse);
+        configured_limits(e, facts.file(e.file), &extras.limiters);
+    }
+    let scope = LimitScope {
+        facts,
+        catalog,
+        per_file,
+    };
+    for family in FAMILIES {
+        let mut mine: Vec<&mut Endpoint> = inv
+            .endpoints
+            .iter_mut()
+            .filter(|e| family.frameworks().contains(&e.framework))
+            .collect();
+        family.limits(&scope, &mut mine, &mut inv.misuse);
+    }
+    for e in &mut inv.endpoints {
+        let Some(chain) = e.handler.and_then(|h| limit_calls.get(&h)) else {
+            continue;
+        };
+        let (cf, cc) = chain.call;
+        let call = facts.call((cf, cc));
+        let in_handler = chain.functions.len() == 1;
+        // A limiter with an external store (Redis, KV) made in the
+        // handler still counts across requests: a limit, not misuse.
+        let created_here = in_handler
+            && created_in_function(facts.file(cf), call, e.handler.map(|h| h.function))
+            && !created_with_shared_store(facts.file(cf), call, &spec.shared_store_words);
+        if created_here {
+            inv.misuse.push(Misuse {
+                rule: "limiter-per-request",
+                framework: e.framework,
+                file: cf,
+                line: call.line,
+                message: "the limiter is created inside the request handler, so it starts from zero on every request".into(),
+            });
         } else {
-            js_route_limits(e, file, facts, limiters);
-        }
-        // slowapi / flask-limiter: a route's own `@limiter.limit` replaces
-        // the app's default limits (`override_defaults=True` is their
-        // default), and `@limiter.exempt` removes them.
-        let skips_defaults = e.framework.is_python() && python_skips_defaults(e, file);
-        for (framework, limit, app_var) in &globals {
-            if *framework != e.framework || !same_app(facts, limit.file, e.file) {
-                continue;
-            }
-            if skips_defaults && limit.how.ends_with("default_limits") {
-                continue;
-            }
-            // flask-limiter binds one app: its routes and blueprints, not
-            // another Flask() app in the project.
-            let covered = match app_var {
-                Some(app) => {
-                    (e.file == limit.file && &e.object == app)
-                        || is_blueprint(facts.file(e.file), &e.object)
-                }
-                None => true,
-            };
-            if covered {
-                e.limits.push(limit.clone());
-            }
-        }
-        if let Some(chain) = e.handler.and_then(|h| limit_calls.get(&h)) {
-            let (cf, cc) = chain.call;
-            let call = facts.call((cf, cc));
-            let in_handler = chain.functions.len() == 1;
-            // A limiter with an external store (Redis, KV) made in the
-            // handler still counts across requests: a limit, not misuse.
-            let created_here = in_handler
-                && created_in_function(facts.file(cf), call, e.handler.map(|h| h.function))
-                && !created_with_shared_store(facts.file(cf), call, &spec.shared_store_words);
-            if created_here {
-                inv.misuse.push(Misuse {
-                    rule: "limiter-per-request",
-                    file: cf,
-                    line: call.line,
-                    message: "the limiter is created inside the request handler, so it starts from zero on every request".into(),
-                });
-            } else {
-                let head = call.callee.split('.').next().unwrap_or("");
-                let maker = facts
-                    .file(cf)
-                    .import_of(head)
-                    .and_then(|i| facts.resolve_import(cf, i))
-                    .unwrap_or(cf);
-                let spec_text = upstash_spec(facts.file(maker));
-                let windows = parse_windows(&spec_text);
-                e.limits.push(Limit {
-                    how: format!("{}()", call.callee),
-                    file: cf,
-                    line: call.line,
-                    spec: spec_text,
-                    windows,
-                });
-            }
-        }
-        if matches!(
-            e.framework,
-            Framework::NextApp | Framework::NextPages | Framework::ServerAction
-        ) {
-            for (mw_file, patterns, limit) in &middlewares {
-                let app_root = facts
-                    .file(*mw_file)
-                    .path
-                    .rsplit_once('/')
-                    .map(|(d, _)| d.trim_end_matches("/src").to_string())
-                    .unwrap_or_default();
-                let in_app = app_root.is_empty() || file.path.starts_with(&format!("{app_root}/"));
-                if in_app && (patterns.is_empty() || patterns.iter().any(|p| p.is_match(&e.path))) {
-                    e.limits.push(limit.clone());
-                }
-            }
+            let head = call.callee.split('.').next().unwrap_or("");
+            let maker = facts
+                .file(cf)
+                .import_of(head)
+                .and_then(|i| facts.resolve_import(cf, i))
+                .unwrap_or(cf);
+            let spec_text = window_spec(facts.file(maker), spec);
+            let windows = parse_windows(&spec_text);
+            e.limits.push(Limit {
+                how: format!("{}()", call.callee),
+                file: cf,
+                line: call.line,
+                spec: spec_text,
+                windows,
+            });
         }
     }
-    slowapi_wiring(facts, &per_file, inv);
 }
 
 /// Project limiters named in the config (`extra-limiters`): a decorator on
@@ -220,25 +223,6 @@ fn configured_limits(e: &mut Endpoint, file: &FileFacts, names: &[String]) {
             windows: Vec::new(),
         });
     }
-}
-
-/// Same app: one file's folder contains the other's, or they share a folder.
-fn same_app(facts: &ProjectFacts, a: usize, b: usize) -> bool {
-    let dir = |i: usize| {
-        facts
-            .file(i)
-            .path
-            .rsplit_once('/')
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default()
-    };
-    let (da, db) = (dir(a), dir(b));
-    let top = |d: &str| d.split('/').next().unwrap_or("").to_string();
-    da.is_empty()
-        || db.is_empty()
-        || db.starts_with(&da)
-        || da.starts_with(&db)
-        || top(&da) == top(&db)
 }
 
 fn import_module<'f>(file: &'f FileFacts, callee: &str) -> Option<&'f str> {
@@ -431,8 +415,10 @@ fn collect_limiters<'f>(
         let root = module.split(['.', '/']).next().unwrap_or(module);
         // `Limiter(...)`, or the class under another name (`Limiter as RL`).
         let head = callee.split('.').next().unwrap_or(callee);
-        let class_named_limiter = callee.ends_with("Limiter")
-            || file.import_of(head).and_then(|i| i.name.as_deref()) == Some("Limiter");
+        let class = spec.python_limiter_class.as_str();
+        let class_named_limiter = !class.is_empty()
+            && (callee.ends_with(class)
+                || file.import_of(head).and_then(|i| i.name.as_deref()) == Some(class));
         let is_python_limiter =
             spec.python_limiters.iter().any(|m| m == root) && class_named_limiter;
         let is_js_mw = spec.js_middleware.iter().any(|m| m == module);
@@ -440,10 +426,14 @@ fn collect_limiters<'f>(
         if !(is_python_limiter || is_js_mw || is_upstash) {
             continue;
         }
-        let memory = args_text.contains("memory://") || callee.contains("Memory");
-        let store_given = args_text.contains("storage_uri")
-            || args_text.contains("store:")
-            || args_text.contains("store=");
+        let memory = spec
+            .memory_words
+            .iter()
+            .any(|w| args_text.contains(w.as_str()) || callee.contains(w.as_str()));
+        let store_given = spec
+            .store_options
+            .iter()
+            .any(|w| args_text.contains(w.as_str()));
         inv.limiters.push(Limiter {
             kind: module.to_string(),
             file: fi,
@@ -461,455 +451,25 @@ fn collect_limiters<'f>(
     found
 }
 
-/// Do the app's default limits not apply to this Python route: it is
-/// `@limiter.exempt`, or it has its own `@limiter.limit` without
-/// `override_defaults=False`?
-fn python_skips_defaults(e: &Endpoint, file: &FileFacts) -> bool {
-    let Some(h) = e.handler else { return false };
-    let decorators = &file.functions[h.function].decorators;
-    let exempt = decorators.iter().any(|d| d.callee.ends_with(".exempt"));
-    let own: Vec<&Call> = decorators
-        .iter()
-        .filter(|d| d.callee.ends_with(".limit") || d.callee.ends_with(".shared_limit"))
-        .collect();
-    let keeps_defaults = own.iter().any(|d| {
-        d.args
-            .iter()
-            .any(|a| a.keyword.as_deref() == Some("override_defaults") && a.text == "False")
-    });
-    exempt
-        || (!own.is_empty() && !keeps_defaults && e.limits.iter().any(|l| l.how.starts_with('@')))
-}
-
-fn python_route_limits(
-    e: &mut Endpoint,
-    facts: &ProjectFacts,
-    per_file: &[FileLimiters<'_>],
-    misuse: &mut Vec<Misuse>,
-) {
-    let file = facts.file(e.file);
-    let limiters = &per_file[e.file];
-    let Some(h) = e.handler else { return };
-    let function = &file.functions[h.function];
-    let route_at = function.decorators.iter().position(|d| d.line == e.line);
-    for (i, d) in function.decorators.iter().enumerate() {
-        // fastapi-limiter: dependencies=[Depends(RateLimiter(times=5, seconds=60))]
-        if Some(i) == route_at {
-            if let Some(dep) = d.args.iter().find(|a| {
-                a.keyword.as_deref() == Some("dependencies") && a.text.contains("RateLimiter(")
-            }) {
-                let windows = parse_windows(&dep.text);
-                e.limits.push(Limit {
-                    how: "fastapi-limiter RateLimiter".into(),
-                    file: h.file,
-                    line: dep.line,
-                    spec: dep.text.clone(),
-                    windows,
-                });
-            }
-            continue;
-        }
-        let Some((object, method)) = d.callee.rsplit_once('.') else {
-            continue;
-        };
-        // The limiter is made here, or imported from the file that makes it
-        // (`from ..main import limiter` in `routers/chat.py`).
-        let local = limiters
-            .python
-            .iter()
-            .find(|(v, _, _)| *v == object)
-            .map(|l| l.2.clone());
-        let imported = || {
-            let import = file.import_of(object)?;
-            let target = facts.resolve_import(h.file, import)?;
-            let name = import.name.as_deref().unwrap_or(object);
-            per_file[target]
-                .python
-                .iter()
-                .find(|(v, _, _)| *v == name)
-                .map(|l| l.2.clone())
-        };
-        let Some(kind) = local.or_else(imported) else {
-            continue;
-        };
-        if !matches!(method, "limit" | "shared_limit") {
-            continue;
-        }
-        // `@limiter.limit("5/minute")` or `@limiter.limit(limit_value="5/minute")`.
-        let spec = d
-            .args
-            .iter()
-            .find(|a| a.keyword.is_none() || a.keyword.as_deref() == Some("limit_value"))
-            .map(|a| a.text.clone())
-            .unwrap_or_default();
-        if route_at.is_some_and(|r| i < r) {
-            misuse.push(Misuse {
-                rule: "slowapi-decorator-order",
-                file: h.file,
-                line: d.line,
-                message: format!(
-                    "@{} is above the route decorator, so the route registers the unlimited function: put it below @{}",
-                    d.callee,
-                    function.decorators[route_at.unwrap_or(0)].callee
-                ),
-            });
-            continue;
-        }
-        if kind == "slowapi"
-            && !function
-                .params
-                .iter()
-                .any(|p| p.starts_with("request") || p.contains(": Request"))
-        {
-            misuse.push(Misuse {
-                rule: "slowapi-missing-request",
-                file: h.file,
-                line: function.line,
-                message: format!(
-                    "{} is limited by slowapi but takes no `request: Request` parameter: slowapi raises at the first call",
-                    function.name
-                ),
-            });
-        }
-        let windows = parse_windows(&spec);
-        e.limits.push(Limit {
-            how: format!("@{}", d.callee),
-            file: h.file,
-            line: d.line,
-            spec,
-            windows,
-        });
-    }
-    let deps_on_object = file
-        .assignments
-        .iter()
-        .any(|a| a.target == e.object && a.text.contains("RateLimiter("));
-    if deps_on_object {
-        e.limits.push(Limit {
-            how: format!("{} dependencies", e.object),
-            file: h.file,
-            line: e.line,
-            spec: "RateLimiter".into(),
-            windows: Vec::new(),
-        });
-    }
-}
-
-fn js_route_limits(
-    e: &mut Endpoint,
-    file: &FileFacts,
-    facts: &ProjectFacts,
-    limiters: &FileLimiters<'_>,
-) {
-    let is_limiter = |name: &str| {
-        limiters.js.contains(&name)
-            || name.contains("rateLimit(")
-            || name.contains("rateLimiter(")
-            || file.import_of(name).is_some_and(|i| {
-                facts.index_of(&i.module).is_none()
-                    && facts.files().iter().any(|f| {
-                        f.assignments
-                            .iter()
-                            .any(|a| a.target == i.name.clone().unwrap_or_default())
-                            && f.path != file.path
-                            && name.to_lowercase().contains("limit")
-                    })
-            })
-    };
-    for m in &e.middleware {
-        if is_limiter(m) {
-            e.limits.push(Limit {
-                how: format!("route middleware {m}"),
-                file: e.file,
-                line: e.line,
-                spec: m.clone(),
-                windows: limiter_windows(file, m),
-            });
-        }
-    }
-    // `app.use(limiter)` / `app.use("/api", limiter)` on the route's object.
-    for call in &file.calls {
-        let Some((object, method)) = call.callee.rsplit_once('.') else {
-            continue;
-        };
-        if object != e.object || !matches!(method, "use" | "register") {
-            continue;
-        }
-        let (prefix, rest) = match call
-            .args
-            .first()
-            .and_then(|a| super::routes::unquote(&a.text))
-        {
-            Some(p) => (p, &call.args[1..]),
-            None => (String::new(), &call.args[..]),
-        };
-        let covers = prefix.is_empty()
-            || e.path
-                .starts_with(prefix.trim_end_matches("/*").trim_end_matches('*'));
-        for a in rest {
-            let fastify_plugin = method == "register"
-                && file
-                    .import_of(&a.text)
-                    .is_some_and(|i| i.module == "@fastify/rate-limit");
-            if covers && (is_limiter(&a.text) || fastify_plugin) {
-                e.limits.push(Limit {
-                    how: format!("{}.{method}({})", object, a.text),
-                    file: e.file,
-                    line: call.line,
-                    spec: a.text.clone(),
-                    windows: limiter_windows(file, &a.text),
-                });
-            }
-        }
-    }
-}
-
-/// Windows of a JS limiter variable from its options (`windowMs`, `window`).
-fn limiter_windows(file: &FileFacts, name: &str) -> Vec<u64> {
-    let text = file
-        .calls
-        .iter()
-        .find(|c| {
-            c.args
-                .iter()
-                .any(|a| a.text.contains("windowMs") || a.text.contains("duration"))
-                && file
-                    .assignments
-                    .iter()
-                    .any(|a| a.target == name && a.line == c.line)
-        })
-        .map(|c| {
-            c.args
-                .iter()
-                .map(|a| a.text.clone())
-                .collect::<Vec<_>>()
-                .join(",")
-        });
-    let text = text.unwrap_or_else(|| {
-        if name.contains('(') {
-            name.to_string()
-        } else {
-            String::new()
-        }
-    });
-    parse_windows(&text)
-}
-
-/// slowapi `default_limits` with `SlowAPIMiddleware`, flask-limiter
-/// `default_limits` bound to an app, `fastify.register(rateLimit)`.
-fn is_blueprint(file: &FileFacts, object: &str) -> bool {
-    file.assignments.iter().any(|a| {
-        a.target == object
-            && a.value_callee
-                .as_deref()
-                .is_some_and(|c| c.ends_with("Blueprint"))
-    })
-}
-
-/// (framework, limit, the Flask app variable it is bound to).
-fn collect_globals(
-    facts: &ProjectFacts,
-    per_file: &[FileLimiters<'_>],
-) -> Vec<(Framework, Limit, Option<String>)> {
-    let has_slowapi_mw = facts.files().iter().any(|f| {
-        f.calls.iter().any(|c| {
-            c.callee.ends_with("add_middleware")
-                && c.args
-                    .first()
-                    .is_some_and(|a| a.text.contains("SlowAPIMiddleware"))
-        })
-    });
-    let mut out = Vec::new();
-    for (fi, limiters) in per_file.iter().enumerate() {
-        for (var, call, kind) in &limiters.python {
-            let Some(defaults) = call
-                .args
-                .iter()
-                .find(|a| a.keyword.as_deref() == Some("default_limits"))
-            else {
-                continue;
-            };
-            let bound = match kind.as_str() {
-                "slowapi" => has_slowapi_mw,
-                _ => {
-                    call.args.iter().any(|a| {
-                        a.keyword.as_deref() == Some("app")
-                            || (a.keyword.is_none() && a.text == "app")
-                    }) || facts.files().iter().any(|f| {
-                        f.calls
-                            .iter()
-                            .any(|c| c.callee == format!("{var}.init_app"))
-                    })
-                }
-            };
-            if bound {
-                let (framework, app_var) =
-                    if kind == "slowapi" {
-                        (Framework::FastApi, None)
-                    } else {
-                        let app =
-                            call.args
-                                .iter()
-                                .find(|a| a.keyword.as_deref() == Some("app"))
-                                .map(|a| a.text.clone())
-                                .or_else(|| {
-                                    facts.files().iter().flat_map(|f| f.calls.iter()).find_map(
-                                        |c| {
-                                            (c.callee == format!("{var}.init_app"))
-                                                .then(|| c.args.first().map(|a| a.text.clone()))?
-                                        },
-                                    )
-                                })
-                                .unwrap_or_else(|| "app".into());
-                        (Framework::Flask, Some(app))
-                    };
-                let limit = Limit {
-                    how: format!("{var} default_limits"),
-                    file: fi,
-                    line: call.line,
-                    spec: defaults.text.clone(),
-                    windows: parse_windows(&defaults.text),
-                };
-                out.push((framework, limit, app_var));
-            }
-        }
-    }
-    out
-}
-
-/// Next.js `middleware.*` / `proxy.*` files that limit, with their matchers.
-fn collect_next_middleware(
-    facts: &ProjectFacts,
-    catalog: &Catalog,
-) -> Vec<(usize, Vec<Matcher>, Limit)> {
-    let spec = &catalog.rate_limit;
-    let mut out = Vec::new();
-    for (fi, file) in facts.files().iter().enumerate() {
-        let name = file.path.rsplit('/').next().unwrap_or(&file.path);
-        let stem = name.split('.').next().unwrap_or(name);
-        if !matches!(stem, "middleware" | "proxy") || file.lang.is_none_or(|l| l.is_python()) {
-            continue;
-        }
-        let limits = file.imports.iter().any(|i| {
-            spec.js_limit_calls.contains(&i.module) || spec.js_middleware.contains(&i.module)
-        }) && file
-            .calls
-            .iter()
-            .any(|c| c.callee.ends_with(".limit") || c.callee.to_lowercase().contains("limit"));
-        if !limits {
-            continue;
-        }
-        let matchers = file
-            .assignments
-            .iter()
-            .find(|a| a.target == "config")
-            .map(|a| parse_matchers(&a.text))
-            .unwrap_or_default();
-        let spec_text = upstash_spec(file);
-        let limit = Limit {
-            how: format!(
-                "{} (matcher {})",
-                file.path,
-                if matchers.is_empty() {
-                    "all routes".to_string()
-                } else {
-                    "covers the route".into()
-                }
-            ),
-            file: fi,
-            line: 1,
-            windows: parse_windows(&spec_text),
-            spec: spec_text,
-        };
-        out.push((fi, matchers, limit));
-    }
-    out
-}
-
-/// A Next.js matcher: a path pattern, or the common negative-lookahead form
-/// `/((?!api|_next/static).*)` (every path except those prefixes), which
-/// the `regex` crate cannot compile as written.
-pub enum Matcher {
-    Pattern(Regex),
-    AllExcept(Vec<String>),
-}
-
-impl Matcher {
-    pub fn is_match(&self, path: &str) -> bool {
-        match self {
-            Matcher::Pattern(r) => r.is_match(path),
-            Matcher::AllExcept(prefixes) => {
-                let rest = path.trim_start_matches('/');
-                !prefixes
-                    .iter()
-                    .any(|p| rest.starts_with(p.trim_start_matches('/')))
-            }
-        }
-    }
-}
-
-/// `matcher: ["/api/:path*", "/((?!_next).*)"]` → matchers.
-pub(super) fn parse_matchers(text: &str) -> Vec<Matcher> {
-    let Some(at) = text.find("matcher") else {
-        return Vec::new();
-    };
-    let strings = Regex::new(r#"["'`]([^"'`]+)["'`]"#).expect("static regex");
-    strings
-        .captures_iter(&text[at..])
-        .filter_map(|c| {
-            let m = &c[1];
-            if let Some(inner) = m.strip_prefix("/((?!").and_then(|r| r.strip_suffix(").*)")) {
-                return Some(Matcher::AllExcept(
-                    inner.split('|').map(str::to_string).collect(),
-                ));
-            }
-            let pattern = if m.contains('(') {
-                m.to_string()
-            } else {
-                let named = Regex::new(r":[A-Za-z_]+([*+?]?)").expect("static regex");
-                named
-                    .replace_all(
-                        &regex::escape(m)
-                            .replace("\\*", "*")
-                            .replace("\\+", "+")
-                            .replace("\\?", "?"),
-                        |c: &regex::Captures<'_>| match &c[1] {
-                            "*" => "(?:/.*)?".to_string(),
-                            "+" => "/.+".to_string(),
-                            "?" => "(?:/[^/]+)?".to_string(),
-                            _ => "[^/]+".to_string(),
-                        },
-                    )
-                    .replace("/(?:/", "(?:/")
-            };
-            Regex::new(&format!("^{pattern}$"))
-                .ok()
-                .map(Matcher::Pattern)
-        })
-        .collect()
-}
-
-/// `Ratelimit.slidingWindow(10, "10 s")` in a file, as written.
-/// The windows of every `@upstash/ratelimit` limiter the file makes (a
-/// shared module often has a per-minute and a per-day one), `; `-joined.
-fn upstash_spec(file: &FileFacts) -> String {
+/// The windows of every limiter a file makes with the window constructors
+/// of `rules/protections.toml` (`Ratelimit.slidingWindow(10, "10 s")`), as
+/// written and `; `-joined: a shared module often has a per-minute and a
+/// per-day one.
+pub(super) fn window_spec(file: &FileFacts, spec: &crate::catalog::RateLimitSpec) -> String {
     file.calls
         .iter()
-        .filter(|c| {
-            c.callee.ends_with("slidingWindow")
-                || c.callee.ends_with("fixedWindow")
-                || c.callee.ends_with("tokenBucket")
-        })
-        .map(|c| {
-            format!(
-                "{}({})",
-                c.callee.rsplit('.').next().unwrap_or(""),
-                c.args
-                    .iter()
-                    .map(|a| a.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        .filter_map(|c| {
+            let name = c.callee.rsplit('.').next().unwrap_or("");
+            spec.window_calls.iter().any(|w| w == name).then(|| {
+                format!(
+                    "{name}({})",
+                    c.args
+                        .iter()
+                        .map(|a| a.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -941,53 +501,6 @@ fn created_with_shared_store(file: &FileFacts, call: &Call, words: &[String]) ->
     let lower = text.to_ascii_lowercase();
     words.iter().any(|w| text.contains(w.as_str()))
         || lower.contains("kv") && lower.contains("ratelimit")
-}
-
-/// slowapi needs `app.state.limiter = limiter` and a `RateLimitExceeded` handler.
-fn slowapi_wiring(facts: &ProjectFacts, per_file: &[FileLimiters<'_>], inv: &mut Inventory) {
-    let all_calls = || facts.files().iter().flat_map(|f| f.calls.iter());
-    let attached = facts.files().iter().any(|f| {
-        f.assignments
-            .iter()
-            .any(|a| a.target.ends_with("state.limiter"))
-    });
-    let handled = all_calls().any(|c| {
-        c.callee.ends_with("add_exception_handler")
-            && c.args
-                .first()
-                .is_some_and(|a| a.text.contains("RateLimitExceeded"))
-    }) || facts.files().iter().any(|f| {
-        f.functions.iter().any(|func| {
-            func.decorators.iter().any(|d| {
-                d.callee.ends_with("exception_handler")
-                    && d.args
-                        .first()
-                        .is_some_and(|a| a.text.contains("RateLimitExceeded"))
-            })
-        })
-    });
-    let used: HashSet<&str> = per_file
-        .iter()
-        .flat_map(|l| {
-            l.python
-                .iter()
-                .filter(|(_, _, k)| k == "slowapi")
-                .map(|(v, _, _)| *v)
-        })
-        .collect();
-    for (fi, limiters) in per_file.iter().enumerate() {
-        for (var, call, kind) in &limiters.python {
-            if kind != "slowapi" || !used.contains(var) {
-                continue;
-            }
-            if !attached {
-                inv.misuse.push(Misuse { rule: "slowapi-not-attached", file: fi, line: call.line, message: format!("the slowapi Limiter `{var}` is never set as app.state.limiter, so its limits are not enforced") });
-            }
-            if !handled {
-                inv.misuse.push(Misuse { rule: "slowapi-no-exceeded-handler", file: fi, line: call.line, message: "no RateLimitExceeded handler is registered (app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)): limited calls fail with a 500".into() });
-            }
-        }
-    }
 }
 
 /// Windows (seconds) named in a limit spec: `5/minute`, `100 per day`,
@@ -1078,17 +591,5 @@ mod tests {
             vec![5]
         );
         assert_eq!(parse_windows("\"10/2hours\""), vec![7200]);
-    }
-
-    #[test]
-    fn matchers() {
-        let m = parse_matchers("{ matcher: [\"/api/:path*\"] }");
-        assert!(m[0].is_match("/api/chat") && m[0].is_match("/api") && !m[0].is_match("/about"));
-        let m = parse_matchers("{ matcher: '/((?!_next/static|favicon.ico).*)' }");
-        assert!(m[0].is_match("/api/chat") && !m[0].is_match("/_next/static/x.js"));
-        let m = parse_matchers("{ matcher: ['/((?!api|_next).*)'] }");
-        assert!(!m[0].is_match("/api/chat") && m[0].is_match("/dashboard"));
-        let m = parse_matchers("{ matcher: \"/dashboard/:id\" }");
-        assert!(m[0].is_match("/dashboard/7") && !m[0].is_match("/api/chat"));
     }
 }

@@ -1,12 +1,15 @@
 //! The project's AI endpoints: frameworks, endpoints (method, path,
 //! handler), AI call sites, which endpoints reach an AI call (and through
 //! which chain of project functions), and the rate limits that cover each.
+//! What a framework looks like lives in `frameworks/` (one module per
+//! family); this module and its siblings are framework-free.
 //!
 //! Built once per audit from the facts, never from sources; the rate-limit,
 //! rate-limit-store, auth and quota checks and `aiguard inventory` read it.
 
 mod ai;
 mod auth;
+pub mod frameworks;
 mod limits;
 mod loops;
 mod quota;
@@ -17,10 +20,9 @@ pub use view::{AiLoopView, AiView, EndpointView, EvidenceView, InventoryView};
 
 use std::collections::{BTreeSet, HashSet};
 
-use serde::Serialize;
-
 pub use ai::AiNames;
 pub use auth::{AuthEvidence, AuthKind};
+pub use frameworks::{Family, Framework, FAMILIES};
 pub use limits::{Limit, Limiter, Misuse};
 pub use loops::{LoopSite, Repeater};
 pub use quota::{QuotaEvidence, UsageEvidence};
@@ -31,38 +33,6 @@ use crate::facts::{Chain, FnRef, ProjectFacts};
 
 /// How many project functions deep reachability follows calls.
 const MAX_DEPTH: usize = 6;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Framework {
-    FastApi,
-    Flask,
-    NextApp,
-    NextPages,
-    ServerAction,
-    Express,
-    Hono,
-    Fastify,
-}
-
-impl Framework {
-    pub fn name(self) -> &'static str {
-        match self {
-            Framework::FastApi => "FastAPI",
-            Framework::Flask => "Flask",
-            Framework::NextApp => "Next.js route handler",
-            Framework::NextPages => "Next.js API route",
-            Framework::ServerAction => "Next.js server action",
-            Framework::Express => "Express",
-            Framework::Hono => "Hono",
-            Framework::Fastify => "Fastify",
-        }
-    }
-
-    pub fn is_python(self) -> bool {
-        matches!(self, Framework::FastApi | Framework::Flask)
-    }
-}
 
 /// One HTTP endpoint (or server action).
 #[derive(Clone, Debug)]
@@ -88,7 +58,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    fn new(
+    pub(crate) fn new(
         framework: Framework,
         method: String,
         path: String,
@@ -180,19 +150,12 @@ impl Inventory {
                     ai_sites.insert((fi, ci));
                 }
             }
-            match file.lang {
-                Some(l) if l.is_python() => routes::python_endpoints(fi, file, &mut inv.endpoints),
-                Some(_) => {
-                    routes::js_endpoints(fi, file, &mut inv.endpoints);
-                    routes::next_endpoints(fi, file, &mut inv.endpoints);
-                }
-                None => {}
-            }
+            routes::endpoints(fi, file, &mut inv.endpoints);
         }
         let prefixes = routes::collect_prefixes(facts);
         for e in &mut inv.endpoints {
             if let Some(prefix) = prefixes.get(&(e.file, e.object.clone())) {
-                e.path = routes::join_paths(prefix, &e.path);
+                e.path = frameworks::join_paths(prefix, &e.path);
             }
         }
         // Reachability: the handler (or a function it calls) makes an AI call.
@@ -229,8 +192,18 @@ impl Inventory {
         inv.reaching = reaching;
         limits::apply(&mut inv, facts, catalog, extras);
         let auth = auth::AuthContext::new(facts, catalog, &extras.auth);
+        for family in FAMILIES {
+            let mut mine: Vec<&mut Endpoint> = inv
+                .endpoints
+                .iter_mut()
+                .filter(|e| family.frameworks().contains(&e.framework))
+                .collect();
+            family.declared_auth(&auth, &mut mine);
+        }
         for e in &mut inv.endpoints {
-            e.auth = auth.evidence(e);
+            let mut in_handler = Vec::new();
+            auth.in_handler(e, &mut in_handler);
+            e.auth.extend(in_handler);
             e.quota = quota::evidence(e, facts, &catalog.quota);
             let fan_out = loops::fan_out(e, &inv.loop_sites, facts, &catalog.quota);
             if let Some(q) = &mut e.quota {

@@ -1,0 +1,318 @@
+//! One home per framework family: what each web framework (and the
+//! libraries people use with it) looks like in code. A family finds its
+//! apps and routers, its endpoints, its mount calls, the rate limits and
+//! auth declared around its routes, and names its fix texts. The generic
+//! inventory (`super`) links endpoints to AI calls, resolves mounts,
+//! reads hand-written limiters and in-handler auth, and never names a
+//! framework or library: that knowledge is here and in `rules/`.
+//!
+//! Shared logic exists once, in this file: keyword arguments and quoted
+//! strings of calls, `app.use(prefix, …)` coverage, path joining.
+//!
+//! ## Adding a framework
+//!
+//! 1. Add its variant to [`Framework`] (display name, language, fix key).
+//! 2. Write `frameworks/<family>.rs` with a unit struct implementing
+//!    [`Family`] (or extend the family it belongs to): its app
+//!    constructors, endpoints (method and full path), mount calls, limits
+//!    and declared auth. Library names go in `rules/protections.toml` when
+//!    they are lists a user may extend, else in this module.
+//! 3. Register it in [`FAMILIES`].
+//! 4. Give it fix texts under its fix key in `rules/protections.toml`
+//!    (`[fix]` for rate limits, `[auth_fix]` for auth).
+//! 5. Fixtures: a protected and an unprotected app under `fixtures/`, with
+//!    the exact findings asserted in `tests/fixtures.rs`, and a row in the
+//!    README's coverage table.
+
+mod next;
+mod node;
+mod python;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::auth::AuthContext;
+use super::limits::LimitScope;
+use super::{Endpoint, Misuse};
+use crate::facts::{Arg, Call, FileFacts};
+
+pub use next::{parse_matchers, Matcher};
+
+/// The frameworks aiguard knows endpoints of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framework {
+    FastApi,
+    Flask,
+    NextApp,
+    NextPages,
+    ServerAction,
+    Express,
+    Hono,
+    Fastify,
+}
+
+impl Framework {
+    pub fn name(self) -> &'static str {
+        match self {
+            Framework::FastApi => "FastAPI",
+            Framework::Flask => "Flask",
+            Framework::NextApp => "Next.js route handler",
+            Framework::NextPages => "Next.js API route",
+            Framework::ServerAction => "Next.js server action",
+            Framework::Express => "Express",
+            Framework::Hono => "Hono",
+            Framework::Fastify => "Fastify",
+        }
+    }
+
+    pub fn is_python(self) -> bool {
+        matches!(self, Framework::FastApi | Framework::Flask)
+    }
+
+    /// The key of its fix texts in `rules/protections.toml` (`[fix]`,
+    /// `[auth_fix]`): one recipe per framework, shared where the idiom is.
+    pub fn fix_key(self) -> &'static str {
+        match self {
+            Framework::FastApi => "fastapi",
+            Framework::Flask => "flask",
+            Framework::NextApp | Framework::NextPages | Framework::ServerAction => "next",
+            Framework::Express => "express",
+            Framework::Hono => "hono",
+            Framework::Fastify => "fastify",
+        }
+    }
+
+    /// The family that owns it.
+    pub fn family(self) -> &'static dyn Family {
+        FAMILIES
+            .iter()
+            .copied()
+            .find(|f| f.frameworks().contains(&self))
+            .expect("every framework has a family")
+    }
+}
+
+/// What a framework family knows. Every method has a default that finds
+/// nothing, so a family implements only what it has.
+pub trait Family: Sync {
+    /// The frameworks of this family.
+    fn frameworks(&self) -> &'static [Framework];
+
+    /// The framework of an app or router made by a call to `callee`,
+    /// resolved through the file's imports (`express.Router`, `APIRouter`),
+    /// with the module it was imported from.
+    fn app_constructor(&self, _callee: &str, _module: Option<&str>) -> Option<Framework> {
+        None
+    }
+
+    /// The spelling of an imported name as the family's constructors are
+    /// matched (`{ Router } from "express"` → `express.Router`).
+    fn qualify(&self, _module: &str, _name: &str) -> Option<String> {
+        None
+    }
+
+    /// The endpoints one file declares. `apps` are its app and router
+    /// variables (from every family's [`Family::app_constructor`]).
+    fn endpoints(
+        &self,
+        _index: usize,
+        _file: &FileFacts,
+        _apps: &HashMap<String, Framework>,
+        _out: &mut Vec<Endpoint>,
+    ) {
+    }
+
+    /// A call that mounts a router under a prefix: (the router argument,
+    /// the prefix). `include_router(r, prefix="/api")`, `app.use("/api", r)`.
+    fn mount<'c>(&self, _call: &'c Call) -> Option<(&'c Arg, String)> {
+        None
+    }
+
+    /// The prefix a router constructor gives itself (`APIRouter(prefix=…)`).
+    fn constructor_prefix(&self, _text: &str) -> Option<String> {
+        None
+    }
+
+    /// Rate limits (and limiter misuse) declared around this family's
+    /// endpoints; `endpoints` are all of them, so per-project state is
+    /// computed once.
+    fn limits(
+        &self,
+        _scope: &LimitScope<'_>,
+        _endpoints: &mut [&mut Endpoint],
+        _misuse: &mut Vec<Misuse>,
+    ) {
+    }
+
+    /// Auth declared around this family's endpoints (dependencies,
+    /// decorators, middleware, hooks), before the generic in-handler auth.
+    fn declared_auth(&self, _cx: &AuthContext<'_>, _endpoints: &mut [&mut Endpoint]) {}
+}
+
+/// Every family, in the order their endpoints are listed.
+pub static FAMILIES: &[&dyn Family] = &[&python::Python, &node::Node, &next::Next];
+
+/// App and router objects of a file: variable → framework.
+pub fn collect_apps(file: &FileFacts) -> HashMap<String, Framework> {
+    let mut apps = HashMap::new();
+    for a in &file.assignments {
+        let Some(callee) = &a.value_callee else {
+            continue;
+        };
+        let head = callee.split('.').next().unwrap_or(callee);
+        let import = file.import_of(head);
+        let module = import.map(|i| i.module.as_str());
+        // `Router` imported as `{ Router } from "express"` → `express.Router`;
+        // `APIRouter as R` → `APIRouter`.
+        let resolved = match import {
+            Some(i) => match &i.name {
+                Some(name) if name != "default" && callee == head => FAMILIES
+                    .iter()
+                    .find_map(|f| f.qualify(&i.module, name))
+                    .unwrap_or_else(|| name.clone()),
+                _ => callee.clone(),
+            },
+            None => callee.clone(),
+        };
+        if let Some(framework) = FAMILIES
+            .iter()
+            .find_map(|f| f.app_constructor(&resolved, module))
+        {
+            apps.insert(a.target.clone(), framework);
+        }
+    }
+    apps
+}
+
+/// The text inside quotes (`"/chat"`, `f'/x'`, `` `/y` ``).
+pub fn unquote(text: &str) -> Option<String> {
+    let t = text.trim().trim_start_matches(['r', 'f', 'b']);
+    let q = t.chars().next()?;
+    (matches!(q, '"' | '\'' | '`') && t.len() >= 2 && t.ends_with(q))
+        .then(|| t[1..t.len() - 1].to_string())
+}
+
+/// A keyword argument of a call.
+pub fn kwarg<'c>(call: &'c Call, name: &str) -> Option<&'c Arg> {
+    call.args
+        .iter()
+        .find(|a| a.keyword.as_deref() == Some(name))
+}
+
+pub const HTTP_METHODS: [&str; 8] = [
+    "get", "post", "put", "patch", "delete", "options", "head", "all",
+];
+
+/// `object.use("/prefix", a, b)` / `object.use(a)` calls of a file on an
+/// endpoint's object that cover its path: the arguments after the prefix,
+/// with the call. Middleware coverage for every family that mounts
+/// middleware this way (`use`, and Fastify's `register`).
+pub fn covering_uses<'f>(
+    file: &'f FileFacts,
+    e: &Endpoint,
+    methods: &[&str],
+) -> Vec<(&'f Call, &'f str, &'f [Arg])> {
+    let mut out = Vec::new();
+    for call in &file.calls {
+        let Some((object, method)) = call.callee.rsplit_once('.') else {
+            continue;
+        };
+        if object != e.object || !methods.contains(&method) {
+            continue;
+        }
+        let (prefix, rest) = match call.args.first().and_then(|a| unquote(&a.text)) {
+            Some(p) => (p, &call.args[1..]),
+            None => (String::new(), &call.args[..]),
+        };
+        let covers = prefix.is_empty()
+            || e.path
+                .starts_with(prefix.trim_end_matches("/*").trim_end_matches('*'));
+        if covers {
+            let method: &'f str = &call.callee[call.callee.len() - method.len()..];
+            out.push((call, method, rest));
+        }
+    }
+    out
+}
+
+/// `"/api/"` + `"/chat"` → `/api/chat`.
+pub fn join_paths(prefix: &str, path: &str) -> String {
+    let joined = format!(
+        "{}/{}",
+        prefix.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    let joined = if joined.len() > 1 {
+        joined.trim_end_matches('/').to_string()
+    } else {
+        joined
+    };
+    if joined.starts_with('/') {
+        joined
+    } else {
+        format!("/{joined}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Framework; 8] = [
+        Framework::FastApi,
+        Framework::Flask,
+        Framework::NextApp,
+        Framework::NextPages,
+        Framework::ServerAction,
+        Framework::Express,
+        Framework::Hono,
+        Framework::Fastify,
+    ];
+
+    #[test]
+    fn every_framework_has_its_fix_texts() {
+        let catalog = crate::catalog::Catalog::load(&[]).unwrap();
+        for f in ALL {
+            let key = f.fix_key();
+            let rate = catalog.rate_limit_fix.framework.get(key);
+            let auth = catalog.auth_fix.framework.get(key);
+            assert!(
+                rate.is_some_and(|t| !t.trim().is_empty()),
+                "{f:?}: [fix.framework] {key}"
+            );
+            assert!(
+                auth.is_some_and(|t| !t.trim().is_empty()),
+                "{f:?}: [auth_fix.framework] {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_framework_has_one_family() {
+        for f in [
+            Framework::FastApi,
+            Framework::Flask,
+            Framework::NextApp,
+            Framework::NextPages,
+            Framework::ServerAction,
+            Framework::Express,
+            Framework::Hono,
+            Framework::Fastify,
+        ] {
+            let owners = FAMILIES
+                .iter()
+                .filter(|fam| fam.frameworks().contains(&f))
+                .count();
+            assert_eq!(owners, 1, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn paths_join() {
+        assert_eq!(join_paths("/api/", "/chat"), "/api/chat");
+        assert_eq!(join_paths("", "/"), "/");
+        assert_eq!(join_paths("api", "x/"), "/api/x");
+    }
+}

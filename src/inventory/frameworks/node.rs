@@ -1,0 +1,224 @@
+//! Express, Hono and Fastify: routes are calls on app and router objects
+//! (`app.post("/chat", mw, handler)`), mounted with `app.use("/api",
+//! router)`, `app.route("/api", sub)` or `fastify.register(plugin, …)`.
+//! Limits: limiter middleware on the route or on its object
+//! (`app.use(limiter)`, `app.use("/api", limiter)`), Fastify's
+//! `register(rateLimit)`. Auth: auth middleware on the route or its object.
+
+use std::collections::HashMap;
+
+use super::{covering_uses, unquote, Family, Framework, HTTP_METHODS};
+use crate::facts::{Arg, Call, FileFacts, FnRef};
+use crate::inventory::auth::{last, named, AuthContext};
+use crate::inventory::limits::{parse_windows, LimitScope};
+use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Limit, Misuse};
+
+pub struct Node;
+
+const FRAMEWORKS: &[Framework] = &[Framework::Express, Framework::Hono, Framework::Fastify];
+
+/// Fastify's rate-limit plugin: `fastify.register(rateLimit, {…})`.
+const FASTIFY_RATE_LIMIT: &str = "@fastify/rate-limit";
+
+impl Family for Node {
+    fn frameworks(&self) -> &'static [Framework] {
+        FRAMEWORKS
+    }
+
+    fn qualify(&self, module: &str, name: &str) -> Option<String> {
+        (module == "express").then(|| format!("express.{name}"))
+    }
+
+    fn app_constructor(&self, callee: &str, module: Option<&str>) -> Option<Framework> {
+        let last = callee.rsplit('.').next().unwrap_or(callee);
+        match (last, module) {
+            ("Hono" | "OpenAPIHono", _) => Some(Framework::Hono),
+            ("Router", Some("express")) | ("express", _) => Some(Framework::Express),
+            ("Fastify" | "fastify", _) => Some(Framework::Fastify),
+            ("Router", _) if callee == "express.Router" => Some(Framework::Express),
+            _ => None,
+        }
+    }
+
+    fn endpoints(
+        &self,
+        index: usize,
+        file: &FileFacts,
+        apps: &HashMap<String, Framework>,
+        out: &mut Vec<Endpoint>,
+    ) {
+        if file.lang.is_none_or(|l| l.is_python()) {
+            return;
+        }
+        for call in &file.calls {
+            let Some((object, method)) = call.callee.rsplit_once('.') else {
+                continue;
+            };
+            let Some(&framework) = apps.get(object) else {
+                continue;
+            };
+            if !FRAMEWORKS.contains(&framework) || !HTTP_METHODS.contains(&method) {
+                continue;
+            }
+            let Some(path) = call.args.first().and_then(|a| unquote(&a.text)) else {
+                continue;
+            };
+            let handler = call.args.last().and_then(|a| {
+                a.function
+                    .or_else(|| file.function_named(&a.text))
+                    .map(|function| FnRef {
+                        file: index,
+                        function,
+                    })
+            });
+            let mut e = Endpoint::new(
+                framework,
+                method.to_uppercase(),
+                path,
+                index,
+                call.line,
+                handler,
+                object,
+            );
+            // Between the path and the handler; none with one argument
+            // (`app.get("env")` reads an Express setting: it panicked here).
+            e.middleware = call
+                .args
+                .get(1..call.args.len().saturating_sub(1))
+                .unwrap_or_default()
+                .iter()
+                .map(|a| a.text.clone())
+                .collect();
+            out.push(e);
+        }
+    }
+
+    fn mount<'c>(&self, call: &'c Call) -> Option<(&'c Arg, String)> {
+        let last = call.callee.rsplit('.').next().unwrap_or("");
+        if !matches!(last, "use" | "route" | "register") || call.args.len() < 2 {
+            return None;
+        }
+        let prefix = call.args.first().and_then(|a| unquote(&a.text))?;
+        Some((call.args.get(1)?, prefix))
+    }
+
+    fn limits(
+        &self,
+        scope: &LimitScope<'_>,
+        endpoints: &mut [&mut Endpoint],
+        _misuse: &mut Vec<Misuse>,
+    ) {
+        for e in endpoints.iter_mut() {
+            route_limits(e, scope);
+        }
+    }
+
+    fn declared_auth(&self, cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint]) {
+        for e in endpoints.iter_mut() {
+            let file = cx.facts.file(e.file);
+            let is_auth = |text: &str| {
+                let name = text.split('(').next().unwrap_or(text);
+                named(&cx.spec.js_middleware, name) || cx.rejecting.contains(last(name))
+            };
+            let mut out = Vec::new();
+            for m in e.middleware.iter().filter(|m| is_auth(m)) {
+                out.push(AuthEvidence {
+                    kind: AuthKind::Enforced,
+                    how: format!("route middleware {m}"),
+                    line: e.line,
+                });
+            }
+            for (call, _, rest) in covering_uses(file, e, &["use"]) {
+                for a in rest.iter().filter(|a| is_auth(&a.text)) {
+                    out.push(AuthEvidence {
+                        kind: AuthKind::Enforced,
+                        how: format!("{}.use({})", e.object, a.text),
+                        line: call.line,
+                    });
+                }
+            }
+            e.auth.extend(out);
+        }
+    }
+}
+
+fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
+    let facts = scope.facts;
+    let file = facts.file(e.file);
+    let limiters = &scope.per_file[e.file];
+    let is_limiter = |name: &str| {
+        limiters.js.contains(&name)
+            || name.contains("rateLimit(")
+            || name.contains("rateLimiter(")
+            || file.import_of(name).is_some_and(|i| {
+                facts.index_of(&i.module).is_none()
+                    && facts.files().iter().any(|f| {
+                        f.assignments
+                            .iter()
+                            .any(|a| a.target == i.name.clone().unwrap_or_default())
+                            && f.path != file.path
+                            && name.to_lowercase().contains("limit")
+                    })
+            })
+    };
+    let mut found = Vec::new();
+    for m in e.middleware.iter().filter(|m| is_limiter(m)) {
+        found.push(Limit {
+            how: format!("route middleware {m}"),
+            file: e.file,
+            line: e.line,
+            spec: m.clone(),
+            windows: limiter_windows(file, m),
+        });
+    }
+    // `app.use(limiter)` / `app.use("/api", limiter)` on the route's object.
+    for (call, method, rest) in covering_uses(file, e, &["use", "register"]) {
+        for a in rest {
+            let fastify_plugin = method == "register"
+                && file
+                    .import_of(&a.text)
+                    .is_some_and(|i| i.module == FASTIFY_RATE_LIMIT);
+            if is_limiter(&a.text) || fastify_plugin {
+                found.push(Limit {
+                    how: format!("{}.{method}({})", e.object, a.text),
+                    file: e.file,
+                    line: call.line,
+                    spec: a.text.clone(),
+                    windows: limiter_windows(file, &a.text),
+                });
+            }
+        }
+    }
+    e.limits.extend(found);
+}
+
+/// Windows of a JS limiter variable from its options (`windowMs`, `window`).
+fn limiter_windows(file: &FileFacts, name: &str) -> Vec<u64> {
+    let text = file
+        .calls
+        .iter()
+        .find(|c| {
+            c.args
+                .iter()
+                .any(|a| a.text.contains("windowMs") || a.text.contains("duration"))
+                && file
+                    .assignments
+                    .iter()
+                    .any(|a| a.target == name && a.line == c.line)
+        })
+        .map(|c| {
+            c.args
+                .iter()
+                .map(|a| a.text.clone())
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+    let text = text.unwrap_or_else(|| {
+        if name.contains('(') {
+            name.to_string()
+        } else {
+            String::new()
+        }
+    });
+    parse_windows(&text)
+}
