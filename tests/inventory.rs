@@ -244,3 +244,43 @@ fn inventory_flags_formats_and_objects() {
         }
     }
 }
+
+#[test]
+fn routes_registered_in_functions_that_receive_the_router() {
+    let (json, list) = endpoints("engine-router-functions");
+    // Full paths through the router's mount in the server file; the
+    // router's limiter (`apiRouter.use(limiter)`) covers both of its routes.
+    assert!(has(&list, "POST", "/api/chat", true, 1), "{list:?}");
+    assert!(
+        has(&list, "POST", "/api/v1/chat/completions", true, 1),
+        "{list:?}"
+    );
+    assert!(has(&list, "POST", "/ask", true, 0), "{list:?}");
+    assert!(has(&list, "POST", "/summarize", true, 0), "{list:?}");
+    let chat = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/api/chat")
+        .unwrap();
+    let auth: Vec<&str> = chat["auth"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        auth.iter().any(|h| h.contains("validatedRequest")),
+        "an array of middleware is its elements: {auth:?}"
+    );
+    // Only the SDK call is an AI call site: not the route declared at a
+    // provider-like path, not a request to the project's own server, not
+    // a model listing.
+    let sites: Vec<String> = json["ai_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}:{}", c["path"].as_str().unwrap(), c["line"]))
+        .collect();
+    assert_eq!(sites, vec!["api/routes.py:10", "server/ai.js:6"], "{json}");
+}

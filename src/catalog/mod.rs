@@ -264,6 +264,9 @@ pub struct CallsSpec {
     pub api_paths: Vec<String>,
     /// Last segments of calls that send raw HTTP (`fetch`, `post`, `urlopen`).
     pub http_calls: Vec<String>,
+    /// Paths on a provider host that cost nothing (`/models`).
+    #[serde(default)]
+    pub free_paths: Vec<String>,
     pub hosts: Vec<String>,
 }
 

@@ -222,6 +222,13 @@ impl<'c> AiNames<'c> {
         if !self.catalog.calls.http_calls.iter().any(|c| c == last) {
             return None;
         }
+        // A path on the project's own server (`fetch("/api/chat/completions")`,
+        // a route declared as `app.post("/v1/chat/completions", …)`) is not
+        // the provider.
+        let text = first.text.trim().trim_start_matches(['`', '"', '\'']);
+        if text.starts_with('/') {
+            return None;
+        }
         self.provider_url(&first.text)
             .or_else(|| self.urls.get(first.text.trim()).cloned())
             .map(|label| format!("HTTP {label}"))
@@ -232,12 +239,13 @@ impl<'c> AiNames<'c> {
     /// base + ":generateContent" are provider paths on a configurable host.
     fn provider_url(&self, text: &str) -> Option<String> {
         let calls = &self.catalog.calls;
-        calls
-            .hosts
-            .iter()
-            .chain(&calls.api_paths)
-            .find(|h| text.contains(h.as_str()))
-            .cloned()
+        let path = calls.api_paths.iter().find(|p| text.contains(p.as_str()));
+        let host = calls.hosts.iter().find(|h| text.contains(h.as_str()));
+        // `https://api.cohere.com/v1/models?…`: a listing, not a paid call.
+        if path.is_none() && calls.free_paths.iter().any(|p| text.contains(p.as_str())) {
+            return None;
+        }
+        host.or(path).cloned()
     }
 }
 

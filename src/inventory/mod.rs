@@ -46,6 +46,11 @@ pub struct Endpoint {
     pub handler: Option<FnRef>,
     /// The app/router variable the route is declared on (`app`, `router`).
     pub object: String,
+    /// When `object` is a parameter of a project function that an app or
+    /// router is passed to (`chatEndpoints(apiRouter)` in the server file):
+    /// that app or router, as (file, variable). Its mounts and middleware
+    /// apply to the route.
+    pub mounted_on: Option<(usize, String)>,
     /// Middleware arguments between path and handler (JS).
     pub middleware: Vec<String>,
     /// How it reaches an AI call, if it does.
@@ -75,6 +80,7 @@ impl Endpoint {
             line,
             handler,
             object: object.to_string(),
+            mounted_on: None,
             middleware: Vec::new(),
             reaches: None,
             limits: Vec::new(),
@@ -125,6 +131,7 @@ impl Inventory {
                     .clone()
             })
             .collect();
+        let bindings = routes::router_bindings(facts);
         for (fi, file) in facts.files().iter().enumerate() {
             let mut names = AiNames::of(file, catalog, &extras.ai_clients);
             for import in &file.imports {
@@ -150,11 +157,13 @@ impl Inventory {
                     ai_sites.insert((fi, ci));
                 }
             }
-            routes::endpoints(fi, file, &mut inv.endpoints);
+            routes::endpoints(fi, file, bindings.get(&fi), &mut inv.endpoints);
         }
         let prefixes = routes::collect_prefixes(facts);
         for e in &mut inv.endpoints {
-            if let Some(prefix) = prefixes.get(&(e.file, e.object.clone())) {
+            let own = prefixes.get(&(e.file, e.object.clone()));
+            let passed = e.mounted_on.as_ref().and_then(|m| prefixes.get(m));
+            if let Some(prefix) = own.or(passed) {
                 e.path = frameworks::join_paths(prefix, &e.path);
             }
         }

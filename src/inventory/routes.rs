@@ -6,15 +6,86 @@
 
 use std::collections::HashMap;
 
-use super::frameworks::{collect_apps, join_paths, FAMILIES};
+use super::frameworks::{collect_apps, join_paths, Framework, FAMILIES};
 use super::Endpoint;
 use crate::facts::{FileFacts, ProjectFacts};
 
-/// The endpoints a file declares, in family order.
-pub(super) fn endpoints(index: usize, file: &FileFacts, out: &mut Vec<Endpoint>) {
-    let apps = collect_apps(file);
+/// An app or router passed to a project function: the function's
+/// parameter is that app inside it.
+pub(super) struct Binding {
+    framework: Framework,
+    /// Where the app or router is made: (file, variable).
+    app: (usize, String),
+}
+
+/// Parameters of project functions that receive an app or router
+/// (`function chatEndpoints(app) { app.post(…) }` called as
+/// `chatEndpoints(apiRouter)`; `def register_routes(app)` called with the
+/// Flask app), by the function's file: parameter name → binding.
+pub(super) fn router_bindings(facts: &ProjectFacts) -> HashMap<usize, HashMap<String, Binding>> {
+    let mut out: HashMap<usize, HashMap<String, Binding>> = HashMap::new();
+    for (fi, file) in facts.files().iter().enumerate() {
+        let apps = collect_apps(file);
+        if apps.is_empty() {
+            continue;
+        }
+        for call in &file.calls {
+            for (position, arg) in call.args.iter().enumerate() {
+                let Some(&framework) = apps.get(arg.text.as_str()) else {
+                    continue;
+                };
+                let Some(target) = facts.resolve_call(fi, call) else {
+                    continue;
+                };
+                let function = facts.function(target);
+                let Some(param) = function.params.get(position).map(|p| param_name(p)) else {
+                    continue;
+                };
+                if param.is_empty() {
+                    continue;
+                }
+                out.entry(target.file)
+                    .or_default()
+                    .entry(param.to_string())
+                    .or_insert(Binding {
+                        framework,
+                        app: (fi, arg.text.clone()),
+                    });
+            }
+        }
+    }
+    out
+}
+
+/// `app: Express` / `app = None` / `app` → `app`.
+fn param_name(text: &str) -> &str {
+    text.split([':', '=', '?'])
+        .next()
+        .unwrap_or(text)
+        .trim()
+        .trim_start_matches("...")
+}
+
+/// The endpoints a file declares, in family order; `bound` are the
+/// parameters of its functions that receive an app or router.
+pub(super) fn endpoints(
+    index: usize,
+    file: &FileFacts,
+    bound: Option<&HashMap<String, Binding>>,
+    out: &mut Vec<Endpoint>,
+) {
+    let mut apps = collect_apps(file);
+    for (param, b) in bound.into_iter().flatten() {
+        apps.entry(param.clone()).or_insert(b.framework);
+    }
+    let start = out.len();
     for family in FAMILIES {
         family.endpoints(index, file, &apps, out);
+    }
+    for e in &mut out[start..] {
+        if let Some(b) = bound.and_then(|b| b.get(&e.object)) {
+            e.mounted_on = Some(b.app.clone());
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use serde::Serialize;
 use super::auth::AuthContext;
 use super::limits::LimitScope;
 use super::{Endpoint, Misuse};
-use crate::facts::{Arg, Call, FileFacts};
+use crate::facts::{Arg, Call, FileFacts, ProjectFacts};
 
 pub use next::{parse_matchers, Matcher};
 
@@ -205,33 +205,38 @@ pub const HTTP_METHODS: [&str; 8] = [
     "get", "post", "put", "patch", "delete", "options", "head", "all",
 ];
 
-/// `object.use("/prefix", a, b)` / `object.use(a)` calls of a file on an
-/// endpoint's object that cover its path: the arguments after the prefix,
-/// with the call. Middleware coverage for every family that mounts
-/// middleware this way (`use`, and Fastify's `register`).
+/// `object.use("/prefix", a, b)` / `object.use(a)` calls on an endpoint's
+/// object that cover its path, in its file and, for a router passed to a
+/// function, on that router in its own file: (the call, its method, the
+/// arguments after the prefix, with the file of the call). Middleware coverage for every family that
+/// mounts middleware this way (`use`, and Fastify's `register`).
 pub fn covering_uses<'f>(
-    file: &'f FileFacts,
+    facts: &'f ProjectFacts,
     e: &Endpoint,
     methods: &[&str],
-) -> Vec<(&'f Call, &'f str, &'f [Arg])> {
+) -> Vec<(usize, &'f Call, &'f str, &'f [Arg])> {
     let mut out = Vec::new();
-    for call in &file.calls {
-        let Some((object, method)) = call.callee.rsplit_once('.') else {
-            continue;
-        };
-        if object != e.object || !methods.contains(&method) {
-            continue;
-        }
-        let (prefix, rest) = match call.args.first().and_then(|a| unquote(&a.text)) {
-            Some(p) => (p, &call.args[1..]),
-            None => (String::new(), &call.args[..]),
-        };
-        let covers = prefix.is_empty()
-            || e.path
-                .starts_with(prefix.trim_end_matches("/*").trim_end_matches('*'));
-        if covers {
-            let method: &'f str = &call.callee[call.callee.len() - method.len()..];
-            out.push((call, method, rest));
+    let own = (e.file, e.object.as_str());
+    let passed = e.mounted_on.as_ref().map(|(f, o)| (*f, o.as_str()));
+    for (fi, name) in std::iter::once(own).chain(passed) {
+        for call in &facts.file(fi).calls {
+            let Some((object, method)) = call.callee.rsplit_once('.') else {
+                continue;
+            };
+            if object != name || !methods.contains(&method) {
+                continue;
+            }
+            let (prefix, rest) = match call.args.first().and_then(|a| unquote(&a.text)) {
+                Some(p) => (p, &call.args[1..]),
+                None => (String::new(), &call.args[..]),
+            };
+            let covers = prefix.is_empty()
+                || e.path
+                    .starts_with(prefix.trim_end_matches("/*").trim_end_matches('*'));
+            if covers {
+                let method: &'f str = &call.callee[call.callee.len() - method.len()..];
+                out.push((fi, call, method, rest));
+            }
         }
     }
     out

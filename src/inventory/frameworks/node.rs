@@ -82,12 +82,14 @@ impl Family for Node {
             );
             // Between the path and the handler; none with one argument
             // (`app.get("env")` reads an Express setting: it panicked here).
+            // An array of middleware (`[validatedRequest, role([ADMIN])]`)
+            // is its elements.
             e.middleware = call
                 .args
                 .get(1..call.args.len().saturating_sub(1))
                 .unwrap_or_default()
                 .iter()
-                .map(|a| a.text.clone())
+                .flat_map(|a| array_elements(&a.text))
                 .collect();
             out.push(e);
         }
@@ -115,7 +117,6 @@ impl Family for Node {
 
     fn declared_auth(&self, cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint]) {
         for e in endpoints.iter_mut() {
-            let file = cx.facts.file(e.file);
             let is_auth = |text: &str| {
                 let name = text.split('(').next().unwrap_or(text);
                 named(&cx.spec.js_middleware, name) || cx.rejecting.contains(last(name))
@@ -128,12 +129,18 @@ impl Family for Node {
                     line: e.line,
                 });
             }
-            for (call, _, rest) in covering_uses(file, e, &["use"]) {
+            for (fi, call, _, rest) in covering_uses(cx.facts, e, &["use"]) {
+                // On the router passed in from another file: say where.
+                let at = if fi == e.file {
+                    String::new()
+                } else {
+                    format!(" ({}:{})", cx.facts.file(fi).path, call.line)
+                };
                 for a in rest.iter().filter(|a| is_auth(&a.text)) {
                     out.push(AuthEvidence {
                         kind: AuthKind::Enforced,
-                        how: format!("{}.use({})", e.object, a.text),
-                        line: call.line,
+                        how: format!("{}({}){at}", call.callee, a.text),
+                        line: if fi == e.file { call.line } else { e.line },
                     });
                 }
             }
@@ -144,10 +151,10 @@ impl Family for Node {
 
 fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
     let facts = scope.facts;
-    let file = facts.file(e.file);
-    let limiters = &scope.per_file[e.file];
-    let is_limiter = |name: &str| {
-        limiters.js.contains(&name)
+    // A limiter variable of file `fi` (or one imported from a project file).
+    let is_limiter = |fi: usize, name: &str| {
+        let file = facts.file(fi);
+        scope.per_file[fi].js.contains(&name)
             || name.contains("rateLimit(")
             || name.contains("rateLimiter(")
             || file.import_of(name).is_some_and(|i| {
@@ -162,26 +169,28 @@ fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
             })
     };
     let mut found = Vec::new();
-    for m in e.middleware.iter().filter(|m| is_limiter(m)) {
+    for m in e.middleware.iter().filter(|m| is_limiter(e.file, m)) {
         found.push(Limit {
             how: format!("route middleware {m}"),
             file: e.file,
             line: e.line,
             spec: m.clone(),
-            windows: limiter_windows(file, m),
+            windows: limiter_windows(facts.file(e.file), m),
         });
     }
     // `app.use(limiter)` / `app.use("/api", limiter)` on the route's object.
-    for (call, method, rest) in covering_uses(file, e, &["use", "register"]) {
+    for (fi, call, method, rest) in covering_uses(facts, e, &["use", "register"]) {
+        let file = facts.file(fi);
+        let object = call.callee.rsplit_once('.').map_or("", |(o, _)| o);
         for a in rest {
             let fastify_plugin = method == "register"
                 && file
                     .import_of(&a.text)
                     .is_some_and(|i| i.module == FASTIFY_RATE_LIMIT);
-            if is_limiter(&a.text) || fastify_plugin {
+            if is_limiter(fi, &a.text) || fastify_plugin {
                 found.push(Limit {
-                    how: format!("{}.{method}({})", e.object, a.text),
-                    file: e.file,
+                    how: format!("{object}.{method}({})", a.text),
+                    file: fi,
                     line: call.line,
                     spec: a.text.clone(),
                     windows: limiter_windows(file, &a.text),
@@ -221,4 +230,52 @@ fn limiter_windows(file: &FileFacts, name: &str) -> Vec<u64> {
         }
     });
     parse_windows(&text)
+}
+
+/// The elements of an array literal (`[a, b(c, d)]` → `a`, `b(c, d)`), split
+/// at top-level commas; any other text is itself.
+fn array_elements(text: &str) -> Vec<String> {
+    let Some(inner) = text
+        .trim()
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+    else {
+        return vec![text.to_string()];
+    };
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut current = String::new();
+    for c in inner.chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut current).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    out.push(current.trim().to_string());
+    out.retain(|e| !e.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::array_elements;
+
+    #[test]
+    fn middleware_arrays_are_their_elements() {
+        assert_eq!(
+            array_elements("[validatedRequest, flexUserRoleValid([ROLES.admin, ROLES.manager])]"),
+            vec![
+                "validatedRequest",
+                "flexUserRoleValid([ROLES.admin, ROLES.manager])"
+            ]
+        );
+        assert_eq!(array_elements("requireAuth"), vec!["requireAuth"]);
+        assert_eq!(array_elements("[]"), Vec::<String>::new());
+    }
 }
