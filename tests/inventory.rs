@@ -284,3 +284,56 @@ fn routes_registered_in_functions_that_receive_the_router() {
         .collect();
     assert_eq!(sites, vec!["api/routes.py:10", "server/ai.js:6"], "{json}");
 }
+
+#[test]
+fn an_endpoint_is_linked_to_its_main_generation_call() {
+    let (json, _) = endpoints("engine-main-call");
+    let ai = |path: &str| {
+        let e = json["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap_or_else(|| panic!("{path}: {json}"));
+        (
+            e["ai"]["call"].as_str().unwrap().to_string(),
+            e["ai"]["line"].as_u64().unwrap(),
+        )
+    };
+    // The embedding comes first and is closer; the generation is the call.
+    assert_eq!(ai("/answer"), ("chain.invoke".to_string(), 27));
+    // With nothing but an embedding, that is the call.
+    assert_eq!(ai("/search"), ("embeddings.embed_query".to_string(), 34));
+}
+
+#[test]
+fn project_limiters_in_a_store_are_rate_limit_evidence() {
+    let (json, list) = endpoints("engine-project-limiter");
+    let detail = |path: &str| -> Vec<String> {
+        json["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap()["rate_limits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["detail"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        detail("/chat"),
+        vec!["project limiter Depends(rate_limit) 429 at api/limits.py:15"]
+    );
+    assert_eq!(
+        detail("/summarize"),
+        vec!["project limiter check_quota() 429 at api/limits.py:24"]
+    );
+    assert_eq!(
+        detail("/api/chat"),
+        vec!["project limiter limitPerUser (route middleware) 429 at web/server.js:23"]
+    );
+    // Passing the provider's 429 on counts nothing.
+    assert!(has(&list, "POST", "/translate", true, 0), "{list:?}");
+}

@@ -260,6 +260,9 @@ pub struct CallsSpec {
     pub functions: std::collections::BTreeMap<String, Vec<String>>,
     pub factory_modules: Vec<String>,
     pub free_methods: Vec<String>,
+    /// Paid calls that are not the main generation (`embeddings`).
+    #[serde(default)]
+    pub side_calls: Vec<String>,
     pub model_builders: Vec<String>,
     pub api_paths: Vec<String>,
     /// Last segments of calls that send raw HTTP (`fetch`, `post`, `urlopen`).
@@ -336,6 +339,16 @@ pub struct QuotaSpec {
     pub not_tracking: Vec<String>,
 }
 
+impl CallsSpec {
+    /// Is a paid call a side call (an embedding, a moderation): a segment
+    /// of its callee (`client.embeddings.create`, `embedMany`) is listed?
+    pub fn is_side_call(&self, callee: &str) -> bool {
+        callee
+            .split(['.', '('])
+            .any(|segment| self.side_calls.iter().any(|s| s == segment))
+    }
+}
+
 /// Fix texts of the rate-limit checks, per framework.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -377,6 +390,22 @@ pub struct RateLimitSpec {
     pub shared_store_words: Vec<String>,
     #[serde(default)]
     pub hand_written: HandWrittenSpec,
+    #[serde(default)]
+    pub project: ProjectLimiterSpec,
+}
+
+/// What makes a project function a rate limiter in a store
+/// (`[rate_limit.project]` of rules/protections.toml).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectLimiterSpec {
+    /// Words in a rejecting call's arguments that make it a 429 (matched
+    /// lower-case).
+    pub reject_words: Vec<String>,
+    /// Calls that count requests in a store (`incr`, `zadd`, `expire`).
+    pub counter_calls: Vec<String>,
+    /// Counter calls that set the window (`expire(key, 60)`).
+    pub expire_calls: Vec<String>,
 }
 
 /// What makes a module-level map/dict a hand-written rate limiter

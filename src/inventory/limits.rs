@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use regex::Regex;
 
+use super::counters::Counters;
 use super::frameworks::{Framework, FAMILIES};
 use super::{Endpoint, Inventory};
 use crate::catalog::Catalog;
@@ -67,6 +68,8 @@ pub struct LimitScope<'a> {
     pub catalog: &'a Catalog,
     /// The limiters of each file, by file index.
     pub per_file: Vec<FileLimiters<'a>>,
+    /// The project's own limiters (functions that count and answer 429).
+    pub counters: Counters,
 }
 
 impl LimitScope<'_> {
@@ -132,7 +135,17 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         facts,
         catalog,
         per_file,
+        counters: super::counters::collect(facts, catalog),
     };
+    // The handler is the project's limiter, or calls it before the AI call.
+    for e in &mut inv.endpoints {
+        let Some(chain) = e.handler.and_then(|h| scope.counters.reaching.get(&h)) else {
+            continue;
+        };
+        if let Some(l) = scope.counters.of_chain(chain) {
+            e.limits.push(l.limit(facts));
+        }
+    }
     for family in FAMILIES {
         let mut mine: Vec<&mut Endpoint> = inv
             .endpoints

@@ -9,6 +9,7 @@
 
 mod ai;
 mod auth;
+mod counters;
 pub mod frameworks;
 mod limits;
 mod loops;
@@ -22,6 +23,7 @@ use std::collections::{BTreeSet, HashSet};
 
 pub use ai::AiNames;
 pub use auth::{AuthEvidence, AuthKind};
+pub use counters::ProjectLimiter;
 pub use frameworks::{Family, Framework, FAMILIES};
 pub use limits::{Limit, Limiter, Misuse};
 pub use loops::{LoopSite, Repeater};
@@ -177,8 +179,28 @@ impl Inventory {
             |f, c| index_of_call(f, c).is_some_and(|k| ai_sites.contains(&k)),
             MAX_DEPTH,
         );
+        // Chains to the main generation call, when an endpoint reaches one
+        // besides side calls (an embedding first, then the completion):
+        // quota and the inventory judge the call that generates.
+        let side =
+            |fi: usize, ci: usize| catalog.calls.is_side_call(&facts.file(fi).calls[ci].callee);
+        let generation = inv.ai_calls.iter().any(|c| side(c.file, c.call)).then(|| {
+            facts.functions_reaching(
+                |f, c| {
+                    index_of_call(f, c)
+                        .is_some_and(|(fi, ci)| ai_sites.contains(&(fi, ci)) && !side(fi, ci))
+                },
+                MAX_DEPTH,
+            )
+        });
         for e in &mut inv.endpoints {
-            e.reaches = e.handler.and_then(|h| reaching.get(&h).cloned());
+            e.reaches = e.handler.and_then(|h| {
+                generation
+                    .as_ref()
+                    .and_then(|g| g.get(&h))
+                    .or_else(|| reaching.get(&h))
+                    .cloned()
+            });
             inv.frameworks.insert(e.framework);
         }
         let reached =
@@ -213,7 +235,7 @@ impl Inventory {
             let mut in_handler = Vec::new();
             auth.in_handler(e, &mut in_handler);
             e.auth.extend(in_handler);
-            e.quota = quota::evidence(e, facts, &catalog.quota);
+            e.quota = quota::evidence(e, facts, catalog);
             let fan_out = loops::fan_out(e, &inv.loop_sites, facts, &catalog.quota);
             if let Some(q) = &mut e.quota {
                 q.fan_out = fan_out;

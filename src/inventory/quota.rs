@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::Endpoint;
-use crate::catalog::QuotaSpec;
+use crate::catalog::{Catalog, QuotaSpec};
 use crate::facts::{Call, ProjectFacts};
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -152,8 +152,9 @@ fn arguments(call: &Call) -> Vec<(String, String)> {
 pub(super) fn evidence(
     e: &Endpoint,
     facts: &ProjectFacts,
-    spec: &QuotaSpec,
+    catalog: &Catalog,
 ) -> Option<QuotaEvidence> {
+    let spec = &catalog.quota;
     let chain = e.reaches.as_ref()?;
     let call = facts.call(chain.call);
     let file = facts.file(chain.call.0);
@@ -180,11 +181,19 @@ pub(super) fn evidence(
         all_text.push(' ');
         all_text.push_str(text);
     }
+    // A bound given to the model the call is made on (LangChain:
+    // `ChatOpenAI(max_tokens=500)` piped into the chain that is invoked).
+    for text in model_texts(facts, chain.call.0, call) {
+        all_text.push(' ');
+        all_text.push_str(text);
+    }
     let bounded = args.iter().any(|(k, _)| spec.token_bounds.contains(k))
         || spec
             .token_bounds
             .iter()
             .any(|b| all_text.contains(b.as_str()));
+    // Embeddings, moderation: paid, but no output tokens to bound.
+    let side = catalog.calls.is_side_call(&call.callee);
     let from_request = |v: &str| {
         spec.request_words.iter().any(|w| v.contains(w.as_str()))
             && !spec.cap_words.iter().any(|w| v.contains(w.as_str()))
@@ -235,8 +244,100 @@ pub(super) fn evidence(
         .collect();
     Some(QuotaEvidence {
         client_chosen,
-        unbounded_output: !bounded,
+        unbounded_output: !bounded && !side,
         call_at: format!("{}:{}", facts.file(chain.call.0).path, call.line),
         fan_out: None,
     })
+}
+
+/// How many assignments deep [`model_texts`] follows names.
+const MODEL_DEPTH: usize = 4;
+
+/// The texts of the assignments that build the object an AI call is made
+/// on, following the names they mention: `chain.invoke(…)` ← `chain =
+/// prompt | llm` ← `llm = ChatOpenAI(max_tokens=500)`, in the call's file,
+/// its class's attributes (`self.llm = …`), and, for an imported name, the
+/// file it comes from.
+fn model_texts<'f>(facts: &'f ProjectFacts, file_index: usize, call: &Call) -> Vec<&'f str> {
+    let mut out = Vec::new();
+    let head = call.callee.split(['.', '(']).next().unwrap_or("");
+    let mut todo: Vec<(usize, String)> = match head {
+        // `self.llm.invoke` / `this.model.call`: the attribute.
+        "self" | "this" => call
+            .callee
+            .split('.')
+            .nth(1)
+            .map(|attr| vec![(file_index, format!("{head}.{attr}"))])
+            .unwrap_or_default(),
+        "" => Vec::new(),
+        name => vec![(file_index, name.to_string())],
+    };
+    let mut seen: std::collections::HashSet<(usize, String)> = std::collections::HashSet::new();
+    let mut depth = 0;
+    while !todo.is_empty() && depth < MODEL_DEPTH {
+        depth += 1;
+        for (fi, name) in std::mem::take(&mut todo) {
+            if !seen.insert((fi, name.clone())) {
+                continue;
+            }
+            let file = facts.file(fi);
+            let mut found = false;
+            for a in file.assignments.iter().filter(|a| a.target == name) {
+                found = true;
+                out.push(a.text.as_str());
+                for word in identifiers(&a.text) {
+                    if word != name {
+                        todo.push((fi, word.to_string()));
+                    }
+                }
+            }
+            if !found {
+                if let Some(target) = file
+                    .import_of(&name)
+                    .and_then(|i| Some((facts.resolve_import(fi, i)?, i)))
+                    .map(|(t, i)| {
+                        let wanted = i.name.clone().filter(|n| n != "default").unwrap_or(name);
+                        (t, wanted)
+                    })
+                {
+                    todo.push(target);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The plain identifiers of a text (`prompt | llm.bind(x)` → prompt, llm,
+/// bind, x), dotted attribute names kept whole when they start with
+/// `self.` / `this.`.
+fn identifiers(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let word = &text[start..i];
+            if (word == "self" || word == "this") && bytes.get(i) == Some(&b'.') {
+                let mut end = i + 1;
+                while end < bytes.len()
+                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
+                {
+                    end += 1;
+                }
+                out.push(&text[start..end]);
+                i = end;
+            } else {
+                out.push(word);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
 }

@@ -169,7 +169,29 @@ fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
             })
     };
     let mut found = Vec::new();
-    for m in e.middleware.iter().filter(|m| is_limiter(e.file, m)) {
+    // The project's own limiter as route middleware or on the router.
+    let project = |text: &str| {
+        scope
+            .counters
+            .named(text)
+            .map(|l| (l.windows.clone(), l.spec(facts)))
+    };
+    for m in e.middleware.iter() {
+        if let Some((windows, spec)) = project(m) {
+            found.push(Limit {
+                how: format!("project limiter {m} (route middleware)"),
+                file: e.file,
+                line: e.line,
+                spec,
+                windows,
+            });
+        }
+    }
+    for m in e
+        .middleware
+        .iter()
+        .filter(|m| project(m).is_none() && is_limiter(e.file, m))
+    {
         found.push(Limit {
             how: format!("route middleware {m}"),
             file: e.file,
@@ -187,7 +209,15 @@ fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
                 && file
                     .import_of(&a.text)
                     .is_some_and(|i| i.module == FASTIFY_RATE_LIMIT);
-            if is_limiter(fi, &a.text) || fastify_plugin {
+            if let Some((windows, spec)) = project(&a.text) {
+                found.push(Limit {
+                    how: format!("project limiter {object}.{method}({})", a.text),
+                    file: fi,
+                    line: call.line,
+                    spec,
+                    windows,
+                });
+            } else if is_limiter(fi, &a.text) || fastify_plugin {
                 found.push(Limit {
                     how: format!("{object}.{method}({})", a.text),
                     file: fi,

@@ -272,6 +272,36 @@ fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>, misuse: &mut Vec<Misus
             windows,
         });
     }
+    // The project's own limiter as a dependency of the route, its
+    // parameters or its router (`Depends(rate_limit)`).
+    let texts = function
+        .decorators
+        .iter()
+        .flat_map(|d| d.args.iter().map(|a| (a.text.as_str(), a.line)))
+        .chain(function.params.iter().map(|p| (p.as_str(), function.line)))
+        .chain(
+            file.assignments
+                .iter()
+                .filter(|a| a.target == e.object)
+                .map(|a| (a.text.as_str(), a.line)),
+        );
+    let mut seen = Vec::new();
+    for (text, line) in texts {
+        for dep in dependency_names(text) {
+            if let Some(l) = scope.counters.named(&dep) {
+                if !seen.contains(&dep) {
+                    e.limits.push(Limit {
+                        how: format!("project limiter Depends({dep})"),
+                        file: h.file,
+                        line,
+                        spec: l.spec(facts),
+                        windows: l.windows.clone(),
+                    });
+                    seen.push(dep);
+                }
+            }
+        }
+    }
     let deps_on_object = file
         .assignments
         .iter()
