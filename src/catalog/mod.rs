@@ -263,6 +263,15 @@ pub struct CallsSpec {
     /// Paid calls that are not the main generation (`embeddings`).
     #[serde(default)]
     pub side_calls: Vec<String>,
+    /// Calls that compose a model into a chain, agent or engine.
+    #[serde(default)]
+    pub composers: Vec<String>,
+    /// Modules whose classes compose models (`LLMChain`, `AgentExecutor`).
+    #[serde(default)]
+    pub composer_modules: Vec<String>,
+    /// Parameter types that hold a model: type → provider label.
+    #[serde(default)]
+    pub model_types: std::collections::BTreeMap<String, String>,
     pub model_builders: Vec<String>,
     pub api_paths: Vec<String>,
     /// Last segments of calls that send raw HTTP (`fetch`, `post`, `urlopen`).

@@ -1,8 +1,12 @@
 //! Which calls are paid AI calls: methods of SDK clients and module objects,
 //! the SDK functions listed in `rules/sdks.toml` (`generateText`,
 //! `litellm.completion`), and raw HTTP to provider hosts. Follows import
-//! aliases (`from openai import OpenAI as Client`, `import * as ai`) and
-//! client objects assigned in the same file (`client = OpenAI()`).
+//! aliases (`from openai import OpenAI as Client`, `import * as ai`),
+//! client objects assigned in the same file (`client = OpenAI()`) or
+//! imported from another, factory functions that return a client
+//! (`def get_llm(): return ChatOpenAI()`), models composed into chains,
+//! agents and engines (`LLMChain(llm=llm)`, `prompt.pipe(model)`), and
+//! parameters typed with an SDK class or a model type (`llm: BaseChatModel`).
 
 use std::collections::HashMap;
 
@@ -24,7 +28,14 @@ pub struct AiNames<'c> {
 }
 
 impl<'c> AiNames<'c> {
-    pub fn of(file: &FileFacts, catalog: &'c Catalog, extra: &[String]) -> AiNames<'c> {
+    /// The AI names of a file; `imported` are the client objects and client
+    /// factories it imports from project files (local name → provider).
+    pub fn of(
+        file: &FileFacts,
+        catalog: &'c Catalog,
+        extra: &[String],
+        imported: &HashMap<String, String>,
+    ) -> AiNames<'c> {
         let python = file.lang.is_some_and(|l| l.is_python());
         let mut imports = HashMap::new();
         for i in &file.imports {
@@ -47,6 +58,28 @@ impl<'c> AiNames<'c> {
                 names.urls.insert(a.target.clone(), label);
             }
         }
+        names.objects.extend(imported.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // Factories: a function that makes a client without keeping it
+        // (`return ChatOpenAI(…)`, `return new OpenAI()`): calling it gives
+        // a client (`get_llm().invoke(…)`, `llm = get_llm()`).
+        for c in &file.calls {
+            let Some(f) = c.in_function else { continue };
+            let last = c.callee.rsplit('.').next().unwrap_or(&c.callee);
+            let kept = file
+                .assignments
+                .iter()
+                .any(|a| a.line == c.line && a.in_function == Some(f));
+            if kept || !(starts_upper(last) || names.is_factory_call(&c.callee)) {
+                continue;
+            }
+            if let Some(provider) = names.provider_of_head(&c.callee) {
+                let function = &file.functions[f];
+                if function.parent.is_none() {
+                    let name = function.name.rsplit('.').next().unwrap_or(&function.name);
+                    names.objects.insert(name.to_string(), provider);
+                }
+            }
+        }
         // Parameters typed with an SDK class: `client: OpenAI`,
         // `llm: ChatOpenAI`, `private openai: OpenAI`.
         for f in &file.functions {
@@ -62,8 +95,12 @@ impl<'c> AiNames<'c> {
                 let Some(class) = crate::facts::annotated_class(p, name) else {
                     continue;
                 };
-                if let Some((_, _, provider)) = names.imports.get(&class) {
-                    let provider = provider.clone();
+                let provider = names
+                    .imports
+                    .get(&class)
+                    .map(|(_, _, p)| p.clone())
+                    .or_else(|| catalog.calls.model_types.get(&class).cloned());
+                if let Some(provider) = provider {
                     names.objects.insert(name.to_string(), provider);
                 }
             }
@@ -103,15 +140,62 @@ impl<'c> AiNames<'c> {
                 // and `runs.data.find(…)` no AI call.
                 let from_client = names.objects.contains_key(head_of(callee))
                     && catalog.calls.model_builders.iter().any(|m| m == last);
-                if !(starts_upper(last) || factory || from_client) {
-                    continue;
+                // A call to a client factory (`llm = get_llm()`).
+                let made = !callee.contains('.') && names.objects.contains_key(callee.as_str());
+                if starts_upper(last) || factory || from_client || made {
+                    if let Some(provider) = names.provider_of_head(callee) {
+                        names.objects.insert(a.target.clone(), provider);
+                        continue;
+                    }
                 }
-                if let Some(provider) = names.provider_of_head(callee) {
+                // A model composed into a chain, an agent or an engine.
+                if let Some(provider) = names.composed(file, callee, &a.text) {
                     names.objects.insert(a.target.clone(), provider);
                 }
             }
         }
         names
+    }
+
+    /// Is `callee` a factory of a factory module (`openai("gpt-4o")` of
+    /// `@ai-sdk/openai`)?
+    fn is_factory_call(&self, callee: &str) -> bool {
+        self.imports.get(head_of(callee)).is_some_and(|(m, _, _)| {
+            self.catalog
+                .calls
+                .factory_modules
+                .iter()
+                .any(|f| m.starts_with(f.as_str()))
+        })
+    }
+
+    /// The provider of a model that a composing call (`LLMChain(llm=llm)`,
+    /// `prompt.pipe(model)`, `index.as_query_engine(llm=OpenAI())`) puts
+    /// into what it returns: a model its arguments name.
+    fn composed(&self, file: &FileFacts, callee: &str, text: &str) -> Option<String> {
+        let calls = &self.catalog.calls;
+        let last = callee.rsplit('.').next().unwrap_or(callee);
+        let head = head_of(callee);
+        let composer = calls.composers.iter().any(|c| c == last)
+            || (starts_upper(last)
+                && file
+                    .import_of(head)
+                    .is_some_and(|i| in_package(&i.module, &calls.composer_modules)));
+        if !composer {
+            return None;
+        }
+        // The arguments: what follows the callee in the assignment's text.
+        let args = text.find('(').map_or("", |i| &text[i..]);
+        let mut words = args
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .filter(|w| !w.is_empty());
+        words.find_map(|w| {
+            let w = w.trim_end_matches('.');
+            self.objects
+                .get(w)
+                .cloned()
+                .or_else(|| self.imports.get(head_of(w)).map(|(_, _, p)| p.clone()))
+        })
     }
 
     /// Client objects of this file: variable → provider.
@@ -252,6 +336,17 @@ impl<'c> AiNames<'c> {
 fn head_of(callee: &str) -> &str {
     let head = callee.split('.').next().unwrap_or(callee);
     head.strip_suffix("()").unwrap_or(head)
+}
+
+/// Is `module` one of `packages` or inside one (`langchain.chains` in
+/// `langchain`; `@langchain/core/runnables` in `@langchain/`)?
+fn in_package(module: &str, packages: &[String]) -> bool {
+    packages.iter().any(|p| {
+        module == p.trim_end_matches('/')
+            || module.strip_prefix(p.as_str()).is_some_and(|rest| {
+                p.ends_with('/') || rest.starts_with('.') || rest.starts_with('/')
+            })
+    })
 }
 
 fn starts_upper(s: &str) -> bool {

@@ -122,21 +122,19 @@ impl Inventory {
     pub fn build(facts: &ProjectFacts, catalog: &Catalog, extras: &Extras) -> Inventory {
         let mut inv = Inventory::default();
         let mut ai_sites: HashSet<(usize, usize)> = HashSet::new();
-        // Client objects made in one file and imported into another
-        // (`export const client = new OpenAI()` in lib/ai.ts).
-        let exported: Vec<std::collections::HashMap<String, String>> = facts
+        // Client objects and client factories made in one file and imported
+        // into another (`export const client = new OpenAI()` in lib/ai.ts,
+        // `def get_llm(): return ChatOpenAI()`): two rounds, so a factory
+        // built on an imported client is seen too.
+        let none = std::collections::HashMap::new();
+        let mut exported: Vec<std::collections::HashMap<String, String>> = facts
             .files()
             .iter()
-            .map(|f| {
-                AiNames::of(f, catalog, &extras.ai_clients)
-                    .objects()
-                    .clone()
-            })
+            .map(|f| AiNames::of(f, catalog, &extras.ai_clients, &none).objects().clone())
             .collect();
-        let bindings = routes::router_bindings(facts);
-        for (fi, file) in facts.files().iter().enumerate() {
-            let mut names = AiNames::of(file, catalog, &extras.ai_clients);
-            for import in &file.imports {
+        let imported_objects = |fi: usize, exported: &[std::collections::HashMap<String, String>]| {
+            let mut out = std::collections::HashMap::new();
+            for import in &facts.file(fi).imports {
                 let Some(target) = facts.resolve_import(fi, import) else {
                     continue;
                 };
@@ -146,9 +144,28 @@ impl Inventory {
                     .filter(|n| *n != "default")
                     .unwrap_or(&import.local);
                 if let Some(provider) = exported[target].get(name) {
-                    names.add_object(&import.local, provider);
+                    out.insert(import.local.clone(), provider.clone());
                 }
             }
+            out
+        };
+        let second: Vec<std::collections::HashMap<String, String>> = (0..facts.files().len())
+            .map(|fi| {
+                let imported = imported_objects(fi, &exported);
+                if imported.is_empty() {
+                    exported[fi].clone()
+                } else {
+                    AiNames::of(facts.file(fi), catalog, &extras.ai_clients, &imported)
+                        .objects()
+                        .clone()
+                }
+            })
+            .collect();
+        exported = second;
+        let bindings = routes::router_bindings(facts);
+        for (fi, file) in facts.files().iter().enumerate() {
+            let imported = imported_objects(fi, &exported);
+            let names = AiNames::of(file, catalog, &extras.ai_clients, &imported);
             for (ci, call) in file.calls.iter().enumerate() {
                 if let Some(provider) = names.provider_of(call) {
                     inv.ai_calls.push(AiCall {
