@@ -534,3 +534,62 @@ fn a_key_is_not_written_to_a_dotenv_git_would_commit() {
         run.stdout
     );
 }
+
+#[test]
+fn hand_set_cors_headers_check_the_origin_in_each_idiom() {
+    let dir = committed("fix-cors-headers");
+    let run = aiguard(&["fix", ".", "--select", "cors"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    for (path, expected) in [
+        ("express/server.js", "res.setHeader(\"Access-Control-Allow-Origin\", allowedOrigin(req.headers.origin));\n  res.vary(\"Origin\");\n"),
+        ("express/server.js", "res.header(\"Access-Control-Allow-Origin\", allowedOrigin(req.headers.origin));\n"),
+        ("express/server.js", "function allowedOrigin(origin) {"),
+        ("flask/app.py", "response.headers[\"Access-Control-Allow-Origin\"] = allowed_origin(request.headers.get(\"Origin\"))\n    response.vary.add(\"Origin\")\n"),
+        ("flask/app.py", "from flask import request\n"),
+        ("fastapi/main.py", "response.headers[\"Access-Control-Allow-Origin\"] = allowed_origin(request.headers.get(\"origin\"))\n    response.headers.append(\"Vary\", \"Origin\")\n"),
+        ("hono/src/index.ts", "c.header(\"Access-Control-Allow-Origin\", allowedOrigin(c.req.header(\"origin\")));\n"),
+        ("hono/src/index.ts", "function allowedOrigin(origin: string | null | undefined): string {"),
+        ("web/middleware.ts", "response.headers.set(\"Access-Control-Allow-Origin\", allowedOrigin(request.headers.get(\"origin\")));\n  response.headers.append(\"Vary\", \"Origin\");\n"),
+        ("web/app/api/data/route.ts", "export async function GET(request: Request) {"),
+        ("web/app/api/data/route.ts", "{ headers: { \"Access-Control-Allow-Origin\": allowedOrigin(request.headers.get(\"origin\")), Vary: \"Origin\" } },"),
+        ("web/next.config.js", "value: (process.env.CORS_ORIGINS ?? \"http://localhost:3000\").split(\",\")[0].trim() }"),
+    ] {
+        let text = read(path);
+        assert!(text.contains(expected), "{path}: missing {expected:?} in:\n{text}");
+    }
+    // The helper is added once per file, however many headers it fixes.
+    assert_eq!(
+        read("express/server.js")
+            .matches("function allowedOrigin(")
+            .count(),
+        1
+    );
+    for app in ["express", "flask", "fastapi", "hono", "web"] {
+        assert_eq!(
+            read(&format!("{app}/.env.example")),
+            "CORS_ORIGINS=http://localhost:3000\n",
+            "{app}"
+        );
+    }
+    assert!(
+        run.stdout
+            .contains("only the first origin in CORS_ORIGINS is sent"),
+        "{}",
+        run.stdout
+    );
+    let (_, json, _) = audit_json(dir.path(), &[]);
+    assert_eq!(status_of(&json, "cors"), "pass", "{json}");
+    // The Python helper itself: an allowed origin is echoed, another is not.
+    let probe = "import os\nos.environ['CORS_ORIGINS'] = 'https://a.example, https://b.example'\nsrc = open('fastapi/main.py').read()\nhelper = src[src.index('def allowed_origin'):src.index('app = FastAPI()')]\nns = {'os': os}\nexec(helper, ns)\nassert ns['allowed_origin']('https://b.example') == 'https://b.example'\nassert ns['allowed_origin']('https://evil.example') == 'https://a.example'\nassert ns['allowed_origin'](None) == 'https://a.example'\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", probe])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -403,6 +403,94 @@ fn fixed_hono_app_answers_429_on_the_sixth_request() {
     node_app("fix-hono", "server.mjs", "Hono on Node (hono-rate-limiter)");
 }
 
+/// GET `path` with `Origin: origin`: the Access-Control-Allow-Origin and
+/// Vary headers of the answer.
+fn get_with_origin(port: u16, path: &str, origin: &str) -> (Option<String>, Option<String>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the app");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let header = |wanted: &str| {
+        response.lines().find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case(wanted)
+                .then(|| value.trim().to_string())
+        })
+    };
+    (header("access-control-allow-origin"), header("vary"))
+}
+
+/// The hand-set CORS header fixed by aiguard, run: an origin listed in
+/// CORS_ORIGINS is echoed, any other gets the first listed origin (which
+/// the browser refuses), with `Vary: Origin` (Express, and Flask).
+#[test]
+fn fixed_hand_set_cors_headers_echo_only_listed_origins() {
+    let _guard = one_at_a_time();
+    let dir = fixed("fix-cors-headers");
+    let check = |port: u16, what: &str| {
+        let (allowed, vary) = get_with_origin(port, "/api/status", "https://b.example");
+        assert_eq!(allowed.as_deref(), Some("https://b.example"), "{what}");
+        assert!(
+            vary.is_some_and(|v| v.contains("Origin")),
+            "{what}: no Vary"
+        );
+        let (allowed, _) = get_with_origin(port, "/api/status", "https://evil.example");
+        assert_eq!(allowed.as_deref(), Some("https://a.example"), "{what}");
+    };
+    match node_env() {
+        Err(why) => eprintln!("skipped (Express): {why}"),
+        Ok(modules) => {
+            let app = dir.path().join("express");
+            std::os::unix::fs::symlink(&modules, app.join("node_modules")).unwrap();
+            let port = free_port();
+            let mut command = Command::new("node");
+            command
+                .arg("server.js")
+                .current_dir(&app)
+                .env("PORT", port.to_string())
+                .env("CORS_ORIGINS", "https://a.example,https://b.example")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut server = Server(command.spawn().unwrap());
+            wait_listening(port, &mut server);
+            check(port, "Express");
+        }
+    }
+    match python_env() {
+        Err(why) => eprintln!("skipped (Flask): {why}"),
+        Ok(bin) => {
+            let port = free_port();
+            let mut command = Command::new(bin.join("python"));
+            command
+                .args([
+                    "-m",
+                    "flask",
+                    "--app",
+                    "app",
+                    "run",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                ])
+                .arg(port.to_string())
+                .current_dir(dir.path().join("flask"))
+                .env("CORS_ORIGINS", "https://a.example, https://b.example")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut server = Server(command.spawn().unwrap());
+            wait_listening(port, &mut server);
+            check(port, "Flask");
+        }
+    }
+}
+
 #[test]
 fn fixed_next_app_type_checks_against_next_and_upstash() {
     let _guard = one_at_a_time();

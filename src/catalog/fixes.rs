@@ -45,6 +45,10 @@ pub struct CorsFix {
     pub default_origin: String,
     pub python: String,
     pub js: String,
+    pub python_helper: String,
+    pub js_helper: String,
+    pub ts_helper: String,
+    pub js_first: String,
 }
 
 /// slowapi (FastAPI) or Flask-Limiter.

@@ -35,7 +35,7 @@ use crate::catalog::fixes::{FixTemplates, Limits};
 use crate::checklist::Status;
 use crate::checks::CheckId;
 use crate::cli::{AuditArgs, FixArgs};
-use crate::facts::ProjectFacts;
+use crate::facts::{FileFacts, ProjectFacts};
 use crate::findings::Finding;
 use crate::inventory::Inventory;
 use crate::ExitStatus;
@@ -430,6 +430,20 @@ fn print_outcome(
         }
     }
     Ok(())
+}
+
+/// The facts of `rel`: the audit's, or, for a file the audit did not need
+/// to parse (facts are extracted only for files with a role), parsed now.
+pub fn file_facts<'a>(ctx: &'a Ctx, rel: &str) -> Option<std::borrow::Cow<'a, FileFacts>> {
+    if let Some(fi) = ctx.facts.index_of(rel) {
+        return Some(std::borrow::Cow::Borrowed(ctx.facts.file(fi)));
+    }
+    let lang = crate::lang::Lang::from_path(Path::new(rel))?;
+    let bytes = std::fs::read(ctx.root.join(rel)).ok()?;
+    let tree = crate::lang::Parsers::default().parse(lang, &bytes)?;
+    Some(std::borrow::Cow::Owned(FileFacts::extract(
+        rel, lang, &tree, &bytes,
+    )))
 }
 
 /// The folder of the app a file belongs to: the nearest ancestor (within
