@@ -593,3 +593,75 @@ fn hand_set_cors_headers_check_the_origin_in_each_idiom() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn fastify_routes_get_the_plugin_and_a_per_minute_and_per_day_check() {
+    let dir = committed("fix-fastify");
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let server = std::fs::read_to_string(dir.path().join("server.mjs")).unwrap();
+    for expected in [
+        "import rateLimit from \"@fastify/rate-limit\";\n",
+        "const fastify = Fastify();\nfastify.register(rateLimit, { global: false });\n",
+        "createRateLimit({ max: 5, timeWindow: \"1 minute\" })",
+        "createRateLimit({ max: 50, timeWindow: \"1 day\" })",
+        "fastify.post(\"/api/chat\", { preHandler: aiRateLimit }, async (request) => {",
+        "fastify.post(\"/api/summarize\", { preHandler: aiRateLimit, schema: { body: {",
+        "fastify.get(\"/health\", async () => ({ ok: true }));",
+    ] {
+        assert!(
+            server.contains(expected),
+            "missing {expected:?} in:\n{server}"
+        );
+    }
+    assert_eq!(server.matches("async function aiRateLimit(").count(), 1);
+    let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
+    assert!(
+        package.contains("\"@fastify/rate-limit\": \"^10.3.0\""),
+        "{package}"
+    );
+    // CommonJS and TypeScript: a require, and typed parameters.
+    let cjs = "const Fastify = require(\"fastify\");\nconst OpenAI = require(\"openai\");\n\nconst app = Fastify({ logger: true });\nconst client = new OpenAI();\n\napp.post(\"/chat\", async (request) => {\n  const r = await client.chat.completions.create({ model: \"gpt-4o-mini\", max_tokens: 50, messages: [{ role: \"user\", content: request.body.m }] });\n  return { reply: r.choices[0].message.content };\n});\n\napp.listen({ port: 3000 });\n";
+    let ts = cjs
+        .replace(
+            "const Fastify = require(\"fastify\");",
+            "import Fastify from \"fastify\";",
+        )
+        .replace(
+            "const OpenAI = require(\"openai\");",
+            "import OpenAI from \"openai\";",
+        );
+    let dir = project(&[
+        ("cjs/server.js", cjs),
+        (
+            "cjs/package.json",
+            "{ \"dependencies\": { \"fastify\": \"^5.0.0\" } }\n",
+        ),
+        ("ts/server.ts", &ts),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let cjs = std::fs::read_to_string(dir.path().join("cjs/server.js")).unwrap();
+    assert!(
+        cjs.contains("const rateLimit = require(\"@fastify/rate-limit\");\n")
+            && cjs.contains("app.register(rateLimit, { global: false });")
+            && cjs.contains("app.post(\"/chat\", { preHandler: aiRateLimit }, async"),
+        "{cjs}"
+    );
+    let ts = std::fs::read_to_string(dir.path().join("ts/server.ts")).unwrap();
+    assert!(
+        ts.contains("async function aiRateLimit(request: FastifyRequest, reply: FastifyReply) {")
+            && ts.contains(
+                "import type { FastifyInstance, FastifyReply, FastifyRequest } from \"fastify\";"
+            ),
+        "{ts}"
+    );
+    scripts_parse(
+        dir.path(),
+        &["cjs/server.js".to_string(), "ts/server.ts".to_string()],
+    )
+    .unwrap();
+    let (_, json, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
+    assert_eq!(status_of(&json, "rate-limit"), "pass", "{json}");
+}

@@ -3,7 +3,8 @@
 //! on 127.0.0.1 (the SDK pointed at it with `OPENAI_BASE_URL`), get 200 for
 //! the first 5 requests of a minute and 429 for the 6th: FastAPI (uvicorn,
 //! slowapi), Flask (its server, Flask-Limiter), Express
-//! (express-rate-limit), Hono on Node (hono-rate-limiter); the fixed
+//! (express-rate-limit), Hono on Node (hono-rate-limiter), Fastify
+//! (@fastify/rate-limit, and its per-day check); the fixed
 //! FastAPI app's CORS allows `http://localhost:3000` and no other origin. The fixed
 //! Next.js route handler, server action and pages API route type-check with
 //! `tsc --noEmit` against the real `next`, `@upstash/ratelimit` and
@@ -44,6 +45,8 @@ const NPM_PACKAGES: &[&str] = &[
     "@upstash/redis@1",
     "typescript@5",
     "next@15",
+    "fastify@5",
+    "@fastify/rate-limit@10.3",
 ];
 
 fn cache_dir() -> PathBuf {
@@ -489,6 +492,48 @@ fn fixed_hand_set_cors_headers_echo_only_listed_origins() {
             check(port, "Flask");
         }
     }
+}
+
+#[test]
+fn fixed_fastify_app_answers_429_on_the_sixth_request() {
+    node_app("fix-fastify", "server.mjs", "Fastify (@fastify/rate-limit)");
+}
+
+/// The per-day check of the Fastify fix (its own count, beside the
+/// plugin's per-minute limit): with 10 a minute and 3 a day, the fourth
+/// request of the day gets 429.
+#[test]
+fn fixed_fastify_app_caps_the_day() {
+    let _guard = one_at_a_time();
+    let modules = match node_env() {
+        Ok(m) => m,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let dir = materialize("fix-fastify");
+    git_init(dir.path());
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "fixture"]);
+    let run = aiguard(
+        &["fix", ".", "--per-minute", "10", "--per-day", "3"],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    std::os::unix::fs::symlink(&modules, dir.path().join("node_modules")).unwrap();
+    let port = free_port();
+    let mock = mock_openai();
+    let mut command = Command::new("node");
+    command
+        .arg("server.mjs")
+        .current_dir(dir.path())
+        .env("OPENAI_API_KEY", "test-key-not-real")
+        .env("OPENAI_BASE_URL", format!("http://127.0.0.1:{mock}/v1"))
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut server = Server(command.spawn().unwrap());
+    wait_listening(port, &mut server);
+    let codes: Vec<u16> = (0..4).map(|_| post_chat(port)).collect();
+    assert_eq!(codes, [200, 200, 200, 429], "Fastify per-day check");
 }
 
 #[test]

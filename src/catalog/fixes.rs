@@ -19,6 +19,7 @@ pub struct FixTemplates {
     pub flask: PythonLimiterFix,
     pub express: JsLimiterFix,
     pub hono: JsLimiterFix,
+    pub fastify: FastifyFix,
     pub next: NextFix,
     pub quota: QuotaFix,
     /// Check or rule id → what to do by hand.
@@ -78,6 +79,18 @@ pub struct JsLimiterFix {
     pub import_cjs: Option<String>,
     pub limiters: String,
     pub middleware: String,
+}
+
+/// @fastify/rate-limit: the plugin, and a per-minute and per-day check.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FastifyFix {
+    pub dependency: (String, String),
+    pub import_esm: String,
+    pub import_cjs: String,
+    pub import_types: String,
+    pub register: String,
+    pub options: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -11,7 +11,7 @@
 //! those become manual steps with their fix text.
 //!
 //! Per-framework code lives in one file each (`fastapi.rs`, `flask.rs`,
-//! `next.rs`, `express.rs`, with Hono beside Express), ready to move into
+//! `next.rs`, `express.rs` with Hono beside Express, `fastify.rs`), ready to move into
 //! the engine's framework modules; the code they write is in
 //! `rules/fixes.toml`.
 
@@ -20,6 +20,7 @@ mod deps;
 pub mod edit;
 mod express;
 mod fastapi;
+mod fastify;
 mod flask;
 mod gitignore;
 mod keys;
@@ -325,9 +326,12 @@ fn rate_limit(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
             Framework::FastApi => fastapi::fix(ctx, plan, f, e),
             Framework::Flask => flask::fix(ctx, plan, f, e),
             Framework::Express | Framework::Hono => express::fix(ctx, plan, f, e),
+            Framework::Fastify => fastify::fix(ctx, plan, f, e),
             Framework::NextApp | Framework::NextPages | Framework::ServerAction => {
                 next::fix(ctx, plan, f, e)
             }
+            // Frameworks the engine may add before their fix exists.
+            #[allow(unreachable_patterns)]
             _ => false,
         },
         None => fastapi::fix_misuse(ctx, plan, f),
