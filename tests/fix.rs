@@ -665,3 +665,49 @@ fn fastify_routes_get_the_plugin_and_a_per_minute_and_per_day_check() {
     let (_, json, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
     assert_eq!(status_of(&json, "rate-limit"), "pass", "{json}");
 }
+
+#[test]
+fn a_projects_own_limiter_is_imported_not_duplicated() {
+    let dir = committed("fix-own-limiter");
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    let chat = read("api/app/routers/chat.py");
+    assert!(
+        chat.contains("from ..limiter import limiter\n")
+            && chat.contains("@router.post(\"/chat\")\n@limiter.limit(\"5/minute\")\n@limiter.limit(\"50/day\")\nasync def chat(request: Request, body: ChatRequest):"),
+        "{chat}"
+    );
+    let web = read("web/routes/chat.py");
+    assert!(
+        web.contains("from extensions import limiter\n")
+            && web.contains("@chat_bp.post(\"/chat\")\n@limiter.limit(\"5 per minute\")\n@limiter.limit(\"50 per day\")\ndef chat():"),
+        "{web}"
+    );
+    // No second limiter, no dependency, nothing else touched.
+    assert_eq!(
+        changed_files(dir.path()),
+        ["api/app/routers/chat.py", "web/routes/chat.py"],
+        "{}",
+        run.stdout
+    );
+    assert!(!chat.contains("Limiter(") && !web.contains("Limiter("));
+
+    // A limiter made in the app's module, which imports the router: importing
+    // it back would be a cycle, so the router gets its own.
+    let main = "from fastapi import FastAPI\nfrom slowapi import Limiter, _rate_limit_exceeded_handler\nfrom slowapi.errors import RateLimitExceeded\nfrom slowapi.util import get_remote_address\n\nfrom .routers import chat\n\nlimiter = Limiter(key_func=get_remote_address)\napp = FastAPI()\napp.state.limiter = limiter\napp.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)\napp.include_router(chat.router)\n";
+    let router = "from fastapi import APIRouter, Request\nfrom openai import OpenAI\n\nrouter = APIRouter()\nclient = OpenAI()\n\n\n@router.post(\"/chat\")\nasync def chat(request: Request):\n    r = client.chat.completions.create(model=\"gpt-4o-mini\", max_tokens=50, messages=[{\"role\": \"user\", \"content\": \"hi\"}])\n    return {\"reply\": r.choices[0].message.content}\n";
+    let cyclic = project(&[
+        ("app/__init__.py", ""),
+        ("app/main.py", main),
+        ("app/routers/__init__.py", ""),
+        ("app/routers/chat.py", router),
+        ("requirements.txt", "fastapi\nslowapi\nopenai\n"),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], cyclic.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let fixed = std::fs::read_to_string(cyclic.path().join("app/routers/chat.py")).unwrap();
+    assert!(!fixed.contains("main import"), "an import cycle:\n{fixed}");
+    assert!(fixed.contains("limiter = Limiter("), "{fixed}");
+}

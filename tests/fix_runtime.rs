@@ -382,6 +382,81 @@ fn fixed_flask_app_answers_429_on_the_sixth_request() {
     assert_six_requests(command, port, "Flask (Flask-Limiter)");
 }
 
+/// Flask blueprints in files without the app: the limiter in
+/// `extensions.py`, bound by `init_app` in the app's file, imported by the
+/// blueprint's (no import cycle: the fixed app starts and limits).
+#[test]
+fn fixed_flask_blueprint_apps_answer_429_on_the_sixth_request() {
+    let _guard = one_at_a_time();
+    let bin = match python_env() {
+        Ok(bin) => bin,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    for (name, app) in [
+        ("fix-flask-blueprint", "app"),
+        ("fix-flask-factory", "chatapp"),
+    ] {
+        let dir = fixed(name);
+        let port = free_port();
+        let mut command = Command::new(bin.join("python"));
+        command
+            .args([
+                "-m",
+                "flask",
+                "--app",
+                app,
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+            ])
+            .arg(port.to_string())
+            .current_dir(dir.path());
+        assert_six_requests(command, port, name);
+    }
+}
+
+/// A project's own limiter, imported into the route aiguard limited.
+#[test]
+fn fixed_apps_with_their_own_limiter_answer_429_on_the_sixth_request() {
+    let _guard = one_at_a_time();
+    let bin = match python_env() {
+        Ok(bin) => bin,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let dir = fixed("fix-own-limiter");
+    let port = free_port();
+    let mut command = Command::new(bin.join("python"));
+    command
+        .args([
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .current_dir(dir.path().join("api"));
+    assert_six_requests(command, port, "FastAPI, the project's slowapi limiter");
+    let port = free_port();
+    let mut command = Command::new(bin.join("python"));
+    command
+        .args([
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .current_dir(dir.path().join("web"));
+    assert_six_requests(command, port, "Flask, the project's Flask-Limiter limiter");
+}
+
 fn node_app(name: &str, script: &str, what: &str) {
     let _guard = one_at_a_time();
     let modules = match node_env() {

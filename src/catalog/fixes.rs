@@ -66,6 +66,11 @@ pub struct PythonLimiterFix {
     pub decorators: Vec<String>,
     pub env: String,
     pub env_example: String,
+    /// Flask blueprints away from the app: the limiter in `extensions.py`.
+    #[serde(default)]
+    pub blueprint_limiter: String,
+    #[serde(default)]
+    pub extensions_docstring: String,
 }
 
 /// express-rate-limit or hono-rate-limiter.
