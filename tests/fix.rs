@@ -711,3 +711,26 @@ fn a_projects_own_limiter_is_imported_not_duplicated() {
     assert!(!fixed.contains("main import"), "an import cycle:\n{fixed}");
     assert!(fixed.contains("limiter = Limiter("), "{fixed}");
 }
+
+#[test]
+fn a_project_limiting_with_another_library_gets_no_second_one() {
+    let limiter = "const { RateLimiterMemory } = require(\"rate-limiter-flexible\");\n\nconst limiter = new RateLimiterMemory({ points: 5, duration: 60 });\n\nasync function limit(req, res, next) {\n  try {\n    await limiter.consume(req.ip);\n    next();\n  } catch {\n    res.status(429).send(\"Too many requests\");\n  }\n}\n\nmodule.exports = { limit };\n";
+    let server = "const express = require(\"express\");\nconst OpenAI = require(\"openai\");\nconst { limit } = require(\"./limit\");\n\nconst app = express();\nconst client = new OpenAI();\n\napp.post(\"/api/chat\", async (req, res) => {\n  const r = await client.chat.completions.create({ model: \"gpt-4o-mini\", max_tokens: 50, messages: [{ role: \"user\", content: req.body.m }] });\n  res.json({ reply: r.choices[0].message.content });\n});\n\napp.listen(3000);\n";
+    let dir = project(&[
+        ("limit.js", limiter),
+        ("server.js", server),
+        (
+            "package.json",
+            "{ \"dependencies\": { \"express\": \"^4.19.2\", \"rate-limiter-flexible\": \"^5.0.0\" } }\n",
+        ),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(changed_files(dir.path()), Vec::<String>::new(), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("the project limits with rate-limiter-flexible (limit.js:3); apply that limiter to POST /api/chat too"),
+        "{}",
+        run.stdout
+    );
+}

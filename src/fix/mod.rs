@@ -321,6 +321,16 @@ fn rate_limit(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
                         || function.decorators.iter().any(|d| d.line == line)
                 }))
     });
+    if let Some(e) = endpoint {
+        if let Some(other) = other_library(ctx, plan, e) {
+            let place = format!("{}:{line}", f.path);
+            plan.manual.steps.insert(format!(
+                "{place} {}: the project limits with {other}; apply that limiter to {} {} too (aiguard adds no second rate-limit library)",
+                f.rule, e.method, e.path
+            ));
+            return;
+        }
+    }
     let fixed = match endpoint {
         Some(e) => match e.framework {
             Framework::FastApi => fastapi::fix(ctx, plan, f, e),
@@ -339,6 +349,39 @@ fn rate_limit(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
     if !fixed {
         manual(ctx, plan, f);
     }
+}
+
+/// The project's own limiter library, when the endpoint's app limits with
+/// one and not with the library its fix would add: `kind (file:line)`.
+/// Hand-written counters do not count (the audit says they do not hold).
+fn other_library(ctx: &Ctx, plan: &Plan, e: &crate::inventory::Endpoint) -> Option<String> {
+    use crate::inventory::Framework;
+    let ours = match e.framework {
+        Framework::FastApi => "slowapi",
+        Framework::Flask => "flask_limiter",
+        Framework::Express => "express-rate-limit",
+        Framework::Hono => "hono-rate-limiter",
+        Framework::Fastify => "@fastify/rate-limit",
+        _ => "@upstash/ratelimit",
+    };
+    let app = app_dir(plan, &ctx.facts.file(e.file).path);
+    let mine: Vec<_> = ctx
+        .inventory
+        .limiters
+        .iter()
+        .filter(|l| !l.kind.contains(' '))
+        .filter(|l| app_dir(plan, &ctx.facts.file(l.file).path) == app)
+        .collect();
+    if mine.is_empty() || mine.iter().any(|l| l.kind.starts_with(ours)) {
+        return None;
+    }
+    let l = mine[0];
+    Some(format!(
+        "{} ({}:{})",
+        l.kind,
+        ctx.facts.file(l.file).path,
+        l.line
+    ))
 }
 
 /// A finding with no automatic fix: its fix text becomes a manual step.
