@@ -727,10 +727,112 @@ fn a_project_limiting_with_another_library_gets_no_second_one() {
     ]);
     let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert_eq!(changed_files(dir.path()), Vec::<String>::new(), "{}", run.stdout);
+    assert_eq!(
+        changed_files(dir.path()),
+        Vec::<String>::new(),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("the project limits with rate-limiter-flexible (limit.js:3); apply that limiter to POST /api/chat too"),
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn keys_move_into_the_projects_settings_object() {
+    let dir = committed("fix-keys-settings");
+    let run = aiguard(
+        &["fix", ".", "--select", "keys-in-code,env-gitignore"],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    let config = read("flaskapp/config.py");
+    let service = read("flaskapp/services/summarize.py");
+    let settings = read("djangosite/mysite/settings.py");
+    let llm = read("djangosite/chat/llm.py");
+    // A key in the settings class: read in the class's idiom.
+    assert!(
+        config.contains("    ANTHROPIC_API_KEY = os.environ.get(\"ANTHROPIC_API_KEY\")\n"),
+        "{config}"
+    );
+    // A key in code importing the settings class: an attribute of it.
+    assert!(
+        config.contains("    OPENAI_API_KEY = os.environ.get(\"OPENAI_API_KEY\")\n"),
+        "{config}"
+    );
+    assert!(
+        service.contains("client = OpenAI(api_key=Config.OPENAI_API_KEY)\n"),
+        "{service}"
+    );
+    assert!(!service.contains("import os"), "{service}");
+    // Django: settings.NAME, read in settings.py's idiom.
+    assert!(
+        settings.ends_with("ANTHROPIC_API_KEY = os.getenv(\"ANTHROPIC_API_KEY\")\n"),
+        "{settings}"
+    );
+    assert!(
+        llm.contains("from django.conf import settings\n")
+            && llm.contains("client = Anthropic(api_key=settings.ANTHROPIC_API_KEY)\n"),
+        "{llm}"
+    );
+    python_compiles(
+        dir.path(),
+        &[
+            "flaskapp/config.py".into(),
+            "flaskapp/services/summarize.py".into(),
+            "djangosite/mysite/settings.py".into(),
+            "djangosite/chat/llm.py".into(),
+        ],
+    )
+    .unwrap();
+    // The values went to each app's ignored .env; the keys are to rotate.
+    assert!(read("flaskapp/.env").contains("OPENAI_API_KEY="));
+    assert!(read("djangosite/.env").contains("ANTHROPIC_API_KEY="));
+    let (_, json, _) = audit_json(dir.path(), &[]);
+    assert_eq!(status_of(&json, "keys-in-code"), "pass", "{json}");
+}
+
+#[test]
+fn a_client_chosen_bound_is_capped_also_through_a_variable() {
+    let main = "from fastapi import FastAPI, Request\nfrom openai import OpenAI\n\napp = FastAPI()\nclient = OpenAI()\n\n\n@app.post(\"/chat\")\nasync def chat(request: Request):\n    body = await request.json()\n    limit = body.get(\"max_tokens\", 200)\n    r = client.chat.completions.create(model=\"gpt-4o-mini\", max_tokens=limit, messages=[{\"role\": \"user\", \"content\": body[\"m\"]}])\n    return {\"reply\": r.choices[0].message.content}\n";
+    let route = "import OpenAI from \"openai\";\n\nconst client = new OpenAI();\n\nexport async function POST(request: Request) {\n  const { message, max_tokens } = await request.json();\n  const r = await client.chat.completions.create({\n    model: \"gpt-4o-mini\",\n    max_tokens,\n    messages: [{ role: \"user\", content: message }],\n  });\n  return Response.json({ reply: r.choices[0].message.content });\n}\n";
+    let dir = project(&[
+        ("api/main.py", main),
+        ("web/app/api/chat/route.ts", route),
+        (
+            "web/package.json",
+            "{ \"dependencies\": { \"next\": \"^15.0.0\", \"openai\": \"^4.67.0\" } }\n",
+        ),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let (_, before, _) = audit_json(dir.path(), &["--select", "quota"]);
+    let chosen = before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "quota-client-chooses-cost")
+        .count();
+    assert_eq!(chosen, 2, "{before}");
+    let run = aiguard(&["fix", ".", "--select", "quota"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let main = std::fs::read_to_string(dir.path().join("api/main.py")).unwrap();
+    assert!(main.contains("max_tokens=min(limit, 1024)"), "{main}");
+    let route = std::fs::read_to_string(dir.path().join("web/app/api/chat/route.ts")).unwrap();
+    assert!(
+        route.contains("    max_tokens: Math.min(Number(max_tokens), 1024),\n"),
+        "{route}"
+    );
+    python_compiles(dir.path(), &["api/main.py".to_string()]).unwrap();
+    scripts_parse(dir.path(), &["web/app/api/chat/route.ts".to_string()]).unwrap();
+    let (_, after, _) = audit_json(dir.path(), &["--select", "quota"]);
+    let left = after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "quota-client-chooses-cost")
+        .count();
+    assert_eq!(left, 0, "{after}");
 }
