@@ -685,12 +685,23 @@ fn a_projects_own_limiter_is_imported_not_duplicated() {
         "{web}"
     );
     // No second limiter, no dependency, nothing else touched.
+    let node = read("node/chat.js");
+    assert!(
+        node.contains("const { aiLimiter } = require(\"./middleware/limits\");\n")
+            && node.contains("router.post(\"/api/chat\", aiLimiter, async (req, res) => {"),
+        "{node}"
+    );
     assert_eq!(
         changed_files(dir.path()),
-        ["api/app/routers/chat.py", "web/routes/chat.py"],
+        [
+            "api/app/routers/chat.py",
+            "node/chat.js",
+            "web/routes/chat.py"
+        ],
         "{}",
         run.stdout
     );
+    assert!(!node.contains("aiPerMinute"), "{node}");
     assert!(!chat.contains("Limiter(") && !web.contains("Limiter("));
 
     // A limiter made in the app's module, which imports the router: importing

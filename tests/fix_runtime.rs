@@ -455,6 +455,21 @@ fn fixed_apps_with_their_own_limiter_answer_429_on_the_sixth_request() {
         .arg(port.to_string())
         .current_dir(dir.path().join("web"));
     assert_six_requests(command, port, "Flask, the project's Flask-Limiter limiter");
+    match node_env() {
+        Err(why) => eprintln!("skipped (Express): {why}"),
+        Ok(modules) => {
+            let app = dir.path().join("node");
+            std::os::unix::fs::symlink(&modules, app.join("node_modules")).unwrap();
+            let port = free_port();
+            let mut command = Command::new("node");
+            command.arg("server.js").current_dir(&app);
+            assert_six_requests(
+                command,
+                port,
+                "Express, the project's express-rate-limit limiter",
+            );
+        }
+    }
 }
 
 fn node_app(name: &str, script: &str, what: &str) {
