@@ -158,6 +158,9 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         &f.rule,
         format!("added {pkg} limiters aiPerMinute, aiPerDay"),
     );
+    plan.manual.steps.insert(format!(
+        "{path}: aiPerMinute and aiPerDay count in process memory; give them a shared store (their `store` option, e.g. Redis) before running more than one instance"
+    ));
     true
 }
 

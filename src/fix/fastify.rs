@@ -158,5 +158,8 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         &f.rule,
         format!("registered {pkg} (global: false), aiRateLimit per minute and per day"),
     );
+    plan.manual.steps.insert(format!(
+        "{path}: the {pkg} counts are in process memory; give the plugin a shared store (its `redis` option) before running more than one instance"
+    ));
     true
 }
