@@ -664,6 +664,80 @@ fn fixed_next_app_type_checks_against_next_and_upstash() {
     );
 }
 
+/// `tsc --noEmit` (strict) in `dir` over `include`, with the packages.
+fn type_check(dir: &std::path::Path, modules: &std::path::Path, include: &[&str]) -> Output {
+    let tsconfig = serde_json::json!({
+        "compilerOptions": {
+            "target": "ES2022",
+            "lib": ["dom", "dom.iterable", "es2022"],
+            "module": "esnext",
+            "moduleResolution": "bundler",
+            "strict": true,
+            "noEmit": true,
+            "skipLibCheck": true,
+            "types": ["node"]
+        },
+        "include": include
+    });
+    std::fs::write(dir.join("tsconfig.json"), tsconfig.to_string()).unwrap();
+    if !dir.join("node_modules").exists() {
+        std::os::unix::fs::symlink(modules, dir.join("node_modules")).unwrap();
+    }
+    Command::new("node")
+        .arg(modules.join("typescript/bin/tsc"))
+        .args(["--noEmit", "-p", "tsconfig.json"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// The hand-set CORS fix in Next.js route handlers and middleware, and the
+/// Fastify fix in TypeScript, type-check (strict) against the real `next`
+/// and `fastify` / `@fastify/rate-limit`.
+#[test]
+fn fixed_cors_headers_and_fastify_type_check() {
+    let _guard = one_at_a_time();
+    let modules = match node_env() {
+        Ok(m) => m,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let dir = fixed("fix-cors-headers");
+    let web = dir.path().join("web");
+    let route = std::fs::read_to_string(web.join("app/api/data/route.ts")).unwrap();
+    assert!(
+        route.contains("allowedOrigin(request.headers.get"),
+        "{route}"
+    );
+    let tsc = type_check(&web, &modules, &["app/**/*.ts", "middleware.ts"]);
+    assert!(tsc.status.success(), "tsc (Next.js): {}", text(&tsc));
+
+    let server = "import Fastify from \"fastify\";\n\nconst app = Fastify();\n\napp.post(\"/api/chat\", async (request) => {\n  const r = await fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: JSON.stringify({ model: \"gpt-4o-mini\", max_tokens: 50, messages: [{ role: \"user\", content: String(request.body) }] }) });\n  return r.json();\n});\n\napp.listen({ port: 3000 });\n";
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("server.ts"), server).unwrap();
+    std::fs::write(
+        project.path().join(".gitignore"),
+        ".env\n.env.*\n!.env.example\nnode_modules\ntsconfig.json\n",
+    )
+    .unwrap();
+    git_init(project.path());
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-qm", "fastify"]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], project.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let fixed = std::fs::read_to_string(project.path().join("server.ts")).unwrap();
+    assert!(
+        fixed.contains("preHandler: aiRateLimit"),
+        "{fixed}\n{}",
+        run.stdout
+    );
+    let tsc = type_check(project.path(), &modules, &["server.ts"]);
+    assert!(
+        tsc.status.success(),
+        "tsc (Fastify): {}\n{fixed}",
+        text(&tsc)
+    );
+}
+
 /// Every TS/JS file `aiguard fix` changes in any fixture parses with the
 /// TypeScript compiler (syntax: `transpileModule` diagnostics; the types of
 /// packages the fixtures do not install are not checked here).

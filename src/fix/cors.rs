@@ -159,6 +159,17 @@ fn fix_header(ctx: &Ctx, plan: &mut Plan, f: &Finding, line: u32) -> bool {
     let Some(doc) = plan.doc(&f.path) else {
         return false;
     };
+    // A helper of that name that aiguard did not write: not this way.
+    let helper = match lang {
+        Lang::Python => "allowed_origin",
+        _ => "allowedOrigin",
+    };
+    if idiom != Idiom::Static
+        && doc.lines().iter().any(|l| l.contains(helper))
+        && !doc.lines().iter().any(|l| l.contains("(aiguard fix)"))
+    {
+        return false;
+    }
     // The value: on the header's line, or (a call spread over lines) one of
     // the next two.
     let i = (line as usize).saturating_sub(1);
