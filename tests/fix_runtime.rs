@@ -522,7 +522,8 @@ fn get_with_origin(port: u16, path: &str, origin: &str) -> (Option<String>, Opti
 
 /// The hand-set CORS header fixed by aiguard, run: an origin listed in
 /// CORS_ORIGINS is echoed, any other gets the first listed origin (which
-/// the browser refuses), with `Vary: Origin` (Express, and Flask).
+/// the browser refuses), with `Vary: Origin` (Express, Flask, a FastAPI
+/// middleware).
 #[test]
 fn fixed_hand_set_cors_headers_echo_only_listed_origins() {
     let _guard = one_at_a_time();
@@ -580,6 +581,19 @@ fn fixed_hand_set_cors_headers_echo_only_listed_origins() {
             let mut server = Server(command.spawn().unwrap());
             wait_listening(port, &mut server);
             check(port, "Flask");
+            drop(server);
+            let port = free_port();
+            let mut command = Command::new(bin.join("python"));
+            command
+                .args(["-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port"])
+                .arg(port.to_string())
+                .current_dir(dir.path().join("fastapi"))
+                .env("CORS_ORIGINS", "https://a.example,https://b.example")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut server = Server(command.spawn().unwrap());
+            wait_listening(port, &mut server);
+            check(port, "FastAPI middleware");
         }
     }
 }
@@ -691,7 +705,8 @@ fn type_check(dir: &std::path::Path, modules: &std::path::Path, include: &[&str]
         .unwrap()
 }
 
-/// The hand-set CORS fix in Next.js route handlers and middleware, and the
+/// The hand-set CORS fix in Next.js route handlers and middleware and in a
+/// Hono middleware, and the
 /// Fastify fix in TypeScript, type-check (strict) against the real `next`
 /// and `fastify` / `@fastify/rate-limit`.
 #[test]
@@ -710,6 +725,8 @@ fn fixed_cors_headers_and_fastify_type_check() {
     );
     let tsc = type_check(&web, &modules, &["app/**/*.ts", "middleware.ts"]);
     assert!(tsc.status.success(), "tsc (Next.js): {}", text(&tsc));
+    let tsc = type_check(&dir.path().join("hono"), &modules, &["src/**/*.ts"]);
+    assert!(tsc.status.success(), "tsc (Hono): {}", text(&tsc));
 
     let server = "import Fastify from \"fastify\";\n\nconst app = Fastify();\n\napp.post(\"/api/chat\", async (request) => {\n  const r = await fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: JSON.stringify({ model: \"gpt-4o-mini\", max_tokens: 50, messages: [{ role: \"user\", content: String(request.body) }] }) });\n  return r.json();\n});\n\napp.listen({ port: 3000 });\n";
     let project = tempfile::tempdir().unwrap();
