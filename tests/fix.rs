@@ -847,3 +847,36 @@ fn a_client_chosen_bound_is_capped_also_through_a_variable() {
         .count();
     assert_eq!(left, 0, "{after}");
 }
+
+#[test]
+fn hand_set_cors_headers_in_python_dicts_and_django_views() {
+    let api = "from fastapi import FastAPI, Request\nfrom fastapi.responses import JSONResponse\n\napp = FastAPI()\n\n\n@app.get(\"/status\")\ndef status(request: Request):\n    return JSONResponse({\"ok\": True}, headers={\"Access-Control-Allow-Origin\": \"*\"})\n";
+    let view = "from django.http import JsonResponse\n\n\ndef status(request):\n    response = JsonResponse({\"ok\": True})\n    response[\"Access-Control-Allow-Origin\"] = \"*\"\n    return response\n";
+    let dir = project(&[
+        ("api/main.py", api),
+        ("site/status/views.py", view),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "cors"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let api = std::fs::read_to_string(dir.path().join("api/main.py")).unwrap();
+    assert!(
+        api.contains("headers={\"Access-Control-Allow-Origin\": allowed_origin(request.headers.get(\"origin\")), \"Vary\": \"Origin\"})"),
+        "{api}"
+    );
+    let view = std::fs::read_to_string(dir.path().join("site/status/views.py")).unwrap();
+    assert!(
+        view.contains("response[\"Access-Control-Allow-Origin\"] = allowed_origin(request.headers.get(\"origin\"))\n"),
+        "{view}"
+    );
+    python_compiles(
+        dir.path(),
+        &[
+            "api/main.py".to_string(),
+            "site/status/views.py".to_string(),
+        ],
+    )
+    .unwrap();
+    let (_, json, _) = audit_json(dir.path(), &["--select", "cors"]);
+    assert_eq!(status_of(&json, "cors"), "pass", "{json}");
+}

@@ -224,7 +224,11 @@ fn fix_header(ctx: &Ctx, plan: &mut Plan, f: &Finding, line: u32) -> bool {
     if literal && origin.is_some() && !text.to_ascii_lowercase().contains("vary") {
         let next = rest.trim_start();
         if next.starts_with('}') || next.starts_with(',') {
-            rest = format!(", Vary: \"Origin\"{rest}");
+            let key = match lang {
+                Lang::Python => "\"Vary\"",
+                _ => "Vary",
+            };
+            rest = format!(", {key}: \"Origin\"{rest}");
         }
     }
     doc.replace(k, format!("{}{new_value}{rest}", &text[..start]));
