@@ -95,6 +95,7 @@ pub struct FastifyFix {
     pub import_cjs: String,
     pub import_types: String,
     pub register: String,
+    pub check: String,
     pub options: String,
 }
 
