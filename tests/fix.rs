@@ -880,3 +880,19 @@ fn hand_set_cors_headers_in_python_dicts_and_django_views() {
     let (_, json, _) = audit_json(dir.path(), &["--select", "cors"]);
     assert_eq!(status_of(&json, "cors"), "pass", "{json}");
 }
+
+#[test]
+fn fastify_cors_reflecting_any_origin_reads_the_environment() {
+    let dir = committed("cors-node");
+    let run = aiguard(&["fix", ".", "--select", "cors"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let app = std::fs::read_to_string(dir.path().join("fastify/app.mjs")).unwrap();
+    assert!(
+        app.contains("await fastify.register(cors, { origin: (process.env.CORS_ORIGINS ?? \"http://localhost:3000\").split(\",\") });"),
+        "{app}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("fastify/.env.example")).unwrap(),
+        "CORS_ORIGINS=http://localhost:3000\n"
+    );
+}
