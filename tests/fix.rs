@@ -534,3 +534,365 @@ fn a_key_is_not_written_to_a_dotenv_git_would_commit() {
         run.stdout
     );
 }
+
+#[test]
+fn hand_set_cors_headers_check_the_origin_in_each_idiom() {
+    let dir = committed("fix-cors-headers");
+    let run = aiguard(&["fix", ".", "--select", "cors"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    for (path, expected) in [
+        ("express/server.js", "res.setHeader(\"Access-Control-Allow-Origin\", allowedOrigin(req.headers.origin));\n  res.vary(\"Origin\");\n"),
+        ("express/server.js", "res.header(\"Access-Control-Allow-Origin\", allowedOrigin(req.headers.origin));\n"),
+        ("express/server.js", "function allowedOrigin(origin) {"),
+        ("flask/app.py", "response.headers[\"Access-Control-Allow-Origin\"] = allowed_origin(request.headers.get(\"Origin\"))\n    response.vary.add(\"Origin\")\n"),
+        ("flask/app.py", "from flask import request\n"),
+        ("fastapi/main.py", "response.headers[\"Access-Control-Allow-Origin\"] = allowed_origin(request.headers.get(\"origin\"))\n    response.headers.append(\"Vary\", \"Origin\")\n"),
+        ("hono/src/index.ts", "c.header(\"Access-Control-Allow-Origin\", allowedOrigin(c.req.header(\"origin\")));\n"),
+        ("hono/src/index.ts", "function allowedOrigin(origin: string | null | undefined): string {"),
+        ("web/middleware.ts", "response.headers.set(\"Access-Control-Allow-Origin\", allowedOrigin(request.headers.get(\"origin\")));\n  response.headers.append(\"Vary\", \"Origin\");\n"),
+        ("web/app/api/data/route.ts", "export async function GET(request: Request) {"),
+        ("web/app/api/data/route.ts", "{ headers: { \"Access-Control-Allow-Origin\": allowedOrigin(request.headers.get(\"origin\")), Vary: \"Origin\" } },"),
+        ("web/next.config.js", "value: (process.env.CORS_ORIGINS ?? \"http://localhost:3000\").split(\",\")[0].trim() }"),
+    ] {
+        let text = read(path);
+        assert!(text.contains(expected), "{path}: missing {expected:?} in:\n{text}");
+    }
+    // The helper is added once per file, however many headers it fixes.
+    assert_eq!(
+        read("express/server.js")
+            .matches("function allowedOrigin(")
+            .count(),
+        1
+    );
+    for app in ["express", "flask", "fastapi", "hono", "web"] {
+        assert_eq!(
+            read(&format!("{app}/.env.example")),
+            "CORS_ORIGINS=http://localhost:3000\n",
+            "{app}"
+        );
+    }
+    assert!(
+        run.stdout
+            .contains("only the first origin in CORS_ORIGINS is sent"),
+        "{}",
+        run.stdout
+    );
+    let (_, json, _) = audit_json(dir.path(), &[]);
+    assert_eq!(status_of(&json, "cors"), "pass", "{json}");
+    // The Python helper itself: an allowed origin is echoed, another is not.
+    let probe = "import os\nos.environ['CORS_ORIGINS'] = 'https://a.example, https://b.example'\nsrc = open('fastapi/main.py').read()\nhelper = src[src.index('def allowed_origin'):src.index('app = FastAPI()')]\nns = {'os': os}\nexec(helper, ns)\nassert ns['allowed_origin']('https://b.example') == 'https://b.example'\nassert ns['allowed_origin']('https://evil.example') == 'https://a.example'\nassert ns['allowed_origin'](None) == 'https://a.example'\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", probe])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn fastify_routes_get_the_plugin_and_a_per_minute_and_per_day_check() {
+    let dir = committed("fix-fastify");
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let server = std::fs::read_to_string(dir.path().join("server.mjs")).unwrap();
+    for expected in [
+        "import rateLimit from \"@fastify/rate-limit\";\n",
+        "const fastify = Fastify();\nfastify.register(rateLimit, { global: false });\n",
+        "createRateLimit({ max: 5, timeWindow: \"1 minute\" })",
+        "createRateLimit({ max: 50, timeWindow: \"1 day\" })",
+        "fastify.post(\"/api/chat\", { preHandler: aiRateLimit }, async (request) => {",
+        "fastify.post(\"/api/summarize\", { preHandler: aiRateLimit, schema: { body: {",
+        "fastify.get(\"/health\", async () => ({ ok: true }));",
+    ] {
+        assert!(
+            server.contains(expected),
+            "missing {expected:?} in:\n{server}"
+        );
+    }
+    assert_eq!(server.matches("async function aiRateLimit(").count(), 1);
+    let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
+    assert!(
+        package.contains("\"@fastify/rate-limit\": \"^10.3.0\""),
+        "{package}"
+    );
+    // CommonJS and TypeScript: a require, and typed parameters.
+    let cjs = "const Fastify = require(\"fastify\");\nconst OpenAI = require(\"openai\");\n\nconst app = Fastify({ logger: true });\nconst client = new OpenAI();\n\napp.post(\"/chat\", async (request) => {\n  const r = await client.chat.completions.create({ model: \"gpt-4o-mini\", max_tokens: 50, messages: [{ role: \"user\", content: request.body.m }] });\n  return { reply: r.choices[0].message.content };\n});\n\napp.listen({ port: 3000 });\n";
+    let ts = cjs
+        .replace(
+            "const Fastify = require(\"fastify\");",
+            "import Fastify from \"fastify\";",
+        )
+        .replace(
+            "const OpenAI = require(\"openai\");",
+            "import OpenAI from \"openai\";",
+        );
+    let dir = project(&[
+        ("cjs/server.js", cjs),
+        (
+            "cjs/package.json",
+            "{ \"dependencies\": { \"fastify\": \"^5.0.0\" } }\n",
+        ),
+        ("ts/server.ts", &ts),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let cjs = std::fs::read_to_string(dir.path().join("cjs/server.js")).unwrap();
+    assert!(
+        cjs.contains("const rateLimit = require(\"@fastify/rate-limit\");\n")
+            && cjs.contains("app.register(rateLimit, { global: false });")
+            && cjs.contains("app.post(\"/chat\", { preHandler: aiRateLimit }, async"),
+        "{cjs}"
+    );
+    let ts = std::fs::read_to_string(dir.path().join("ts/server.ts")).unwrap();
+    assert!(
+        ts.contains("async function aiRateLimit(request: FastifyRequest, reply: FastifyReply) {")
+            && ts.contains(
+                "import type { FastifyInstance, FastifyReply, FastifyRequest } from \"fastify\";"
+            ),
+        "{ts}"
+    );
+    scripts_parse(
+        dir.path(),
+        &["cjs/server.js".to_string(), "ts/server.ts".to_string()],
+    )
+    .unwrap();
+    let (_, json, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
+    assert_eq!(status_of(&json, "rate-limit"), "pass", "{json}");
+}
+
+#[test]
+fn a_projects_own_limiter_is_imported_not_duplicated() {
+    let dir = committed("fix-own-limiter");
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    let chat = read("api/app/routers/chat.py");
+    assert!(
+        chat.contains("from ..limiter import limiter\n")
+            && chat.contains("@router.post(\"/chat\")\n@limiter.limit(\"5/minute\")\n@limiter.limit(\"50/day\")\nasync def chat(request: Request, body: ChatRequest):"),
+        "{chat}"
+    );
+    let web = read("web/routes/chat.py");
+    assert!(
+        web.contains("from extensions import limiter\n")
+            && web.contains("@chat_bp.post(\"/chat\")\n@limiter.limit(\"5 per minute\")\n@limiter.limit(\"50 per day\")\ndef chat():"),
+        "{web}"
+    );
+    // No second limiter, no dependency, nothing else touched.
+    let node = read("node/chat.js");
+    assert!(
+        node.contains("const { aiLimiter } = require(\"./middleware/limits\");\n")
+            && node.contains("router.post(\"/api/chat\", aiLimiter, async (req, res) => {"),
+        "{node}"
+    );
+    assert_eq!(
+        changed_files(dir.path()),
+        [
+            "api/app/routers/chat.py",
+            "node/chat.js",
+            "web/routes/chat.py"
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(!node.contains("aiPerMinute"), "{node}");
+    assert!(!chat.contains("Limiter(") && !web.contains("Limiter("));
+
+    // A limiter made in the app's module, which imports the router: importing
+    // it back would be a cycle, so the router gets its own.
+    let main = "from fastapi import FastAPI\nfrom slowapi import Limiter, _rate_limit_exceeded_handler\nfrom slowapi.errors import RateLimitExceeded\nfrom slowapi.util import get_remote_address\n\nfrom .routers import chat\n\nlimiter = Limiter(key_func=get_remote_address)\napp = FastAPI()\napp.state.limiter = limiter\napp.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)\napp.include_router(chat.router)\n";
+    let router = "from fastapi import APIRouter, Request\nfrom openai import OpenAI\n\nrouter = APIRouter()\nclient = OpenAI()\n\n\n@router.post(\"/chat\")\nasync def chat(request: Request):\n    r = client.chat.completions.create(model=\"gpt-4o-mini\", max_tokens=50, messages=[{\"role\": \"user\", \"content\": \"hi\"}])\n    return {\"reply\": r.choices[0].message.content}\n";
+    let cyclic = project(&[
+        ("app/__init__.py", ""),
+        ("app/main.py", main),
+        ("app/routers/__init__.py", ""),
+        ("app/routers/chat.py", router),
+        ("requirements.txt", "fastapi\nslowapi\nopenai\n"),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], cyclic.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let fixed = std::fs::read_to_string(cyclic.path().join("app/routers/chat.py")).unwrap();
+    assert!(!fixed.contains("main import"), "an import cycle:\n{fixed}");
+    assert!(fixed.contains("limiter = Limiter("), "{fixed}");
+}
+
+#[test]
+fn a_project_limiting_with_another_library_gets_no_second_one() {
+    let limiter = "const { RateLimiterMemory } = require(\"rate-limiter-flexible\");\n\nconst limiter = new RateLimiterMemory({ points: 5, duration: 60 });\n\nasync function limit(req, res, next) {\n  try {\n    await limiter.consume(req.ip);\n    next();\n  } catch {\n    res.status(429).send(\"Too many requests\");\n  }\n}\n\nmodule.exports = { limit };\n";
+    let server = "const express = require(\"express\");\nconst OpenAI = require(\"openai\");\nconst { limit } = require(\"./limit\");\n\nconst app = express();\nconst client = new OpenAI();\n\napp.post(\"/api/chat\", async (req, res) => {\n  const r = await client.chat.completions.create({ model: \"gpt-4o-mini\", max_tokens: 50, messages: [{ role: \"user\", content: req.body.m }] });\n  res.json({ reply: r.choices[0].message.content });\n});\n\napp.listen(3000);\n";
+    let dir = project(&[
+        ("limit.js", limiter),
+        ("server.js", server),
+        (
+            "package.json",
+            "{ \"dependencies\": { \"express\": \"^4.19.2\", \"rate-limiter-flexible\": \"^5.0.0\" } }\n",
+        ),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        changed_files(dir.path()),
+        Vec::<String>::new(),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("the project limits with rate-limiter-flexible (limit.js:3); apply that limiter to POST /api/chat too"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn keys_move_into_the_projects_settings_object() {
+    let dir = committed("fix-keys-settings");
+    let run = aiguard(
+        &["fix", ".", "--select", "keys-in-code,env-gitignore"],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    let config = read("flaskapp/config.py");
+    let service = read("flaskapp/services/summarize.py");
+    let settings = read("djangosite/mysite/settings.py");
+    let llm = read("djangosite/chat/llm.py");
+    // A key in the settings class: read in the class's idiom.
+    assert!(
+        config.contains("    ANTHROPIC_API_KEY = os.environ.get(\"ANTHROPIC_API_KEY\")\n"),
+        "{config}"
+    );
+    // A key in code importing the settings class: an attribute of it.
+    assert!(
+        config.contains("    OPENAI_API_KEY = os.environ.get(\"OPENAI_API_KEY\")\n"),
+        "{config}"
+    );
+    assert!(
+        service.contains("client = OpenAI(api_key=Config.OPENAI_API_KEY)\n"),
+        "{service}"
+    );
+    assert!(!service.contains("import os"), "{service}");
+    // Django: settings.NAME, read in settings.py's idiom.
+    assert!(
+        settings.ends_with("ANTHROPIC_API_KEY = os.getenv(\"ANTHROPIC_API_KEY\")\n"),
+        "{settings}"
+    );
+    assert!(
+        llm.contains("from django.conf import settings\n")
+            && llm.contains("client = Anthropic(api_key=settings.ANTHROPIC_API_KEY)\n"),
+        "{llm}"
+    );
+    python_compiles(
+        dir.path(),
+        &[
+            "flaskapp/config.py".into(),
+            "flaskapp/services/summarize.py".into(),
+            "djangosite/mysite/settings.py".into(),
+            "djangosite/chat/llm.py".into(),
+        ],
+    )
+    .unwrap();
+    // The values went to each app's ignored .env; the keys are to rotate.
+    assert!(read("flaskapp/.env").contains("OPENAI_API_KEY="));
+    assert!(read("djangosite/.env").contains("ANTHROPIC_API_KEY="));
+    let (_, json, _) = audit_json(dir.path(), &[]);
+    assert_eq!(status_of(&json, "keys-in-code"), "pass", "{json}");
+}
+
+#[test]
+fn a_client_chosen_bound_is_capped_also_through_a_variable() {
+    let main = "from fastapi import FastAPI, Request\nfrom openai import OpenAI\n\napp = FastAPI()\nclient = OpenAI()\n\n\n@app.post(\"/chat\")\nasync def chat(request: Request):\n    body = await request.json()\n    limit = body.get(\"max_tokens\", 200)\n    r = client.chat.completions.create(model=\"gpt-4o-mini\", max_tokens=limit, messages=[{\"role\": \"user\", \"content\": body[\"m\"]}])\n    return {\"reply\": r.choices[0].message.content}\n";
+    let route = "import OpenAI from \"openai\";\n\nconst client = new OpenAI();\n\nexport async function POST(request: Request) {\n  const { message, max_tokens } = await request.json();\n  const r = await client.chat.completions.create({\n    model: \"gpt-4o-mini\",\n    max_tokens,\n    messages: [{ role: \"user\", content: message }],\n  });\n  return Response.json({ reply: r.choices[0].message.content });\n}\n";
+    let dir = project(&[
+        ("api/main.py", main),
+        ("web/app/api/chat/route.ts", route),
+        (
+            "web/package.json",
+            "{ \"dependencies\": { \"next\": \"^15.0.0\", \"openai\": \"^4.67.0\" } }\n",
+        ),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let (_, before, _) = audit_json(dir.path(), &["--select", "quota"]);
+    let chosen = before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "quota-client-chooses-cost")
+        .count();
+    assert_eq!(chosen, 2, "{before}");
+    let run = aiguard(&["fix", ".", "--select", "quota"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let main = std::fs::read_to_string(dir.path().join("api/main.py")).unwrap();
+    assert!(main.contains("max_tokens=min(limit, 1024)"), "{main}");
+    let route = std::fs::read_to_string(dir.path().join("web/app/api/chat/route.ts")).unwrap();
+    assert!(
+        route.contains("    max_tokens: Math.min(Number(max_tokens), 1024),\n"),
+        "{route}"
+    );
+    python_compiles(dir.path(), &["api/main.py".to_string()]).unwrap();
+    scripts_parse(dir.path(), &["web/app/api/chat/route.ts".to_string()]).unwrap();
+    let (_, after, _) = audit_json(dir.path(), &["--select", "quota"]);
+    let left = after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "quota-client-chooses-cost")
+        .count();
+    assert_eq!(left, 0, "{after}");
+}
+
+#[test]
+fn hand_set_cors_headers_in_python_dicts_and_django_views() {
+    let api = "from fastapi import FastAPI, Request\nfrom fastapi.responses import JSONResponse\n\napp = FastAPI()\n\n\n@app.get(\"/status\")\ndef status(request: Request):\n    return JSONResponse({\"ok\": True}, headers={\"Access-Control-Allow-Origin\": \"*\"})\n";
+    let view = "from django.http import JsonResponse\n\n\ndef status(request):\n    response = JsonResponse({\"ok\": True})\n    response[\"Access-Control-Allow-Origin\"] = \"*\"\n    return response\n";
+    let dir = project(&[
+        ("api/main.py", api),
+        ("site/status/views.py", view),
+        (".gitignore", ".env\n.env.*\n!.env.example\n"),
+    ]);
+    let run = aiguard(&["fix", ".", "--select", "cors"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let api = std::fs::read_to_string(dir.path().join("api/main.py")).unwrap();
+    assert!(
+        api.contains("headers={\"Access-Control-Allow-Origin\": allowed_origin(request.headers.get(\"origin\")), \"Vary\": \"Origin\"})"),
+        "{api}"
+    );
+    let view = std::fs::read_to_string(dir.path().join("site/status/views.py")).unwrap();
+    assert!(
+        view.contains("response[\"Access-Control-Allow-Origin\"] = allowed_origin(request.headers.get(\"origin\"))\n"),
+        "{view}"
+    );
+    python_compiles(
+        dir.path(),
+        &[
+            "api/main.py".to_string(),
+            "site/status/views.py".to_string(),
+        ],
+    )
+    .unwrap();
+    let (_, json, _) = audit_json(dir.path(), &["--select", "cors"]);
+    assert_eq!(status_of(&json, "cors"), "pass", "{json}");
+}
+
+#[test]
+fn fastify_cors_reflecting_any_origin_reads_the_environment() {
+    let dir = committed("cors-node");
+    let run = aiguard(&["fix", ".", "--select", "cors"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let app = std::fs::read_to_string(dir.path().join("fastify/app.mjs")).unwrap();
+    assert!(
+        app.contains("await fastify.register(cors, { origin: (process.env.CORS_ORIGINS ?? \"http://localhost:3000\").split(\",\") });"),
+        "{app}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("fastify/.env.example")).unwrap(),
+        "CORS_ORIGINS=http://localhost:3000\n"
+    );
+}

@@ -3,7 +3,8 @@
 //! on 127.0.0.1 (the SDK pointed at it with `OPENAI_BASE_URL`), get 200 for
 //! the first 5 requests of a minute and 429 for the 6th: FastAPI (uvicorn,
 //! slowapi), Flask (its server, Flask-Limiter), Express
-//! (express-rate-limit), Hono on Node (hono-rate-limiter); the fixed
+//! (express-rate-limit), Hono on Node (hono-rate-limiter), Fastify
+//! (@fastify/rate-limit, and its per-day check); the fixed
 //! FastAPI app's CORS allows `http://localhost:3000` and no other origin. The fixed
 //! Next.js route handler, server action and pages API route type-check with
 //! `tsc --noEmit` against the real `next`, `@upstash/ratelimit` and
@@ -44,6 +45,8 @@ const NPM_PACKAGES: &[&str] = &[
     "@upstash/redis@1",
     "typescript@5",
     "next@15",
+    "fastify@5",
+    "@fastify/rate-limit@10.3",
 ];
 
 fn cache_dir() -> PathBuf {
@@ -379,6 +382,96 @@ fn fixed_flask_app_answers_429_on_the_sixth_request() {
     assert_six_requests(command, port, "Flask (Flask-Limiter)");
 }
 
+/// Flask blueprints in files without the app: the limiter in
+/// `extensions.py`, bound by `init_app` in the app's file, imported by the
+/// blueprint's (no import cycle: the fixed app starts and limits).
+#[test]
+fn fixed_flask_blueprint_apps_answer_429_on_the_sixth_request() {
+    let _guard = one_at_a_time();
+    let bin = match python_env() {
+        Ok(bin) => bin,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    for (name, app) in [
+        ("fix-flask-blueprint", "app"),
+        ("fix-flask-factory", "chatapp"),
+    ] {
+        let dir = fixed(name);
+        let port = free_port();
+        let mut command = Command::new(bin.join("python"));
+        command
+            .args([
+                "-m",
+                "flask",
+                "--app",
+                app,
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+            ])
+            .arg(port.to_string())
+            .current_dir(dir.path());
+        assert_six_requests(command, port, name);
+    }
+}
+
+/// A project's own limiter, imported into the route aiguard limited.
+#[test]
+fn fixed_apps_with_their_own_limiter_answer_429_on_the_sixth_request() {
+    let _guard = one_at_a_time();
+    let bin = match python_env() {
+        Ok(bin) => bin,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let dir = fixed("fix-own-limiter");
+    let port = free_port();
+    let mut command = Command::new(bin.join("python"));
+    command
+        .args([
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .current_dir(dir.path().join("api"));
+    assert_six_requests(command, port, "FastAPI, the project's slowapi limiter");
+    let port = free_port();
+    let mut command = Command::new(bin.join("python"));
+    command
+        .args([
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .current_dir(dir.path().join("web"));
+    assert_six_requests(command, port, "Flask, the project's Flask-Limiter limiter");
+    match node_env() {
+        Err(why) => eprintln!("skipped (Express): {why}"),
+        Ok(modules) => {
+            let app = dir.path().join("node");
+            std::os::unix::fs::symlink(&modules, app.join("node_modules")).unwrap();
+            let port = free_port();
+            let mut command = Command::new("node");
+            command.arg("server.js").current_dir(&app);
+            assert_six_requests(
+                command,
+                port,
+                "Express, the project's express-rate-limit limiter",
+            );
+        }
+    }
+}
+
 fn node_app(name: &str, script: &str, what: &str) {
     let _guard = one_at_a_time();
     let modules = match node_env() {
@@ -401,6 +494,150 @@ fn fixed_express_app_answers_429_on_the_sixth_request() {
 #[test]
 fn fixed_hono_app_answers_429_on_the_sixth_request() {
     node_app("fix-hono", "server.mjs", "Hono on Node (hono-rate-limiter)");
+}
+
+/// GET `path` with `Origin: origin`: the Access-Control-Allow-Origin and
+/// Vary headers of the answer.
+fn get_with_origin(port: u16, path: &str, origin: &str) -> (Option<String>, Option<String>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the app");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let header = |wanted: &str| {
+        response.lines().find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case(wanted)
+                .then(|| value.trim().to_string())
+        })
+    };
+    (header("access-control-allow-origin"), header("vary"))
+}
+
+/// The hand-set CORS header fixed by aiguard, run: an origin listed in
+/// CORS_ORIGINS is echoed, any other gets the first listed origin (which
+/// the browser refuses), with `Vary: Origin` (Express, Flask, a FastAPI
+/// middleware).
+#[test]
+fn fixed_hand_set_cors_headers_echo_only_listed_origins() {
+    let _guard = one_at_a_time();
+    let dir = fixed("fix-cors-headers");
+    let check = |port: u16, what: &str| {
+        let (allowed, vary) = get_with_origin(port, "/api/status", "https://b.example");
+        assert_eq!(allowed.as_deref(), Some("https://b.example"), "{what}");
+        assert!(
+            vary.is_some_and(|v| v.contains("Origin")),
+            "{what}: no Vary"
+        );
+        let (allowed, _) = get_with_origin(port, "/api/status", "https://evil.example");
+        assert_eq!(allowed.as_deref(), Some("https://a.example"), "{what}");
+    };
+    match node_env() {
+        Err(why) => eprintln!("skipped (Express): {why}"),
+        Ok(modules) => {
+            let app = dir.path().join("express");
+            std::os::unix::fs::symlink(&modules, app.join("node_modules")).unwrap();
+            let port = free_port();
+            let mut command = Command::new("node");
+            command
+                .arg("server.js")
+                .current_dir(&app)
+                .env("PORT", port.to_string())
+                .env("CORS_ORIGINS", "https://a.example,https://b.example")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut server = Server(command.spawn().unwrap());
+            wait_listening(port, &mut server);
+            check(port, "Express");
+        }
+    }
+    match python_env() {
+        Err(why) => eprintln!("skipped (Flask): {why}"),
+        Ok(bin) => {
+            let port = free_port();
+            let mut command = Command::new(bin.join("python"));
+            command
+                .args([
+                    "-m",
+                    "flask",
+                    "--app",
+                    "app",
+                    "run",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                ])
+                .arg(port.to_string())
+                .current_dir(dir.path().join("flask"))
+                .env("CORS_ORIGINS", "https://a.example, https://b.example")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut server = Server(command.spawn().unwrap());
+            wait_listening(port, &mut server);
+            check(port, "Flask");
+            drop(server);
+            let port = free_port();
+            let mut command = Command::new(bin.join("python"));
+            command
+                .args(["-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port"])
+                .arg(port.to_string())
+                .current_dir(dir.path().join("fastapi"))
+                .env("CORS_ORIGINS", "https://a.example,https://b.example")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut server = Server(command.spawn().unwrap());
+            wait_listening(port, &mut server);
+            check(port, "FastAPI middleware");
+        }
+    }
+}
+
+#[test]
+fn fixed_fastify_app_answers_429_on_the_sixth_request() {
+    node_app("fix-fastify", "server.mjs", "Fastify (@fastify/rate-limit)");
+}
+
+/// The per-day check of the Fastify fix (its own count, beside the
+/// plugin's per-minute limit): with 10 a minute and 3 a day, the fourth
+/// request of the day gets 429.
+#[test]
+fn fixed_fastify_app_caps_the_day() {
+    let _guard = one_at_a_time();
+    let modules = match node_env() {
+        Ok(m) => m,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let dir = materialize("fix-fastify");
+    git_init(dir.path());
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "fixture"]);
+    let run = aiguard(
+        &["fix", ".", "--per-minute", "10", "--per-day", "3"],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    std::os::unix::fs::symlink(&modules, dir.path().join("node_modules")).unwrap();
+    let port = free_port();
+    let mock = mock_openai();
+    let mut command = Command::new("node");
+    command
+        .arg("server.mjs")
+        .current_dir(dir.path())
+        .env("OPENAI_API_KEY", "test-key-not-real")
+        .env("OPENAI_BASE_URL", format!("http://127.0.0.1:{mock}/v1"))
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut server = Server(command.spawn().unwrap());
+    wait_listening(port, &mut server);
+    let codes: Vec<u16> = (0..4).map(|_| post_chat(port)).collect();
+    assert_eq!(codes, [200, 200, 200, 429], "Fastify per-day check");
 }
 
 #[test]
@@ -438,6 +675,83 @@ fn fixed_next_app_type_checks_against_next_and_upstash() {
     assert!(
         !broken.status.success(),
         "tsc accepted a route importing missing names"
+    );
+}
+
+/// `tsc --noEmit` (strict) in `dir` over `include`, with the packages.
+fn type_check(dir: &std::path::Path, modules: &std::path::Path, include: &[&str]) -> Output {
+    let tsconfig = serde_json::json!({
+        "compilerOptions": {
+            "target": "ES2022",
+            "lib": ["dom", "dom.iterable", "es2022"],
+            "module": "esnext",
+            "moduleResolution": "bundler",
+            "strict": true,
+            "noEmit": true,
+            "skipLibCheck": true,
+            "types": ["node"]
+        },
+        "include": include
+    });
+    std::fs::write(dir.join("tsconfig.json"), tsconfig.to_string()).unwrap();
+    if !dir.join("node_modules").exists() {
+        std::os::unix::fs::symlink(modules, dir.join("node_modules")).unwrap();
+    }
+    Command::new("node")
+        .arg(modules.join("typescript/bin/tsc"))
+        .args(["--noEmit", "-p", "tsconfig.json"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// The hand-set CORS fix in Next.js route handlers and middleware and in a
+/// Hono middleware, and the
+/// Fastify fix in TypeScript, type-check (strict) against the real `next`
+/// and `fastify` / `@fastify/rate-limit`.
+#[test]
+fn fixed_cors_headers_and_fastify_type_check() {
+    let _guard = one_at_a_time();
+    let modules = match node_env() {
+        Ok(m) => m,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let dir = fixed("fix-cors-headers");
+    let web = dir.path().join("web");
+    let route = std::fs::read_to_string(web.join("app/api/data/route.ts")).unwrap();
+    assert!(
+        route.contains("allowedOrigin(request.headers.get"),
+        "{route}"
+    );
+    let tsc = type_check(&web, &modules, &["app/**/*.ts", "middleware.ts"]);
+    assert!(tsc.status.success(), "tsc (Next.js): {}", text(&tsc));
+    let tsc = type_check(&dir.path().join("hono"), &modules, &["src/**/*.ts"]);
+    assert!(tsc.status.success(), "tsc (Hono): {}", text(&tsc));
+
+    let server = "import Fastify from \"fastify\";\n\nconst app = Fastify();\n\napp.post(\"/api/chat\", async (request) => {\n  const r = await fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: JSON.stringify({ model: \"gpt-4o-mini\", max_tokens: 50, messages: [{ role: \"user\", content: String(request.body) }] }) });\n  return r.json();\n});\n\napp.listen({ port: 3000 });\n";
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("server.ts"), server).unwrap();
+    std::fs::write(
+        project.path().join(".gitignore"),
+        ".env\n.env.*\n!.env.example\nnode_modules\ntsconfig.json\n",
+    )
+    .unwrap();
+    git_init(project.path());
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-qm", "fastify"]);
+    let run = aiguard(&["fix", ".", "--select", "rate-limit"], project.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let fixed = std::fs::read_to_string(project.path().join("server.ts")).unwrap();
+    assert!(
+        fixed.contains("preHandler: aiRateLimit"),
+        "{fixed}\n{}",
+        run.stdout
+    );
+    let tsc = type_check(project.path(), &modules, &["server.ts"]);
+    assert!(
+        tsc.status.success(),
+        "tsc (Fastify): {}\n{fixed}",
+        text(&tsc)
     );
 }
 

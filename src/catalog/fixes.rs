@@ -19,6 +19,7 @@ pub struct FixTemplates {
     pub flask: PythonLimiterFix,
     pub express: JsLimiterFix,
     pub hono: JsLimiterFix,
+    pub fastify: FastifyFix,
     pub next: NextFix,
     pub quota: QuotaFix,
     /// Check or rule id → what to do by hand.
@@ -45,6 +46,10 @@ pub struct CorsFix {
     pub default_origin: String,
     pub python: String,
     pub js: String,
+    pub python_helper: String,
+    pub js_helper: String,
+    pub ts_helper: String,
+    pub js_first: String,
 }
 
 /// slowapi (FastAPI) or Flask-Limiter.
@@ -61,6 +66,11 @@ pub struct PythonLimiterFix {
     pub decorators: Vec<String>,
     pub env: String,
     pub env_example: String,
+    /// Flask blueprints away from the app: the limiter in `extensions.py`.
+    #[serde(default)]
+    pub blueprint_limiter: String,
+    #[serde(default)]
+    pub extensions_docstring: String,
 }
 
 /// express-rate-limit or hono-rate-limiter.
@@ -74,6 +84,19 @@ pub struct JsLimiterFix {
     pub import_cjs: Option<String>,
     pub limiters: String,
     pub middleware: String,
+}
+
+/// @fastify/rate-limit: the plugin, and a per-minute and per-day check.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FastifyFix {
+    pub dependency: (String, String),
+    pub import_esm: String,
+    pub import_cjs: String,
+    pub import_types: String,
+    pub register: String,
+    pub check: String,
+    pub options: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -1,7 +1,9 @@
 //! rate-limit for Express (express-rate-limit) and Hono (hono-rate-limiter):
 //! a per-minute and a per-day limiter declared after the app (or router)
 //! is made, and both passed as middleware between the route's path and its
-//! handler. A file that already imports the library uses its import.
+//! handler. A file that already imports the library uses its import; a
+//! project that made and exported a limiter of the library in another file
+//! gets that one imported and applied instead (no new limiters).
 //! Stores stay in memory: the manual steps say to give them a shared one.
 
 use super::edit::statement_end;
@@ -30,9 +32,16 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         return false;
     }
     let daily_only = f.rule == "rate-limit-no-daily-cap";
-    let middleware = match daily_only {
-        true => "aiPerDay".to_string(),
-        false => t.middleware.clone(),
+    // The project's own limiter of this library, exported from another
+    // file: imported and applied, no new limiters.
+    let theirs = match daily_only {
+        true => None,
+        false => project_limiter(ctx, plan, e),
+    };
+    let middleware = match (&theirs, daily_only) {
+        (Some((name, _)), _) => name.clone(),
+        (None, true) => "aiPerDay".to_string(),
+        (None, false) => t.middleware.clone(),
     };
     let (pkg, version) = &t.dependency;
     let local = file
@@ -64,6 +73,27 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     let Some(doc) = plan.doc(&path) else {
         return true;
     };
+    if let Some((name, import)) = theirs {
+        if !doc.contains(&import) {
+            let last = file
+                .imports
+                .iter()
+                .map(|i| (i.line as usize).saturating_sub(1))
+                .max();
+            let at = last.map_or(0, |l| statement_end(doc, l) + 1);
+            doc.insert_before(at, [import]);
+            plan.change(
+                &path,
+                &f.rule,
+                format!("the project's limiter {name} imported"),
+            );
+        }
+        plan.manual.steps.insert(format!(
+            "{path}:{} {}: {} {} now goes through the project's limiter {name}; check that its windows include a per-day cap",
+            e.line, f.rule, e.method, e.path
+        ));
+        return true;
+    }
     // The limiters, once per file.
     if doc.contains("const aiPerMinute") {
         return true;
@@ -128,5 +158,89 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         &f.rule,
         format!("added {pkg} limiters aiPerMinute, aiPerDay"),
     );
+    plan.manual.steps.insert(format!(
+        "{path}: aiPerMinute and aiPerDay count in process memory; give them a shared store (their `store` option, e.g. Redis) before running more than one instance"
+    ));
     true
+}
+
+/// A limiter of this endpoint's library that the project made and exported
+/// in another file of the same app (preferably one already on an AI
+/// route): `(its name, the import statement for the endpoint's file)`.
+fn project_limiter(ctx: &Ctx, plan: &mut Plan, e: &Endpoint) -> Option<(String, String)> {
+    let library = match e.framework {
+        Framework::Hono => &ctx.templates.hono.dependency.0,
+        _ => &ctx.templates.express.dependency.0,
+    };
+    let file = ctx.facts.file(e.file);
+    let app = super::app_dir(plan, &file.path);
+    let mut candidates: Vec<&crate::inventory::Limiter> = ctx
+        .inventory
+        .limiters
+        .iter()
+        .filter(|l| &l.kind == library && l.file != e.file)
+        .filter(|l| super::app_dir(plan, &ctx.facts.file(l.file).path) == app)
+        .collect();
+    // One already applied to an AI route first.
+    candidates.sort_by_key(|l| {
+        !ctx.inventory.ai_endpoints().any(|a| {
+            a.limits
+                .iter()
+                .any(|lim| lim.spec == l.variable || lim.how.ends_with(&format!(" {}", l.variable)))
+        })
+    });
+    let is_ts = [".ts", ".tsx", ".mts", ".cts"]
+        .iter()
+        .any(|x| file.path.ends_with(x));
+    let esm = is_ts
+        || file.path.ends_with(".mjs")
+        || plan.doc(&file.path).is_some_and(|d| {
+            file.imports.iter().any(|imp| {
+                d.lines()
+                    .get((imp.line as usize).saturating_sub(1))
+                    .is_some_and(|l| l.trim_start().starts_with("import "))
+            })
+        });
+    for l in candidates {
+        let name = &l.variable;
+        // A name the route's file already binds: not this way.
+        if file.imports.iter().any(|i| &i.local == name)
+            || file.assignments.iter().any(|a| &a.target == name)
+        {
+            continue;
+        }
+        let target = ctx.facts.file(l.file).path.clone();
+        let doc = plan.doc(&target)?;
+        let named = [
+            format!("export const {name} "),
+            format!("export const {name}="),
+            format!("exports.{name} ="),
+            format!("module.exports.{name} ="),
+        ]
+        .iter()
+        .any(|p| doc.contains(p))
+            || doc.lines().iter().any(|line| {
+                let t = line.trim_start();
+                (t.starts_with("module.exports = {") || t.starts_with("export {"))
+                    && t.split(['{', '}', ',', ' ', ';'])
+                        .any(|w| w == name.as_str())
+            });
+        if !named {
+            continue;
+        }
+        let stem = match is_ts || !esm {
+            true => target
+                .rsplit_once('.')
+                .map_or(target.as_str(), |(s, _)| s)
+                .to_string(),
+            false => target.clone(),
+        };
+        let spec = super::next::relative_import(&super::parent(&file.path), &stem);
+        let import = match esm {
+            true => format!("import {{ {name} }} from \"{spec}\";"),
+            false => format!("const {{ {name} }} = require(\"{spec}\");"),
+        };
+        return Some((name.clone(), import));
+    }
+    None
 }

@@ -4,8 +4,10 @@
 //! `RateLimitExceeded` handler on the app, and under the route decorator
 //! `@limiter.limit("5/minute")` + `@limiter.limit("50/day")` with a
 //! `request: Request` parameter. A file that already has a slowapi limiter
-//! gets that limiter applied; a router file gets its own limiter (no
-//! import cycle with the app module), the app file registers one.
+//! gets that limiter applied; so does a file that can import the project's
+//! limiter from another module without an import cycle (a `limiter.py`);
+//! otherwise a router file gets its own limiter (no import cycle with the
+//! app module), the app file registers one.
 //! Also mends slowapi misuse: a missing `request`, `app.state.limiter`,
 //! the exceeded handler.
 
@@ -26,12 +28,33 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
     let per_minute = ctx.limits.per_minute.to_string();
     let per_day = ctx.limits.per_day.to_string();
     let existing = existing_limiter(ctx, e.file);
+    // The project's own slowapi limiter in another file (a `limiter.py`),
+    // when importing it makes no cycle; else this file gets one.
+    let imported = match existing {
+        Some(_) => None,
+        None => python::importable_limiter(ctx, e.file, "slowapi", || {
+            python::import_style(ctx, &file.path)
+        })
+        .filter(|(module, name)| {
+            !file
+                .imports
+                .iter()
+                .any(|i| i.local == *name && i.module != *module)
+                && !file.assignments.iter().any(|a| a.target == *name)
+        }),
+    };
     // A limiter must end up on `app.state` of a `FastAPI()` the audit sees;
     // without one (the app is made elsewhere), the fix would be half done.
-    if existing.is_none() && !ctx.facts.files().iter().any(|f| find_app(f).is_some()) {
+    if existing.is_none()
+        && imported.is_none()
+        && !ctx.facts.files().iter().any(|f| find_app(f).is_some())
+    {
         return false;
     }
-    let limiter = existing.clone().unwrap_or_else(|| "limiter".to_string());
+    let limiter = existing
+        .clone()
+        .or_else(|| imported.as_ref().map(|(_, name)| name.clone()))
+        .unwrap_or_else(|| "limiter".to_string());
     let path = file.path.clone();
     {
         let Some(doc) = plan.doc(&path) else {
@@ -82,8 +105,21 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
         }
     }
     ensure_request(plan, &path, file, function, e.line);
-    if existing.is_none() {
-        add_limiter(ctx, plan, e.file, &limiter, &f.rule);
+    match imported {
+        Some((module, name)) => {
+            let import = format!("from {module} import {name}");
+            if let Some(doc) = plan.doc(&path) {
+                if !python::ensure_imports(doc, Some(file), &[import]).is_empty() {
+                    plan.change(
+                        &path,
+                        &f.rule,
+                        format!("the project's limiter `{name}` imported from {module}"),
+                    );
+                }
+            }
+        }
+        None if existing.is_none() => add_limiter(ctx, plan, e.file, &limiter, &f.rule),
+        None => {}
     }
     true
 }

@@ -12,6 +12,7 @@
 
 use super::{app_dir, env_example, join, python, Ctx, Plan};
 use crate::findings::Finding;
+use regex::Regex;
 use std::collections::BTreeSet;
 
 pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
@@ -48,22 +49,47 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
         && doc.lines().iter().any(|l| l.contains("BaseSettings"))
         && line.starts_with([' ', '\t'])
         && line[..start].contains(':');
+    // The project's settings object (a class reading the environment that
+    // this file imports, Django's settings): the key becomes its attribute.
+    let object = match is_python && !settings_field {
+        true => settings_object(ctx, plan, &f.path, &name, &f.rule),
+        false => None,
+    };
+    let Some(doc) = plan.doc(&f.path) else { return };
     let new = if settings_field {
         // `openai_api_key: str = "sk-…"` → `openai_api_key: str`
         let head = line[..start].trim_end().trim_end_matches('=').trim_end();
         format!("{head}{}", &line[end..])
+    } else if let Some(o) = &object {
+        format!("{}{}.{name}{}", &line[..start], o.expr, &line[end..])
     } else if is_python {
-        format!("{}os.environ[\"{name}\"]{}", &line[..start], &line[end..])
+        let read = env_read(doc, &name);
+        format!("{}{read}{}", &line[..start], &line[end..])
     } else {
         format!("{}process.env.{name}{}", &line[..start], &line[end..])
     };
     doc.replace(i, new);
     doc.mask(&value);
-    if is_python && !settings_field {
-        let file = ctx.facts.index_of(&f.path).map(|fi| ctx.facts.file(fi));
-        python::ensure_imports(doc, file, &["import os".to_string()]);
+    let file = ctx.facts.index_of(&f.path).map(|fi| ctx.facts.file(fi));
+    match &object {
+        Some(o) => {
+            if let Some(import) = &o.import {
+                python::ensure_imports(doc, file, std::slice::from_ref(import));
+            }
+        }
+        None if is_python && !settings_field => {
+            python::ensure_imports(doc, file, &["import os".to_string()]);
+        }
+        None => {}
     }
-    plan.change(&f.path, &f.rule, format!("key read from {name}"));
+    match &object {
+        Some(o) => plan.change(
+            &f.path,
+            &f.rule,
+            format!("key read from {}.{name} ({})", o.expr, o.path),
+        ),
+        None => plan.change(&f.path, &f.rule, format!("key read from {name}")),
+    }
     let dir = app_dir(plan, &f.path);
     env_example(plan, &dir, &name, "", &f.rule);
     let dotenv = join(&dir, ".env");
@@ -92,6 +118,161 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
         "{shown} ({}, was in {}:{})",
         f.rule, f.path, span.line
     ));
+}
+
+/// The project's settings object a key can live in.
+struct SettingsObject {
+    /// How the code reads it: `Config`, `settings`.
+    expr: String,
+    /// The import the code needs (`from django.conf import settings`).
+    import: Option<String>,
+    /// The settings module.
+    path: String,
+}
+
+/// `os.environ["NAME"]`, or the file's own idiom when it reads the
+/// environment with `os.getenv` / `os.environ.get` (a missing variable
+/// then is `None` where the file expects it, not an error at import).
+fn env_read(doc: &super::edit::Doc, name: &str) -> String {
+    if doc.contains("os.getenv(") {
+        format!("os.getenv(\"{name}\")")
+    } else if doc.contains("os.environ.get(") {
+        format!("os.environ.get(\"{name}\")")
+    } else {
+        format!("os.environ[\"{name}\"]")
+    }
+}
+
+/// The settings object of the project for a key in `rel`, with `NAME`
+/// added to it (reading the environment in the settings module's idiom)
+/// unless it has it: a class that `rel` imports from a project module
+/// reading `os.environ` / `os.getenv` (`from config import Config`), or
+/// Django's settings (`DJANGO_SETTINGS_MODULE` in the nearest
+/// `manage.py`). Pydantic settings are fixed in place (their field loses
+/// its default).
+fn settings_object(
+    ctx: &Ctx,
+    plan: &mut Plan,
+    rel: &str,
+    name: &str,
+    rule: &str,
+) -> Option<SettingsObject> {
+    let reads_env = |d: &super::edit::Doc| d.contains("os.environ") || d.contains("os.getenv(");
+    // A settings class this file imports.
+    if let Some(fi) = ctx.facts.index_of(rel) {
+        let file = ctx.facts.file(fi);
+        for import in &file.imports {
+            let Some(class) = import.name.as_deref() else {
+                continue;
+            };
+            let Some(target) = ctx.facts.resolve_import_path(fi, import) else {
+                continue;
+            };
+            if target == rel || !target.ends_with(".py") {
+                continue;
+            }
+            let Some(doc) = plan.doc(&target) else {
+                continue;
+            };
+            let Some(at) = (0..doc.lines().len()).find(|&k| {
+                let l = &doc.lines()[k];
+                l.strip_prefix("class ")
+                    .and_then(|r| r.strip_prefix(class))
+                    .is_some_and(|r| r.starts_with(['(', ':']))
+            }) else {
+                continue;
+            };
+            if !reads_env(doc) || doc.lines().iter().any(|l| l.contains("BaseSettings")) {
+                continue;
+            }
+            // The class body: indented lines after it.
+            let body: Vec<usize> = (at + 1..doc.lines().len())
+                .take_while(|&k| {
+                    let l = &doc.lines()[k];
+                    l.trim().is_empty() || l.starts_with([' ', '\t'])
+                })
+                .filter(|&k| !doc.lines()[k].trim().is_empty())
+                .collect();
+            let (Some(&first), Some(&last)) = (body.first(), body.last()) else {
+                continue;
+            };
+            let has = body.iter().any(|&k| {
+                doc.lines()[k]
+                    .trim_start()
+                    .starts_with(&format!("{name} ="))
+            });
+            if !has {
+                let indent = super::edit::indent_of(&doc.lines()[first]).to_string();
+                let read = env_read(doc, name);
+                let end = super::edit::statement_end(doc, last);
+                doc.insert_before(end + 1, [format!("{indent}{name} = {read}")]);
+                plan.change(
+                    &target,
+                    rule,
+                    format!("{class}.{name} read from the environment"),
+                );
+            }
+            return Some(SettingsObject {
+                expr: import.local.clone(),
+                import: None,
+                path: target,
+            });
+        }
+    }
+    // Django: DJANGO_SETTINGS_MODULE in the nearest manage.py.
+    let module = Regex::new(r#"DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']"#).ok()?;
+    let mut dir = super::parent(rel);
+    let settings = loop {
+        let manage = join(&dir, "manage.py");
+        if plan.exists(&manage) {
+            let text = std::fs::read_to_string(ctx.root.join(&manage)).ok()?;
+            let m = module.captures(&text)?.get(1)?.as_str().replace('.', "/");
+            let file = [format!("{m}.py"), format!("{m}/__init__.py")]
+                .into_iter()
+                .map(|p| join(&dir, &p))
+                .find(|p| plan.exists(p))?;
+            break file;
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = super::parent(&dir);
+    };
+    if settings == rel {
+        return None;
+    }
+    // `settings` bound to something else in this file: not this way.
+    if let Some(fi) = ctx.facts.index_of(rel) {
+        let file = ctx.facts.file(fi);
+        if file
+            .imports
+            .iter()
+            .any(|i| i.local == "settings" && i.module != "django.conf")
+            || file.assignments.iter().any(|a| a.target == "settings")
+        {
+            return None;
+        }
+    }
+    let doc = plan.doc(&settings)?;
+    let defined = doc
+        .lines()
+        .iter()
+        .any(|l| l.starts_with(&format!("{name} =")) || l.starts_with(&format!("{name}=")));
+    if !defined {
+        let read = env_read(doc, name);
+        doc.append([format!("{name} = {read}")]);
+        python::ensure_imports(doc, None, &["import os".to_string()]);
+        plan.change(
+            &settings,
+            rule,
+            format!("settings.{name} read from the environment"),
+        );
+    }
+    Some(SettingsObject {
+        expr: "settings".into(),
+        import: Some("from django.conf import settings".into()),
+        path: settings,
+    })
 }
 
 /// The byte range of the quoted literal around 1-based column `column`

@@ -11,7 +11,7 @@
 //! those become manual steps with their fix text.
 //!
 //! Per-framework code lives in one file each (`fastapi.rs`, `flask.rs`,
-//! `next.rs`, `express.rs`, with Hono beside Express), ready to move into
+//! `next.rs`, `express.rs` with Hono beside Express, `fastify.rs`), ready to move into
 //! the engine's framework modules; the code they write is in
 //! `rules/fixes.toml`.
 
@@ -20,6 +20,7 @@ mod deps;
 pub mod edit;
 mod express;
 mod fastapi;
+mod fastify;
 mod flask;
 mod gitignore;
 mod keys;
@@ -34,7 +35,7 @@ use std::path::{Path, PathBuf};
 use crate::catalog::fixes::{FixTemplates, Limits};
 use crate::checklist::Status;
 use crate::cli::{AuditArgs, FixArgs};
-use crate::facts::ProjectFacts;
+use crate::facts::{FileFacts, ProjectFacts};
 use crate::findings::CheckId;
 use crate::findings::Finding;
 use crate::inventory::Inventory;
@@ -320,14 +321,27 @@ fn rate_limit(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
                         || function.decorators.iter().any(|d| d.line == line)
                 }))
     });
+    if let Some(e) = endpoint {
+        if let Some(other) = other_library(ctx, plan, e) {
+            let place = format!("{}:{line}", f.path);
+            plan.manual.steps.insert(format!(
+                "{place} {}: the project limits with {other}; apply that limiter to {} {} too (aiguard adds no second rate-limit library)",
+                f.rule, e.method, e.path
+            ));
+            return;
+        }
+    }
     let fixed = match endpoint {
         Some(e) => match e.framework {
             Framework::FastApi => fastapi::fix(ctx, plan, f, e),
             Framework::Flask => flask::fix(ctx, plan, f, e),
             Framework::Express | Framework::Hono => express::fix(ctx, plan, f, e),
+            Framework::Fastify => fastify::fix(ctx, plan, f, e),
             Framework::NextApp | Framework::NextPages | Framework::ServerAction => {
                 next::fix(ctx, plan, f, e)
             }
+            // Frameworks the engine may add before their fix exists.
+            #[allow(unreachable_patterns)]
             _ => false,
         },
         None => fastapi::fix_misuse(ctx, plan, f),
@@ -335,6 +349,39 @@ fn rate_limit(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
     if !fixed {
         manual(ctx, plan, f);
     }
+}
+
+/// The project's own limiter library, when the endpoint's app limits with
+/// one and not with the library its fix would add: `kind (file:line)`.
+/// Hand-written counters do not count (the audit says they do not hold).
+fn other_library(ctx: &Ctx, plan: &Plan, e: &crate::inventory::Endpoint) -> Option<String> {
+    use crate::inventory::Framework;
+    let ours = match e.framework {
+        Framework::FastApi => "slowapi",
+        Framework::Flask => "flask_limiter",
+        Framework::Express => "express-rate-limit",
+        Framework::Hono => "hono-rate-limiter",
+        Framework::Fastify => "@fastify/rate-limit",
+        _ => "@upstash/ratelimit",
+    };
+    let app = app_dir(plan, &ctx.facts.file(e.file).path);
+    let mine: Vec<_> = ctx
+        .inventory
+        .limiters
+        .iter()
+        .filter(|l| !l.kind.contains(' '))
+        .filter(|l| app_dir(plan, &ctx.facts.file(l.file).path) == app)
+        .collect();
+    if mine.is_empty() || mine.iter().any(|l| l.kind.starts_with(ours)) {
+        return None;
+    }
+    let l = mine[0];
+    Some(format!(
+        "{} ({}:{})",
+        l.kind,
+        ctx.facts.file(l.file).path,
+        l.line
+    ))
 }
 
 /// A finding with no automatic fix: its fix text becomes a manual step.
@@ -430,6 +477,20 @@ fn print_outcome(
         }
     }
     Ok(())
+}
+
+/// The facts of `rel`: the audit's, or, for a file the audit did not need
+/// to parse (facts are extracted only for files with a role), parsed now.
+pub fn file_facts<'a>(ctx: &'a Ctx, rel: &str) -> Option<std::borrow::Cow<'a, FileFacts>> {
+    if let Some(fi) = ctx.facts.index_of(rel) {
+        return Some(std::borrow::Cow::Borrowed(ctx.facts.file(fi)));
+    }
+    let lang = crate::lang::Lang::from_path(Path::new(rel))?;
+    let bytes = std::fs::read(ctx.root.join(rel)).ok()?;
+    let tree = crate::lang::Parsers::default().parse(lang, &bytes)?;
+    Some(std::borrow::Cow::Owned(FileFacts::extract(
+        rel, lang, &tree, &bytes,
+    )))
 }
 
 /// The folder of the app a file belongs to: the nearest ancestor (within

@@ -188,7 +188,7 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding, e: &Endpoint) -> bool {
 }
 
 /// `./x`-style import of `target` (root-relative, no extension) from `from_dir`.
-fn relative_import(from_dir: &str, target: &str) -> String {
+pub fn relative_import(from_dir: &str, target: &str) -> String {
     let from: Vec<&str> = from_dir.split('/').filter(|s| !s.is_empty()).collect();
     let to: Vec<&str> = target.split('/').filter(|s| !s.is_empty()).collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();

@@ -3,6 +3,7 @@
 //! parameter. They locate by the facts' line numbers and edit text.
 
 use super::edit::{indent_of, statement_end, Doc};
+use super::{parent, Ctx};
 use crate::facts::FileFacts;
 
 /// Add `import` lines (a full statement each) after the file's last
@@ -169,4 +170,153 @@ pub fn rename_in(doc: &mut Doc, from: usize, to: usize, old: &str, new: &str) {
 pub fn insert_after_statement(doc: &mut Doc, line: u32, lines: Vec<String>) {
     let end = statement_end(doc, (line as usize).saturating_sub(1));
     doc.insert_before(end + 1, lines);
+}
+
+/// Does `from` import `target`, directly or through other project files?
+/// (Importing `from`'s limiter into `target` would then be a cycle.)
+pub fn imports_transitively(ctx: &Ctx, from: usize, target: usize) -> bool {
+    let mut seen = std::collections::BTreeSet::from([from]);
+    let mut queue = vec![from];
+    while let Some(k) = queue.pop() {
+        for import in &ctx.facts.file(k).imports {
+            let Some(next) = ctx.facts.resolve_import(k, import) else {
+                continue;
+            };
+            if next == target {
+                return true;
+            }
+            if seen.insert(next) {
+                queue.push(next);
+            }
+        }
+    }
+    false
+}
+
+/// A limiter of `kind` (`slowapi`, `flask_limiter`) made in another file
+/// than `fi`, that `fi` can import without a cycle: (the module to import
+/// from, in the project's style, and its variable). `fallback` says how to
+/// import when no file imports the limiter's file yet.
+pub fn importable_limiter(
+    ctx: &Ctx,
+    fi: usize,
+    kind: &str,
+    fallback: impl Fn() -> Option<Style>,
+) -> Option<(String, String)> {
+    let file = ctx.facts.file(fi);
+    ctx.inventory
+        .limiters
+        .iter()
+        .filter(|l| l.kind.starts_with(kind) && l.file != fi)
+        .find_map(|l| {
+            if imports_transitively(ctx, l.file, fi) {
+                return None;
+            }
+            let target = ctx.facts.file(l.file).path.clone();
+            let style = import_style(ctx, &target).or_else(&fallback)?;
+            let module = module_for(&style, &file.path, &target)?;
+            Some((module, l.variable.clone()))
+        })
+}
+
+/// How Python modules of the project import each other.
+pub enum Style {
+    /// `from .chat import bp`: inside a package.
+    Relative,
+    /// `from routes.chat import bp`: modules from the folder `root`.
+    Absolute { root: String },
+}
+
+/// The style of `importer`'s import of `target`.
+pub fn style_of(ctx: &Ctx, importer: usize, target: usize) -> Option<Style> {
+    let from = ctx.facts.file(importer);
+    let import = from
+        .imports
+        .iter()
+        .find(|i| ctx.facts.resolve_import(importer, i) == Some(target))?;
+    style_from(import, &ctx.facts.file(target).path)
+}
+
+/// The style of any import of `target` in the project.
+pub fn import_style(ctx: &Ctx, target: &str) -> Option<Style> {
+    let ti = ctx.facts.index_of(target)?;
+    ctx.facts.files().iter().enumerate().find_map(|(k, f)| {
+        let import = f
+            .imports
+            .iter()
+            .find(|i| ctx.facts.resolve_import(k, i) == Some(ti))?;
+        style_from(import, target)
+    })
+}
+
+pub fn style_from(import: &crate::facts::Import, target: &str) -> Option<Style> {
+    if import.module.starts_with('.') {
+        return Some(Style::Relative);
+    }
+    // `routes.chat` ↔ `routes/chat.py`: the root is what precedes it.
+    let stem = target
+        .strip_suffix("/__init__.py")
+        .or_else(|| target.strip_suffix(".py"))?;
+    let mut module = import.module.replace('.', "/");
+    if !stem.ends_with(&module) {
+        module = format!("{module}/{}", import.name.as_deref()?);
+    }
+    let root = stem.strip_suffix(&module)?.trim_end_matches('/');
+    Some(Style::Absolute {
+        root: root.to_string(),
+    })
+}
+
+/// The module `from_file` imports `target` (a `.py` path) as.
+pub fn module_for(style: &Style, from_file: &str, target: &str) -> Option<String> {
+    let stem = target
+        .strip_suffix("/__init__.py")
+        .or_else(|| target.strip_suffix(".py"))?;
+    match style {
+        Style::Absolute { root } => {
+            let rel = match root.is_empty() {
+                true => stem,
+                false => stem.strip_prefix(&format!("{root}/"))?,
+            };
+            Some(rel.replace('/', "."))
+        }
+        Style::Relative => {
+            let dir = parent(from_file);
+            let from: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+            let to: Vec<&str> = stem.split('/').filter(|s| !s.is_empty()).collect();
+            let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+            let dots = ".".repeat(from.len() - common + 1);
+            Some(format!("{dots}{}", to[common..].join(".")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_between_files() {
+        let rel = Style::Relative;
+        assert_eq!(
+            module_for(&rel, "chatapp/views/chat.py", "chatapp/extensions.py").as_deref(),
+            Some("..extensions")
+        );
+        assert_eq!(
+            module_for(&rel, "chatapp/__init__.py", "chatapp/extensions.py").as_deref(),
+            Some(".extensions")
+        );
+        let abs = Style::Absolute {
+            root: String::new(),
+        };
+        assert_eq!(
+            module_for(&abs, "routes/chat.py", "extensions.py").as_deref(),
+            Some("extensions")
+        );
+        let abs = Style::Absolute { root: "src".into() };
+        assert_eq!(
+            module_for(&abs, "src/app/routes/chat.py", "src/app/ext.py").as_deref(),
+            Some("app.ext")
+        );
+    }
 }

@@ -1,7 +1,10 @@
 //! quota: a token bound the client picks is capped (`min(value, 1024)`,
 //! `Math.min(Number(value), 1024)`), a model the client picks goes through
 //! a server-side allowlist with a default (`ALLOWED_MODELS`, starting with
-//! one cheap model of the provider). Per-user usage tracking and an
+//! one cheap model of the provider). The cap is written at the call, so a
+//! value that reached it through a variable (`limit = body.max_tokens`,
+//! `const { max_tokens } = await req.json()` and the shorthand
+//! `{ max_tokens }`) is capped too. Per-user usage tracking and an
 //! unbounded output stay manual: they need the project's user model.
 
 use super::{Ctx, Plan};
@@ -51,6 +54,12 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
         let Some((key, value)) = chosen.split_once('=') else {
             continue;
         };
+        // `limit (from `limit = body.max_tokens`, line 12)`: the argument is
+        // the variable; capping it at the call caps whatever flowed into it.
+        let value = match value.find(" (") {
+            Some(at) => &value[..at],
+            None => value,
+        };
         let is_model = key == "model";
         let new_value = match (is_model, is_python) {
             (true, true) => fill(&t.python_model, &[("value", value)]),
@@ -71,9 +80,37 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
                 .find(|p| l.contains(p.as_str()))
                 .map(|p| (i, l.clone(), p.clone()))
         });
+        // `{ model, max_tokens }`: a shorthand property (JS).
+        let shorthand = || {
+            if is_python || key != value {
+                return None;
+            }
+            let word = regex::Regex::new(&format!(
+                r"([{{,]\s*|^\s*){}(\s*[,}}]|\s*$)",
+                regex::escape(key)
+            ))
+            .ok()?;
+            (first..=end).find_map(|i| {
+                let l = doc.line(i).to_string();
+                let m = word.captures(&l)?;
+                let all = m.get(0)?;
+                let new = format!(
+                    "{}{}{key}: {new_value}{}{}",
+                    &l[..all.start()],
+                    m.get(1)?.as_str(),
+                    m.get(2)?.as_str(),
+                    &l[all.end()..]
+                );
+                Some((i, new))
+            })
+        };
         if let Some((i, l, p)) = hit {
             let sep = if is_python { "=" } else { ": " };
             doc.replace(i, l.replacen(&p, &format!("{key}{sep}{new_value}"), 1));
+            done.push(key.to_string());
+            needs_models |= is_model;
+        } else if let Some((i, new)) = shorthand() {
+            doc.replace(i, new);
             done.push(key.to_string());
             needs_models |= is_model;
         }
