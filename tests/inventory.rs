@@ -337,3 +337,12 @@ fn project_limiters_in_a_store_are_rate_limit_evidence() {
     // Passing the provider's 429 on counts nothing.
     assert!(has(&list, "POST", "/translate", true, 0), "{list:?}");
 }
+
+#[test]
+fn fastify_plugins_get_their_register_prefix() {
+    let (_, list) = endpoints("engine-fastify-plugins");
+    // `config.rateLimit` limits /api/chat; `global: false` limits nothing else.
+    assert!(has(&list, "POST", "/api/chat", true, 1), "{list:?}");
+    assert!(has(&list, "POST", "/api/drafts", true, 0), "{list:?}");
+    assert_eq!(list.len(), 2, "{list:?}");
+}

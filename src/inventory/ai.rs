@@ -58,7 +58,9 @@ impl<'c> AiNames<'c> {
                 names.urls.insert(a.target.clone(), label);
             }
         }
-        names.objects.extend(imported.iter().map(|(k, v)| (k.clone(), v.clone())));
+        names
+            .objects
+            .extend(imported.iter().map(|(k, v)| (k.clone(), v.clone())));
         // Factories: a function that makes a client without keeping it
         // (`return ChatOpenAI(…)`, `return new OpenAI()`): calling it gives
         // a client (`get_llm().invoke(…)`, `llm = get_llm()`).

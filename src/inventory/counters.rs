@@ -234,6 +234,10 @@ fn windows(calls: &[&Call], project: &crate::catalog::ProjectLimiterSpec) -> Vec
     for c in calls {
         let name = last(&c.callee);
         if !project.expire_calls.iter().any(|e| e == name) {
+            // A limiter made by the framework (`createRateLimit({ max: 5,
+            // timeWindow: "1 minute" })`): its options say the window.
+            let text: Vec<&str> = c.args.iter().map(|a| a.text.as_str()).collect();
+            out.extend(parse_windows(&text.join(",")));
             continue;
         }
         let number = c

@@ -541,7 +541,8 @@ pub fn parse_windows(spec: &str) -> Vec<u64> {
             out.push(n * u);
         }
     }
-    let duration = Regex::new(r#"["'`](\d+)\s*(ms|s|m|h|d)["'`]"#).expect("static regex");
+    let duration = Regex::new(r#"["'`](\d+)\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)["'`]"#)
+        .expect("static regex");
     for c in duration.captures_iter(spec) {
         let n: u64 = c[1].parse().unwrap_or(0);
         let secs = if &c[2] == "ms" {
@@ -604,5 +605,11 @@ mod tests {
             vec![5]
         );
         assert_eq!(parse_windows("\"10/2hours\""), vec![7200]);
+        // @fastify/rate-limit's timeWindow.
+        assert_eq!(
+            parse_windows("{ max: 5, timeWindow: \"1 minute\" }"),
+            vec![60]
+        );
+        assert_eq!(parse_windows("timeWindow: '1 day'"), vec![86_400]);
     }
 }

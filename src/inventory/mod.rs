@@ -130,25 +130,30 @@ impl Inventory {
         let mut exported: Vec<std::collections::HashMap<String, String>> = facts
             .files()
             .iter()
-            .map(|f| AiNames::of(f, catalog, &extras.ai_clients, &none).objects().clone())
+            .map(|f| {
+                AiNames::of(f, catalog, &extras.ai_clients, &none)
+                    .objects()
+                    .clone()
+            })
             .collect();
-        let imported_objects = |fi: usize, exported: &[std::collections::HashMap<String, String>]| {
-            let mut out = std::collections::HashMap::new();
-            for import in &facts.file(fi).imports {
-                let Some(target) = facts.resolve_import(fi, import) else {
-                    continue;
-                };
-                let name = import
-                    .name
-                    .as_deref()
-                    .filter(|n| *n != "default")
-                    .unwrap_or(&import.local);
-                if let Some(provider) = exported[target].get(name) {
-                    out.insert(import.local.clone(), provider.clone());
+        let imported_objects =
+            |fi: usize, exported: &[std::collections::HashMap<String, String>]| {
+                let mut out = std::collections::HashMap::new();
+                for import in &facts.file(fi).imports {
+                    let Some(target) = facts.resolve_import(fi, import) else {
+                        continue;
+                    };
+                    let name = import
+                        .name
+                        .as_deref()
+                        .filter(|n| *n != "default")
+                        .unwrap_or(&import.local);
+                    if let Some(provider) = exported[target].get(name) {
+                        out.insert(import.local.clone(), provider.clone());
+                    }
                 }
-            }
-            out
-        };
+                out
+            };
         let second: Vec<std::collections::HashMap<String, String>> = (0..facts.files().len())
             .map(|fi| {
                 let imported = imported_objects(fi, &exported);

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::frameworks::{collect_apps, join_paths, Framework, FAMILIES};
 use super::Endpoint;
-use crate::facts::{FileFacts, ProjectFacts};
+use crate::facts::{FileFacts, FnRef, ProjectFacts};
 
 /// An app or router passed to a project function: the function's
 /// parameter is that app inside it.
@@ -16,6 +16,8 @@ pub(super) struct Binding {
     framework: Framework,
     /// Where the app or router is made: (file, variable).
     app: (usize, String),
+    /// The prefix the call gives it (`fastify.register(chat, { prefix: "/api" })`).
+    prefix: Option<String>,
 }
 
 /// Parameters of project functions that receive an app or router
@@ -30,6 +32,29 @@ pub(super) fn router_bindings(facts: &ProjectFacts) -> HashMap<usize, HashMap<St
             continue;
         }
         for call in &file.calls {
+            // A plugin registered on the app (`fastify.register(chatRoutes,
+            // { prefix: "/api" })`): its first parameter is the app.
+            if let Some((object, "register")) = call.callee.rsplit_once('.') {
+                if let (Some(&framework), Some(plugin)) = (apps.get(object), call.args.first()) {
+                    if let Some(target) = plugin_function(facts, fi, &plugin.text) {
+                        let function = facts.function(target);
+                        if let Some(param) = function.params.first().map(|p| param_name(p)) {
+                            if !param.is_empty() {
+                                let prefix = call.args.get(1).and_then(|o| option_prefix(&o.text));
+                                out.entry(target.file)
+                                    .or_default()
+                                    .entry(param.to_string())
+                                    .or_insert(Binding {
+                                        framework,
+                                        app: (fi, object.to_string()),
+                                        prefix,
+                                    });
+                            }
+                        }
+                    }
+                    continue;
+                }
+            }
             for (position, arg) in call.args.iter().enumerate() {
                 let Some(&framework) = apps.get(arg.text.as_str()) else {
                     continue;
@@ -50,11 +75,51 @@ pub(super) fn router_bindings(facts: &ProjectFacts) -> HashMap<usize, HashMap<St
                     .or_insert(Binding {
                         framework,
                         app: (fi, arg.text.clone()),
+                        prefix: None,
                     });
             }
         }
     }
     out
+}
+
+/// The function a plugin argument names: a function of this file, or the
+/// one an import brings (a named export, or the default export, which is
+/// often anonymous: `export default async function (fastify) { … }`).
+fn plugin_function(facts: &ProjectFacts, file: usize, text: &str) -> Option<FnRef> {
+    let name = text.trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    {
+        return None;
+    }
+    let here = facts.file(file);
+    if let Some(function) = here.function_named(name) {
+        return Some(FnRef { file, function });
+    }
+    let import = here.import_of(name)?;
+    let target = facts.resolve_import(file, import)?;
+    let functions = &facts.file(target).functions;
+    let wanted = import.name.as_deref().filter(|n| *n != "default");
+    let function = match wanted {
+        Some(n) => functions.iter().position(|f| f.name == n)?,
+        None => functions
+            .iter()
+            .position(|f| f.exported && f.parent.is_none() && !f.params.is_empty())?,
+    };
+    Some(FnRef {
+        file: target,
+        function,
+    })
+}
+
+/// `{ prefix: "/api" }` → `/api`.
+fn option_prefix(text: &str) -> Option<String> {
+    let at = text.find("prefix")?;
+    let rest = text[at + "prefix".len()..].trim_start().strip_prefix(':')?;
+    super::frameworks::unquote(rest.split([',', '}']).next()?.trim())
 }
 
 /// `app: Express` / `app = None` / `app` → `app`.
@@ -85,6 +150,9 @@ pub(super) fn endpoints(
     for e in &mut out[start..] {
         if let Some(b) = bound.and_then(|b| b.get(&e.object)) {
             e.mounted_on = Some(b.app.clone());
+            if let Some(prefix) = &b.prefix {
+                e.path = join_paths(prefix, &e.path);
+            }
         }
     }
 }

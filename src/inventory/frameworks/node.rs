@@ -89,7 +89,7 @@ impl Family for Node {
                 .get(1..call.args.len().saturating_sub(1))
                 .unwrap_or_default()
                 .iter()
-                .flat_map(|a| array_elements(&a.text))
+                .flat_map(|a| route_hooks(&a.text))
                 .collect();
             out.push(e);
         }
@@ -205,7 +205,13 @@ fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
         let file = facts.file(fi);
         let object = call.callee.rsplit_once('.').map_or("", |(o, _)| o);
         for a in rest {
+            // `register(rateLimit, { global: false })` limits only the
+            // routes that ask for it (read from their options).
+            let global = !rest
+                .iter()
+                .any(|o| o.text.replace(' ', "").contains("global:false"));
             let fastify_plugin = method == "register"
+                && global
                 && file
                     .import_of(&a.text)
                     .is_some_and(|i| i.module == FASTIFY_RATE_LIMIT);
@@ -262,6 +268,59 @@ fn limiter_windows(file: &FileFacts, name: &str) -> Vec<u64> {
     parse_windows(&text)
 }
 
+/// The middleware of one argument between a route's path and its handler:
+/// an array's elements, and a Fastify route options object's hooks
+/// (`{ preHandler: aiRateLimit }`, `onRequest: [fastify.authenticate]`).
+fn route_hooks(text: &str) -> Vec<String> {
+    let t = text.trim();
+    if !t.starts_with('{') {
+        return array_elements(t);
+    }
+    let mut out = Vec::new();
+    for hook in ROUTE_HOOKS {
+        let mut rest = t;
+        while let Some(at) = rest.find(hook) {
+            rest = &rest[at + hook.len()..];
+            let Some(value) = rest.trim_start().strip_prefix(':') else {
+                continue;
+            };
+            let value = value.trim_start();
+            let end = if value.starts_with('[') {
+                value.find(']').map_or(value.len(), |i| i + 1)
+            } else {
+                value.find([',', '}']).unwrap_or(value.len())
+            };
+            out.extend(array_elements(value[..end].trim()));
+        }
+    }
+    // `config: { rateLimit: { max: 5, timeWindow: "1 minute" } }`: the
+    // route's own limit under @fastify/rate-limit, as a limiter call.
+    if let Some(at) = t.find("rateLimit") {
+        let value = t[at + "rateLimit".len()..].trim_start();
+        if let Some(object) = value.strip_prefix(':').map(str::trim_start) {
+            if object.starts_with('{') {
+                let mut depth = 0;
+                let end = object
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        match c {
+                            '{' => depth += 1,
+                            '}' => depth -= 1,
+                            _ => {}
+                        }
+                        depth == 0
+                    })
+                    .map_or(object.len(), |(i, _)| i + 1);
+                out.push(format!("rateLimit({})", &object[..end]));
+            }
+        }
+    }
+    out
+}
+
+/// Fastify's request hooks, which run before the handler.
+const ROUTE_HOOKS: [&str; 3] = ["onRequest", "preValidation", "preHandler"];
+
 /// The elements of an array literal (`[a, b(c, d)]` → `a`, `b(c, d)`), split
 /// at top-level commas; any other text is itself.
 fn array_elements(text: &str) -> Vec<String> {
@@ -307,5 +366,24 @@ mod tests {
         );
         assert_eq!(array_elements("requireAuth"), vec!["requireAuth"]);
         assert_eq!(array_elements("[]"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn fastify_route_options_give_their_hooks() {
+        use super::route_hooks;
+        assert_eq!(
+            route_hooks("{ preHandler: aiRateLimit, schema: { body: {} } }"),
+            vec!["aiRateLimit"]
+        );
+        assert_eq!(
+            route_hooks("{ onRequest: [fastify.authenticate, audit], config: {} }"),
+            vec!["fastify.authenticate", "audit"]
+        );
+        assert_eq!(route_hooks("{ schema: {} }"), Vec::<String>::new());
+        assert_eq!(
+            route_hooks("{ config: { rateLimit: { max: 5, timeWindow: \"1 minute\" } } }"),
+            vec!["rateLimit({ max: 5, timeWindow: \"1 minute\" })"]
+        );
+        assert_eq!(route_hooks("requireAuth"), vec!["requireAuth"]);
     }
 }
