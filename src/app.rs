@@ -28,7 +28,9 @@ use crate::walk::{self, Entry, Visit};
 struct FileResult {
     path: String,
     abs: PathBuf,
-    facts: Option<FileFacts>,
+    /// Boxed: only `--staged` parses in the walk, and a walked tree has
+    /// tens of thousands of results held until the slice is chosen.
+    facts: Option<Box<FileFacts>>,
     findings: Vec<Finding>,
     note: Option<Note>,
     scanned: bool,
@@ -154,7 +156,11 @@ impl Worker<'_> {
                 return result;
             }
         };
-        self.analyse(result, source)
+        let mut result = self.analyse(result, source);
+        // Read: the absolute path is not needed again (results are held
+        // for the whole tree until the slice is chosen).
+        result.abs = PathBuf::new();
+        result
     }
 
     /// `--staged`: a staged file, from its blob.
@@ -195,7 +201,9 @@ impl Worker<'_> {
             // Out of time: a context file only lends facts; none then.
             if let Ok(Some(tree)) = self.parsers.parse_until(lang, bytes, Some(deadline)) {
                 result.facts =
-                    FileFacts::extract_until(&result.path, lang, &tree, bytes, Some(deadline)).ok();
+                    FileFacts::extract_until(&result.path, lang, &tree, bytes, Some(deadline))
+                        .ok()
+                        .map(Box::new);
             }
         }
         result
@@ -289,7 +297,7 @@ impl Worker<'_> {
         for check in &self.env.checks {
             check.check_file(&ctx, &mut result.findings);
         }
-        result.facts = facts;
+        result.facts = facts.map(Box::new);
         result
     }
 }
@@ -415,7 +423,7 @@ pub fn audit_with_facts(
         }
         findings.extend(r.findings);
         notes.extend(r.note);
-        all_facts.extend(r.facts);
+        all_facts.extend(r.facts.map(|f| *f));
         if let Some(deps) = r.package_deps {
             packages.insert(
                 r.path
@@ -466,7 +474,7 @@ pub fn audit_with_facts(
             stats.bytes_parsed = parsed.iter().map(|(_, b)| b).sum();
             all_facts.extend(parsed.into_iter().map(|(f, _)| f));
             stats.parse_ms = parse_started.elapsed().as_millis() as u64;
-            ProjectFacts::new(all_facts, &paths)
+            ProjectFacts::with_index(all_facts, index)
         }
     };
     let project_started = Instant::now();

@@ -92,12 +92,18 @@ pub struct Summary {
     pub bytes: u64,
 }
 
-/// The imports of a source file, by its lines.
+/// The imports of a source file, by its lines (in lists of their exact
+/// size: the summaries of a whole tree are held until the slice is chosen).
 pub fn scan_imports(lang: Lang, bytes: &[u8]) -> Vec<LexImport> {
-    match lang {
+    let mut imports = match lang {
         Lang::Python => python_imports(bytes),
         Lang::TypeScript | Lang::Tsx => js_imports(bytes),
+    };
+    imports.shrink_to_fit();
+    for import in &mut imports {
+        import.names.shrink_to_fit();
     }
+    imports
 }
 
 fn python_imports(bytes: &[u8]) -> Vec<LexImport> {
@@ -325,18 +331,39 @@ impl ModuleIndex {
         } else {
             return None;
         }
+        // Candidates in one reused buffer: this runs for every import of
+        // every source file, up to 15 candidates per base.
+        let mut buf = String::new();
+        let known = |candidate: &str| {
+            let candidate = candidate.trim_start_matches('/');
+            self.known
+                .contains(candidate)
+                .then(|| candidate.to_string())
+        };
         for base in bases {
             let stem = base
                 .trim_end_matches(".js")
                 .trim_end_matches(".jsx")
                 .trim_end_matches(".mjs");
-            for candidate in std::iter::once(base.clone())
-                .chain(JS_EXTENSIONS.iter().map(|e| format!("{stem}.{e}")))
-                .chain(JS_EXTENSIONS.iter().map(|e| format!("{base}/index.{e}")))
-            {
-                let candidate = candidate.trim_start_matches('/');
-                if self.known.contains(candidate) {
-                    return Some(candidate.to_string());
+            if let Some(found) = known(&base) {
+                return Some(found);
+            }
+            for e in JS_EXTENSIONS {
+                buf.clear();
+                buf.push_str(stem);
+                buf.push('.');
+                buf.push_str(e);
+                if let Some(found) = known(&buf) {
+                    return Some(found);
+                }
+            }
+            for e in JS_EXTENSIONS {
+                buf.clear();
+                buf.push_str(&base);
+                buf.push_str("/index.");
+                buf.push_str(e);
+                if let Some(found) = known(&buf) {
+                    return Some(found);
                 }
             }
         }

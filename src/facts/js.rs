@@ -3,14 +3,46 @@
 //! root, so on code nested 10,000 deep it made extraction quadratic (minutes).
 //! The traversal carries the few ancestors the facts need instead.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
 use super::python::join_path;
 use super::{
-    line_of, string_value, text_of, Arg, Assignment, Call, Columns, FileFacts, Function, Import,
+    line_of, string_value, text_of, text_ref, Arg, Assignment, Call, Columns, FileFacts, Function,
+    Import, Kinds,
 };
+use crate::lang::Lang;
+
+/// The kinds [`extract`] acts on (its `match`, loops included), per grammar.
+fn kinds(lang: Lang) -> &'static Kinds {
+    static TS: OnceLock<Kinds> = OnceLock::new();
+    static TSX: OnceLock<Kinds> = OnceLock::new();
+    let slot = match lang {
+        Lang::TypeScript => &TS,
+        _ => &TSX,
+    };
+    slot.get_or_init(|| {
+        let mut names = vec![
+            "import_statement",
+            "export_statement",
+            "class_declaration",
+            "class",
+            "abstract_class_declaration",
+            "call_expression",
+            "new_expression",
+            "if_statement",
+            "variable_declarator",
+            "assignment_expression",
+        ];
+        names.extend(FUNCTION_KINDS);
+        names.extend(super::loops::LOOP_KINDS);
+        names.extend(super::loops::COMPREHENSIONS);
+        Kinds::new(lang, &names)
+    })
+}
 
 const FUNCTION_KINDS: [&str; 5] = [
     "function_declaration",
@@ -58,7 +90,10 @@ pub(super) fn extract(
     budget: &mut super::Budget,
 ) {
     let columns = Columns::new(src);
+    let kinds = kinds(facts.lang.unwrap_or(Lang::Tsx));
     let mut loop_budget = super::loops::FILE_BUDGET;
+    // One cursor for every node's children (a cursor allocates).
+    let mut cursor = root.walk();
     collect_directives(root, src, facts);
     // call node id → index in facts.calls, to link function arguments to their call.
     let mut call_index: HashMap<usize, usize> = HashMap::new();
@@ -80,7 +115,11 @@ pub(super) fn extract(
         }
         let mut child_function = function;
         let mut child_class = class.clone();
-        let kind = node.kind();
+        // Most nodes are of no kind below: their number says so.
+        let kind = match kinds.may_be(node) {
+            true => node.kind(),
+            false => "",
+        };
         match kind {
             "import_statement" => {
                 collect_import(node, src, facts);
@@ -148,12 +187,14 @@ pub(super) fn extract(
             }
             _ => {}
         }
-        let mut cursor = node.walk();
         let child_up = up.push(node);
         // Children go on the stack in reverse, for a pre-order walk; no
         // `Vec` per node (allocation was a tenth of the instructions).
         let first = stack.len();
         for child in node.named_children(&mut cursor) {
+            if !kinds.worth_visiting(child) {
+                continue;
+            }
             stack.push(Frame {
                 node: child,
                 up: child_up,
@@ -357,6 +398,7 @@ fn function_facts(
         if p.kind() == "identifier" {
             params.push(text_of(p, src));
         } else {
+            params.reserve_exact(p.named_child_count());
             let mut cursor = p.walk();
             params.extend(
                 p.named_children(&mut cursor)
@@ -425,6 +467,8 @@ fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Optio
     let callee = callee_node.map(|f| callee_path(f, src)).unwrap_or_default();
     let mut args = Vec::new();
     if let Some(list) = node.child_by_field_name("arguments") {
+        // Exact (comments aside): a pushed-to `Vec` starts at four.
+        args.reserve_exact(list.named_child_count());
         let mut cursor = list.walk();
         for a in list
             .named_children(&mut cursor)
@@ -455,7 +499,7 @@ pub(crate) fn object_pairs(node: Node<'_>, src: &[u8]) -> Vec<(String, String)> 
     if node.kind() != "object" {
         return Vec::new();
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(node.named_child_count());
     let mut cursor = node.walk();
     for p in node.named_children(&mut cursor) {
         match p.kind() {
@@ -498,18 +542,18 @@ fn value_callee(node: Node<'_>, src: &[u8]) -> Option<String> {
 
 /// `client.chat.completions.create`, `this.openai.chat`; at most 64 segments.
 fn callee_path(node: Node<'_>, src: &[u8]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts: Vec<Cow<'_, str>> = Vec::with_capacity(8);
     let mut cur = node;
     for _ in 0..64 {
         match cur.kind() {
             "identifier" | "this" | "super" | "property_identifier" | "import" => {
-                parts.push(text_of(cur, src));
+                parts.push(text_ref(cur, src));
                 break;
             }
             "member_expression" => {
                 parts.push(
                     cur.child_by_field_name("property")
-                        .map(|n| text_of(n, src))
+                        .map(|n| text_ref(n, src))
                         .unwrap_or_default(),
                 );
                 match cur.child_by_field_name("object") {
@@ -518,7 +562,7 @@ fn callee_path(node: Node<'_>, src: &[u8]) -> String {
                 }
             }
             "call_expression" | "new_expression" => {
-                parts.push("()".into());
+                parts.push(Cow::Borrowed("()"));
                 let field = if cur.kind() == "call_expression" {
                     "function"
                 } else {
@@ -541,10 +585,10 @@ fn callee_path(node: Node<'_>, src: &[u8]) -> String {
                 None => break,
             },
             _ => {
-                parts.push("?".into());
+                parts.push(Cow::Borrowed("?"));
                 break;
             }
         }
     }
-    join_path(parts)
+    join_path(&parts)
 }

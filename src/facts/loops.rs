@@ -127,14 +127,14 @@ const FUNCTION_KINDS: [&str; 7] = [
     "method_definition",
 ];
 
-const LOOP_KINDS: [&str; 4] = [
+pub(super) const LOOP_KINDS: [&str; 4] = [
     "while_statement",
     "for_statement",
     "for_in_statement",
     "do_statement",
 ];
 
-const COMPREHENSIONS: [&str; 4] = [
+pub(super) const COMPREHENSIONS: [&str; 4] = [
     "list_comprehension",
     "generator_expression",
     "set_comprehension",

@@ -158,7 +158,24 @@ impl FileFacts {
             return Err(OutOfTime);
         }
         loops::finish(&mut facts);
+        facts.shrink();
         Ok(facts)
+    }
+
+    /// Give back the spare capacity of every list: the facts of a whole
+    /// slice stay in memory until the audit ends, and a list grown by
+    /// pushes holds up to twice what it needs.
+    fn shrink(&mut self) {
+        self.directives.shrink_to_fit();
+        self.imports.shrink_to_fit();
+        self.functions.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.assignments.shrink_to_fit();
+        self.guards.shrink_to_fit();
+        self.loops.shrink_to_fit();
+        self.recursion.shrink_to_fit();
+        self.limit_guards.shrink_to_fit();
+        self.effects.shrink_to_fit();
     }
 
     /// Is function `inner` `outer` or defined (at any depth) inside it?
@@ -267,9 +284,45 @@ pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
 
 /// Source text of a node, cut at `MAX_TEXT` bytes on a char boundary.
 pub(crate) fn text_of(node: Node<'_>, src: &[u8]) -> String {
+    text_ref(node, src).into_owned()
+}
+
+/// [`text_of`], borrowed from the source when it is valid UTF-8.
+pub(crate) fn text_ref<'s>(node: Node<'_>, src: &'s [u8]) -> std::borrow::Cow<'s, str> {
     let bytes = &src[node.byte_range()];
     let cut = &bytes[..bytes.len().min(MAX_TEXT)];
-    String::from_utf8_lossy(cut).into_owned()
+    String::from_utf8_lossy(cut)
+}
+
+/// The node kinds a traversal acts on, as one flag per grammar symbol:
+/// the other nodes (most of a tree) are passed by their numeric kind, and
+/// leaves are never visited (no kind the traversals act on is a leaf).
+pub(crate) struct Kinds(Vec<bool>);
+
+impl Kinds {
+    pub(crate) fn new(lang: Lang, names: &[&str]) -> Kinds {
+        let language = lang.grammar();
+        Kinds(
+            (0..language.node_kind_count())
+                .map(|id| {
+                    language
+                        .node_kind_for_id(id as u16)
+                        .is_some_and(|k| names.contains(&k))
+                })
+                .collect(),
+        )
+    }
+
+    /// May `node` be one of the kinds? (Unknown symbols, such as errors: yes.)
+    pub(crate) fn may_be(&self, node: Node<'_>) -> bool {
+        self.0.get(node.kind_id() as usize).copied().unwrap_or(true)
+    }
+
+    /// Does a traversal need to visit `node`? Not a leaf of another kind:
+    /// it holds no facts.
+    pub(crate) fn worth_visiting(&self, node: Node<'_>) -> bool {
+        self.may_be(node) || node.named_child_count() > 0
+    }
 }
 
 pub(crate) fn full_text<'s>(node: Node<'_>, src: &'s [u8]) -> std::borrow::Cow<'s, str> {

@@ -3,6 +3,7 @@
 //! that matches X, and through which chain").
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::OnceLock;
 
 use super::{Call, FileFacts, Import};
 use crate::graph::ModuleIndex;
@@ -39,52 +40,106 @@ pub struct ProjectFacts {
     function_names: Vec<FunctionNames>,
     /// Every call's project function ([`ProjectFacts::resolve_call`]),
     /// worked out once: reachability asks it for every call several times.
-    resolved: std::sync::OnceLock<Vec<Vec<Option<FnRef>>>>,
+    /// Packed as [`pack`] writes them (a third of `Option<FnRef>`'s size).
+    resolved: OnceLock<Vec<Box<[u64]>>>,
+    /// Per file, the project file of each of its imports
+    /// ([`ProjectFacts::resolve_import`]), worked out on first use: call
+    /// resolution asks it once per call, and module resolution builds
+    /// candidate paths.
+    import_targets: Vec<OnceLock<Box<[Option<usize>]>>>,
 }
 
+/// A file's functions sorted by full name and by last dotted segment (as
+/// indices, stable: the first of equal names comes first), so lookups
+/// answer as [`FileFacts::function_named`] does without a copy of every
+/// name.
 #[derive(Default)]
 struct FunctionNames {
-    full: HashMap<String, usize>,
-    last: HashMap<String, usize>,
+    full: Box<[u32]>,
+    last: Box<[u32]>,
+}
+
+fn last_segment(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
 }
 
 impl FunctionNames {
     fn new(facts: &FileFacts) -> FunctionNames {
-        let mut names = FunctionNames::default();
-        for (i, f) in facts.functions.iter().enumerate() {
-            names.full.entry(f.name.clone()).or_insert(i);
-            let last = f.name.rsplit('.').next().unwrap_or(&f.name);
-            names.last.entry(last.to_string()).or_insert(i);
+        let functions = &facts.functions;
+        let mut full: Vec<u32> = (0..functions.len() as u32).collect();
+        full.sort_by(|&a, &b| functions[a as usize].name.cmp(&functions[b as usize].name));
+        // Stable sorts from index order: among equal keys, the lowest index first.
+        let mut by_index: Vec<u32> = (0..functions.len() as u32).collect();
+        by_index.sort_by(|&a, &b| {
+            let (x, y) = (&functions[a as usize].name, &functions[b as usize].name);
+            last_segment(x).cmp(last_segment(y))
+        });
+        FunctionNames {
+            full: full.into_boxed_slice(),
+            last: by_index.into_boxed_slice(),
         }
-        names
+    }
+
+    /// The first function (by index) whose full name is `name`.
+    fn full(&self, facts: &FileFacts, name: &str) -> Option<usize> {
+        let f = &facts.functions;
+        let at = self
+            .full
+            .partition_point(|&i| f[i as usize].name.as_str() < name);
+        self.full
+            .get(at)
+            .filter(|&&i| f[i as usize].name == name)
+            .map(|&i| i as usize)
+    }
+
+    /// The first function (by index) whose last dotted segment is `name`.
+    fn last(&self, facts: &FileFacts, name: &str) -> Option<usize> {
+        let f = &facts.functions;
+        let at = self
+            .last
+            .partition_point(|&i| last_segment(&f[i as usize].name) < name);
+        self.last
+            .get(at)
+            .filter(|&&i| last_segment(&f[i as usize].name) == name)
+            .map(|&i| i as usize)
     }
 
     /// Same answer as [`FileFacts::function_named`].
-    fn find(&self, name: &str) -> Option<usize> {
-        self.full.get(name).or_else(|| self.last.get(name)).copied()
+    fn find(&self, facts: &FileFacts, name: &str) -> Option<usize> {
+        self.full(facts, name).or_else(|| self.last(facts, name))
     }
 }
 
 impl ProjectFacts {
     /// `all_paths`: every file of the project, for import resolution.
-    pub fn new(mut files: Vec<FileFacts>, all_paths: &[String]) -> ProjectFacts {
+    pub fn new(files: Vec<FileFacts>, all_paths: &[String]) -> ProjectFacts {
+        Self::with_index(
+            files,
+            ModuleIndex::new(all_paths.iter().map(String::as_str)),
+        )
+    }
+
+    /// [`ProjectFacts::new`] with the module index of every file of the
+    /// project already built (the slice's).
+    pub fn with_index(mut files: Vec<FileFacts>, mut modules: ModuleIndex) -> ProjectFacts {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let by_path = files
             .iter()
             .enumerate()
             .map(|(i, f)| (f.path.clone(), i))
             .collect();
-        let mut modules = ModuleIndex::new(all_paths.iter().map(String::as_str));
         for f in &files {
             modules.add(&f.path);
         }
         let function_names = files.iter().map(FunctionNames::new).collect();
+        let import_targets = files.iter().map(|_| OnceLock::new()).collect();
         ProjectFacts {
             files,
             by_path,
             modules,
             function_names,
-            resolved: std::sync::OnceLock::new(),
+            resolved: OnceLock::new(),
+            import_targets,
         }
     }
 
@@ -138,6 +193,24 @@ impl ProjectFacts {
 
     /// The project file (with facts) an import refers to, if it is one of ours.
     pub fn resolve_import(&self, from: usize, import: &Import) -> Option<usize> {
+        let imports = &self.files[from].imports;
+        // One of the file's own imports (every caller's case): from the table.
+        let at = imports
+            .iter()
+            .position(|i| std::ptr::eq(i, import))
+            .and_then(|i| Some((i, self.import_targets.get(from)?)));
+        match at {
+            Some((i, slot)) => slot.get_or_init(|| {
+                imports
+                    .iter()
+                    .map(|i| self.resolve_import_now(from, i))
+                    .collect()
+            })[i],
+            None => self.resolve_import_now(from, import),
+        }
+    }
+
+    fn resolve_import_now(&self, from: usize, import: &Import) -> Option<usize> {
         self.index_of(&self.resolve_import_path(from, import)?)
     }
 
@@ -172,7 +245,7 @@ impl ProjectFacts {
             return self.function_in(target, wanted, REEXPORT_DEPTH);
         }
         if callee == head || head == "self" || head == "this" {
-            if let Some(function) = self.function_names[file].find(last) {
+            if let Some(function) = self.function_names[file].find(facts, last) {
                 return Some(FnRef { file, function });
             }
         }
@@ -186,10 +259,18 @@ impl ProjectFacts {
             self.files
                 .iter()
                 .enumerate()
-                .map(|(fi, f)| f.calls.iter().map(|c| self.resolve_call(fi, c)).collect())
+                .map(|(fi, f)| {
+                    f.calls
+                        .iter()
+                        .map(|c| pack(self.resolve_call(fi, c)))
+                        .collect()
+                })
                 .collect()
         });
-        table.get(file)?.get(call).copied().flatten()
+        match *table.get(file)?.get(call)? {
+            NOT_PACKED => self.resolve_call(file, &self.files[file].calls[call]),
+            packed => unpack(packed),
+        }
     }
 
     /// `svc.ask()`, `self.helper.run()`, `LLMService().ask()`: a method of a
@@ -209,11 +290,8 @@ impl ProjectFacts {
             None => self.class_of(file, call.in_function, receiver)?,
         };
         let wanted = format!("{class}.{method}");
-        if let Some(function) = self.function_names[file].full.get(&wanted) {
-            return Some(FnRef {
-                file,
-                function: *function,
-            });
+        if let Some(function) = self.function_names[file].full(facts, &wanted) {
+            return Some(FnRef { file, function });
         }
         let import = facts.import_of(&class)?;
         let target = self.resolve_import(file, import)?;
@@ -235,7 +313,7 @@ impl ProjectFacts {
     fn definition_in(&self, file: usize, name: &str, depth: usize) -> Option<usize> {
         let facts = &self.files[file];
         let defines = facts.assignments.iter().any(|a| a.target == name)
-            || self.function_names[file].full.contains_key(name);
+            || self.function_names[file].full(facts, name).is_some();
         if defines {
             return Some(file);
         }
@@ -264,9 +342,10 @@ impl ProjectFacts {
     /// `__init__.py`, `export { ask } from "./ai"`, `export * from "./ai"`).
     fn function_in(&self, file: usize, name: &str, depth: usize) -> Option<FnRef> {
         let names = &self.function_names[file];
+        let facts = &self.files[file];
         let found = match name.contains('.') {
-            true => names.full.get(name).copied(),
-            false => names.find(name),
+            true => names.full(facts, name),
+            false => names.find(facts, name),
         };
         if let Some(function) = found {
             return Some(FnRef { file, function });
@@ -274,7 +353,6 @@ impl ProjectFacts {
         if depth == 0 {
             return None;
         }
-        let facts = &self.files[file];
         let head = name.split('.').next().unwrap_or(name);
         if let Some(import) = facts.import_of(head) {
             let target = self.resolve_import(file, import)?;
@@ -452,6 +530,30 @@ impl ProjectFacts {
         }
         seen
     }
+}
+
+/// A resolved call in the table: no function.
+const NO_FUNCTION: u64 = u64::MAX;
+/// A function whose indices do not fit in 32 bits: resolved again when asked.
+const NOT_PACKED: u64 = u64::MAX - 1;
+
+fn pack(f: Option<FnRef>) -> u64 {
+    match f {
+        None => NO_FUNCTION,
+        Some(FnRef { file, function }) => match (u32::try_from(file), u32::try_from(function)) {
+            (Ok(file), Ok(function)) if file < u32::MAX - 1 => {
+                (u64::from(file) << 32) | u64::from(function)
+            }
+            _ => NOT_PACKED,
+        },
+    }
+}
+
+fn unpack(packed: u64) -> Option<FnRef> {
+    (packed != NO_FUNCTION).then_some(FnRef {
+        file: (packed >> 32) as usize,
+        function: (packed & u64::from(u32::MAX)) as usize,
+    })
 }
 
 fn is_class_name(name: &str) -> bool {

@@ -2,10 +2,35 @@
 //! nested code must not overflow the stack. Frames carry their parent node:
 //! tree-sitter's `Node::parent()` descends from the root (O(depth)).
 
+use std::borrow::Cow;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
-use super::{line_of, text_of, Arg, Assignment, Call, Columns, FileFacts, Function, Import};
+use super::{
+    line_of, text_of, text_ref, Arg, Assignment, Call, Columns, FileFacts, Function, Import, Kinds,
+};
+use crate::lang::Lang;
+
+/// The kinds [`extract`] acts on (its `match`, loops included).
+fn kinds() -> &'static Kinds {
+    static KINDS: OnceLock<Kinds> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        let mut names = vec![
+            "import_statement",
+            "import_from_statement",
+            "decorator",
+            "class_definition",
+            "function_definition",
+            "call",
+            "if_statement",
+            "assignment",
+        ];
+        names.extend(super::loops::LOOP_KINDS);
+        names.extend(super::loops::COMPREHENSIONS);
+        Kinds::new(Lang::Python, &names)
+    })
+}
 
 struct Frame<'t> {
     node: Node<'t>,
@@ -22,7 +47,10 @@ pub(super) fn extract(
     budget: &mut super::Budget,
 ) {
     let columns = Columns::new(src);
+    let kinds = kinds();
     let mut loop_budget = super::loops::FILE_BUDGET;
+    // One cursor for every node's children (a cursor allocates).
+    let mut cursor = root.walk();
     let mut stack = vec![Frame {
         node: root,
         parent: None,
@@ -41,7 +69,12 @@ pub(super) fn extract(
         }
         let mut child_function = function;
         let mut child_class = class.clone();
-        match node.kind() {
+        // Most nodes are of no kind below: their number says so.
+        let kind = match kinds.may_be(node) {
+            true => node.kind(),
+            false => "",
+        };
+        match kind {
             "import_statement" => {
                 collect_import(node, src, facts);
                 continue;
@@ -99,11 +132,13 @@ pub(super) fn extract(
             }
             _ => {}
         }
-        let mut cursor = node.walk();
         // Children go on the stack in reverse, for a pre-order walk; no
         // `Vec` per node (allocation was a tenth of the instructions).
         let first = stack.len();
         for child in node.named_children(&mut cursor) {
+            if !kinds.worth_visiting(child) {
+                continue;
+            }
             stack.push(Frame {
                 node: child,
                 parent: Some(node),
@@ -185,6 +220,7 @@ fn function_facts(
     let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
     let mut params = Vec::new();
     if let Some(p) = node.child_by_field_name("parameters") {
+        params.reserve_exact(p.named_child_count());
         let mut cursor = p.walk();
         params.extend(
             p.named_children(&mut cursor)
@@ -241,6 +277,9 @@ fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Optio
         .unwrap_or_default();
     let mut args = Vec::new();
     if let Some(list) = node.child_by_field_name("arguments") {
+        // Exact (comments aside): most calls have one or two arguments,
+        // and a pushed-to `Vec` starts at four.
+        args.reserve_exact(list.named_child_count());
         let mut cursor = list.walk();
         for a in list
             .named_children(&mut cursor)
@@ -276,18 +315,18 @@ fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Optio
 
 /// `client.chat.completions.create`, `OpenAI().models.list`; at most 64 segments.
 pub(super) fn callee_path(node: Node<'_>, src: &[u8]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts: Vec<Cow<'_, str>> = Vec::with_capacity(8);
     let mut cur = node;
     for _ in 0..64 {
         match cur.kind() {
             "identifier" => {
-                parts.push(text_of(cur, src));
+                parts.push(text_ref(cur, src));
                 break;
             }
             "attribute" => {
                 parts.push(
                     cur.child_by_field_name("attribute")
-                        .map(|n| text_of(n, src))
+                        .map(|n| text_ref(n, src))
                         .unwrap_or_default(),
                 );
                 match cur.child_by_field_name("object") {
@@ -296,7 +335,7 @@ pub(super) fn callee_path(node: Node<'_>, src: &[u8]) -> String {
                 }
             }
             "call" => {
-                parts.push("()".into());
+                parts.push(Cow::Borrowed("()"));
                 match cur.child_by_field_name("function") {
                     Some(f) => cur = f,
                     None => break,
@@ -311,26 +350,33 @@ pub(super) fn callee_path(node: Node<'_>, src: &[u8]) -> String {
                 None => break,
             },
             _ => {
-                parts.push("?".into());
+                parts.push(Cow::Borrowed("?"));
                 break;
             }
         }
     }
-    join_path(parts)
+    join_path(&parts)
 }
 
-/// Join reversed segments: `["create", "()", "OpenAI"]` → `OpenAI().create`.
-pub(super) fn join_path(mut parts: Vec<String>) -> String {
-    parts.reverse();
-    let mut out = String::new();
-    for p in parts {
+/// Join reversed segments: `["create", "()", "OpenAI"]` → `OpenAI().create`
+/// (into a string of the exact length: callees are kept for the audit).
+pub(super) fn join_path(parts: &[Cow<'_, str>]) -> String {
+    let mut len = 0;
+    for p in parts.iter().rev() {
+        if p != "()" && len > 0 {
+            len += 1;
+        }
+        len += p.len();
+    }
+    let mut out = String::with_capacity(len);
+    for p in parts.iter().rev() {
         if p == "()" {
             out.push_str("()");
         } else {
             if !out.is_empty() {
                 out.push('.');
             }
-            out.push_str(&p);
+            out.push_str(p);
         }
     }
     out
