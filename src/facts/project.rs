@@ -287,7 +287,10 @@ impl ProjectFacts {
         let class = match receiver.strip_suffix("()") {
             Some(ctor) if is_class_name(ctor) => ctor.to_string(),
             Some(_) => return None,
-            None => self.class_of(file, call.in_function, receiver)?,
+            None => match self.class_of(file, call.in_function, receiver) {
+                Some(class) => class,
+                None => return self.factory_method(file, call.in_function, receiver, method),
+            },
         };
         let wanted = format!("{class}.{method}");
         if let Some(function) = self.function_names[file].full(facts, &wanted) {
@@ -301,6 +304,66 @@ impl ProjectFacts {
             .filter(|n| *n != "default")
             .unwrap_or(&class);
         self.function_in(target, &format!("{imported}.{method}"), REEXPORT_DEPTH)
+    }
+
+    /// A method of what a project factory returns: `llm =
+    /// getLLMProvider(…)` (a plain function call) where the factory makes
+    /// instances (`return new OpenAiLLM(…)`, one per provider): the first
+    /// of those classes that has the method. Dynamic dispatch read as "any
+    /// of them", which is what reachability needs.
+    fn factory_method(
+        &self,
+        file: usize,
+        in_function: Option<usize>,
+        receiver: &str,
+        method: &str,
+    ) -> Option<FnRef> {
+        let facts = &self.files[file];
+        let assignment = facts
+            .assignments
+            .iter()
+            .filter(|a| a.target == receiver)
+            .filter(|a| a.in_function.is_none() || a.in_function == in_function)
+            .find(|a| a.value_callee.as_deref().is_some_and(|c| !c.contains('.')))?;
+        let callee = assignment.value_callee.as_deref()?;
+        let call = facts
+            .calls
+            .iter()
+            .find(|c| c.line == assignment.line && c.callee == callee)?;
+        let factory = self.resolve_call(file, call)?;
+        let home = &self.files[factory.file];
+        let inside = |f: Option<usize>| {
+            let mut scope = f;
+            while let Some(i) = scope {
+                if i == factory.function {
+                    return true;
+                }
+                scope = home.functions[i].parent;
+            }
+            false
+        };
+        home.calls
+            .iter()
+            .filter(|c| inside(c.in_function))
+            .filter(|c| is_class_name(&c.callee))
+            .take(64)
+            .find_map(|c| {
+                let wanted = format!("{}.{method}", c.callee);
+                if let Some(function) = self.function_names[factory.file].full(home, &wanted) {
+                    return Some(FnRef {
+                        file: factory.file,
+                        function,
+                    });
+                }
+                let import = home.import_of(&c.callee)?;
+                let target = self.resolve_import(factory.file, import)?;
+                let imported = import
+                    .name
+                    .as_deref()
+                    .filter(|n| *n != "default")
+                    .unwrap_or(&c.callee);
+                self.function_in(target, &format!("{imported}.{method}"), REEXPORT_DEPTH)
+            })
     }
 
     /// The file that defines `name` (a variable or a function) as `file`
