@@ -24,7 +24,7 @@ use regex::Regex;
 use super::{join_paths, kwarg, unquote, Family, Framework};
 use crate::facts::{Assignment, Call, Class, FileFacts, FnRef, Import, ProjectFacts};
 use crate::inventory::auth::{last, named, AuthContext};
-use crate::inventory::limits::LimitScope;
+use crate::inventory::limits::{LimitScope, Limiter};
 use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Limit, Misuse};
 
 pub struct Django;
@@ -103,6 +103,72 @@ impl Family for Django {
         let mut seen = HashSet::new();
         for &root in confs.iter().filter(|c| !included.contains(c)) {
             walk(facts, root, "", 0, &mut seen, out);
+        }
+    }
+
+    fn limiters(&self, facts: &ProjectFacts, out: &mut Vec<Limiter>) {
+        let settings = Settings::collect(facts);
+        let throttles = settings.cache("default");
+        let ratelimit = settings.cache(settings.ratelimit_cache.as_deref().unwrap_or("default"));
+        let mut push =
+            |kind: &str, (backend, shared): &(String, bool), file, line, variable: &str| {
+                out.push(Limiter {
+                    kind: format!("{kind}, cache {backend}"),
+                    file,
+                    line,
+                    column: 1,
+                    shared_store: *shared,
+                    variable: variable.to_string(),
+                });
+            };
+        if let Some((fi, line, text)) = &settings.throttle_classes {
+            if !list_names(text).is_empty() {
+                push(
+                    "DRF throttling",
+                    &throttles,
+                    *fi,
+                    *line,
+                    "DEFAULT_THROTTLE_CLASSES",
+                );
+            }
+        }
+        for (fi, f) in facts.files().iter().enumerate() {
+            for c in &f.classes {
+                if let Some(a) = c.attributes.iter().find(|a| a.target == "throttle_classes") {
+                    if !list_names(&a.text).is_empty() {
+                        push(
+                            "DRF throttling",
+                            &throttles,
+                            fi,
+                            a.line,
+                            &format!("{}.throttle_classes", c.name),
+                        );
+                    }
+                }
+            }
+            for function in &f.functions {
+                for d in &function.decorators {
+                    match last(&d.callee) {
+                        "throttle_classes" => push(
+                            "DRF throttling",
+                            &throttles,
+                            fi,
+                            d.line,
+                            &format!("@throttle_classes on {}", function.name),
+                        ),
+                        "ratelimit" if !kwarg(d, "block").is_some_and(|b| b.text == "False") => {
+                            push(
+                                "django-ratelimit",
+                                &ratelimit,
+                                fi,
+                                d.line,
+                                &format!("@ratelimit on {}", function.name),
+                            )
+                        }
+                        _ => {}
+                    }
+                }
+            }
         }
     }
 
@@ -855,6 +921,10 @@ struct Settings {
     permission_classes: Option<(usize, u32, String)>,
     /// Scope → (rate as written, file, line).
     rates: Vec<(String, String, usize, u32)>,
+    /// Cache alias → backend as written.
+    caches: Vec<(String, String)>,
+    /// `RATELIMIT_USE_CACHE` (django-ratelimit), unquoted.
+    ratelimit_cache: Option<String>,
 }
 
 impl Settings {
@@ -871,6 +941,10 @@ impl Settings {
                         s.permission_classes
                             .get_or_insert((fi, d.line, d.value.clone()));
                     }
+                    (path, "BACKEND") if path.starts_with("CACHES.") => {
+                        s.caches
+                            .push((path["CACHES.".len()..].to_string(), d.value.clone()));
+                    }
                     ("REST_FRAMEWORK.DEFAULT_THROTTLE_RATES", scope) => {
                         if !s.rates.iter().any(|r| r.0 == scope) {
                             s.rates
@@ -880,8 +954,42 @@ impl Settings {
                     _ => {}
                 }
             }
+            if let Some(a) = f
+                .assignments
+                .iter()
+                .find(|a| a.target == "RATELIMIT_USE_CACHE" && a.in_function.is_none())
+            {
+                s.ratelimit_cache = unquote(&a.text);
+            }
         }
         s
+    }
+
+    /// A cache's backend (Django's default is process memory,
+    /// `LocMemCache`) and whether processes share it: not in process
+    /// memory, on one machine's disk, or a dummy that counts nothing.
+    fn cache(&self, alias: &str) -> (String, bool) {
+        let backend = self
+            .caches
+            .iter()
+            .find(|c| c.0 == alias)
+            .map(|c| c.1.trim_matches(['"', '\'']).to_string());
+        match backend {
+            None => ("LocMemCache (Django's default)".into(), false),
+            Some(b) => {
+                let local = [
+                    "locmem",
+                    "LocMem",
+                    "dummy",
+                    "Dummy",
+                    "filebased",
+                    "FileBased",
+                ]
+                .iter()
+                .any(|w| b.contains(w));
+                (last(&b).to_string(), !local)
+            }
+        }
     }
 
     fn rate(&self, scope: &str) -> Option<String> {

@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::auth::AuthContext;
-use super::limits::LimitScope;
+use super::limits::{LimitScope, Limiter};
 use super::{Endpoint, Misuse};
 use crate::facts::{Arg, Call, FileFacts, ProjectFacts};
 
@@ -161,6 +161,11 @@ pub trait Family: Sync {
     /// configuration naming views of other modules (Django's `urls.py`),
     /// with their full paths.
     fn project_endpoints(&self, _facts: &ProjectFacts, _out: &mut Vec<Endpoint>) {}
+
+    /// Limiters configured in the family's own idiom (settings, class
+    /// attributes), with whether they count in a shared store, for the
+    /// store check.
+    fn limiters(&self, _facts: &ProjectFacts, _out: &mut Vec<Limiter>) {}
 }
 
 /// Every family, in the order their endpoints are listed.
