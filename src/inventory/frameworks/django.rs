@@ -589,7 +589,14 @@ fn view_endpoints(
         for (action, http, _) in VIEWSET_ACTIONS {
             if let Some(f) = method(file, &class.name, action) {
                 push(out, http.to_string(), f);
+                any = true;
             }
+        }
+    }
+    if !any {
+        // A view that answers every method itself.
+        if let Some(f) = method(file, &class.name, "dispatch") {
+            push(out, "ALL".into(), f);
         }
     }
 }
