@@ -156,15 +156,13 @@ impl Family for Django {
                             d.line,
                             &format!("@throttle_classes on {}", function.name),
                         ),
-                        "ratelimit" if !kwarg(d, "block").is_some_and(|b| b.text == "False") => {
-                            push(
-                                "django-ratelimit",
-                                &ratelimit,
-                                fi,
-                                d.line,
-                                &format!("@ratelimit on {}", function.name),
-                            )
-                        }
+                        "ratelimit" if kwarg(d, "block").is_none_or(|b| b.text != "False") => push(
+                            "django-ratelimit",
+                            &ratelimit,
+                            fi,
+                            d.line,
+                            &format!("@ratelimit on {}", function.name),
+                        ),
                         _ => {}
                     }
                 }
@@ -319,8 +317,10 @@ impl Family for Django {
                     .split(',')
                     .all(|m| matches!(m.trim(), "GET" | "HEAD" | "OPTIONS"));
                 let closed = names.iter().any(|n| {
-                    !OPEN_PERMISSIONS.contains(&n.as_str())
-                        && !(safe && READ_OPEN_PERMISSIONS.contains(&n.as_str()))
+                    let name = n.as_str();
+                    let open = OPEN_PERMISSIONS.contains(&name)
+                        || (safe && READ_OPEN_PERMISSIONS.contains(&name));
+                    !open
                 });
                 if closed {
                     out.push(AuthEvidence {
@@ -952,11 +952,11 @@ impl Settings {
                         s.caches
                             .push((path["CACHES.".len()..].to_string(), d.value.clone()));
                     }
-                    ("REST_FRAMEWORK.DEFAULT_THROTTLE_RATES", scope) => {
-                        if !s.rates.iter().any(|r| r.0 == scope) {
-                            s.rates
-                                .push((scope.to_string(), d.value.clone(), fi, d.line));
-                        }
+                    ("REST_FRAMEWORK.DEFAULT_THROTTLE_RATES", scope)
+                        if !s.rates.iter().any(|r| r.0 == scope) =>
+                    {
+                        s.rates
+                            .push((scope.to_string(), d.value.clone(), fi, d.line));
                     }
                     _ => {}
                 }
@@ -1083,6 +1083,62 @@ fn ratelimit_window(rate: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn facts(path: &str, code: &str) -> FileFacts {
+        let lang = crate::lang::Lang::from_path(std::path::Path::new(path)).unwrap();
+        let tree = crate::lang::Parsers::default()
+            .parse(lang, code.as_bytes())
+            .unwrap();
+        FileFacts::extract(path, lang, &tree, code.as_bytes())
+    }
+
+    #[test]
+    fn facts_keep_classes_and_settings_dicts() {
+        let f = facts(
+            "chat/views.py",
+            r#"@method_decorator(login_required, name="dispatch")
+class ChatView(LoginRequiredMixin, APIView, metaclass=Meta):
+    permission_classes = ()
+    throttle_scope = "chat"
+
+    def post(self, request):
+        local = 1
+"#,
+        );
+        let c = &f.classes[0];
+        assert_eq!(c.name, "ChatView");
+        assert_eq!(c.bases, vec!["LoginRequiredMixin", "APIView"]);
+        assert_eq!(c.decorators[0].callee, "method_decorator");
+        let attrs: Vec<&str> = c.attributes.iter().map(|a| a.target.as_str()).collect();
+        assert_eq!(attrs, vec!["permission_classes", "throttle_scope"]);
+        let s = facts(
+            "mysite/settings.py",
+            r#"REST_FRAMEWORK = {"DEFAULT_THROTTLE_RATES": {"user": "5/minute"}}
+def f():
+    LOCAL = {"a": 1}
+"#,
+        );
+        let entries: Vec<(&str, &str, &str)> = s
+            .dict_entries
+            .iter()
+            .map(|d| (d.path.as_str(), d.key.as_str(), d.value.as_str()))
+            .collect();
+        assert_eq!(
+            entries,
+            vec![
+                (
+                    "REST_FRAMEWORK",
+                    "DEFAULT_THROTTLE_RATES",
+                    r#"{"user": "5/minute"}"#
+                ),
+                (
+                    "REST_FRAMEWORK.DEFAULT_THROTTLE_RATES",
+                    "user",
+                    r#""5/minute""#
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn rates_parse_into_windows() {
