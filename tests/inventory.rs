@@ -390,7 +390,7 @@ fn django_urls_views_throttles_and_permissions() {
     assert_eq!(complete["rate_limits"][0]["path"], "mysite/settings.py");
     assert_eq!(
         details(&complete, "auth"),
-        vec!["DEFAULT_PERMISSION_CLASSES = [IsAuthenticated]"]
+        vec!["DEFAULT_PERMISSION_CLASSES = [IsAuthenticated] (mysite/settings.py:27)"]
     );
     // AllowAny overrides the default permission: no auth evidence.
     assert!(details(&endpoint("/api/status"), "auth").is_empty());

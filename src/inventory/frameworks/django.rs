@@ -285,12 +285,14 @@ impl Family for Django {
                     }
                 }
             }
-            for (_, class) in view.chain(facts) {
+            for (fi, class) in view.chain(facts) {
                 if let Some(mixin) = class.bases.iter().find(|b| AUTH_MIXINS.contains(&last(b))) {
+                    let how = format!("{} ({})", last(mixin), class.name);
+                    let (how, line) = located(facts, e, fi, class.line, how);
                     out.push(AuthEvidence {
                         kind: AuthKind::Enforced,
-                        how: format!("{} ({})", last(mixin), class.name),
-                        line: class.line,
+                        how,
+                        line,
                     });
                     break;
                 }
@@ -299,18 +301,19 @@ impl Family for Django {
                 .decorator("permission_classes")
                 .map(|d| {
                     let text = d.args.first().map(|a| a.text.clone()).unwrap_or_default();
-                    (text, d.line, "@permission_classes".to_string())
+                    (text, view.file, d.line, "@permission_classes".to_string())
                 })
                 .or_else(|| {
-                    view.attribute(facts, "permission_classes")
-                        .map(|(_, a)| (a.text.clone(), a.line, "permission_classes".to_string()))
+                    view.attribute(facts, "permission_classes").map(|(fi, a)| {
+                        (a.text.clone(), fi, a.line, "permission_classes".to_string())
+                    })
                 })
                 .or_else(|| {
-                    let (_, line, text) = settings.permission_classes.clone()?;
+                    let (fi, line, text) = settings.permission_classes.clone()?;
                     view.is_drf(facts)
-                        .then(|| (text, line, "DEFAULT_PERMISSION_CLASSES".to_string()))
+                        .then(|| (text, fi, line, "DEFAULT_PERMISSION_CLASSES".to_string()))
                 });
-            if let Some((text, line, how)) = permissions {
+            if let Some((text, fi, line, how)) = permissions {
                 let names = list_names(&text);
                 let safe = e
                     .method
@@ -323,15 +326,28 @@ impl Family for Django {
                     !open
                 });
                 if closed {
+                    let how = format!("{how} = [{}]", names.join(", "));
+                    let (how, line) = located(facts, e, fi, line, how);
                     out.push(AuthEvidence {
                         kind: AuthKind::Enforced,
-                        how: format!("{how} = [{}]", names.join(", ")),
+                        how,
                         line,
                     });
                 }
             }
             e.auth.extend(out);
         }
+    }
+}
+
+/// Auth evidence lines are lines of the endpoint's file: evidence in
+/// another file (settings, a base class) names where it is and takes the
+/// endpoint's line.
+fn located(facts: &ProjectFacts, e: &Endpoint, fi: usize, line: u32, how: String) -> (String, u32) {
+    if fi == e.file {
+        (how, line)
+    } else {
+        (format!("{how} ({}:{line})", facts.file(fi).path), e.line)
     }
 }
 
