@@ -346,3 +346,77 @@ fn fastify_plugins_get_their_register_prefix() {
     assert!(has(&list, "POST", "/api/drafts", true, 0), "{list:?}");
     assert_eq!(list.len(), 2, "{list:?}");
 }
+
+#[test]
+fn django_urls_views_throttles_and_permissions() {
+    // include("chat.urls") under api/, a router under include(router.urls)
+    // at v1/, class views one endpoint per method, @api_view methods.
+    let (json, list) = endpoints("django-protected");
+    assert!(has(&list, "POST", "/api/chat", true, 2), "{list:?}");
+    assert!(has(&list, "POST", "/api/complete", true, 2), "{list:?}");
+    assert!(has(&list, "ALL", "/api/legacy/ask", true, 2), "{list:?}");
+    assert!(has(&list, "GET", "/api/status", false, 2), "{list:?}");
+    assert!(has(&list, "ALL", "/api/health", false, 0), "{list:?}");
+    assert!(has(&list, "POST", "/api/v1/summaries", true, 2), "{list:?}");
+    assert!(
+        has(&list, "POST", "/api/v1/summaries/bullet-points", true, 2),
+        "{list:?}"
+    );
+    assert_eq!(list.len(), 7, "{list:?}");
+    let endpoint = |path: &str| {
+        json["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap()
+            .clone()
+    };
+    let details = |e: &serde_json::Value, key: &str| -> Vec<String> {
+        e[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["detail"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let chat = endpoint("/api/chat");
+    assert_eq!(chat["handler"], "ChatView.post");
+    // ScopedRateThrottle reads the view's throttle_scope; the project
+    // throttle its own scope; both rates come from the settings.
+    assert_eq!(
+        details(&chat, "rate_limits"),
+        vec![
+            "throttle_classes ScopedRateThrottle \"5/minute\"",
+            "throttle_classes ChatDayThrottle \"200/day\""
+        ]
+    );
+    assert_eq!(
+        details(&chat, "auth"),
+        vec!["permission_classes = [IsAuthenticated]"]
+    );
+    let complete = endpoint("/api/complete");
+    assert_eq!(complete["rate_limits"][0]["path"], "mysite/settings.py");
+    assert_eq!(
+        details(&complete, "auth"),
+        vec!["DEFAULT_PERMISSION_CLASSES = [IsAuthenticated] (mysite/settings.py:27)"]
+    );
+    // AllowAny overrides the default permission: no auth evidence.
+    assert!(details(&endpoint("/api/status"), "auth").is_empty());
+    let legacy = endpoint("/api/legacy/ask");
+    assert_eq!(details(&legacy, "auth"), vec!["@login_required"]);
+    assert_eq!(
+        details(&legacy, "rate_limits"),
+        vec!["@ratelimit \"5/m\"", "@ratelimit \"100/d\""]
+    );
+
+    // Unprotected: the router added with `urlpatterns += router.urls`, an
+    // empty permission_classes, a non-blocking @ratelimit.
+    let (json, list) = endpoints("django-unprotected");
+    assert!(has(&list, "POST", "/api/summaries", true, 0), "{list:?}");
+    assert!(has(&list, "ALL", "/api/legacy/ask", true, 0), "{list:?}");
+    assert!(has(&list, "POST", "/api/translate", true, 1), "{list:?}");
+    for e in json["endpoints"].as_array().unwrap() {
+        assert!(e["auth"].as_array().unwrap().is_empty(), "{e}");
+    }
+}

@@ -97,6 +97,21 @@ pub struct Assignment {
     pub in_function: Option<usize>,
 }
 
+/// A Python class: its bases, decorators and class-level assignments
+/// (`permission_classes = [IsAuthenticated]`), for frameworks that declare
+/// routes and protections on classes (Django views).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Class {
+    pub name: String,
+    /// Base classes as written (`APIView`, `mixins.LoginRequiredMixin`);
+    /// keyword arguments (`metaclass=…`) are left out.
+    pub bases: Vec<String>,
+    pub decorators: Vec<Call>,
+    /// Assignments in the class body, outside its methods.
+    pub attributes: Vec<Assignment>,
+    pub line: u32,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileFacts {
     pub path: String,
@@ -121,6 +136,24 @@ pub struct FileFacts {
     pub limit_guards: Vec<(Option<usize>, u32, String)>,
     /// React `useEffect` calls (JS).
     pub effects: Vec<Effect>,
+    /// Classes (Python).
+    pub classes: Vec<Class>,
+    /// Entries of dictionaries assigned at module level, nested ones
+    /// included (Python settings modules: `REST_FRAMEWORK = {…}`, `CACHES`).
+    pub dict_entries: Vec<DictEntry>,
+}
+
+/// One `key: value` of a module-level dictionary (Python).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DictEntry {
+    /// The variable and the keys above it: `REST_FRAMEWORK`,
+    /// `REST_FRAMEWORK.DEFAULT_THROTTLE_RATES`.
+    pub path: String,
+    /// The key without quotes.
+    pub key: String,
+    /// The value as written (cut like every text).
+    pub value: String,
+    pub line: u32,
 }
 
 impl FileFacts {

@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 use tree_sitter::Node;
 
 use super::{
-    line_of, text_of, text_ref, Arg, Assignment, Call, Columns, FileFacts, Function, Import, Kinds,
+    line_of, text_of, text_ref, Arg, Assignment, Call, Class, Columns, DictEntry, FileFacts, Function,
+    Import, Kinds,
 };
 use crate::lang::Lang;
 
@@ -89,6 +90,9 @@ pub(super) fn extract(
                 child_class = node
                     .child_by_field_name("name")
                     .map(|n| Rc::from(text_of(n, src)));
+                facts
+                    .classes
+                    .push(class_facts(node, parent, src, &columns, function));
             }
             "function_definition" => {
                 let index = facts.functions.len();
@@ -118,7 +122,7 @@ pub(super) fn extract(
                     node.child_by_field_name("left"),
                     node.child_by_field_name("right"),
                 ) {
-                    facts.assignments.push(Assignment {
+                    let assignment = Assignment {
                         target: text_of(left, src),
                         value_callee: (right.kind() == "call")
                             .then(|| right.child_by_field_name("function"))
@@ -127,7 +131,17 @@ pub(super) fn extract(
                         text: text_of(right, src),
                         line: line_of(node),
                         in_function: function,
-                    });
+                    };
+                    // A class attribute (`permission_classes = [...]`).
+                    if let (None, Some(name)) = (function, class.as_deref()) {
+                        if let Some(c) = facts.classes.iter_mut().rev().find(|c| c.name == name) {
+                            c.attributes.push(assignment.clone());
+                        }
+                    }
+                    if function.is_none() && class.is_none() && right.kind() == "dictionary" {
+                        dict_entries(right, &assignment.target, src, 0, facts);
+                    }
+                    facts.assignments.push(assignment);
                 }
             }
             _ => {}
@@ -267,6 +281,86 @@ fn function_facts(
         params,
         decorators,
         parent,
+    }
+}
+
+/// The entries of a module-level dictionary, nested dictionaries included
+/// (three levels at most).
+fn dict_entries(node: Node<'_>, path: &str, src: &[u8], depth: usize, facts: &mut FileFacts) {
+    let mut cursor = node.walk();
+    for pair in node
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() == "pair")
+    {
+        let (Some(k), Some(v)) = (
+            pair.child_by_field_name("key"),
+            pair.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        let key = text_of(k, src)
+            .trim_matches(|c| c == '"' || c == '\'')
+            .to_string();
+        facts.dict_entries.push(DictEntry {
+            path: path.to_string(),
+            key: key.clone(),
+            value: text_of(v, src),
+            line: line_of(pair),
+        });
+        if v.kind() == "dictionary" && depth < 2 {
+            dict_entries(v, &format!("{path}.{key}"), src, depth + 1, facts);
+        }
+    }
+}
+
+/// A class definition: name, bases, decorators (`up`: its parent node).
+fn class_facts(
+    node: Node<'_>,
+    up: Option<Node<'_>>,
+    src: &[u8],
+    columns: &Columns<'_>,
+    function: Option<usize>,
+) -> Class {
+    let mut bases = Vec::new();
+    if let Some(list) = node.child_by_field_name("superclasses") {
+        let mut cursor = list.walk();
+        bases.extend(
+            list.named_children(&mut cursor)
+                .filter(|c| !matches!(c.kind(), "keyword_argument" | "comment"))
+                .map(|c| text_of(c, src)),
+        );
+    }
+    let mut decorators = Vec::new();
+    if let Some(def) = up.filter(|p| p.kind() == "decorated_definition") {
+        let mut cursor = def.walk();
+        for d in def
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "decorator")
+        {
+            let Some(expr) = d.named_child(0) else {
+                continue;
+            };
+            let mut call = if expr.kind() == "call" {
+                call_facts(expr, src, columns, function)
+            } else {
+                Call {
+                    callee: callee_path(expr, src),
+                    ..Call::default()
+                }
+            };
+            call.line = line_of(d);
+            decorators.push(call);
+        }
+    }
+    Class {
+        name: node
+            .child_by_field_name("name")
+            .map(|n| text_of(n, src))
+            .unwrap_or_default(),
+        bases,
+        decorators,
+        attributes: Vec::new(),
+        line: line_of(node),
     }
 }
 

@@ -147,6 +147,9 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         }
     }
     for family in FAMILIES {
+        family.limiters(facts, &mut inv.limiters);
+    }
+    for family in FAMILIES {
         let mut mine: Vec<&mut Endpoint> = inv
             .endpoints
             .iter_mut()

@@ -183,6 +183,9 @@ impl Inventory {
             }
             routes::endpoints(fi, file, bindings.get(&fi), &mut inv.endpoints);
         }
+        for family in FAMILIES {
+            family.project_endpoints(facts, &mut inv.endpoints);
+        }
         let prefixes = routes::collect_prefixes(facts);
         for e in &mut inv.endpoints {
             let own = prefixes.get(&(e.file, e.object.clone()));

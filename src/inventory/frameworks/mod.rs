@@ -24,6 +24,7 @@
 //!    the exact findings asserted in `tests/fixtures.rs`, and a row in the
 //!    README's coverage table.
 
+mod django;
 mod next;
 mod node;
 mod python;
@@ -33,7 +34,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::auth::AuthContext;
-use super::limits::LimitScope;
+use super::limits::{LimitScope, Limiter};
 use super::{Endpoint, Misuse};
 use crate::facts::{Arg, Call, FileFacts, ProjectFacts};
 
@@ -51,6 +52,7 @@ pub enum Framework {
     Express,
     Hono,
     Fastify,
+    Django,
 }
 
 impl Framework {
@@ -64,11 +66,15 @@ impl Framework {
             Framework::Express => "Express",
             Framework::Hono => "Hono",
             Framework::Fastify => "Fastify",
+            Framework::Django => "Django",
         }
     }
 
     pub fn is_python(self) -> bool {
-        matches!(self, Framework::FastApi | Framework::Flask)
+        matches!(
+            self,
+            Framework::FastApi | Framework::Flask | Framework::Django
+        )
     }
 
     /// The key of its fix texts in `rules/protections.toml` (`[fix]`,
@@ -81,6 +87,7 @@ impl Framework {
             Framework::Express => "express",
             Framework::Hono => "hono",
             Framework::Fastify => "fastify",
+            Framework::Django => "django",
         }
     }
 
@@ -149,10 +156,20 @@ pub trait Family: Sync {
     /// Auth declared around this family's endpoints (dependencies,
     /// decorators, middleware, hooks), before the generic in-handler auth.
     fn declared_auth(&self, _cx: &AuthContext<'_>, _endpoints: &mut [&mut Endpoint]) {}
+
+    /// Endpoints declared across files, after every file's own: a URL
+    /// configuration naming views of other modules (Django's `urls.py`),
+    /// with their full paths.
+    fn project_endpoints(&self, _facts: &ProjectFacts, _out: &mut Vec<Endpoint>) {}
+
+    /// Limiters configured in the family's own idiom (settings, class
+    /// attributes), with whether they count in a shared store, for the
+    /// store check.
+    fn limiters(&self, _facts: &ProjectFacts, _out: &mut Vec<Limiter>) {}
 }
 
 /// Every family, in the order their endpoints are listed.
-pub static FAMILIES: &[&dyn Family] = &[&python::Python, &node::Node, &next::Next];
+pub static FAMILIES: &[&dyn Family] = &[&python::Python, &django::Django, &node::Node, &next::Next];
 
 /// App and router objects of a file: variable → framework.
 pub fn collect_apps(file: &FileFacts) -> HashMap<String, Framework> {
@@ -265,7 +282,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 8] = [
+    const ALL: [Framework; 9] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -274,6 +291,7 @@ mod tests {
         Framework::Express,
         Framework::Hono,
         Framework::Fastify,
+        Framework::Django,
     ];
 
     #[test]
@@ -305,6 +323,7 @@ mod tests {
             Framework::Express,
             Framework::Hono,
             Framework::Fastify,
+            Framework::Django,
         ] {
             let owners = FAMILIES
                 .iter()
