@@ -449,7 +449,15 @@ pub fn audit_with_facts(
         Some(_) => complete_imports(ProjectFacts::new(all_facts, &paths), settings),
         None => {
             let slice_started = Instant::now();
-            let index = ModuleIndex::new(paths.iter().map(String::as_str));
+            let mut index = ModuleIndex::new(paths.iter().map(String::as_str));
+            for config in paths.iter().filter(|p| {
+                let name = p.rsplit('/').next().unwrap_or(p);
+                name == "tsconfig.json" || name == "jsconfig.json"
+            }) {
+                if let Loaded::Text(source) = Source::load(&settings.root.join(config), 1 << 20) {
+                    index.add_tsconfig(config, &String::from_utf8_lossy(source.bytes()));
+                }
+            }
             let (wanted, edges) = crate::graph::slice(&summaries, &index);
             stats.files_summarized = summaries.len();
             stats.import_edges = edges;

@@ -210,13 +210,94 @@ const JS_EXTENSIONS: [&str; 7] = ["ts", "tsx", "js", "jsx", "mjs", "cjs", "mts"]
 #[derive(Default)]
 pub struct ModuleIndex {
     known: HashSet<String>,
+    /// `compilerOptions.paths` / `baseUrl` of the tsconfig.json and
+    /// jsconfig.json files, deepest folder first.
+    aliases: Vec<Alias>,
     /// Python module name (`llm`) → (dotted module path, file) of every
     /// file that provides a module of that name (`app.services.llm`,
     /// `app/services/llm.py`); a dotted suffix resolves among them.
     py_modules: HashMap<String, Vec<(String, String)>>,
 }
 
+/// One tsconfig/jsconfig: the folder it governs, its `baseUrl` (relative
+/// to the root), and its `paths` patterns (`@lib/*` → `src/lib/*`).
+#[derive(Debug, Default)]
+struct Alias {
+    dir: String,
+    base: String,
+    paths: Vec<(String, Vec<String>)>,
+}
+
 impl ModuleIndex {
+    /// Read the `compilerOptions` (`baseUrl`, `paths`) of the tsconfig.json
+    /// or jsconfig.json at `path` (JSON with comments and trailing commas);
+    /// a file that does not parse is left out.
+    pub fn add_tsconfig(&mut self, path: &str, text: &str) {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&strip_jsonc(text)) else {
+            return;
+        };
+        let options = &json["compilerOptions"];
+        let dir = parent_dir(path).to_string();
+        let base_url = options["baseUrl"].as_str();
+        let base = normalize(&format!("{dir}/{}", base_url.unwrap_or(".")));
+        let paths: Vec<(String, Vec<String>)> = options["paths"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(pattern, targets)| {
+                        let targets = targets
+                            .as_array()
+                            .map(|t| {
+                                t.iter()
+                                    .filter_map(|x| x.as_str().map(String::from))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (pattern.clone(), targets)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if paths.is_empty() && base_url.is_none() {
+            return;
+        }
+        self.aliases.push(Alias { dir, base, paths });
+        // Deepest first: the nearest config governs a file.
+        self.aliases.sort_by_key(|a| {
+            std::cmp::Reverse(a.dir.matches('/').count() + usize::from(!a.dir.is_empty()))
+        });
+    }
+
+    /// The bases a bare specifier stands for under the nearest tsconfig of
+    /// `from_path`: its `paths` matches, else the spec under `baseUrl`.
+    fn alias_bases(&self, from_path: &str, spec: &str) -> Vec<String> {
+        let Some(alias) = self
+            .aliases
+            .iter()
+            .find(|a| a.dir.is_empty() || from_path.starts_with(&format!("{}/", a.dir)))
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (pattern, targets) in &alias.paths {
+            let matched = match pattern.strip_suffix('*') {
+                Some(prefix) => spec.strip_prefix(prefix),
+                None => (spec == pattern).then_some(""),
+            };
+            if let Some(rest) = matched {
+                for t in targets {
+                    out.push(normalize(&format!(
+                        "{}/{}",
+                        alias.base,
+                        t.replace('*', rest)
+                    )));
+                }
+            }
+        }
+        out.push(normalize(&format!("{}/{spec}", alias.base)));
+        out
+    }
+
     pub fn new<'a>(paths: impl IntoIterator<Item = &'a str>) -> ModuleIndex {
         let mut index = ModuleIndex::default();
         for path in paths {
@@ -317,6 +398,8 @@ impl ModuleIndex {
         if spec.starts_with('.') {
             bases.push(normalize(&format!("{}/{}", parent_dir(from_path), spec)));
         } else if let Some(rest) = spec.strip_prefix("@/").or_else(|| spec.strip_prefix("~/")) {
+            // The nearest tsconfig's own mapping first, when it has one.
+            bases.extend(self.alias_bases(from_path, spec));
             // The conventional tsconfig alias: the app root or its `src/`.
             let mut dir = parent_dir(from_path).to_string();
             loop {
@@ -328,6 +411,9 @@ impl ModuleIndex {
                 }
                 dir = parent_dir(&dir).to_string();
             }
+        } else if !self.aliases.is_empty() {
+            // tsconfig `paths` (`@lib/ai`, `~components/x`) and `baseUrl`.
+            bases = self.alias_bases(from_path, spec);
         } else {
             return None;
         }
@@ -369,6 +455,81 @@ impl ModuleIndex {
         }
         None
     }
+}
+
+/// JSON with comments (`//`, `/* */`) and trailing commas, as tsconfig
+/// files are written, made plain JSON.
+fn strip_jsonc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => {
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match (c, chars.peek()) {
+            ('"', _) => {
+                in_string = true;
+                out.push(c);
+            }
+            ('/', Some('/')) => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            ('/', Some('*')) => {
+                chars.next();
+                let mut prev = ' ';
+                for n in chars.by_ref() {
+                    if prev == '*' && n == '/' {
+                        break;
+                    }
+                    prev = n;
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    drop_trailing_commas(&out)
+}
+
+/// `[1, 2,]` → `[1, 2]`, outside strings (comments already gone).
+fn drop_trailing_commas(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c == ',' {
+            let next = text[i + 1..].chars().find(|n| !n.is_whitespace());
+            if matches!(next, Some('}') | Some(']')) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub fn parent_dir(path: &str) -> &str {
@@ -508,6 +669,58 @@ pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tsconfig_paths_and_base_url_resolve() {
+        let mut index = ModuleIndex::new([
+            "web/src/lib/ai/index.ts",
+            "web/src/lib/db.ts",
+            "web/src/app/api/chat/route.ts",
+            "web/src/utils/format.ts",
+            "other/src/lib/db.ts",
+        ]);
+        index.add_tsconfig(
+            "web/tsconfig.json",
+            r#"{
+              // comments and trailing commas, as tsconfig files have them
+              "compilerOptions": {
+                "baseUrl": "./src", /* relative to the config */
+                "paths": { "@lib/*": ["lib/*"], /* helpers */ "~ai": ["lib/ai/index.ts"], /* x */ },
+              },
+            }"#,
+        );
+        let from = "web/src/app/api/chat/route.ts";
+        let resolve = |spec: &str| index.resolve(Lang::TypeScript, from, spec, None);
+        assert_eq!(resolve("@lib/db").as_deref(), Some("web/src/lib/db.ts"));
+        assert_eq!(
+            resolve("@lib/ai").as_deref(),
+            Some("web/src/lib/ai/index.ts")
+        );
+        assert_eq!(resolve("~ai").as_deref(), Some("web/src/lib/ai/index.ts"));
+        // baseUrl alone: `utils/format` under ./src.
+        assert_eq!(
+            resolve("utils/format").as_deref(),
+            Some("web/src/utils/format.ts")
+        );
+        // A package is not a project file, and another app's config does
+        // not apply.
+        assert_eq!(resolve("openai"), None);
+        assert_eq!(
+            index.resolve(Lang::TypeScript, "other/src/x.ts", "@lib/db", None),
+            None
+        );
+    }
+
+    #[test]
+    fn a_broken_tsconfig_is_left_out() {
+        let mut index = ModuleIndex::new(["src/lib/db.ts"]);
+        index.add_tsconfig("tsconfig.json", "{ \"compilerOptions\": { \"paths\": ");
+        assert_eq!(
+            index.resolve(Lang::TypeScript, "src/a.ts", "lib/db", None),
+            None
+        );
+    }
+
     use super::*;
 
     fn modules(lang: Lang, src: &str) -> Vec<(String, Vec<String>)> {

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use tree_sitter::Node;
 
 use super::{
-    line_of, text_of, text_ref, Arg, Assignment, Call, Class, Columns, DictEntry, FileFacts, Function,
-    Import, Kinds,
+    line_of, text_of, text_ref, Arg, Assignment, Call, Class, Columns, DictEntry, FileFacts,
+    Function, Import, Kinds,
 };
 use crate::lang::Lang;
 
