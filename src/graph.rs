@@ -618,12 +618,48 @@ pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
     // Up from the AI files: every importer may carry a chain to an AI call
     // (a service, a route, the app that mounts the route). Tests never
     // get here: the walk gives them no imports.
+    let mut up = vec![false; summaries.len()];
     while let Some(f) = queue.pop_front() {
         for &importer in &importers[f] {
-            if !wanted[importer] {
-                wanted[importer] = true;
+            if !wanted[importer] && !up[importer] {
+                up[importer] = true;
                 queue.push_back(importer);
             }
+        }
+    }
+    // Of those, only the files on a path from something that serves or
+    // runs in the browser (an endpoint, an app, a client file) down to the
+    // AI file: an importer no endpoint, app or client file reaches (a
+    // script with no endless loop, a component of a page that calls
+    // nothing, a test helper)
+    // links no endpoint to a call. On application trees this is most of
+    // the importers.
+    // (ALWAYS files too: an endless loop in a script repeats the AI call
+    // its chain ends in, which `loops` reports.)
+    let root = |s: &Summary| {
+        s.roles.has(Roles::ENDPOINT)
+            || s.roles.has(Roles::APP)
+            || s.roles.has(Roles::CLIENT)
+            || s.roles.has(Roles::ALWAYS)
+    };
+    let mut on_path = vec![false; summaries.len()];
+    let mut queue: VecDeque<usize> = (0..summaries.len())
+        .filter(|&i| (up[i] || wanted[i]) && root(&summaries[i]))
+        .collect();
+    for &i in &queue {
+        on_path[i] = true;
+    }
+    while let Some(f) = queue.pop_front() {
+        for &j in &imports[f] {
+            if up[j] && !on_path[j] {
+                on_path[j] = true;
+                queue.push_back(j);
+            }
+        }
+    }
+    for i in 0..summaries.len() {
+        if up[i] && on_path[i] {
+            wanted[i] = true;
         }
     }
     // The app files' own helpers (middleware and limiters applied app-wide,
@@ -831,11 +867,12 @@ mod tests {
                 "app/llm.py",
                 "app/deps.py",
                 "app/jwt.py",
-                "tests/test_answer.py",
                 "app/cors.py",
             ]
         );
         assert_eq!(edges, 8);
+        // `tests/test_answer.py` imports the AI chain, but no endpoint, app
+        // or client file reaches it: it links nothing and is not parsed.
     }
 
     #[test]
