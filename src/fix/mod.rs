@@ -151,11 +151,13 @@ impl Plan {
         });
     }
 
-    fn changed_docs(&self) -> impl Iterator<Item = &Doc> {
+    /// The files the plan edits or creates.
+    pub fn changed_docs(&self) -> impl Iterator<Item = &Doc> {
         self.docs.values().filter(|d| d.is_changed())
     }
 
-    fn is_empty(&self) -> bool {
+    /// Nothing to write and nothing to untrack.
+    pub fn is_empty(&self) -> bool {
         self.changed_docs().next().is_none() && self.untrack.is_empty()
     }
 }
@@ -187,8 +189,6 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
     if limits.per_minute == 0 || limits.per_day == 0 {
         anyhow::bail!("[fix] per-minute and per-day must be at least 1");
     }
-    let (report, facts, inventory) = crate::app::audit_with_facts(&settings, &catalog)?;
-    let root = settings.root.clone();
     let wanted = |f: &Finding| {
         let names = |list: &[String]| {
             list.iter()
@@ -196,26 +196,8 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
         };
         (args.select.is_empty() || names(&args.select)) && !names(&args.ignore)
     };
-    // Every place, before places of one problem were merged into one
-    // finding: each place is its own edit.
-    let gaps = report.places.iter().filter(|f| {
-        matches!(
-            f.rule.as_str(),
-            "env-gitignore-gap" | "env-not-ignored" | "env-tracked"
-        )
-    });
-    let dotenv_ignored = gaps.clone().all(&wanted);
-    let ctx = Ctx {
-        root: &root,
-        facts: &facts,
-        inventory: &inventory,
-        templates: &templates,
-        catalog: &catalog,
-        limits,
-        dotenv_ignored,
-    };
-    let findings: Vec<&Finding> = report.places.iter().filter(|f| wanted(f)).collect();
-    let plan = plan(&ctx, &findings);
+    let plan = plan_fixes(&settings, &catalog, &templates, limits, &wanted)?;
+    let root = settings.root.clone();
 
     if args.diff {
         for doc in plan.changed_docs() {
@@ -249,6 +231,39 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
         true => ExitStatus::Clean,
         false => ExitStatus::Error,
     })
+}
+
+/// Audit `settings.root` once and plan the fixes of the findings `wanted`
+/// picks (`--select`/`--ignore`), writing nothing: what `aiguard fix` does
+/// before `--diff` or writing. Public for the `fix_plan` fuzz target.
+pub fn plan_fixes(
+    settings: &crate::config::Settings,
+    catalog: &crate::catalog::Catalog,
+    templates: &FixTemplates,
+    limits: Limits,
+    wanted: &dyn Fn(&Finding) -> bool,
+) -> anyhow::Result<Plan> {
+    let (report, facts, inventory) = crate::app::audit_with_facts(settings, catalog)?;
+    // Every place, before places of one problem were merged into one
+    // finding: each place is its own edit.
+    let gaps = report.places.iter().filter(|f| {
+        matches!(
+            f.rule.as_str(),
+            "env-gitignore-gap" | "env-not-ignored" | "env-tracked"
+        )
+    });
+    let dotenv_ignored = gaps.clone().all(wanted);
+    let ctx = Ctx {
+        root: &settings.root,
+        facts: &facts,
+        inventory: &inventory,
+        templates,
+        catalog,
+        limits,
+        dotenv_ignored,
+    };
+    let findings: Vec<&Finding> = report.places.iter().filter(|f| wanted(f)).collect();
+    Ok(plan(&ctx, &findings))
 }
 
 /// Refuse when a file the fix edits has uncommitted changes (or the tree
