@@ -20,8 +20,7 @@
 
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
-use std::process::Stdio;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use ignore::overrides::Override;
@@ -78,20 +77,29 @@ pub fn scan(
     }
     let progress = Progress::new(std::io::stderr().is_terminal(), &git, &range);
     let mut scanner = Scanner::new(catalog, excludes, progress);
-    stream_log(&git, &range, &mut scanner)?;
+    let stopped = stream_log(&git, &range, &mut scanner)?;
     scanner.progress.done();
     let commits = scanner.commits;
     let since = match &settings.since {
         Some(rev) => format!(" after {rev}"),
         None => String::new(),
     };
+    let plural = if commits == 1 { "" } else { "s" };
+    let message = match stopped {
+        None => format!("key-history: scanned {commits} commit{plural} reachable from HEAD{since}"),
+        // Oldest first: what was not scanned is the newer end.
+        Some(limit) => format!(
+            "key-history: INCOMPLETE: git log ran past its time limit ({}) and was stopped; \
+             {commits} commit{plural} reachable from HEAD{since} scanned, oldest first (the last \
+             one perhaps in part), the newer ones not (AIGUARD_GIT_STREAM_TIMEOUT_MS sets a longer \
+             limit, --since REV scans fewer commits)",
+            crate::git::human_duration(limit)
+        ),
+    };
     Ok(HistoryScan {
         findings: scanner.findings,
         commits,
-        note: note(format!(
-            "key-history: scanned {commits} commit{} reachable from HEAD{since}",
-            if commits == 1 { "" } else { "s" }
-        )),
+        note: note(message),
     })
 }
 
@@ -103,16 +111,23 @@ fn note(message: String) -> Note {
     }
 }
 
-/// Run `git log -p` over `range` and feed its output to `scanner` line by line.
+/// How long `git log -p` may run: a history that takes longer is scanned
+/// up to there, and the note says so (`AIGUARD_GIT_STREAM_TIMEOUT_MS` sets
+/// another limit).
+const LOG_TIME_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// Run `git log -p` over `range` and feed its output to `scanner` line by
+/// line. `Some(limit)` when git ran past its time limit and was stopped:
+/// what it printed until then was scanned.
 fn stream_log(
     git: &crate::git::Git,
     range: &[String],
     scanner: &mut Scanner,
-) -> Result<(), String> {
-    let mut child = git
-        .command()
-        // Whatever the user's config says: plain prefixes, no signatures
-        // (raw paths and the rest: `Git`).
+) -> Result<Option<Duration>, String> {
+    let mut command = git.command();
+    // Whatever the user's config says: plain prefixes, no signatures
+    // (raw paths and the rest: `Git`).
+    command
         .args([
             "-c",
             "diff.noprefix=false",
@@ -135,18 +150,15 @@ fn stream_log(
         ])
         .args(range)
         .arg("--")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        // A line of output per commit as it comes (git's default on a
+        // pipe, made sure): what git printed before a stop is all scanned.
+        .env("GIT_FLUSH", "1");
+    let limit = crate::git::stream_time_limit(LOG_TIME_LIMIT);
+    let mut stream = git
+        .stream(command, false, limit)
         .map_err(|e| format!("--history: could not run git log: {e}"))?;
-    // Drained on its own thread so that a chatty git never blocks on it.
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let mut out = BufReader::with_capacity(256 * 1024, child.stdout.take().expect("piped"));
+    let stdout = stream.stdout.take().expect("stdout is piped");
+    let mut out = BufReader::with_capacity(256 * 1024, stdout);
     let mut line = Vec::new();
     let read = loop {
         line.clear();
@@ -161,16 +173,20 @@ fn stream_log(
     };
     scanner.finish_file();
     drop(out);
-    let status = child.wait().map_err(|e| e.to_string())?;
-    let errors = errors.join().unwrap_or_default();
-    read?;
-    if !status.success() {
-        return Err(format!(
-            "--history: git log failed: {}",
-            errors.lines().next().unwrap_or("").trim()
-        ));
+    match stream.finish() {
+        crate::git::StreamEnd::TimedOut(limit) => Ok(Some(limit)),
+        crate::git::StreamEnd::Failed(e) => Err(format!("--history: git log: {e}")),
+        crate::git::StreamEnd::Exited { success, stderr } => {
+            read?;
+            if !success {
+                return Err(format!(
+                    "--history: git log failed: {}",
+                    stderr.lines().next().unwrap_or("").trim()
+                ));
+            }
+            Ok(None)
+        }
     }
-    Ok(())
 }
 
 struct Commit {

@@ -768,6 +768,108 @@ fn a_git_that_blocks_is_stopped() {
     );
 }
 
+/// Replace the loose object of `rev` (`HEAD:path`, `:path`) with a FIFO:
+/// git blocks for ever reading it. False when `mkfifo` is missing.
+#[cfg(unix)]
+fn object_as_fifo(root: &Path, rev: &str) -> bool {
+    let oid = Command::new("git")
+        .args(["rev-parse", rev])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let oid = String::from_utf8(oid.stdout).unwrap();
+    let oid = oid.trim();
+    let object = root.join(".git/objects").join(&oid[..2]).join(&oid[2..]);
+    fs::remove_file(&object).unwrap();
+    Command::new("mkfifo")
+        .arg(&object)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The two git commands aiguard reads while they run (`cat-file --batch`
+/// for `--staged`, `log -p` for `--history`) have a time limit of their
+/// own (`AIGUARD_GIT_STREAM_TIMEOUT_MS` makes it short here; the defaults
+/// are 5 and 30 minutes): a FIFO in place of an object they must read
+/// blocks git for ever, as would a history too long to read. Past the
+/// limit git is stopped; `--staged` fails with a message (a partial staged
+/// audit would pass what it did not read), `--history` reports what it
+/// scanned and a note says the scan is incomplete.
+#[cfg(unix)]
+#[test]
+fn a_streamed_git_that_blocks_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git_init(root);
+    write(root, ".gitignore", ".env\n.env.*\n");
+    let key = fake_key("openai-project-key", 25);
+    write(root, "app.py", &format!("KEY = \"{key}\"\n"));
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "initial"]);
+    write(root, "lib.py", "def f():\n    return 1\n");
+    git(root, &["add", "lib.py"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "second"]);
+    write(root, "new.py", "def g():\n    return 2\n");
+    git(root, &["add", "new.py"]);
+    // Unblocked, both modes finish: the time limit is what stops them below.
+    let env = [("AIGUARD_GIT_STREAM_TIMEOUT_MS", "2000")];
+    let run = aiguard_with_env(&["audit", ".", "--staged"], root, &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = aiguard_with_env(&["audit", ".", "--history", "--format", "json"], root, &env);
+    assert!(
+        json_of(&run)["notes"]
+            .to_string()
+            .contains("scanned 2 commits"),
+        "{}",
+        run.stdout
+    );
+
+    if !object_as_fifo(root, ":new.py") || !object_as_fifo(root, "HEAD:lib.py") {
+        println!("skipped: mkfifo is not available");
+        return;
+    }
+    // The trap is live: plain git blocks.
+    let mut plain = Command::new("git")
+        .args(["cat-file", "-p", ":new.py"])
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(plain.try_wait().unwrap().is_none(), "git did not block");
+    let _ = plain.kill();
+    let _ = plain.wait();
+
+    let started = std::time::Instant::now();
+    let run = aiguard_with_env(&["audit", ".", "--staged"], root, &env);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("git cat-file ran past its time limit (2 s)"),
+        "{}",
+        run.stderr
+    );
+    // History: the first commit was scanned (its key found), the second
+    // blocked git, and the note says the scan stopped.
+    let run = aiguard_with_env(&["audit", ".", "--history", "--format", "json"], root, &env);
+    let json = json_of(&run);
+    assert!(
+        finding_keys(&json).contains(&"key-history key-in-history app.py:1".to_string()),
+        "{}",
+        run.stdout
+    );
+    let notes = json["notes"].to_string();
+    assert!(
+        notes.contains("key-history: INCOMPLETE: git log ran past its time limit (2 s)"),
+        "{notes}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 /// `--staged` keeps a cache in `.git/aiguard/`: a repository whose
 /// `.git/aiguard` links elsewhere does not get aiguard to write there.
 #[cfg(unix)]
