@@ -42,6 +42,8 @@ pub struct HistoryScan {
     pub findings: Vec<Finding>,
     /// Commits read.
     pub commits: usize,
+    /// git log ran past its time limit: the newer commits were not read.
+    pub incomplete: bool,
     /// What was scanned, for the report.
     pub note: Note,
 }
@@ -60,6 +62,7 @@ pub fn scan(
         return Ok(HistoryScan {
             findings: Vec::new(),
             commits: 0,
+            incomplete: false,
             note: note("key-history: no commits yet".into()),
         });
     }
@@ -99,6 +102,7 @@ pub fn scan(
     Ok(HistoryScan {
         findings: scanner.findings,
         commits,
+        incomplete: stopped.is_some(),
         note: note(message),
     })
 }

@@ -794,7 +794,8 @@ fn object_as_fifo(root: &Path, rev: &str) -> bool {
 /// blocks git for ever, as would a history too long to read. Past the
 /// limit git is stopped; `--staged` fails with a message (a partial staged
 /// audit would pass what it did not read), `--history` reports what it
-/// scanned and a note says the scan is incomplete.
+/// scanned, a note says the scan is incomplete, and the checklist says
+/// `warn` for key-history when it found nothing in what it read.
 #[cfg(unix)]
 #[test]
 fn a_streamed_git_that_blocks_is_stopped() {
@@ -863,6 +864,30 @@ fn a_streamed_git_that_blocks_is_stopped() {
         notes.contains("key-history: INCOMPLETE: git log ran past its time limit (2 s)"),
         "{notes}"
     );
+    // Only the blocked commit: no key found, and the checklist does not
+    // say `pass` for what it did not read.
+    let run = aiguard_with_env(
+        &[
+            "audit",
+            ".",
+            "--history",
+            "--since",
+            "HEAD~1",
+            "--format",
+            "json",
+        ],
+        root,
+        &env,
+    );
+    let json = json_of(&run);
+    assert!(
+        !finding_keys(&json)
+            .iter()
+            .any(|k| k.starts_with("key-history")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(status_of(&json, "key-history"), "warn", "{}", run.stdout);
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{:?}",
