@@ -314,11 +314,32 @@ fn git_runs_no_program_the_repository_names() {
     let run = run_safely(&h, &["inventory", ".", "--format", "json"]);
     assert_eq!(json_of(&run)["endpoints"][0]["path"], "/chat");
 
-    // fix: asks git what is uncommitted (`status`), and with --diff writes
-    // nothing; the fixture has fixable findings, so it exits 1.
+    // fix --diff: the audit's git, and writes nothing; the fixture has
+    // fixable findings, so it exits 1.
     let run = run_safely(&h, &["fix", ".", "--diff"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.contains("+++ "), "{}", run.stdout);
+    // fix, writing: first asks git which files are uncommitted (`git
+    // status`, which fsmonitor and the racy files' clean filters reach).
+    h.make_racy();
+    // `staged.py` (staged, so uncommitted) holds a key it would move out.
+    let run = run_safely(&h, &["fix", "."]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("uncommitted changes: staged.py"),
+        "{}",
+        run.stderr
+    );
+    // Then writing its edits, and the audit after them.
+    h.make_racy();
+    let run = run_safely(&h, &["fix", ".", "--allow-dirty"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("app.py  openai-project-key  key read from OPENAI_API_KEY"),
+        "{}",
+        run.stdout
+    );
 
     // install-hook: writes where git would run it (core.hooksPath, from the
     // conditional include), and runs nothing.
@@ -339,6 +360,9 @@ fn git_runs_no_program_the_repository_names() {
     plain(&["status"]);
     plain(&["diff", "--cached"]);
     plain(&["log", "-p"]);
+    // The files `fix` edited are no longer racy, just modified: adding
+    // them is what runs their clean filters now.
+    plain(&["add", "-A"]);
     plain(&[
         "-c",
         "filter.incif.process=",
@@ -384,6 +408,64 @@ fn write(dir: &Path, rel: &str, text: &str) {
 #[cfg(unix)]
 fn symlink(target: impl AsRef<Path>, link: &Path) {
     std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+/// `aiguard fix` edits files of the tree only: a file it would edit that
+/// is a symlink (here `requirements.txt` and `.env`, linking out of the
+/// tree) is left alone with a manual step, and nothing outside changes.
+#[cfg(unix)]
+#[test]
+fn fix_never_writes_through_a_symlink() {
+    let project = materialize("fix-flask");
+    let root = project.path();
+    let outside = tempfile::tempdir().unwrap();
+    let key = fake_key("openai-project-key", 26);
+    let mut app = fs::read_to_string(root.join("app.py")).unwrap();
+    app.push_str(&format!("\nOPENAI_KEY = \"{key}\"\n"));
+    fs::write(root.join("app.py"), app).unwrap();
+    let requirements = fs::read_to_string(root.join("requirements.txt")).unwrap();
+    write(outside.path(), "requirements.txt", &requirements);
+    write(outside.path(), "dotenv", "OTHER=1\n");
+    fs::remove_file(root.join("requirements.txt")).unwrap();
+    symlink(
+        outside.path().join("requirements.txt"),
+        &root.join("requirements.txt"),
+    );
+    symlink(outside.path().join("dotenv"), &root.join(".env"));
+    let run = aiguard(&["fix", ".", "--allow-dirty"], root);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(outside.path().join("requirements.txt")).unwrap(),
+        requirements
+    );
+    assert_eq!(
+        fs::read_to_string(outside.path().join("dotenv")).unwrap(),
+        "OTHER=1\n"
+    );
+    assert!(
+        run.stdout
+            .contains("requirements.txt: a symlink, so aiguard did not edit it"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(".env: a symlink, so aiguard did not edit it"),
+        "{}",
+        run.stdout
+    );
+    // The key left the code, but was not kept in `.env`: not said it was.
+    assert!(
+        !run.stdout.contains("old value is in .env"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    // The link itself is still a link, not replaced by a file.
+    assert!(fs::symlink_metadata(root.join(".env"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 }
 
 /// `outer/secret/` holds keys; `outer/project/` is audited.
