@@ -99,6 +99,19 @@ pub fn scan(
             crate::git::human_duration(limit)
         ),
     };
+    let message = match scanner.cut_lines {
+        0 => message,
+        n => format!(
+            "{message}; {n} line{} over {} scanned only in {}",
+            if n == 1 { "" } else { "s" },
+            crate::source::human_bytes(MAX_LINE as u64),
+            if n == 1 {
+                "its first part"
+            } else {
+                "their first parts"
+            },
+        ),
+    };
     Ok(HistoryScan {
         findings: scanner.findings,
         commits,
@@ -112,6 +125,43 @@ fn note(message: String) -> Note {
         path: String::new(),
         kind: NoteKind::Git,
         message,
+    }
+}
+
+/// A line of `git log -p` is kept up to this many bytes; the rest of a
+/// longer one is read past, not scanned (a note counts them). Without it,
+/// one committed line of hundreds of megabytes would be held whole.
+const MAX_LINE: usize = PIECE;
+
+/// Read one line (its newline included) into `line`, keeping at most `cap`
+/// bytes of it; the rest up to the newline is read and dropped. Returns
+/// the line's full length (0 at the end of the stream).
+fn read_line_capped(
+    out: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let buf = match out.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(total);
+        }
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        let room = cap.saturating_sub(line.len()).min(take);
+        line.extend_from_slice(&buf[..room]);
+        out.consume(take);
+        total += take;
+        if done {
+            return Ok(total);
+        }
     }
 }
 
@@ -166,9 +216,10 @@ fn stream_log(
     let mut line = Vec::new();
     let read = loop {
         line.clear();
-        match out.read_until(b'\n', &mut line) {
+        match read_line_capped(&mut out, &mut line, MAX_LINE) {
             Ok(0) => break Ok(()),
-            Ok(_) => {
+            Ok(n) => {
+                scanner.cut_lines += usize::from(n > MAX_LINE);
                 let text = line.strip_suffix(b"\n").unwrap_or(&line);
                 scanner.line(text);
             }
@@ -228,6 +279,8 @@ struct Scanner<'a> {
     file: Pending,
     hunk: Option<Hunk>,
     progress: Progress,
+    /// Lines over [`MAX_LINE`], scanned only up to it.
+    cut_lines: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -242,6 +295,7 @@ impl<'a> Scanner<'a> {
             file: Pending::default(),
             hunk: None,
             progress,
+            cut_lines: 0,
         }
     }
 
@@ -544,6 +598,72 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line over the cap is kept up to it and read past to its end, in
+    /// any buffer size.
+    #[test]
+    fn long_lines_are_cut_at_the_cap() {
+        let long = "x".repeat(100);
+        let text = format!("short\n{long}\ntail");
+        let mut out = BufReader::with_capacity(8, text.as_bytes());
+        let mut lines = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let n = read_line_capped(&mut out, &mut line, 10).unwrap();
+            if n == 0 {
+                break;
+            }
+            lines.push((String::from_utf8(line).unwrap(), n));
+        }
+        assert_eq!(
+            lines,
+            [
+                ("short\n".to_string(), 6),
+                ("x".repeat(10), 101),
+                ("tail".to_string(), 4)
+            ]
+        );
+    }
+
+    /// One file's hunks are held a piece at a time: a 6 MB added file
+    /// never buffers much more than [`PIECE`], and a key deep inside it is
+    /// found at its line.
+    #[test]
+    fn a_large_added_file_is_scanned_in_pieces() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let excludes = ignore::overrides::OverrideBuilder::new(".")
+            .build()
+            .unwrap();
+        let progress = Progress {
+            enabled: false,
+            total: 0,
+            started: Instant::now(),
+            last: None,
+            shown: false,
+        };
+        let mut scanner = Scanner::new(&catalog, &excludes, progress);
+        let template = crate::fake::key_template(&catalog.keys, "openai-project-key").unwrap();
+        let key = crate::fake::expand(&template, &mut fastrand::Rng::with_seed(7));
+        let lines = 60_000u32;
+        let at = 55_000u32;
+        scanner.line(b"\x000123456789abcdef 0123456 2026-01-01");
+        scanner.line(b"diff --git a/big.py b/big.py");
+        scanner.line(b"+++ b/big.py");
+        scanner.line(format!("@@ -0,0 +1,{lines} @@").as_bytes());
+        let pad = format!("+x = 1  # {}", "p".repeat(90));
+        let mut most = 0;
+        for n in 1..=lines {
+            match n == at {
+                true => scanner.line(format!("+KEY = \"{key}\"").as_bytes()),
+                false => scanner.line(pad.as_bytes()),
+            }
+            most = most.max(scanner.file.bytes.len());
+        }
+        scanner.finish_file();
+        assert!(most <= PIECE + 200, "{most} bytes held");
+        assert_eq!(scanner.findings.len(), 1);
+        assert_eq!(scanner.findings[0].span.unwrap().line, at);
+    }
 
     #[test]
     fn hunk_headers() {
