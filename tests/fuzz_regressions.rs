@@ -3,6 +3,8 @@
 //! plain test, without libFuzzer: materialised as the target would, then
 //! audited in-process in every output format. A panic fails the test; so
 //! does an exit status other than 0/1 (2 is allowed for `config` inputs).
+//! `fix_plan` inputs go through that target's own checks instead
+//! (`fuzz_targets/fix_check.rs`), as does every fixture project.
 //! See `fuzz/README.md` for running the fuzzers themselves.
 
 mod common;
