@@ -85,6 +85,9 @@ pub struct Plan {
     pub manual: Manual,
     /// Public env names already renamed (one fix renames every place).
     pub renamed: BTreeSet<String>,
+    /// Handlers already given `request: Request` (path, `def` line): the
+    /// limit fix and the decorator-order fix may both ask for one.
+    pub requests: BTreeSet<(String, usize)>,
 }
 
 impl Plan {
@@ -96,6 +99,7 @@ impl Plan {
             untrack: BTreeSet::new(),
             manual: Manual::default(),
             renamed: BTreeSet::new(),
+            requests: BTreeSet::new(),
         }
     }
 
