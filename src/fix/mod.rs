@@ -88,6 +88,12 @@ pub struct Plan {
     /// Handlers already given `request: Request` (path, `def` line): the
     /// limit fix and the decorator-order fix may both ask for one.
     pub requests: BTreeSet<(String, usize)>,
+    /// Source files that did not parse (syntax errors): never edited, as
+    /// `ruff --fix` leaves them. Their facts are best effort, so edits
+    /// planned from them could land anywhere, and each edit changes how the
+    /// rest is recovered (found by the `fix_plan` fuzz target: a second run
+    /// planned more).
+    unparsed: BTreeSet<String>,
 }
 
 impl Plan {
@@ -100,6 +106,7 @@ impl Plan {
             manual: Manual::default(),
             renamed: BTreeSet::new(),
             requests: BTreeSet::new(),
+            unparsed: BTreeSet::new(),
         }
     }
 
@@ -107,6 +114,12 @@ impl Plan {
     /// empty one. `None` (with a manual step) when it is not UTF-8 text.
     pub fn doc(&mut self, rel: &str) -> Option<&mut Doc> {
         if !self.docs.contains_key(rel) {
+            if self.unparsed.contains(rel) {
+                self.manual.steps.insert(format!(
+                    "{rel}: has syntax errors, so aiguard did not edit it (fix them, then run aiguard fix again)"
+                ));
+                return None;
+            }
             let abs = self.root.join(rel);
             if std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_symlink()) {
                 self.manual
@@ -303,6 +316,13 @@ fn refuse_dirty(root: &Path, plan: &Plan) -> anyhow::Result<()> {
 
 fn plan(ctx: &Ctx, findings: &[&Finding]) -> Plan {
     let mut plan = Plan::new(ctx.root);
+    plan.unparsed = ctx
+        .facts
+        .files()
+        .iter()
+        .filter(|f| f.has_errors)
+        .map(|f| f.path.clone())
+        .collect();
     // Order matters only for readability of the output: each fixer edits
     // original lines, so fixes never shift each other.
     for f in findings {
