@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(per_file audit_files config baseline imports)
+[ ${#targets[@]} -gt 0 ] || targets=(per_file audit_files fix_plan config baseline imports)
 export RUSTC_BOOTSTRAP=1
 # A tmpfs for the scratch projects, when there is one.
 [ -d /dev/shm ] && export AIGUARD_FUZZ_DIR=${AIGUARD_FUZZ_DIR:-/dev/shm}

@@ -41,7 +41,9 @@ for t in targets:
         if before:
             at.append(f"{before[-1][1]:,} / {before[-1][2]:,}")
     first_at_final_cov = next(p[0] for p in points if p[1] == points[-1][1])
-    crashes = len(re.findall(r"==\d+==ERROR|panicked at|deadly signal|Test unit written", text))
+    # One artifact per finding (a crash prints several of these lines);
+    # `slow-unit-` files are inputs over -report_slow_units, not failures.
+    crashes = len(re.findall(r"Test unit written to \S*/(?:crash|timeout|oom|leak)-", text))
     print(
         f"| {t} | {end / 60:.0f} min | {points[-1][5]:,} | {' → '.join(at)} | "
         f"{first_at_final_cov / 60:.1f} min | {points[-1][3]:,} | {max(p[4] for p in points)} MB | {crashes} |"

@@ -15,7 +15,9 @@
 //! variables), issue 20 and `tests/hostile.rs`. The driver names come from
 //! `git config --list`, which reads the config (includes too) and runs
 //! nothing. Each command waited for has a time limit ([`time_limit`]): a
-//! FIFO where git reads a file would block it for ever. Not neutralised on
+//! FIFO where git reads a file would block it for ever; the two commands
+//! read while they run (`cat-file --batch`, `log -p`) go through [`Stream`],
+//! whose watchdog stops them at theirs. Not neutralised on
 //! purpose: `core.worktree` and a `.git` file pointing elsewhere (git's idea
 //! of the repository is trusted; see SECURITY.md).
 
@@ -23,8 +25,11 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// `core.hooksPath` for every process: a folder that holds no hook.
@@ -156,6 +161,65 @@ impl Git {
         })
     }
 
+    /// Start `command` (from [`Git::command`], its arguments added) as a
+    /// [`Stream`]: stdout piped for the caller to read as it comes, stdin
+    /// piped when `stdin`, stopped at `limit` ([`stream_time_limit`]).
+    pub fn stream(
+        &self,
+        mut command: Command,
+        stdin: bool,
+        limit: Duration,
+    ) -> Result<Stream, String> {
+        if self.stalled.load(Ordering::Relaxed) {
+            return Err(stalled_message());
+        }
+        if let Some(err) = &self.unlisted {
+            return Err(format!("git config failed: {}", first_line(err)));
+        }
+        let mut child = command
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => "git is not installed".to_string(),
+                _ => format!("could not run git: {e}"),
+            })?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take().map(|mut pipe| {
+            // Drained on its own thread so that a chatty git never blocks on it.
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        });
+        let child = Arc::new(Mutex::new(child));
+        let expired = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = channel::<()>();
+        let watchdog = {
+            let (child, expired) = (child.clone(), expired.clone());
+            std::thread::spawn(move || {
+                if let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(limit) {
+                    expired.store(true, Ordering::Relaxed);
+                    let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+                    let _ = child.kill();
+                }
+            })
+        };
+        Ok(Stream {
+            stdin,
+            stdout,
+            child,
+            stderr,
+            stop: Some(stop),
+            watchdog: Some(watchdog),
+            expired,
+            limit,
+        })
+    }
+
     /// Where git runs the hook `name` from (`core.hooksPath` honoured: the
     /// one question that needs it, and `rev-parse` runs no hook).
     pub fn hook_path(&self, name: &str) -> Result<PathBuf, String> {
@@ -177,6 +241,110 @@ impl Git {
         } else {
             self.dir.join(rel)
         })
+    }
+}
+
+/// A git command whose output is read while it runs (`cat-file --batch`
+/// for `--staged`, `log -p` for `--history`), so it cannot be waited for
+/// like the others: a watchdog thread kills it once its time limit has
+/// passed, which ends its output (the reader sees the end of the stream),
+/// and [`Stream::finish`] says so. A repository with a huge history, or a
+/// FIFO in place of an object git reads, stalls aiguard no longer than that.
+pub struct Stream {
+    pub stdin: Option<ChildStdin>,
+    pub stdout: Option<ChildStdout>,
+    child: Arc<Mutex<Child>>,
+    stderr: Option<JoinHandle<String>>,
+    stop: Option<Sender<()>>,
+    watchdog: Option<JoinHandle<()>>,
+    expired: Arc<AtomicBool>,
+    limit: Duration,
+}
+
+/// How a [`Stream`] ended.
+#[derive(Debug)]
+pub enum StreamEnd {
+    /// git exited: whether it succeeded, and its stderr.
+    Exited { success: bool, stderr: String },
+    /// It ran past its time limit and was stopped.
+    TimedOut(Duration),
+    /// It could not be waited for.
+    Failed(String),
+}
+
+impl Stream {
+    /// Wait for git to exit (it is killed at the time limit, so this
+    /// returns by then) and say how it ended. Close stdin and drop the
+    /// reader of stdout first: git may be waiting on them.
+    pub fn finish(mut self) -> StreamEnd {
+        self.stdin = None;
+        self.stdout = None;
+        let mut pause = Duration::from_micros(100);
+        let status = loop {
+            let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => {}
+                Err(e) => break Err(e.to_string()),
+            }
+            drop(child);
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        };
+        self.stop_watchdog();
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
+        if self.expired.load(Ordering::Relaxed) {
+            return StreamEnd::TimedOut(self.limit);
+        }
+        match status {
+            Ok(status) => StreamEnd::Exited {
+                success: status.success(),
+                stderr,
+            },
+            Err(e) => StreamEnd::Failed(e),
+        }
+    }
+
+    fn stop_watchdog(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.watchdog.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Stream {
+    /// Ended early (an error while reading): stop git, do not leave it running.
+    fn drop(&mut self) {
+        if self.watchdog.is_some() {
+            self.stop_watchdog();
+            let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The time limit of a [`Stream`]: `default`, unless
+/// `AIGUARD_GIT_STREAM_TIMEOUT_MS` says otherwise (for a history too long
+/// for the default, and for tests).
+pub fn stream_time_limit(default: Duration) -> Duration {
+    std::env::var("AIGUARD_GIT_STREAM_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(default, Duration::from_millis)
+}
+
+/// How long a stream ran before it was stopped, for messages: `90 s`, `30 min`.
+pub fn human_duration(d: Duration) -> String {
+    match d.as_secs() {
+        0 => format!("{} ms", d.as_millis()),
+        s if s >= 120 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
     }
 }
 
@@ -359,7 +527,7 @@ enum Failure {
 }
 
 /// How long one git command other than the streamed `cat-file --batch` and
-/// `log -p` may take: far more than any of them needs on a large
+/// `log -p` ([`Stream`]) may take: far more than any of them needs on a large
 /// repository (`ls-files` of a million files takes seconds), so only a git
 /// blocked by the repository reaches it. `AIGUARD_GIT_TIMEOUT_MS` sets
 /// another (for tests).
@@ -481,6 +649,48 @@ protocol.file.allow\nalways\0pager.log\nless -R\0merge.ours.driver\ntrue\0user.n
                 "merge.ours.driver=",
             ]
         );
+    }
+
+    /// `git cat-file --batch` waits for ids on stdin for ever while it is
+    /// open: the watchdog stops it at the limit, and `finish` says so;
+    /// with stdin closed the same command exits on its own.
+    #[test]
+    fn a_stream_is_stopped_at_its_time_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let init = Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(dir.path())
+            .status();
+        if !init.is_ok_and(|s| s.success()) {
+            println!("skipped: git is not installed");
+            return;
+        }
+        let git = Git::open(dir.path());
+        let command = || {
+            let mut c = git.command();
+            c.args(["cat-file", "--batch"]);
+            c
+        };
+        let mut stream = git
+            .stream(command(), true, Duration::from_millis(300))
+            .unwrap();
+        let held = stream.stdin.take();
+        let started = Instant::now();
+        let end = stream.finish();
+        assert!(matches!(end, StreamEnd::TimedOut(_)), "{end:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        drop(held);
+        let stream = git
+            .stream(command(), true, Duration::from_secs(60))
+            .unwrap();
+        let end = stream.finish();
+        assert!(
+            matches!(end, StreamEnd::Exited { success: true, .. }),
+            "{end:?}"
+        );
+        assert_eq!(human_duration(Duration::from_millis(300)), "300 ms");
+        assert_eq!(human_duration(Duration::from_secs(300)), "5 min");
+        assert_eq!(human_duration(Duration::from_secs(90)), "90 s");
     }
 
     #[test]

@@ -20,8 +20,7 @@
 
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
-use std::process::Stdio;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use ignore::overrides::Override;
@@ -43,6 +42,8 @@ pub struct HistoryScan {
     pub findings: Vec<Finding>,
     /// Commits read.
     pub commits: usize,
+    /// git log ran past its time limit: the newer commits were not read.
+    pub incomplete: bool,
     /// What was scanned, for the report.
     pub note: Note,
 }
@@ -61,6 +62,7 @@ pub fn scan(
         return Ok(HistoryScan {
             findings: Vec::new(),
             commits: 0,
+            incomplete: false,
             note: note("key-history: no commits yet".into()),
         });
     }
@@ -78,20 +80,43 @@ pub fn scan(
     }
     let progress = Progress::new(std::io::stderr().is_terminal(), &git, &range);
     let mut scanner = Scanner::new(catalog, excludes, progress);
-    stream_log(&git, &range, &mut scanner)?;
+    let stopped = stream_log(&git, &range, &mut scanner)?;
     scanner.progress.done();
     let commits = scanner.commits;
     let since = match &settings.since {
         Some(rev) => format!(" after {rev}"),
         None => String::new(),
     };
+    let plural = if commits == 1 { "" } else { "s" };
+    let message = match stopped {
+        None => format!("key-history: scanned {commits} commit{plural} reachable from HEAD{since}"),
+        // Oldest first: what was not scanned is the newer end.
+        Some(limit) => format!(
+            "key-history: INCOMPLETE: git log ran past its time limit ({}) and was stopped; \
+             {commits} commit{plural} reachable from HEAD{since} scanned, oldest first (the last \
+             one perhaps in part), the newer ones not (AIGUARD_GIT_STREAM_TIMEOUT_MS sets a longer \
+             limit, --since REV scans fewer commits)",
+            crate::git::human_duration(limit)
+        ),
+    };
+    let message = match scanner.cut_lines {
+        0 => message,
+        n => format!(
+            "{message}; {n} line{} over {} scanned only in {}",
+            if n == 1 { "" } else { "s" },
+            crate::source::human_bytes(MAX_LINE as u64),
+            if n == 1 {
+                "its first part"
+            } else {
+                "their first parts"
+            },
+        ),
+    };
     Ok(HistoryScan {
         findings: scanner.findings,
         commits,
-        note: note(format!(
-            "key-history: scanned {commits} commit{} reachable from HEAD{since}",
-            if commits == 1 { "" } else { "s" }
-        )),
+        incomplete: stopped.is_some(),
+        note: note(message),
     })
 }
 
@@ -103,16 +128,60 @@ fn note(message: String) -> Note {
     }
 }
 
-/// Run `git log -p` over `range` and feed its output to `scanner` line by line.
+/// A line of `git log -p` is kept up to this many bytes; the rest of a
+/// longer one is read past, not scanned (a note counts them). Without it,
+/// one committed line of hundreds of megabytes would be held whole.
+const MAX_LINE: usize = PIECE;
+
+/// Read one line (its newline included) into `line`, keeping at most `cap`
+/// bytes of it; the rest up to the newline is read and dropped. Returns
+/// the line's full length (0 at the end of the stream).
+fn read_line_capped(
+    out: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let buf = match out.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(total);
+        }
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        let room = cap.saturating_sub(line.len()).min(take);
+        line.extend_from_slice(&buf[..room]);
+        out.consume(take);
+        total += take;
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
+/// How long `git log -p` may run: a history that takes longer is scanned
+/// up to there, and the note says so (`AIGUARD_GIT_STREAM_TIMEOUT_MS` sets
+/// another limit).
+const LOG_TIME_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// Run `git log -p` over `range` and feed its output to `scanner` line by
+/// line. `Some(limit)` when git ran past its time limit and was stopped:
+/// what it printed until then was scanned.
 fn stream_log(
     git: &crate::git::Git,
     range: &[String],
     scanner: &mut Scanner,
-) -> Result<(), String> {
-    let mut child = git
-        .command()
-        // Whatever the user's config says: plain prefixes, no signatures
-        // (raw paths and the rest: `Git`).
+) -> Result<Option<Duration>, String> {
+    let mut command = git.command();
+    // Whatever the user's config says: plain prefixes, no signatures
+    // (raw paths and the rest: `Git`).
+    command
         .args([
             "-c",
             "diff.noprefix=false",
@@ -135,24 +204,22 @@ fn stream_log(
         ])
         .args(range)
         .arg("--")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        // A line of output per commit as it comes (git's default on a
+        // pipe, made sure): what git printed before a stop is all scanned.
+        .env("GIT_FLUSH", "1");
+    let limit = crate::git::stream_time_limit(LOG_TIME_LIMIT);
+    let mut stream = git
+        .stream(command, false, limit)
         .map_err(|e| format!("--history: could not run git log: {e}"))?;
-    // Drained on its own thread so that a chatty git never blocks on it.
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let mut out = BufReader::with_capacity(256 * 1024, child.stdout.take().expect("piped"));
+    let stdout = stream.stdout.take().expect("stdout is piped");
+    let mut out = BufReader::with_capacity(256 * 1024, stdout);
     let mut line = Vec::new();
     let read = loop {
         line.clear();
-        match out.read_until(b'\n', &mut line) {
+        match read_line_capped(&mut out, &mut line, MAX_LINE) {
             Ok(0) => break Ok(()),
-            Ok(_) => {
+            Ok(n) => {
+                scanner.cut_lines += usize::from(n > MAX_LINE);
                 let text = line.strip_suffix(b"\n").unwrap_or(&line);
                 scanner.line(text);
             }
@@ -161,16 +228,20 @@ fn stream_log(
     };
     scanner.finish_file();
     drop(out);
-    let status = child.wait().map_err(|e| e.to_string())?;
-    let errors = errors.join().unwrap_or_default();
-    read?;
-    if !status.success() {
-        return Err(format!(
-            "--history: git log failed: {}",
-            errors.lines().next().unwrap_or("").trim()
-        ));
+    match stream.finish() {
+        crate::git::StreamEnd::TimedOut(limit) => Ok(Some(limit)),
+        crate::git::StreamEnd::Failed(e) => Err(format!("--history: git log: {e}")),
+        crate::git::StreamEnd::Exited { success, stderr } => {
+            read?;
+            if !success {
+                return Err(format!(
+                    "--history: git log failed: {}",
+                    stderr.lines().next().unwrap_or("").trim()
+                ));
+            }
+            Ok(None)
+        }
     }
-    Ok(())
 }
 
 struct Commit {
@@ -208,6 +279,8 @@ struct Scanner<'a> {
     file: Pending,
     hunk: Option<Hunk>,
     progress: Progress,
+    /// Lines over [`MAX_LINE`], scanned only up to it.
+    cut_lines: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -222,6 +295,7 @@ impl<'a> Scanner<'a> {
             file: Pending::default(),
             hunk: None,
             progress,
+            cut_lines: 0,
         }
     }
 
@@ -524,6 +598,72 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line over the cap is kept up to it and read past to its end, in
+    /// any buffer size.
+    #[test]
+    fn long_lines_are_cut_at_the_cap() {
+        let long = "x".repeat(100);
+        let text = format!("short\n{long}\ntail");
+        let mut out = BufReader::with_capacity(8, text.as_bytes());
+        let mut lines = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let n = read_line_capped(&mut out, &mut line, 10).unwrap();
+            if n == 0 {
+                break;
+            }
+            lines.push((String::from_utf8(line).unwrap(), n));
+        }
+        assert_eq!(
+            lines,
+            [
+                ("short\n".to_string(), 6),
+                ("x".repeat(10), 101),
+                ("tail".to_string(), 4)
+            ]
+        );
+    }
+
+    /// One file's hunks are held a piece at a time: a 6 MB added file
+    /// never buffers much more than [`PIECE`], and a key deep inside it is
+    /// found at its line.
+    #[test]
+    fn a_large_added_file_is_scanned_in_pieces() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let excludes = ignore::overrides::OverrideBuilder::new(".")
+            .build()
+            .unwrap();
+        let progress = Progress {
+            enabled: false,
+            total: 0,
+            started: Instant::now(),
+            last: None,
+            shown: false,
+        };
+        let mut scanner = Scanner::new(&catalog, &excludes, progress);
+        let template = crate::fake::key_template(&catalog.keys, "openai-project-key").unwrap();
+        let key = crate::fake::expand(&template, &mut fastrand::Rng::with_seed(7));
+        let lines = 60_000u32;
+        let at = 55_000u32;
+        scanner.line(b"\x000123456789abcdef 0123456 2026-01-01");
+        scanner.line(b"diff --git a/big.py b/big.py");
+        scanner.line(b"+++ b/big.py");
+        scanner.line(format!("@@ -0,0 +1,{lines} @@").as_bytes());
+        let pad = format!("+x = 1  # {}", "p".repeat(90));
+        let mut most = 0;
+        for n in 1..=lines {
+            match n == at {
+                true => scanner.line(format!("+KEY = \"{key}\"").as_bytes()),
+                false => scanner.line(pad.as_bytes()),
+            }
+            most = most.max(scanner.file.bytes.len());
+        }
+        scanner.finish_file();
+        assert!(most <= PIECE + 200, "{most} bytes held");
+        assert_eq!(scanner.findings.len(), 1);
+        assert_eq!(scanner.findings[0].span.unwrap().line, at);
+    }
 
     #[test]
     fn hunk_headers() {

@@ -32,7 +32,6 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Mutex;
 
@@ -46,6 +45,11 @@ use crate::git::{Git, GitInfo};
 use crate::lang::Lang;
 use crate::source::{decode_utf16, human_bytes, is_binary, Source};
 use crate::walk::{Blob, Entry, Visit};
+
+/// How long `git cat-file --batch` may take to hand over the staged
+/// content: a staged audit takes seconds, so only a git blocked by the
+/// repository reaches it (`AIGUARD_GIT_STREAM_TIMEOUT_MS` sets another).
+const CAT_FILE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The index mode of a submodule: a commit id, not a blob.
 const GITLINK: u32 = 0o160000;
@@ -521,23 +525,21 @@ fn read_staged(
     if wanted.is_empty() {
         return Ok(outcome);
     }
-    let mut child = plan
+    let mut command = plan.git.command();
+    command.args(["cat-file", "--batch"]);
+    let limit = crate::git::stream_time_limit(CAT_FILE_TIME_LIMIT);
+    let mut stream = plan
         .git
-        .command()
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stream(command, true, limit)
         .map_err(|e| format!("--staged: could not run git cat-file: {e}"))?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let mut stdin = stream.stdin.take().expect("stdin is piped");
     let ids: Vec<u8> = wanted
         .iter()
         .flat_map(|e| format!("{}\n", e.oid).into_bytes())
         .collect();
     // Written from another thread: git answers while we still ask.
     let writer = std::thread::spawn(move || stdin.write_all(&ids));
-    let stdout = child.stdout.take().expect("stdout is piped");
+    let stdout = stream.stdout.take().expect("stdout is piped");
     let mut out = BufReader::with_capacity(256 * 1024, stdout);
     let scans_keys = settings.checks.contains(&CheckId::KeysInCode);
     let read = (|| -> Result<(), String> {
@@ -581,17 +583,28 @@ fn read_staged(
         Ok(())
     })();
     drop(out);
+    let end = stream.finish();
     let _ = writer.join();
-    let output = child.wait_with_output().map_err(|e| e.to_string())?;
-    read?;
-    if !output.status.success() {
-        let err = String::from_utf8_lossy(&output.stderr);
-        return Err(format!(
-            "--staged: git cat-file failed: {}",
-            err.lines().next().unwrap_or("").trim()
-        ));
+    match end {
+        // A partial staged audit would pass what it did not read: an error.
+        crate::git::StreamEnd::TimedOut(limit) => Err(format!(
+            "--staged: git cat-file ran past its time limit ({}) and was stopped, so not every \
+             staged file was read (something in the repository blocks git, such as a FIFO in \
+             place of an object; AIGUARD_GIT_STREAM_TIMEOUT_MS sets a longer limit)",
+            crate::git::human_duration(limit)
+        )),
+        crate::git::StreamEnd::Failed(e) => Err(format!("--staged: git cat-file: {e}")),
+        crate::git::StreamEnd::Exited { success, stderr } => {
+            read?;
+            if !success {
+                return Err(format!(
+                    "--staged: git cat-file failed: {}",
+                    stderr.lines().next().unwrap_or("").trim()
+                ));
+            }
+            Ok(outcome)
+        }
     }
-    Ok(outcome)
 }
 
 /// `<oid> blob <size>` → size; anything else is an error.

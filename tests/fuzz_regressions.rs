@@ -3,8 +3,13 @@
 //! plain test, without libFuzzer: materialised as the target would, then
 //! audited in-process in every output format. A panic fails the test; so
 //! does an exit status other than 0/1 (2 is allowed for `config` inputs).
+//! `fix_plan` inputs go through that target's own checks instead
+//! (`fuzz_targets/fix_check.rs`), as does every fixture project.
 //! See `fuzz/README.md` for running the fuzzers themselves.
 
+mod common;
+#[path = "../fuzz/fuzz_targets/fix_check.rs"]
+mod fix_check;
 #[path = "../fuzz/fuzz_targets/common.rs"]
 mod fuzz_common;
 
@@ -123,5 +128,49 @@ fn baseline_regressions() {
             &mut Vec::new(),
             &mut Vec::new(),
         );
+    }
+}
+
+/// Load the default settings for `root` (as the `fix_plan` target does)
+/// and run its checks: fixes keep parsing files parsing, a second plan
+/// edits nothing.
+fn check_fix_plan(root: &Path) {
+    let mut args = aiguard::cli::AuditArgs::defaults(root.to_path_buf());
+    args.threads = Some(1);
+    let (settings, catalog) = aiguard::commands::load(&args).expect("default settings");
+    let templates = aiguard::catalog::fixes::FixTemplates::load().expect("rules/fixes.toml");
+    fix_check::check(&settings, &catalog, &templates);
+}
+
+/// `fix_plan` inputs (`fuzz_targets/fix_plan.rs`): files named from
+/// `FIX_NAMES`, fixed, checked by `fix_check.rs`.
+#[test]
+fn fix_plan_regressions() {
+    for case in inputs("fix_plan") {
+        let data = fs::read(&case).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in fuzz_common::files_named(&data, fuzz_common::FIX_NAMES) {
+            write(dir.path(), name, bytes);
+        }
+        eprintln!("{}", case.display());
+        check_fix_plan(dir.path());
+    }
+}
+
+/// The `fix_plan` checks on every fixture project: what `aiguard fix`
+/// writes parses when the input did, and fixing twice changes nothing.
+#[test]
+fn fix_plan_checks_hold_on_every_fixture() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut names: Vec<String> = fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.iter().any(|n| n.starts_with("fix-")));
+    for name in names {
+        let dir = common::materialize(&name);
+        eprintln!("fixture {name}");
+        check_fix_plan(dir.path());
     }
 }

@@ -314,11 +314,32 @@ fn git_runs_no_program_the_repository_names() {
     let run = run_safely(&h, &["inventory", ".", "--format", "json"]);
     assert_eq!(json_of(&run)["endpoints"][0]["path"], "/chat");
 
-    // fix: asks git what is uncommitted (`status`), and with --diff writes
-    // nothing; the fixture has fixable findings, so it exits 1.
+    // fix --diff: the audit's git, and writes nothing; the fixture has
+    // fixable findings, so it exits 1.
     let run = run_safely(&h, &["fix", ".", "--diff"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.contains("+++ "), "{}", run.stdout);
+    // fix, writing: first asks git which files are uncommitted (`git
+    // status`, which fsmonitor and the racy files' clean filters reach).
+    h.make_racy();
+    // `staged.py` (staged, so uncommitted) holds a key it would move out.
+    let run = run_safely(&h, &["fix", "."]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("uncommitted changes: staged.py"),
+        "{}",
+        run.stderr
+    );
+    // Then writing its edits, and the audit after them.
+    h.make_racy();
+    let run = run_safely(&h, &["fix", ".", "--allow-dirty"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("app.py  openai-project-key  key read from OPENAI_API_KEY"),
+        "{}",
+        run.stdout
+    );
 
     // install-hook: writes where git would run it (core.hooksPath, from the
     // conditional include), and runs nothing.
@@ -339,6 +360,9 @@ fn git_runs_no_program_the_repository_names() {
     plain(&["status"]);
     plain(&["diff", "--cached"]);
     plain(&["log", "-p"]);
+    // The files `fix` edited are no longer racy, just modified: adding
+    // them is what runs their clean filters now.
+    plain(&["add", "-A"]);
     plain(&[
         "-c",
         "filter.incif.process=",
@@ -384,6 +408,64 @@ fn write(dir: &Path, rel: &str, text: &str) {
 #[cfg(unix)]
 fn symlink(target: impl AsRef<Path>, link: &Path) {
     std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+/// `aiguard fix` edits files of the tree only: a file it would edit that
+/// is a symlink (here `requirements.txt` and `.env`, linking out of the
+/// tree) is left alone with a manual step, and nothing outside changes.
+#[cfg(unix)]
+#[test]
+fn fix_never_writes_through_a_symlink() {
+    let project = materialize("fix-flask");
+    let root = project.path();
+    let outside = tempfile::tempdir().unwrap();
+    let key = fake_key("openai-project-key", 26);
+    let mut app = fs::read_to_string(root.join("app.py")).unwrap();
+    app.push_str(&format!("\nOPENAI_KEY = \"{key}\"\n"));
+    fs::write(root.join("app.py"), app).unwrap();
+    let requirements = fs::read_to_string(root.join("requirements.txt")).unwrap();
+    write(outside.path(), "requirements.txt", &requirements);
+    write(outside.path(), "dotenv", "OTHER=1\n");
+    fs::remove_file(root.join("requirements.txt")).unwrap();
+    symlink(
+        outside.path().join("requirements.txt"),
+        &root.join("requirements.txt"),
+    );
+    symlink(outside.path().join("dotenv"), &root.join(".env"));
+    let run = aiguard(&["fix", ".", "--allow-dirty"], root);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(outside.path().join("requirements.txt")).unwrap(),
+        requirements
+    );
+    assert_eq!(
+        fs::read_to_string(outside.path().join("dotenv")).unwrap(),
+        "OTHER=1\n"
+    );
+    assert!(
+        run.stdout
+            .contains("requirements.txt: a symlink, so aiguard did not edit it"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(".env: a symlink, so aiguard did not edit it"),
+        "{}",
+        run.stdout
+    );
+    // The key left the code, but was not kept in `.env`: not said it was.
+    assert!(
+        !run.stdout.contains("old value is in .env"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    // The link itself is still a link, not replaced by a file.
+    assert!(fs::symlink_metadata(root.join(".env"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 }
 
 /// `outer/secret/` holds keys; `outer/project/` is audited.
@@ -761,6 +843,133 @@ fn a_git_that_blocks_is_stopped() {
         assert!(run.stderr.contains("did not answer"), "{}", run.stderr);
     }
     // One stall per mode, not one per git command.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// Replace the loose object of `rev` (`HEAD:path`, `:path`) with a FIFO:
+/// git blocks for ever reading it. False when `mkfifo` is missing.
+#[cfg(unix)]
+fn object_as_fifo(root: &Path, rev: &str) -> bool {
+    let oid = Command::new("git")
+        .args(["rev-parse", rev])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let oid = String::from_utf8(oid.stdout).unwrap();
+    let oid = oid.trim();
+    let object = root.join(".git/objects").join(&oid[..2]).join(&oid[2..]);
+    fs::remove_file(&object).unwrap();
+    Command::new("mkfifo")
+        .arg(&object)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The two git commands aiguard reads while they run (`cat-file --batch`
+/// for `--staged`, `log -p` for `--history`) have a time limit of their
+/// own (`AIGUARD_GIT_STREAM_TIMEOUT_MS` makes it short here; the defaults
+/// are 5 and 30 minutes): a FIFO in place of an object they must read
+/// blocks git for ever, as would a history too long to read. Past the
+/// limit git is stopped; `--staged` fails with a message (a partial staged
+/// audit would pass what it did not read), `--history` reports what it
+/// scanned, a note says the scan is incomplete, and the checklist says
+/// `warn` for key-history when it found nothing in what it read.
+#[cfg(unix)]
+#[test]
+fn a_streamed_git_that_blocks_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git_init(root);
+    write(root, ".gitignore", ".env\n.env.*\n");
+    let key = fake_key("openai-project-key", 25);
+    write(root, "app.py", &format!("KEY = \"{key}\"\n"));
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "initial"]);
+    write(root, "lib.py", "def f():\n    return 1\n");
+    git(root, &["add", "lib.py"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "second"]);
+    write(root, "new.py", "def g():\n    return 2\n");
+    git(root, &["add", "new.py"]);
+    // Unblocked, both modes finish: the time limit is what stops them below.
+    let env = [("AIGUARD_GIT_STREAM_TIMEOUT_MS", "2000")];
+    let run = aiguard_with_env(&["audit", ".", "--staged"], root, &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = aiguard_with_env(&["audit", ".", "--history", "--format", "json"], root, &env);
+    assert!(
+        json_of(&run)["notes"]
+            .to_string()
+            .contains("scanned 2 commits"),
+        "{}",
+        run.stdout
+    );
+
+    if !object_as_fifo(root, ":new.py") || !object_as_fifo(root, "HEAD:lib.py") {
+        println!("skipped: mkfifo is not available");
+        return;
+    }
+    // The trap is live: plain git blocks.
+    let mut plain = Command::new("git")
+        .args(["cat-file", "-p", ":new.py"])
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(plain.try_wait().unwrap().is_none(), "git did not block");
+    let _ = plain.kill();
+    let _ = plain.wait();
+
+    let started = std::time::Instant::now();
+    let run = aiguard_with_env(&["audit", ".", "--staged"], root, &env);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("git cat-file ran past its time limit (2 s)"),
+        "{}",
+        run.stderr
+    );
+    // History: the first commit was scanned (its key found), the second
+    // blocked git, and the note says the scan stopped.
+    let run = aiguard_with_env(&["audit", ".", "--history", "--format", "json"], root, &env);
+    let json = json_of(&run);
+    assert!(
+        finding_keys(&json).contains(&"key-history key-in-history app.py:1".to_string()),
+        "{}",
+        run.stdout
+    );
+    let notes = json["notes"].to_string();
+    assert!(
+        notes.contains("key-history: INCOMPLETE: git log ran past its time limit (2 s)"),
+        "{notes}"
+    );
+    // Only the blocked commit: no key found, and the checklist does not
+    // say `pass` for what it did not read.
+    let run = aiguard_with_env(
+        &[
+            "audit",
+            ".",
+            "--history",
+            "--since",
+            "HEAD~1",
+            "--format",
+            "json",
+        ],
+        root,
+        &env,
+    );
+    let json = json_of(&run);
+    assert!(
+        !finding_keys(&json)
+            .iter()
+            .any(|k| k.starts_with("key-history")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(status_of(&json, "key-history"), "warn", "{}", run.stdout);
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{:?}",

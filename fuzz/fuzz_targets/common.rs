@@ -43,9 +43,36 @@ pub const NAMES: &[&str] = &[
     ".github/workflows/ci.yml",
 ];
 
+/// File names a `fix_plan` input can pick: what `aiguard fix` edits or
+/// creates (Flask and FastAPI apps, Express, Hono and Next.js servers and
+/// routes, `.gitignore`, `.env` files, dependency manifests).
+pub const FIX_NAMES: &[&str] = &[
+    "app.py",
+    "api/app/main.py",
+    "requirements.txt",
+    "api/requirements.txt",
+    "server.js",
+    "server.mjs",
+    "node/src/server.ts",
+    "node/package.json",
+    "app/api/chat/route.ts",
+    "app/actions.ts",
+    "pages/api/ask.ts",
+    "package.json",
+    ".gitignore",
+    ".env",
+    ".env.example",
+    "pyproject.toml",
+];
+
 /// Up to 8 files: segments separated by `\n//--\n`, each starting with a
 /// byte that picks its name.
 pub fn files(data: &[u8]) -> Vec<(&'static str, &[u8])> {
+    files_named(data, NAMES)
+}
+
+/// [`files`], the names picked from `names`.
+pub fn files_named<'a>(data: &'a [u8], names: &[&'static str]) -> Vec<(&'static str, &'a [u8])> {
     const SEP: &[u8] = b"\n//--\n";
     let mut out = Vec::new();
     let mut rest = data;
@@ -54,7 +81,7 @@ pub fn files(data: &[u8]) -> Vec<(&'static str, &[u8])> {
             break;
         }
         let end = find(tail, SEP).unwrap_or(tail.len());
-        out.push((NAMES[pick as usize % NAMES.len()], &tail[..end]));
+        out.push((names[pick as usize % names.len()], &tail[..end]));
         rest = tail.get(end + SEP.len()..).unwrap_or(&[]);
     }
     out

@@ -21,6 +21,15 @@ impl Check for KeyHistory {
 
     fn check_project(&self, project: &ProjectContext<'_>, out: &mut Vec<Finding>) -> Coverage {
         match project.history {
+            // Never `pass` for commits not read.
+            Some(scan) if scan.incomplete => {
+                out.extend(scan.findings.iter().cloned());
+                Coverage::Unknown(format!(
+                    "the scan stopped at its time limit after {} commit{}: the newer ones were not scanned",
+                    scan.commits,
+                    if scan.commits == 1 { "" } else { "s" }
+                ))
+            }
             Some(scan) if scan.commits > 0 => {
                 out.extend(scan.findings.iter().cloned());
                 Coverage::Checked

@@ -148,6 +148,10 @@ fn ensure_request(
     let Some(def) = def_line(doc, from, &function.name) else {
         return;
     };
+    if !plan.requests.insert((path.to_string(), def)) {
+        return;
+    }
+    let Some(doc) = plan.doc(path) else { return };
     let existing = function.params.iter().find(|p| param_name(p) == "request");
     let typed_request = existing.is_some_and(|p| {
         let annotation = p
@@ -300,8 +304,46 @@ pub fn fix_misuse(ctx: &Ctx, plan: &mut Plan, f: &Finding) -> bool {
 /// (topmost), or FastAPI registers the unlimited function. Reorders a
 /// block of one-line decorators: route decorators first, the rest after
 /// them in their order.
+///
+/// A slowapi limit also needs `request: Request` in the handler, which the
+/// inventory only asks for once the order is right: added here too, or the
+/// fixed route would raise at its first call (and a second `aiguard fix`
+/// would have more to do; found by the `fix_plan` fuzz target).
 pub fn fix_order(ctx: &Ctx, plan: &mut Plan, f: &Finding) -> bool {
-    let _ = ctx;
+    if !reorder(plan, f) {
+        return false;
+    }
+    let line = f.span.map_or(0, |s| s.line);
+    let handler = ctx.facts.index_of(&f.path).and_then(|fi| {
+        let file = ctx.facts.file(fi);
+        let function = file
+            .functions
+            .iter()
+            .find(|func| func.decorators.iter().any(|d| d.line == line))?;
+        Some((file, function))
+    });
+    if let Some((file, function)) = handler {
+        let slowapi = function.decorators.iter().any(|d| {
+            d.callee.rsplit_once('.').is_some_and(|(object, _)| {
+                ctx.inventory
+                    .limiters
+                    .iter()
+                    .any(|l| l.variable == object && l.kind.starts_with("slowapi"))
+            })
+        });
+        let from = function
+            .decorators
+            .first()
+            .map_or(function.line, |d| d.line);
+        if slowapi {
+            ensure_request(plan, &f.path, file, function, from);
+        }
+    }
+    true
+}
+
+/// Put the route decorators of the block around `f`'s line first.
+fn reorder(plan: &mut Plan, f: &Finding) -> bool {
     let Some(line) = f.span.map(|s| (s.line as usize).saturating_sub(1)) else {
         return false;
     };

@@ -94,8 +94,12 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
     env_example(plan, &dir, &name, "", &f.rule);
     let dotenv = join(&dir, ".env");
     let shown = crate::findings::Redacted::from_secret(&value);
+    // Whether the value is kept in `.env` (not when `.env` cannot be
+    // edited: a symlink, not UTF-8).
+    let mut kept = false;
     if ctx.dotenv_ignored {
         if let Some(env) = plan.doc(&dotenv) {
+            kept = true;
             env.mask(&value);
             if !env
                 .lines()
@@ -107,13 +111,12 @@ pub fn fix(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
                 plan.change(&dotenv, &f.rule, format!("{name} set (ignored by git)"));
             }
         }
-        plan.manual.env.insert(
-            name.clone(),
-            format!("the key (its old value is in {dotenv} for local runs)"),
-        );
-    } else {
-        plan.manual.env.insert(name.clone(), "the key".into());
     }
+    let what = match kept {
+        true => format!("the key (its old value is in {dotenv} for local runs)"),
+        false => "the key".to_string(),
+    };
+    plan.manual.env.insert(name.clone(), what);
     plan.manual.rotate.insert(format!(
         "{shown} ({}, was in {}:{})",
         f.rule, f.path, span.line

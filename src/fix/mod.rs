@@ -86,6 +86,15 @@ pub struct Plan {
     pub manual: Manual,
     /// Public env names already renamed (one fix renames every place).
     pub renamed: BTreeSet<String>,
+    /// Handlers already given `request: Request` (path, `def` line): the
+    /// limit fix and the decorator-order fix may both ask for one.
+    pub requests: BTreeSet<(String, usize)>,
+    /// Source files that did not parse (syntax errors): never edited, as
+    /// `ruff --fix` leaves them. Their facts are best effort, so edits
+    /// planned from them could land anywhere, and each edit changes how the
+    /// rest is recovered (found by the `fix_plan` fuzz target: a second run
+    /// planned more).
+    unparsed: BTreeSet<String>,
 }
 
 impl Plan {
@@ -97,6 +106,8 @@ impl Plan {
             untrack: BTreeSet::new(),
             manual: Manual::default(),
             renamed: BTreeSet::new(),
+            requests: BTreeSet::new(),
+            unparsed: BTreeSet::new(),
         }
     }
 
@@ -104,6 +115,12 @@ impl Plan {
     /// empty one. `None` (with a manual step) when it is not UTF-8 text.
     pub fn doc(&mut self, rel: &str) -> Option<&mut Doc> {
         if !self.docs.contains_key(rel) {
+            if self.unparsed.contains(rel) {
+                self.manual.steps.insert(format!(
+                    "{rel}: has syntax errors, so aiguard did not edit it (fix them, then run aiguard fix again)"
+                ));
+                return None;
+            }
             let abs = self.root.join(rel);
             if std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_symlink()) {
                 self.manual
@@ -152,11 +169,13 @@ impl Plan {
         });
     }
 
-    fn changed_docs(&self) -> impl Iterator<Item = &Doc> {
+    /// The files the plan edits or creates.
+    pub fn changed_docs(&self) -> impl Iterator<Item = &Doc> {
         self.docs.values().filter(|d| d.is_changed())
     }
 
-    fn is_empty(&self) -> bool {
+    /// Nothing to write and nothing to untrack.
+    pub fn is_empty(&self) -> bool {
         self.changed_docs().next().is_none() && self.untrack.is_empty()
     }
 }
@@ -188,8 +207,6 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
     if limits.per_minute == 0 || limits.per_day == 0 {
         anyhow::bail!("[fix] per-minute and per-day must be at least 1");
     }
-    let (report, facts, inventory) = crate::app::audit_with_facts(&settings, &catalog)?;
-    let root = settings.root.clone();
     let wanted = |f: &Finding| {
         let names = |list: &[String]| {
             list.iter()
@@ -197,26 +214,8 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
         };
         (args.select.is_empty() || names(&args.select)) && !names(&args.ignore)
     };
-    // Every place, before places of one problem were merged into one
-    // finding: each place is its own edit.
-    let gaps = report.places.iter().filter(|f| {
-        matches!(
-            f.rule.as_str(),
-            "env-gitignore-gap" | "env-not-ignored" | "env-tracked"
-        )
-    });
-    let dotenv_ignored = gaps.clone().all(&wanted);
-    let ctx = Ctx {
-        root: &root,
-        facts: &facts,
-        inventory: &inventory,
-        templates: &templates,
-        catalog: &catalog,
-        limits,
-        dotenv_ignored,
-    };
-    let findings: Vec<&Finding> = report.places.iter().filter(|f| wanted(f)).collect();
-    let plan = plan(&ctx, &findings);
+    let plan = plan_fixes(&settings, &catalog, &templates, limits, &wanted)?;
+    let root = settings.root.clone();
 
     if args.diff {
         for doc in plan.changed_docs() {
@@ -252,6 +251,39 @@ pub fn run(args: &FixArgs, stdout: &mut dyn Write) -> anyhow::Result<ExitStatus>
     })
 }
 
+/// Audit `settings.root` once and plan the fixes of the findings `wanted`
+/// picks (`--select`/`--ignore`), writing nothing: what `aiguard fix` does
+/// before `--diff` or writing. Public for the `fix_plan` fuzz target.
+pub fn plan_fixes(
+    settings: &crate::config::Settings,
+    catalog: &crate::catalog::Catalog,
+    templates: &FixTemplates,
+    limits: Limits,
+    wanted: &dyn Fn(&Finding) -> bool,
+) -> anyhow::Result<Plan> {
+    let (report, facts, inventory) = crate::app::audit_with_facts(settings, catalog)?;
+    // Every place, before places of one problem were merged into one
+    // finding: each place is its own edit.
+    let gaps = report.places.iter().filter(|f| {
+        matches!(
+            f.rule.as_str(),
+            "env-gitignore-gap" | "env-not-ignored" | "env-tracked"
+        )
+    });
+    let dotenv_ignored = gaps.clone().all(wanted);
+    let ctx = Ctx {
+        root: &settings.root,
+        facts: &facts,
+        inventory: &inventory,
+        templates,
+        catalog,
+        limits,
+        dotenv_ignored,
+    };
+    let findings: Vec<&Finding> = report.places.iter().filter(|f| wanted(f)).collect();
+    Ok(plan(&ctx, &findings))
+}
+
 /// Refuse when a file the fix edits has uncommitted changes (or the tree
 /// is not in git), as `cargo fix` does.
 fn refuse_dirty(root: &Path, plan: &Plan) -> anyhow::Result<()> {
@@ -285,6 +317,13 @@ fn refuse_dirty(root: &Path, plan: &Plan) -> anyhow::Result<()> {
 
 fn plan(ctx: &Ctx, findings: &[&Finding]) -> Plan {
     let mut plan = Plan::new(ctx.root);
+    plan.unparsed = ctx
+        .facts
+        .files()
+        .iter()
+        .filter(|f| f.has_errors)
+        .map(|f| f.path.clone())
+        .collect();
     // Order matters only for readability of the output: each fixer edits
     // original lines, so fixes never shift each other.
     for f in findings {
