@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use regex::Regex;
 
 use super::counters::Counters;
-use super::frameworks::{Framework, FAMILIES};
+use super::frameworks::{of_family, Framework, FAMILIES};
 use super::{Endpoint, Inventory};
 use crate::catalog::Catalog;
 use crate::config::Extras;
@@ -150,11 +150,7 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         family.limiters(facts, &mut inv.limiters);
     }
     for family in FAMILIES {
-        let mut mine: Vec<&mut Endpoint> = inv
-            .endpoints
-            .iter_mut()
-            .filter(|e| family.frameworks().contains(&e.framework))
-            .collect();
+        let mut mine = of_family(*family, &mut inv.endpoints);
         family.limits(&scope, &mut mine, &mut inv.misuse);
     }
     for e in &mut inv.endpoints {

@@ -249,11 +249,7 @@ impl Inventory {
         limits::apply(&mut inv, facts, catalog, extras);
         let auth = auth::AuthContext::new(facts, catalog, &extras.auth);
         for family in FAMILIES {
-            let mut mine: Vec<&mut Endpoint> = inv
-                .endpoints
-                .iter_mut()
-                .filter(|e| family.frameworks().contains(&e.framework))
-                .collect();
+            let mut mine = frameworks::of_family(*family, &mut inv.endpoints);
             family.declared_auth(&auth, &mut mine);
         }
         for e in &mut inv.endpoints {

@@ -171,6 +171,15 @@ pub trait Family: Sync {
 /// Every family, in the order their endpoints are listed.
 pub static FAMILIES: &[&dyn Family] = &[&python::Python, &django::Django, &node::Node, &next::Next];
 
+/// The endpoints of one family, for its batch methods
+/// ([`Family::limits`], [`Family::declared_auth`]).
+pub fn of_family<'e>(family: &dyn Family, endpoints: &'e mut [Endpoint]) -> Vec<&'e mut Endpoint> {
+    endpoints
+        .iter_mut()
+        .filter(|e| family.frameworks().contains(&e.framework))
+        .collect()
+}
+
 /// App and router objects of a file: variable → framework.
 pub fn collect_apps(file: &FileFacts) -> HashMap<String, Framework> {
     let mut apps = HashMap::new();
@@ -314,17 +323,7 @@ mod tests {
 
     #[test]
     fn every_framework_has_one_family() {
-        for f in [
-            Framework::FastApi,
-            Framework::Flask,
-            Framework::NextApp,
-            Framework::NextPages,
-            Framework::ServerAction,
-            Framework::Express,
-            Framework::Hono,
-            Framework::Fastify,
-            Framework::Django,
-        ] {
+        for f in ALL {
             let owners = FAMILIES
                 .iter()
                 .filter(|fam| fam.frameworks().contains(&f))
