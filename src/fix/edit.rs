@@ -254,6 +254,20 @@ impl Doc {
             ));
         }
         let dir = target.parent().unwrap_or(root);
+        // The nearest folder that exists must already be inside the
+        // project before any missing one is made: under a folder that is
+        // a link out of the tree, nothing is created, not even a folder.
+        let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(root);
+        let existing_inside = match (std::fs::canonicalize(existing), std::fs::canonicalize(root)) {
+            (Ok(d), Ok(r)) => d.starts_with(r),
+            _ => false,
+        };
+        if !existing_inside {
+            return Err(format!(
+                "{}: a folder on its path leads outside the project; not written",
+                self.path
+            ));
+        }
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", self.path))?;
         // Never write through a symlink (the file, or a folder on the way)
         // to somewhere outside the project.
@@ -394,6 +408,11 @@ mod tests {
         new.append(["x".to_string()]);
         assert!(new.write(dir.path()).is_err());
         assert!(!outside.path().join("new.ts").exists());
+        // A missing folder under the linked one is not made where it points.
+        let mut deeper = Doc::new_file("lib/x/ratelimit.ts");
+        deeper.append(["x".to_string()]);
+        assert!(deeper.write(dir.path()).is_err());
+        assert!(!outside.path().join("x").exists());
         assert_eq!(
             std::fs::read_to_string(outside.path().join("secret.txt")).unwrap(),
             "one\n"
