@@ -487,7 +487,12 @@ pub fn audit_with_facts(
     };
     let project_started = Instant::now();
     let excludes = walk::exclude_matcher(settings)?;
-    let inventory = crate::inventory::Inventory::build(&facts, catalog, &settings.extras);
+    let inventory = crate::inventory::Inventory::build_on(
+        &facts,
+        catalog,
+        &settings.extras,
+        settings.worker_threads(),
+    );
     let history = match checks.iter().any(|c| c.id() == CheckId::KeyHistory) {
         true => {
             Some(crate::history::scan(settings, catalog, &excludes).map_err(ConfigError::Usage)?)
@@ -620,11 +625,7 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
 fn parse_slice(settings: &Settings, todo: Vec<Summary>) -> (Vec<(FileFacts, u64)>, Vec<String>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     type Parsed = Result<(FileFacts, u64), String>;
-    let threads = match settings.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(todo.len().max(1));
+    let threads = settings.worker_threads().min(todo.len().max(1));
     let next = AtomicUsize::new(0);
     let work = |parsers: &mut Parsers, out: &mut Vec<Parsed>| loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
