@@ -446,18 +446,13 @@ pub fn audit_with_facts(
     }
     stats.files_scanned = files_scanned;
     let facts = match staged {
-        Some(_) => complete_imports(ProjectFacts::new(all_facts, &paths), settings),
+        Some(_) => complete_imports(
+            ProjectFacts::with_index(all_facts, module_index(settings, &paths)),
+            settings,
+        ),
         None => {
             let slice_started = Instant::now();
-            let mut index = ModuleIndex::new(paths.iter().map(String::as_str));
-            for config in paths.iter().filter(|p| {
-                let name = p.rsplit('/').next().unwrap_or(p);
-                name == "tsconfig.json" || name == "jsconfig.json"
-            }) {
-                if let Loaded::Text(source) = Source::load(&settings.root.join(config), 1 << 20) {
-                    index.add_tsconfig(config, &String::from_utf8_lossy(source.bytes()));
-                }
-            }
+            let index = module_index(settings, &paths);
             let (wanted, edges) = crate::graph::slice(&summaries, &index);
             stats.files_summarized = summaries.len();
             stats.import_edges = edges;
@@ -580,6 +575,22 @@ pub fn audit_with_facts(
         stats,
     };
     Ok((report, facts, inventory))
+}
+
+/// Every file of the project as a module, with the path aliases of its
+/// `tsconfig.json` / `jsconfig.json` files (read from the working tree,
+/// as the files `--staged` imports are).
+fn module_index(settings: &Settings, paths: &[String]) -> ModuleIndex {
+    let mut index = ModuleIndex::new(paths.iter().map(String::as_str));
+    for config in paths.iter().filter(|p| {
+        let name = p.rsplit('/').next().unwrap_or(p);
+        name == "tsconfig.json" || name == "jsconfig.json"
+    }) {
+        if let Loaded::Text(source) = Source::load(&settings.root.join(config), 1 << 20) {
+            index.add_tsconfig(config, &String::from_utf8_lossy(source.bytes()));
+        }
+    }
+    index
 }
 
 /// The project's ignore model: every `.gitignore` the walk read, those of
