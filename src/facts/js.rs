@@ -176,6 +176,7 @@ pub(super) fn extract(
                     )
                 };
                 if let (Some(left), Some(right)) = (left, right) {
+                    destructured(left, right, src, function, facts);
                     facts.assignments.push(Assignment {
                         target: text_of(left, src),
                         value_callee: value_callee(right, src),
@@ -521,6 +522,43 @@ pub(crate) fn object_pairs(node: Node<'_>, src: &[u8]) -> Vec<(String, String)> 
         }
     }
     out
+}
+
+/// `const { connector: llm, meta } = await resolveConnector(…)`: each
+/// name bound from a call's result, as an assignment from that call (what
+/// a factory returns holds what it makes). Not `require`: imports.
+fn destructured(
+    left: Node<'_>,
+    right: Node<'_>,
+    src: &[u8],
+    function: Option<usize>,
+    facts: &mut FileFacts,
+) {
+    if left.kind() != "object_pattern" {
+        return;
+    }
+    let Some(callee) = value_callee(right, src).filter(|c| c != "require") else {
+        return;
+    };
+    let mut cursor = left.walk();
+    for p in left.named_children(&mut cursor) {
+        let local = match p.kind() {
+            "shorthand_property_identifier_pattern" => p,
+            "pair_pattern" => match p.child_by_field_name("value") {
+                Some(v) if v.kind() == "identifier" => v,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        facts.assignments.push(Assignment {
+            target: text_of(local, src),
+            value_callee: Some(callee.clone()),
+            text: text_of(right, src),
+            // The call's line: factories are found by it.
+            line: line_of(right),
+            in_function: function,
+        });
+    }
 }
 
 fn value_callee(node: Node<'_>, src: &[u8]) -> Option<String> {

@@ -338,6 +338,13 @@ impl ProjectFacts {
             .iter()
             .find(|c| c.line == assignment.line && c.callee == callee)?;
         let factory = self.resolve_call(file, call)?;
+        self.instance_method(factory, method, FACTORY_DEPTH)
+    }
+
+    /// The method `method` of a class the factory `factory` instantiates
+    /// (`return new OpenAiLLM(…)`), or of one a factory it calls does
+    /// (`return { connector: getLLMProvider(…) }`), `depth` factories deep.
+    fn instance_method(&self, factory: FnRef, method: &str, depth: usize) -> Option<FnRef> {
         let home = &self.files[factory.file];
         let inside = |f: Option<usize>| {
             let mut scope = f;
@@ -349,12 +356,23 @@ impl ProjectFacts {
             }
             false
         };
+        // In source order, the first instance with the method: a class it
+        // instantiates, or what a factory it calls returns (`return
+        // { connector: getLLMProvider(…) }` before a router made below).
         home.calls
             .iter()
-            .filter(|c| inside(c.in_function))
-            .filter(|c| is_class_name(&c.callee))
+            .filter(|c| inside(c.in_function) && !c.callee.contains('.'))
             .take(64)
             .find_map(|c| {
+                if !is_class_name(&c.callee) {
+                    return match depth > 1 {
+                        true => self
+                            .resolve_call(factory.file, c)
+                            .filter(|f| *f != factory)
+                            .and_then(|f| self.instance_method(f, method, depth - 1)),
+                        false => None,
+                    };
+                }
                 let wanted = format!("{}.{method}", c.callee);
                 if let Some(function) = self.function_names[factory.file].full(home, &wanted) {
                     return Some(FnRef {
@@ -625,6 +643,10 @@ fn unpack(packed: u64) -> Option<FnRef> {
         function: (packed & u64::from(u32::MAX)) as usize,
     })
 }
+
+/// How many factories deep [`ProjectFacts::instance_method`] looks: a
+/// helper that resolves the connector, which calls the provider factory.
+const FACTORY_DEPTH: usize = 3;
 
 fn is_class_name(name: &str) -> bool {
     name.chars().next().is_some_and(char::is_uppercase)

@@ -12,6 +12,7 @@ use crate::facts::{FileFacts, FnRef, ProjectFacts};
 
 /// An app or router passed to a project function: the function's
 /// parameter is that app inside it.
+#[derive(Clone)]
 pub(super) struct Binding {
     framework: Framework,
     /// Where the app or router is made: (file, variable).
@@ -80,8 +81,43 @@ pub(super) fn router_bindings(facts: &ProjectFacts) -> HashMap<usize, HashMap<St
             }
         }
     }
+    // Passed on: `developerEndpoints(app, apiRouter)` whose body calls
+    // `apiWorkspaceEndpoints(router)`: the router reaches that function too.
+    for _ in 0..PASS_ON_DEPTH {
+        let mut more: Vec<(usize, String, Binding)> = Vec::new();
+        for (&fi, bound) in &out {
+            for call in &facts.file(fi).calls {
+                for (position, arg) in call.args.iter().enumerate() {
+                    let Some(binding) = bound.get(arg.text.as_str()) else {
+                        continue;
+                    };
+                    let Some(target) = facts.resolve_call(fi, call) else {
+                        continue;
+                    };
+                    let function = facts.function(target);
+                    let Some(param) = function.params.get(position).map(|p| param_name(p)) else {
+                        continue;
+                    };
+                    let known = out.get(&target.file).is_some_and(|b| b.contains_key(param));
+                    if !param.is_empty() && !known {
+                        more.push((target.file, param.to_string(), binding.clone()));
+                    }
+                }
+            }
+        }
+        if more.is_empty() {
+            break;
+        }
+        for (file, param, binding) in more {
+            out.entry(file).or_default().entry(param).or_insert(binding);
+        }
+    }
     out
 }
+
+/// How many functions deep an app or router passed to a function is
+/// followed (`developerEndpoints(app, router)` → `apiWorkspaceEndpoints(router)`).
+const PASS_ON_DEPTH: usize = 3;
 
 /// The function a plugin argument names: a function of this file, or the
 /// one an import brings (a named export, or the default export, which is
