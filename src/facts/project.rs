@@ -249,7 +249,26 @@ impl ProjectFacts {
                 return Some(FnRef { file, function });
             }
         }
+        if callee == head {
+            if let Some(found) = self.star_imported(file, head) {
+                return Some(found);
+            }
+        }
         self.resolve_method(file, call)
+    }
+
+    /// `name` brought by a `from m import *` of file `file` (the last such
+    /// import that defines it wins, as in Python).
+    pub fn star_imported(&self, file: usize, name: &str) -> Option<FnRef> {
+        self.files[file]
+            .imports
+            .iter()
+            .rev()
+            .filter(|i| i.local == "*")
+            .find_map(|i| {
+                let target = self.resolve_import(file, i)?;
+                self.function_in(target, name, REEXPORT_DEPTH)
+            })
     }
 
     /// Every call's project function ([`ProjectFacts::resolve_call`]),

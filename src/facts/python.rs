@@ -196,6 +196,19 @@ fn collect_from_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         .map(|n| text_of(n, src))
         .unwrap_or_default();
     let mut cursor = node.walk();
+    // `from m import *`: every public name of `m`, found by name on use.
+    if node
+        .named_children(&mut cursor)
+        .any(|c| c.kind() == "wildcard_import")
+    {
+        facts.imports.push(Import {
+            module: module.clone(),
+            name: Some("*".into()),
+            local: "*".into(),
+            line: line_of(node),
+            type_only: false,
+        });
+    }
     for child in node.children_by_field_name("name", &mut cursor) {
         let (name, local) = match child.kind() {
             "aliased_import" => {
