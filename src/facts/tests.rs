@@ -211,3 +211,24 @@ fn python_modules_resolve_by_dotted_suffix_at_a_boundary() {
     assert_eq!(resolve("vices.llm"), None);
     assert_eq!(resolve("missing.llm"), None);
 }
+
+#[test]
+fn zz_dump_nest_tree() {
+    let code = r#"
+@UseGuards(JwtAuthGuard)
+@Controller('chat')
+export class ChatController {
+  private readonly openai = new OpenAI();
+  constructor(private readonly chatService: ChatService, public readonly x: X) {}
+
+  @Post('ask')
+  @Throttle({ default: { limit: 3, ttl: 60000 } })
+  async ask(@Body() body: AskDto) {
+    return this.chatService.ask(body.prompt);
+  }
+}
+export @Injectable() class Foo extends AuthGuard('jwt') implements CanActivate {}
+"#;
+    let tree = crate::lang::Parsers::default().parse(Lang::TypeScript, code.as_bytes()).unwrap();
+    std::fs::write("/tmp/nestdump/tree.txt", tree.root_node().to_sexp()).unwrap();
+}

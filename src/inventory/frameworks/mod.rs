@@ -25,6 +25,7 @@
 //!    README's coverage table.
 
 mod django;
+mod nest;
 mod next;
 mod node;
 mod python;
@@ -53,6 +54,7 @@ pub enum Framework {
     Hono,
     Fastify,
     Django,
+    Nest,
 }
 
 impl Framework {
@@ -67,6 +69,7 @@ impl Framework {
             Framework::Hono => "Hono",
             Framework::Fastify => "Fastify",
             Framework::Django => "Django",
+            Framework::Nest => "NestJS",
         }
     }
 
@@ -88,6 +91,7 @@ impl Framework {
             Framework::Hono => "hono",
             Framework::Fastify => "fastify",
             Framework::Django => "django",
+            Framework::Nest => "nest",
         }
     }
 
@@ -169,7 +173,13 @@ pub trait Family: Sync {
 }
 
 /// Every family, in the order their endpoints are listed.
-pub static FAMILIES: &[&dyn Family] = &[&python::Python, &django::Django, &node::Node, &next::Next];
+pub static FAMILIES: &[&dyn Family] = &[
+    &python::Python,
+    &django::Django,
+    &node::Node,
+    &next::Next,
+    &nest::Nest,
+];
 
 /// The endpoints of one family, for its batch methods
 /// ([`Family::limits`], [`Family::declared_auth`]).
@@ -291,7 +301,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 9] = [
+    const ALL: [Framework; 10] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -301,6 +311,7 @@ mod tests {
         Framework::Hono,
         Framework::Fastify,
         Framework::Django,
+        Framework::Nest,
     ];
 
     #[test]
