@@ -202,7 +202,7 @@ impl Family for Nest {
                         t.merged(o),
                         *fi,
                         *line,
-                        format!("@Throttle on {} ({how})", route.name()),
+                        format!("@Throttle on {}, throttler `{}`, under {how}", route.name(), t.name),
                     ),
                     (None, Some(c)) => {
                         let how = format!("{how}, {} throttler `{}`", c.callee, t.name);
@@ -478,7 +478,7 @@ impl<'f> Route<'f> {
                     name: "default".into(),
                     limit: Some(a.text.clone()),
                     ttl: d.args.get(1).and_then(|t| duration(&t.text, false)),
-                    ttl_text: d.args.get(1).map(|t| format!("{}s", t.text)),
+                    ttl_text: d.args.get(1).map(|t| ttl_shown(&t.text, false)),
                 }],
                 None => Vec::new(),
             };
@@ -545,7 +545,7 @@ impl Throttler {
                 .unwrap_or_else(|| name.to_string()),
             limit: value("limit"),
             ttl: ttl_text.as_deref().and_then(|t| duration(t, ms)),
-            ttl_text: ttl_text.map(|t| if ms { format!("{t} ms") } else { format!("{t}s") }),
+            ttl_text: ttl_text.map(|t| ttl_shown(&t, ms)),
         }
     }
 
@@ -566,6 +566,15 @@ impl Throttler {
             (None, Some(t)) => format!("ttl {t}"),
             (None, None) => "limits not read".into(),
         }
+    }
+}
+
+/// A ttl as written, with its unit when it is a bare number.
+fn ttl_shown(text: &str, ms: bool) -> String {
+    match (text.contains('('), ms) {
+        (true, _) => text.to_string(),
+        (false, true) => format!("{text} ms"),
+        (false, false) => format!("{text} s"),
     }
 }
 
@@ -652,11 +661,7 @@ fn collect_throttlers(facts: &ProjectFacts, shared_words: &[String]) -> Vec<Thro
                         name: "default".into(),
                         limit: top("limit").map(|d| d.value.clone()),
                         ttl: duration(&ttl.value, ms),
-                        ttl_text: Some(if ms {
-                            format!("{} ms", ttl.value)
-                        } else {
-                            format!("{}s", ttl.value)
-                        }),
+                        ttl_text: Some(ttl_shown(&ttl.value, ms)),
                     });
                 }
             }
