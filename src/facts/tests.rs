@@ -213,22 +213,69 @@ fn python_modules_resolve_by_dotted_suffix_at_a_boundary() {
 }
 
 #[test]
-fn zz_dump_nest_tree() {
-    let code = r#"
+fn ts_classes_decorators_fields_and_parameter_properties() {
+    let f = facts(
+        "src/chat.controller.ts",
+        r#"import { Controller, Post, UseGuards } from '@nestjs/common';
+
 @UseGuards(JwtAuthGuard)
 @Controller('chat')
-export class ChatController {
+export class ChatController extends Base implements OnInit {
   private readonly openai = new OpenAI();
-  constructor(private readonly chatService: ChatService, public readonly x: X) {}
+  static count = 0;
+  constructor(private readonly chat: ChatService, plain: Other) {}
 
   @Post('ask')
-  @Throttle({ default: { limit: 3, ttl: 60000 } })
-  async ask(@Body() body: AskDto) {
-    return this.chatService.ask(body.prompt);
+  @Public
+  ask(@Body() body: AskDto) {
+    return this.chat.ask(body.prompt);
   }
 }
-export @Injectable() class Foo extends AuthGuard('jwt') implements CanActivate {}
-"#;
-    let tree = crate::lang::Parsers::default().parse(Lang::TypeScript, code.as_bytes()).unwrap();
-    std::fs::write("/tmp/nestdump/tree.txt", tree.root_node().to_sexp()).unwrap();
+
+@Module({ providers: [{ provide: APP_GUARD, useClass: X }], imports: [T.forRoot([{ ttl: 1 }])] })
+class AppModule {}
+"#,
+    );
+    let class = &f.classes[0];
+    assert_eq!(class.name, "ChatController");
+    assert_eq!(class.bases, vec!["Base", "OnInit"]);
+    let decorators: Vec<&str> = class.decorators.iter().map(|d| d.callee.as_str()).collect();
+    assert_eq!(decorators, vec!["UseGuards", "Controller"]);
+    assert_eq!(class.decorators[1].args[0].text, "'chat'");
+    assert_eq!(class.attributes.len(), 2);
+    let ask = f.functions.iter().find(|x| x.name == "ChatController.ask").unwrap();
+    let decorators: Vec<(&str, u32)> = ask
+        .decorators
+        .iter()
+        .map(|d| (d.callee.as_str(), d.line))
+        .collect();
+    assert_eq!(decorators, vec![("Post", 10), ("Public", 11)]);
+    let constructor = f
+        .functions
+        .iter()
+        .position(|x| x.name == "ChatController.constructor")
+        .unwrap();
+    // A field and a parameter property are assignments to `this`; a plain
+    // parameter and a static field are not.
+    let this: Vec<(&str, Option<&str>, Option<usize>)> = f
+        .assignments
+        .iter()
+        .filter(|a| a.target.starts_with("this."))
+        .map(|a| (a.target.as_str(), a.value_callee.as_deref(), a.in_function))
+        .collect();
+    assert_eq!(
+        this,
+        vec![
+            ("this.openai", Some("OpenAI"), None),
+            ("this.chat", None, Some(constructor)),
+        ]
+    );
+    let entries: Vec<(&str, &str, &str)> = f
+        .dict_entries
+        .iter()
+        .map(|d| (d.path.as_str(), d.key.as_str(), d.value.as_str()))
+        .collect();
+    assert!(entries.contains(&("Module.providers[0]", "useClass", "X")), "{entries:?}");
+    assert!(entries.contains(&("T.forRoot[0]", "ttl", "1")), "{entries:?}");
+    assert_eq!(f.classes[1].decorators[0].callee, "Module");
 }
