@@ -136,7 +136,9 @@ fn protected_app_throttlers_overrides_and_guards() {
     assert_eq!(
         details(endpoint(&json, "/api/v1/chat"), "rate_limits"),
         vec![
-            format!("{guard}, ThrottlerModule.forRoot throttler `minute` limit 10 per ttl minutes(1)"),
+            format!(
+                "{guard}, ThrottlerModule.forRoot throttler `minute` limit 10 per ttl minutes(1)"
+            ),
             format!("{guard}, ThrottlerModule.forRoot throttler `day` limit 200 per ttl days(1)"),
         ]
     );
@@ -299,4 +301,47 @@ fn origins_from_the_environment_and_cors_false_pass() {
         finding_keys(&audit),
         vec!["cors cors-wildcard-origin src/main.ts:5"]
     );
+}
+
+#[test]
+fn project_guards_and_a_project_public_decorator() {
+    let dir = project(&[
+        (
+            "src/main.ts",
+            "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n\nasync function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  await app.listen(3000);\n}\nbootstrap();\n",
+        ),
+        (
+            "src/app.module.ts",
+            "import { Module } from '@nestjs/common';\nimport { APP_GUARD } from '@nestjs/core';\nimport { SessionGuard } from './guards';\n\n@Module({\n  providers: [{ provide: APP_GUARD, useExisting: SessionGuard }],\n})\nexport class AppModule {}\n",
+        ),
+        (
+            "src/guards.ts",
+            "import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';\nimport { Reflector } from '@nestjs/core';\nimport { OPEN_KEY } from './open.decorator';\n\n@Injectable()\nexport class SessionGuard implements CanActivate {\n  constructor(private reflector: Reflector) {}\n  canActivate(ctx: ExecutionContext) {\n    if (this.reflector.get<boolean>(OPEN_KEY, ctx.getHandler())) return true;\n    return Boolean(ctx.switchToHttp().getRequest().session?.user);\n  }\n}\n\n@Injectable()\nexport class HeaderGate implements CanActivate {\n  canActivate(ctx: ExecutionContext) {\n    if (ctx.switchToHttp().getRequest().headers['x-key'] !== process.env.KEY) {\n      throw new UnauthorizedException();\n    }\n    return true;\n  }\n}\n\n@Injectable()\nexport class RolesGuard implements CanActivate {\n  canActivate(ctx: ExecutionContext) {\n    return ctx.switchToHttp().getRequest().user?.roles?.includes('admin');\n  }\n}\n",
+        ),
+        (
+            "src/open.decorator.ts",
+            "import { SetMetadata } from '@nestjs/common';\n\nexport const OPEN_KEY = 'allowAnonymous';\nexport const OpenRoute = () => SetMetadata(OPEN_KEY, true);\n",
+        ),
+        ("src/ai.service.ts", SERVICE),
+        (
+            "src/ai.controller.ts",
+            "import { Body, Controller, Post, UseGuards } from '@nestjs/common';\nimport { AiService } from './ai.service';\nimport { HeaderGate, RolesGuard } from './guards';\nimport { OpenRoute } from './open.decorator';\n\n@Controller('ai')\nexport class AiController {\n  constructor(private readonly ai: AiService) {}\n\n  @Post('ask')\n  ask(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n\n  @OpenRoute()\n  @Post('open')\n  open(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n\n  @OpenRoute()\n  @UseGuards(HeaderGate)\n  @Post('keyed')\n  keyed(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n\n  @OpenRoute()\n  @UseGuards(RolesGuard)\n  @Post('roles')\n  roles(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n}\n",
+        ),
+    ]);
+    let json = inventory(dir.path());
+    // A project guard named for sessions, bound with useExisting.
+    assert_eq!(
+        details(endpoint(&json, "/ai/ask"), "auth"),
+        vec!["global guard SessionGuard (APP_GUARD in src/app.module.ts:6)"]
+    );
+    // A project decorator made with SetMetadata under a key that says
+    // anonymous, read by the global guard through the Reflector: open.
+    assert!(details(endpoint(&json, "/ai/open"), "auth").is_empty());
+    // A guard that throws UnauthorizedException authenticates; one that
+    // checks roles does not.
+    assert_eq!(
+        details(endpoint(&json, "/ai/keyed"), "auth"),
+        vec!["@UseGuards(HeaderGate)"]
+    );
+    assert!(details(endpoint(&json, "/ai/roles"), "auth").is_empty());
 }

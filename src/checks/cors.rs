@@ -553,7 +553,11 @@ fn origin_verdict(origin: Option<&str>, seen: bool, catalog: &Catalog) -> Option
 /// { cors: true | options })`, in a file that imports NestJS. Both pass
 /// the options to the `cors` package, whose default is every origin.
 fn nest_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit>) {
-    if !file.imports.iter().any(|i| i.module.starts_with("@nestjs/")) {
+    if !file
+        .imports
+        .iter()
+        .any(|i| i.module.starts_with("@nestjs/"))
+    {
         return;
     }
     for call in &file.calls {
@@ -563,7 +567,10 @@ fn nest_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<H
             let pairs = options.map(|o| options_pairs(o, file)).unwrap_or_default();
             (
                 options.map(|o| (o.line, o.column, o.text.clone())),
-                (pairs, options.is_none_or(|o| !o.pairs.is_empty() || o.text.starts_with('{'))),
+                (
+                    pairs,
+                    options.is_none_or(|o| !o.pairs.is_empty() || o.text.starts_with('{')),
+                ),
             )
         } else if call.callee.ends_with("NestFactory.create") {
             let Some((arg, value)) = call.args.get(1).and_then(|o| {

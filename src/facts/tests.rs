@@ -243,7 +243,11 @@ class AppModule {}
     assert_eq!(decorators, vec!["UseGuards", "Controller"]);
     assert_eq!(class.decorators[1].args[0].text, "'chat'");
     assert_eq!(class.attributes.len(), 2);
-    let ask = f.functions.iter().find(|x| x.name == "ChatController.ask").unwrap();
+    let ask = f
+        .functions
+        .iter()
+        .find(|x| x.name == "ChatController.ask")
+        .unwrap();
     let decorators: Vec<(&str, u32)> = ask
         .decorators
         .iter()
@@ -275,7 +279,13 @@ class AppModule {}
         .iter()
         .map(|d| (d.path.as_str(), d.key.as_str(), d.value.as_str()))
         .collect();
-    assert!(entries.contains(&("Module.providers[0]", "useClass", "X")), "{entries:?}");
-    assert!(entries.contains(&("T.forRoot[0]", "ttl", "1")), "{entries:?}");
+    assert!(
+        entries.contains(&("Module.providers[0]", "useClass", "X")),
+        "{entries:?}"
+    );
+    assert!(
+        entries.contains(&("T.forRoot[0]", "ttl", "1")),
+        "{entries:?}"
+    );
     assert_eq!(f.classes[1].decorators[0].callee, "Module");
 }

@@ -29,6 +29,8 @@
 //! CORS (`app.enableCors()`, `NestFactory.create(…, { cors: true })`) is
 //! `checks/cors.rs`.
 
+use std::sync::LazyLock;
+
 use regex::Regex;
 
 use super::{join_paths, unquote, Family, Framework};
@@ -57,15 +59,25 @@ const ROUTES: [(&str, &str); 9] = [
     ("Sse", "GET"),
 ];
 
+/// The throttler's default storage, in process memory.
+const MEMORY_STORAGE: &str = "ThrottlerStorageService(";
+
 /// The throttler's guard; project guards extending it throttle too.
 const THROTTLER_GUARD: &str = "ThrottlerGuard";
 
 /// Passport's guard factory (`AuthGuard("jwt")`), and guards of auth
 /// libraries.
-const AUTH_GUARDS: [&str; 4] = ["AuthGuard", "ClerkAuthGuard", "SupabaseAuthGuard", "FirebaseAuthGuard"];
+const AUTH_GUARDS: [&str; 4] = [
+    "AuthGuard",
+    "ClerkAuthGuard",
+    "SupabaseAuthGuard",
+    "FirebaseAuthGuard",
+];
 
 /// Words of a guard's name that say it authenticates (lower case).
-const AUTH_GUARD_WORDS: [&str; 7] = ["auth", "jwt", "apikey", "api_key", "session", "token", "login"];
+const AUTH_GUARD_WORDS: [&str; 7] = [
+    "auth", "jwt", "apikey", "api_key", "session", "token", "login",
+];
 
 /// Exceptions a guard throws when there is no user.
 const REJECTIONS: [&str; 2] = ["UnauthorizedException", "ForbiddenException"];
@@ -129,11 +141,12 @@ impl Family for Nest {
     fn limiters(&self, facts: &ProjectFacts, out: &mut Vec<Limiter>) {
         let guards = Guards::collect(facts);
         for config in collect_throttlers(facts, &[]) {
-            let bound = guards
-                .global
+            let bound = guards.global.iter().any(|g| {
+                g.kind(facts) == GuardKind::Throttle && in_app(facts, g.file, config.file)
+            }) || guards
+                .local_throttle
                 .iter()
-                .any(|g| g.kind(facts) == GuardKind::Throttle && in_app(facts, g.file, config.file))
-                || guards.local_throttle.iter().any(|f| in_app(facts, *f, config.file));
+                .any(|f| in_app(facts, *f, config.file));
             if bound {
                 out.push(Limiter {
                     kind: "@nestjs/throttler".into(),
@@ -202,7 +215,11 @@ impl Family for Nest {
                         t.merged(o),
                         *fi,
                         *line,
-                        format!("@Throttle on {}, throttler `{}`, under {how}", route.name(), t.name),
+                        format!(
+                            "@Throttle on {}, throttler `{}`, under {how}",
+                            route.name(),
+                            t.name
+                        ),
                     ),
                     (None, Some(c)) => {
                         let how = format!("{how}, {} throttler `{}`", c.callee, t.name);
@@ -251,7 +268,11 @@ impl Family for Nest {
                     line: d.line,
                 });
             }
-            for g in guards.global.iter().filter(|g| in_app(facts, g.file, e.file)) {
+            for g in guards
+                .global
+                .iter()
+                .filter(|g| in_app(facts, g.file, e.file))
+            {
                 let is_auth = g.kind(facts) == GuardKind::Auth
                     || named(&cx.spec.js_middleware, guard_name(&g.guard))
                     || rejects(cx, g.file, &g.guard);
@@ -311,12 +332,22 @@ impl OrRoot for Vec<String> {
 
 /// The quoted strings of a text (`["a", 'b']` → a, b).
 fn strings(text: &str) -> Vec<String> {
-    let re = Regex::new(r#"["'`]([^"'`]*)["'`]"#).expect("static regex");
-    re.captures_iter(text).map(|c| c[1].to_string()).collect()
+    static QUOTED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"["'`]([^"'`]*)["'`]"#).expect("static regex"));
+    QUOTED
+        .captures_iter(text)
+        .map(|c| c[1].to_string())
+        .collect()
 }
 
 /// The endpoints of one controller's methods under `prefix`.
-fn route_methods(fi: usize, file: &FileFacts, class: &Class, prefix: &str, out: &mut Vec<Endpoint>) {
+fn route_methods(
+    fi: usize,
+    file: &FileFacts,
+    class: &Class,
+    prefix: &str,
+    out: &mut Vec<Endpoint>,
+) {
     let own = format!("{}.", class.name);
     for (index, f) in file.functions.iter().enumerate() {
         if !f.name.starts_with(&own) || f.name[own.len()..].contains('.') {
@@ -363,7 +394,11 @@ struct GlobalPrefix {
 fn global_prefixes(facts: &ProjectFacts) -> Vec<GlobalPrefix> {
     let mut out = Vec::new();
     for (fi, file) in facts.files().iter().enumerate() {
-        for c in file.calls.iter().filter(|c| last(&c.callee) == "setGlobalPrefix") {
+        for c in file
+            .calls
+            .iter()
+            .filter(|c| last(&c.callee) == "setGlobalPrefix")
+        {
             let Some(prefix) = c.args.first().and_then(|a| unquote(&a.text)) else {
                 continue;
             };
@@ -534,9 +569,13 @@ impl Throttler {
     /// From an object's text (`{ limit: 3, ttl: 60000 }`); `ms`: its ttl is
     /// in milliseconds (v5+).
     fn from_text(name: &str, text: &str, ms: bool) -> Throttler {
+        static PAIR: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"\b(name|limit|ttl)\s*:\s*([^,}]+)").expect("static regex")
+        });
         let value = |key: &str| {
-            let re = Regex::new(&format!(r"\b{key}\s*:\s*([^,}}]+)")).expect("static regex");
-            re.captures(text).map(|c| c[1].trim().to_string())
+            PAIR.captures_iter(text)
+                .find(|c| &c[1] == key)
+                .map(|c| c[2].trim().to_string())
         };
         let ttl_text = value("ttl");
         Throttler {
@@ -582,8 +621,10 @@ fn ttl_shown(text: &str, ms: bool) -> String {
 /// `60 * 1000`, `seconds(60)`, `minutes(1)`, `hours(24)`, `days(1)`.
 fn duration(text: &str, ms: bool) -> Option<u64> {
     let t = text.trim();
-    let helper = Regex::new(r"^(seconds|minutes|hours|days)\(\s*([\d_]+)\s*\)$").expect("static regex");
-    if let Some(c) = helper.captures(t) {
+    static HELPER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(seconds|minutes|hours|days)\(\s*([\d_]+)\s*\)$").expect("static regex")
+    });
+    if let Some(c) = HELPER.captures(t) {
         let n: u64 = c[2].replace('_', "").parse().ok()?;
         return Some(
             n * match &c[1] {
@@ -622,7 +663,11 @@ fn collect_throttlers(facts: &ProjectFacts, shared_words: &[String]) -> Vec<Thro
             let entries: Vec<&crate::facts::DictEntry> = file
                 .dict_entries
                 .iter()
-                .filter(|d| d.path == path || d.path.starts_with(&format!("{path}[")) || d.path.starts_with(&format!("{path}.")))
+                .filter(|d| {
+                    d.path == path
+                        || d.path.starts_with(&format!("{path}["))
+                        || d.path.starts_with(&format!("{path}."))
+                })
                 .filter(|d| d.line >= c.line)
                 .collect();
             let mut throttlers: Vec<Throttler> = Vec::new();
@@ -667,24 +712,32 @@ fn collect_throttlers(facts: &ProjectFacts, shared_words: &[String]) -> Vec<Thro
             }
             // `forRootAsync({ useFactory: () => ({ … }) })`: read what the
             // argument's text shows.
-            let text: String = c.args.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ");
+            let text: String = c
+                .args
+                .iter()
+                .map(|a| a.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
             if throttlers.is_empty() && async_form && text.contains("ttl") {
                 throttlers.push(Throttler::from_text("default", &text, true));
             }
             let storage = top("storage").map(|d| d.value.clone()).unwrap_or_else(|| {
-                if async_form {
+                if async_form && text.contains("storage") {
                     text.clone()
                 } else {
                     String::new()
                 }
             });
+            // A storage other than the default in-memory one counts in a
+            // store the processes share (Redis, Mongo, a project storage).
+            let shared = shared_words.iter().any(|w| storage.contains(w.as_str()))
+                || (!storage.is_empty() && !storage.contains(MEMORY_STORAGE));
             out.push(ThrottlerConfig {
                 file: fi,
                 line: c.line,
                 callee: last_two(&c.callee),
                 throttlers,
-                shared: shared_words.iter().any(|w| storage.contains(w.as_str()))
-                    || storage.contains("Redis"),
+                shared,
             });
         }
     }
@@ -741,10 +794,9 @@ impl Guards {
                 if d.key != "provide" || last(&d.value) != "APP_GUARD" {
                     continue;
                 }
-                let guard = file
-                    .dict_entries
-                    .iter()
-                    .find(|u| u.path == d.path && matches!(u.key.as_str(), "useClass" | "useExisting"));
+                let guard = file.dict_entries.iter().find(|u| {
+                    u.path == d.path && matches!(u.key.as_str(), "useClass" | "useExisting")
+                });
                 if let Some(u) = guard {
                     global.push(GlobalGuard {
                         file: fi,
@@ -754,7 +806,11 @@ impl Guards {
                     });
                 }
             }
-            for c in file.calls.iter().filter(|c| last(&c.callee) == "useGlobalGuards") {
+            for c in file
+                .calls
+                .iter()
+                .filter(|c| last(&c.callee) == "useGlobalGuards")
+            {
                 for a in &c.args {
                     global.push(GlobalGuard {
                         file: fi,
@@ -764,9 +820,11 @@ impl Guards {
                     });
                 }
             }
-            let throttles = file.classes.iter().flat_map(|c| &c.decorators).chain(
-                file.functions.iter().flat_map(|f| &f.decorators),
-            );
+            let throttles = file
+                .classes
+                .iter()
+                .flat_map(|c| &c.decorators)
+                .chain(file.functions.iter().flat_map(|f| &f.decorators));
             for d in throttles.filter(|d| last(&d.callee) == "UseGuards") {
                 if d.args
                     .iter()
@@ -825,8 +883,9 @@ fn guard_kind(facts: &ProjectFacts, fi: usize, text: &str, depth: usize) -> Guar
         let file = facts.file(cf);
         let throws = file.calls.iter().any(|c| {
             REJECTIONS.contains(&last(&c.callee))
-                && c.in_function
-                    .is_some_and(|f| file.functions[f].name.starts_with(&own) || within(file, f, &own))
+                && c.in_function.is_some_and(|f| {
+                    file.functions[f].name.starts_with(&own) || within(file, f, &own)
+                })
         });
         if throws {
             return GuardKind::Auth;
@@ -976,7 +1035,10 @@ mod tests {
     #[test]
     fn throttle_overrides() {
         let t = Throttler::from_text("default", "{ limit: 3, ttl: 60000 }", true);
-        assert_eq!((t.name.as_str(), t.limit.as_deref(), t.ttl), ("default", Some("3"), Some(60)));
+        assert_eq!(
+            (t.name.as_str(), t.limit.as_deref(), t.ttl),
+            ("default", Some("3"), Some(60))
+        );
         let t = Throttler::from_text("x", "{ name: 'long', ttl: days(1), limit: 100 }", true);
         assert_eq!((t.name.as_str(), t.ttl), ("long", Some(86_400)));
     }
@@ -995,11 +1057,17 @@ mod tests {
         assert_eq!(
             controller_paths(&call(
                 "{ path: 'chat', version: '1' }",
-                vec![("path".into(), "'chat'".into()), ("version".into(), "'1'".into())]
+                vec![
+                    ("path".into(), "'chat'".into()),
+                    ("version".into(), "'1'".into())
+                ]
             )),
             vec!["chat"]
         );
-        assert_eq!(controller_paths(&call("['a', 'b']", vec![])), vec!["a", "b"]);
+        assert_eq!(
+            controller_paths(&call("['a', 'b']", vec![])),
+            vec!["a", "b"]
+        );
         assert_eq!(controller_paths(&Call::default()), vec![""]);
     }
 }
