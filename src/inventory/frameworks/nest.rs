@@ -139,8 +139,12 @@ impl Family for Nest {
     }
 
     fn limiters(&self, facts: &ProjectFacts, out: &mut Vec<Limiter>) {
+        let configs = collect_throttlers(facts, &[]);
+        if configs.is_empty() {
+            return;
+        }
         let guards = Guards::collect(facts);
-        for config in collect_throttlers(facts, &[]) {
+        for config in configs {
             let bound = guards.global.iter().any(|g| {
                 g.kind(facts) == GuardKind::Throttle && in_app(facts, g.file, config.file)
             }) || guards
