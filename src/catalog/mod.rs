@@ -469,6 +469,7 @@ pub struct CorsFixes {
     pub express: String,
     pub hono: String,
     pub fastify: String,
+    pub nest: String,
     pub header: String,
 }
 

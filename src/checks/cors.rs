@@ -93,6 +93,7 @@ enum Framework {
     Express,
     Hono,
     Fastify,
+    Nest,
 }
 
 impl Framework {
@@ -104,6 +105,7 @@ impl Framework {
             Framework::Express => "cors()",
             Framework::Hono => "hono/cors",
             Framework::Fastify => "@fastify/cors",
+            Framework::Nest => "NestJS CORS",
         }
     }
 
@@ -116,6 +118,7 @@ impl Framework {
             Framework::Express => &f.express,
             Framework::Hono => &f.hono,
             Framework::Fastify => &f.fastify,
+            Framework::Nest => &f.nest,
         }
     }
 }
@@ -191,7 +194,10 @@ impl Check for Cors {
                 Some(l) if l.is_python() => {
                     python_hits(index, file, facts, project.catalog, &mut hits)
                 }
-                Some(_) => js_hits(index, file, project.catalog, &mut hits),
+                Some(_) => {
+                    js_hits(index, file, project.catalog, &mut hits);
+                    nest_hits(index, file, project.catalog, &mut hits);
+                }
                 None => {}
             }
         }
@@ -212,7 +218,7 @@ impl Check for Cors {
 }
 
 fn is_backend(file: &FileFacts) -> bool {
-    const FRAMEWORKS: [&str; 9] = [
+    const FRAMEWORKS: [&str; 11] = [
         "fastapi",
         "flask",
         "django",
@@ -222,6 +228,8 @@ fn is_backend(file: &FileFacts) -> bool {
         "fastify",
         "next/server",
         "@fastify/cors",
+        "@nestjs/core",
+        "@nestjs/common",
     ];
     file.imports.iter().any(|i| {
         FRAMEWORKS
@@ -503,22 +511,10 @@ fn js_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit
         let pairs = options.map(|o| options_pairs(o, file)).unwrap_or_default();
         let origin = pairs.get("origin").map(String::as_str);
         let credentials = pairs.get("credentials").is_some_and(|v| v == "true");
-        let verdict = match origin {
-            None if options.is_none_or(|o| !o.pairs.is_empty() || o.text.starts_with('{')) => {
-                Some(Verdict::DefaultWildcard)
-            }
-            None => None, // options from somewhere we cannot see
-            Some(v) if is_wildcard_list(v) => Some(Verdict::Wildcard),
-            Some(v) if find_env_wildcard_default(v).is_some() => Some(Verdict::Wildcard),
-            Some("true") => Some(Verdict::Reflect),
-            Some(v)
-                if is_function(v) && always_allows(v, &catalog.cors.patterns.allowlist_words) =>
-            {
-                Some(Verdict::Reflect)
-            }
-            Some(_) => None,
+        let seen = options.is_none_or(|o| !o.pairs.is_empty() || o.text.starts_with('{'));
+        let Some(verdict) = origin_verdict(origin, seen, catalog) else {
+            continue;
         };
-        let Some(verdict) = verdict else { continue };
         let detail = match origin {
             Some(v) => format!("origin: {v}"),
             None => format!(
@@ -547,6 +543,113 @@ fn js_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit
     }
 }
 
+/// What a JS `origin` option allows (`None`: not given; `seen`: the
+/// options object is written out, so the library's default applies).
+fn origin_verdict(origin: Option<&str>, seen: bool, catalog: &Catalog) -> Option<Verdict> {
+    match origin {
+        None if seen => Some(Verdict::DefaultWildcard),
+        None => None, // options from somewhere we cannot see
+        Some(v) if is_wildcard_list(v) => Some(Verdict::Wildcard),
+        Some(v) if find_env_wildcard_default(v).is_some() => Some(Verdict::Wildcard),
+        Some("true") => Some(Verdict::Reflect),
+        Some(v) if is_function(v) && always_allows(v, &catalog.cors.patterns.allowlist_words) => {
+            Some(Verdict::Reflect)
+        }
+        Some(_) => None,
+    }
+}
+
+/// NestJS: `app.enableCors(options?)` and `NestFactory.create(AppModule,
+/// { cors: true | options })`, in a file that imports NestJS. Both pass
+/// the options to the `cors` package, whose default is every origin.
+fn nest_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<Hit>) {
+    if !file
+        .imports
+        .iter()
+        .any(|i| i.module.starts_with("@nestjs/"))
+    {
+        return;
+    }
+    for call in &file.calls {
+        let last = call.callee.rsplit('.').next().unwrap_or("");
+        let (options, detail) = if last == "enableCors" {
+            let options = call.args.first();
+            let pairs = options.map(|o| options_pairs(o, file)).unwrap_or_default();
+            (
+                options.map(|o| (o.line, o.column, o.text.clone())),
+                (
+                    pairs,
+                    options.is_none_or(|o| !o.pairs.is_empty() || o.text.starts_with('{')),
+                ),
+            )
+        } else if call.callee.ends_with("NestFactory.create") {
+            let Some((arg, value)) = call.args.get(1).and_then(|o| {
+                o.pairs
+                    .iter()
+                    .find(|(k, _)| k == "cors")
+                    .map(|(_, v)| (o, v.clone()))
+            }) else {
+                continue;
+            };
+            if value == "false" {
+                continue;
+            }
+            let pairs = if value == "true" {
+                BTreeMap::new()
+            } else {
+                text_pairs(&value)
+            };
+            let seen = value == "true" || value.starts_with('{');
+            (
+                Some((arg.line, arg.column, format!("cors: {value}"))),
+                (pairs, seen),
+            )
+        } else {
+            continue;
+        };
+        let (pairs, seen) = detail;
+        let origin = pairs.get("origin").map(String::as_str);
+        let Some(verdict) = origin_verdict(origin, seen, catalog) else {
+            continue;
+        };
+        let (line, column, text) = options.unwrap_or((call.line, call.column, String::new()));
+        let detail = match origin {
+            Some(v) => format!("origin: {v}"),
+            None if text.starts_with("cors:") => format!("{}(…, {{ {text} }})", call.callee),
+            None => format!("{}({text})", call.callee),
+        };
+        hits.push(Hit {
+            file: index,
+            line,
+            column,
+            verdict,
+            framework: Framework::Nest,
+            credentials: pairs.get("credentials").is_some_and(|v| v == "true"),
+            detail,
+            scope: Vec::new(),
+            note: origin
+                .and_then(find_env_wildcard_default)
+                .map(|v| unset_note(&v)),
+        });
+    }
+}
+
+/// `origin` and `credentials` of an options object's text.
+fn text_pairs(text: &str) -> BTreeMap<String, String> {
+    let pattern =
+        Regex::new(r#"(origin|credentials)\s*:\s*("[^"]*"|'[^']*'|`[^`]*`|true|false|\[[^\]]*\])"#)
+            .expect("static regex");
+    pattern
+        .captures_iter(text.as_bytes())
+        .map(|c| {
+            (
+                String::from_utf8_lossy(&c[1]).into_owned(),
+                String::from_utf8_lossy(&c[2]).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The paths a `cors(…)` call is mounted on, when it is route middleware:
 /// `app.use("/static", cors(), …)`, `app.get("/.well-known/x", cors(), h)`.
 fn collect_mount_paths(file: &FileFacts, cors: &Call) -> Vec<String> {
@@ -571,18 +674,7 @@ fn options_pairs(arg: &Arg, file: &FileFacts) -> BTreeMap<String, String> {
     let Some(assigned) = file.assignments.iter().find(|a| a.target == arg.text) else {
         return BTreeMap::new();
     };
-    let pattern =
-        Regex::new(r#"(origin|credentials)\s*:\s*("[^"]*"|'[^']*'|`[^`]*`|true|false|\[[^\]]*\])"#)
-            .expect("static regex");
-    pattern
-        .captures_iter(assigned.text.as_bytes())
-        .map(|c| {
-            (
-                String::from_utf8_lossy(&c[1]).into_owned(),
-                String::from_utf8_lossy(&c[2]).into_owned(),
-            )
-        })
-        .collect()
+    text_pairs(&assigned.text)
 }
 
 fn is_function(v: &str) -> bool {

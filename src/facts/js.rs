@@ -11,8 +11,8 @@ use tree_sitter::Node;
 
 use super::python::join_path;
 use super::{
-    line_of, string_value, text_of, text_ref, Arg, Assignment, Call, Columns, FileFacts, Function,
-    Import, Kinds,
+    line_of, string_value, text_of, text_ref, Arg, Assignment, Call, Class, Columns, DictEntry,
+    FileFacts, Function, Import, Kinds,
 };
 use crate::lang::Lang;
 
@@ -31,6 +31,7 @@ fn kinds(lang: Lang) -> &'static Kinds {
             "class_declaration",
             "class",
             "abstract_class_declaration",
+            "class_body",
             "call_expression",
             "new_expression",
             "if_statement",
@@ -97,6 +98,9 @@ pub(super) fn extract(
     collect_directives(root, src, facts);
     // call node id → index in facts.calls, to link function arguments to their call.
     let mut call_index: HashMap<usize, usize> = HashMap::new();
+    // method node id → its decorators (TypeScript puts them before the
+    // method in the class body, not inside it).
+    let mut method_decorators: HashMap<usize, Vec<Call>> = HashMap::new();
     let mut stack = vec![Frame {
         node: root,
         up: Ancestors::default(),
@@ -134,12 +138,38 @@ pub(super) fn extract(
                 child_class = node
                     .child_by_field_name("name")
                     .map(|n| Rc::from(text_of(n, src)));
+                if child_class.is_some() {
+                    facts
+                        .classes
+                        .push(class_facts(node, up.get(0), src, &columns, function));
+                }
+            }
+            "class_body" => {
+                // Fields belong to the class just recorded when it has a name.
+                let named = up
+                    .get(0)
+                    .is_some_and(|c| c.child_by_field_name("name").is_some());
+                class_members(
+                    node,
+                    src,
+                    &columns,
+                    (function, named),
+                    &mut method_decorators,
+                    facts,
+                );
             }
             k if FUNCTION_KINDS.contains(&k) => {
                 let index = facts.functions.len();
-                facts
-                    .functions
-                    .push(function_facts(node, up, src, function, class.as_deref()));
+                let mut f = function_facts(node, up, src, function, class.as_deref());
+                if kind == "method_definition" {
+                    f.decorators = method_decorators.remove(&node.id()).unwrap_or_default();
+                    f.decorators
+                        .extend(decorators_of(node, src, &columns, function));
+                    if class.is_some() && f.name.ends_with(".constructor") {
+                        collect_parameter_properties(node, src, index, facts);
+                    }
+                }
+                facts.functions.push(f);
                 link_argument(node, up, index, &call_index, facts);
                 child_function = Some(index);
                 child_class = None;
@@ -147,6 +177,9 @@ pub(super) fn extract(
             "call_expression" | "new_expression" => {
                 call_index.insert(node.id(), facts.calls.len());
                 let call = call_facts(node, src, &columns, function);
+                if function.is_none() && facts.dict_entries.len() < MAX_ENTRIES {
+                    call_entries(node, &call.callee, src, facts);
+                }
                 if call.callee == "require" {
                     collect_require(node, up.get(0), src, facts);
                 } else if call.callee == "import" {
@@ -206,6 +239,251 @@ pub(super) fn extract(
         stack[first..].reverse();
     }
     facts.calls.sort_by_key(|c| (c.line, c.column));
+}
+
+/// Most object entries kept per file ([`call_entries`]).
+const MAX_ENTRIES: usize = 1024;
+
+/// A class: name, `extends` and `implements` clauses as written, its
+/// decorators (on the class, or before `export` when it is exported) and
+/// its fields (as assignments to the bare field name). `up`: its parent.
+fn class_facts(
+    node: Node<'_>,
+    up: Option<Node<'_>>,
+    src: &[u8],
+    columns: &Columns<'_>,
+    function: Option<usize>,
+) -> Class {
+    let mut bases = Vec::new();
+    let mut cursor = node.walk();
+    for heritage in node
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() == "class_heritage")
+    {
+        let mut c = heritage.walk();
+        for clause in heritage.named_children(&mut c) {
+            match clause.kind() {
+                "extends_clause" | "implements_clause" => {
+                    let mut cc = clause.walk();
+                    bases.extend(
+                        clause
+                            .named_children(&mut cc)
+                            .filter(|t| !matches!(t.kind(), "type_arguments" | "comment"))
+                            .map(|t| text_of(t, src)),
+                    );
+                }
+                "comment" => {}
+                // JavaScript: `class_heritage` is `extends <expression>`.
+                _ => bases.push(text_of(clause, src)),
+            }
+        }
+    }
+    let mut decorators = decorators_of(node, src, columns, function);
+    if let Some(export) = up.filter(|p| p.kind() == "export_statement") {
+        let mut before = decorators_of(export, src, columns, function);
+        before.append(&mut decorators);
+        decorators = before;
+    }
+    Class {
+        name: node
+            .child_by_field_name("name")
+            .map(|n| text_of(n, src))
+            .unwrap_or_default(),
+        bases,
+        decorators,
+        attributes: Vec::new(),
+        line: line_of(node),
+    }
+}
+
+/// The `decorator` children of a node, as calls (`@Post("x")` has callee
+/// `Post`; a bare `@Public` has no arguments), each at its own line.
+fn decorators_of(
+    node: Node<'_>,
+    src: &[u8],
+    columns: &Columns<'_>,
+    function: Option<usize>,
+) -> Vec<Call> {
+    let mut cursor = node.walk();
+    let found: Vec<Node<'_>> = node
+        .children_by_field_name("decorator", &mut cursor)
+        .collect();
+    found
+        .into_iter()
+        .filter_map(|d| decorator_call(d, src, columns, function))
+        .collect()
+}
+
+fn decorator_call(
+    d: Node<'_>,
+    src: &[u8],
+    columns: &Columns<'_>,
+    function: Option<usize>,
+) -> Option<Call> {
+    let expr = d.named_child(0)?;
+    let mut call = if expr.kind() == "call_expression" {
+        call_facts(expr, src, columns, function)
+    } else {
+        Call {
+            callee: callee_path(expr, src),
+            column: columns.of(expr),
+            in_function: function,
+            ..Call::default()
+        }
+    };
+    call.line = line_of(d);
+    Some(call)
+}
+
+/// A class body: the decorators written before each method (TypeScript),
+/// by the method's node, and the fields, as class attributes and as
+/// assignments to `this.<field>` (`private openai = new OpenAI()` is the
+/// constructor's `this.openai = new OpenAI()`).
+fn class_members(
+    body: Node<'_>,
+    src: &[u8],
+    columns: &Columns<'_>,
+    (function, named): (Option<usize>, bool),
+    method_decorators: &mut HashMap<usize, Vec<Call>>,
+    facts: &mut FileFacts,
+) {
+    let mut pending = Vec::new();
+    let mut cursor = body.walk();
+    for member in body.named_children(&mut cursor) {
+        match member.kind() {
+            "decorator" => pending.extend(decorator_call(member, src, columns, function)),
+            "method_definition" => {
+                method_decorators.insert(member.id(), std::mem::take(&mut pending));
+            }
+            "public_field_definition" | "field_definition" => {
+                pending.clear();
+                let name = member
+                    .child_by_field_name("name")
+                    .or_else(|| member.child_by_field_name("property"));
+                let value = member.child_by_field_name("value");
+                let (Some(name), Some(value)) = (name, value) else {
+                    continue;
+                };
+                let is_static = has_token(member, "static");
+                let field = Assignment {
+                    target: text_of(name, src),
+                    value_callee: value_callee(value, src),
+                    text: text_of(value, src),
+                    line: line_of(member),
+                    in_function: function,
+                };
+                if !is_static {
+                    facts.assignments.push(Assignment {
+                        target: format!("this.{}", field.target),
+                        ..field.clone()
+                    });
+                }
+                if let Some(class) = facts.classes.last_mut().filter(|_| named) {
+                    class.attributes.push(field);
+                }
+            }
+            "comment" => {}
+            _ => pending.clear(),
+        }
+    }
+}
+
+/// Constructor parameter properties (`constructor(private readonly chat:
+/// ChatService)`) are fields the constructor assigns: recorded as
+/// `this.chat = chat` in the constructor, so the parameter's type types
+/// the field (dependency injection).
+fn collect_parameter_properties(node: Node<'_>, src: &[u8], index: usize, facts: &mut FileFacts) {
+    let Some(params) = node.child_by_field_name("parameters") else {
+        return;
+    };
+    let mut cursor = params.walk();
+    for p in params.named_children(&mut cursor) {
+        if !matches!(p.kind(), "required_parameter" | "optional_parameter") {
+            continue;
+        }
+        let mut c = p.walk();
+        let modified = p
+            .named_children(&mut c)
+            .any(|m| m.kind() == "accessibility_modifier")
+            || has_token(p, "readonly");
+        let Some(pattern) = p
+            .child_by_field_name("pattern")
+            .filter(|n| n.kind() == "identifier")
+        else {
+            continue;
+        };
+        if modified {
+            let name = text_of(pattern, src);
+            facts.assignments.push(Assignment {
+                target: format!("this.{name}"),
+                value_callee: None,
+                text: name,
+                line: line_of(p),
+                in_function: Some(index),
+            });
+        }
+    }
+}
+
+/// The object and array literals passed to a call made outside any
+/// function (module configuration, decorators: `@Module({ providers: [{
+/// provide: X, useClass: Y }] })`), as entries: the path is the callee,
+/// then `.key` per nested object and `[i]` per array element
+/// (`Module.providers[1]`, key `useClass`). Three levels at most.
+fn call_entries(node: Node<'_>, callee: &str, src: &[u8], facts: &mut FileFacts) {
+    let Some(list) = node.child_by_field_name("arguments") else {
+        return;
+    };
+    let mut cursor = list.walk();
+    for a in list.named_children(&mut cursor) {
+        literal_entries(a, callee, src, 0, facts);
+    }
+}
+
+fn literal_entries(node: Node<'_>, path: &str, src: &[u8], depth: usize, facts: &mut FileFacts) {
+    if depth > 3 || facts.dict_entries.len() >= MAX_ENTRIES {
+        return;
+    }
+    let mut cursor = node.walk();
+    match node.kind() {
+        "object" => {
+            for p in node.named_children(&mut cursor) {
+                let (key, value) = match p.kind() {
+                    "pair" => {
+                        let (Some(k), Some(v)) =
+                            (p.child_by_field_name("key"), p.child_by_field_name("value"))
+                        else {
+                            continue;
+                        };
+                        let key = match k.kind() {
+                            "string" => string_value(k, src).unwrap_or_default(),
+                            _ => text_of(k, src),
+                        };
+                        (key, Some(v))
+                    }
+                    "shorthand_property_identifier" => (text_of(p, src), None),
+                    _ => continue,
+                };
+                facts.dict_entries.push(DictEntry {
+                    path: path.to_string(),
+                    key: key.clone(),
+                    value: value.map_or_else(|| key.clone(), |v| text_of(v, src)),
+                    line: line_of(p),
+                });
+                if let Some(v) = value.filter(|v| matches!(v.kind(), "object" | "array")) {
+                    literal_entries(v, &format!("{path}.{key}"), src, depth + 1, facts);
+                }
+            }
+        }
+        "array" => {
+            for (i, e) in node.named_children(&mut cursor).enumerate() {
+                if matches!(e.kind(), "object" | "array") {
+                    literal_entries(e, &format!("{path}[{i}]"), src, depth + 1, facts);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `"use client"` / `"use server"` at the top of the file (or a function body

@@ -87,6 +87,9 @@ pub struct Function {
     pub parent: Option<usize>,
 }
 
+/// An assignment. TypeScript class fields and constructor parameter
+/// properties are recorded as the assignments they stand for
+/// (`this.openai = new OpenAI()`, `this.chat = chat`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Assignment {
     pub target: String,
@@ -97,14 +100,16 @@ pub struct Assignment {
     pub in_function: Option<usize>,
 }
 
-/// A Python class: its bases, decorators and class-level assignments
-/// (`permission_classes = [IsAuthenticated]`), for frameworks that declare
-/// routes and protections on classes (Django views).
+/// A class: its bases, decorators and class-level assignments (Python
+/// `permission_classes = [IsAuthenticated]`; TypeScript fields), for
+/// frameworks that declare routes and protections on classes (Django
+/// views, NestJS controllers).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Class {
     pub name: String,
     /// Base classes as written (`APIView`, `mixins.LoginRequiredMixin`);
-    /// keyword arguments (`metaclass=…`) are left out.
+    /// keyword arguments (`metaclass=…`) are left out. TypeScript: the
+    /// `extends` value (`AuthGuard("jwt")`), then the `implements` types.
     pub bases: Vec<String>,
     pub decorators: Vec<Call>,
     /// Assignments in the class body, outside its methods.
@@ -136,10 +141,12 @@ pub struct FileFacts {
     pub limit_guards: Vec<(Option<usize>, u32, String)>,
     /// React `useEffect` calls (JS).
     pub effects: Vec<Effect>,
-    /// Classes (Python).
+    /// Classes.
     pub classes: Vec<Class>,
     /// Entries of dictionaries assigned at module level, nested ones
-    /// included (Python settings modules: `REST_FRAMEWORK = {…}`, `CACHES`).
+    /// included (Python settings modules: `REST_FRAMEWORK = {…}`, `CACHES`);
+    /// JS/TS: the object and array literals passed to calls made outside
+    /// any function (`@Module({ providers: […] })`, module configuration).
     pub dict_entries: Vec<DictEntry>,
 }
 
@@ -147,7 +154,9 @@ pub struct FileFacts {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DictEntry {
     /// The variable and the keys above it: `REST_FRAMEWORK`,
-    /// `REST_FRAMEWORK.DEFAULT_THROTTLE_RATES`.
+    /// `REST_FRAMEWORK.DEFAULT_THROTTLE_RATES`; JS/TS: the callee, then
+    /// `.key` per nested object and `[i]` per array element
+    /// (`Module.providers[1]`).
     pub path: String,
     /// The key without quotes.
     pub key: String,

@@ -244,7 +244,11 @@ impl ProjectFacts {
             };
             return self.function_in(target, wanted, REEXPORT_DEPTH);
         }
-        if callee == head || head == "self" || head == "this" {
+        // `self.helper()` is a method of this file; `this.chat.ask()` is
+        // first a method of what `this.chat` holds (an injected service).
+        let own = head == "self" || head == "this";
+        let attribute = own && callee.matches('.').count() > 1;
+        if callee == head || (own && !attribute) {
             if let Some(function) = self.function_names[file].find(facts, last) {
                 return Some(FnRef { file, function });
             }
@@ -253,6 +257,14 @@ impl ProjectFacts {
             if let Some(found) = self.star_imported(file, head) {
                 return Some(found);
             }
+        }
+        if attribute {
+            if let Some(method) = self.resolve_method(file, call) {
+                return Some(method);
+            }
+            return self.function_names[file]
+                .find(facts, last)
+                .map(|function| FnRef { file, function });
         }
         self.resolve_method(file, call)
     }
@@ -498,7 +510,16 @@ impl ProjectFacts {
             .iter()
             .filter(|a| a.target == receiver)
             .find_map(|a| {
-                let callee = a.value_callee.as_deref()?;
+                let Some(callee) = a.value_callee.as_deref() else {
+                    // `self.svc = svc` / `this.chat = chat` (a constructor
+                    // parameter property): the parameter's annotation.
+                    let function = &facts.functions[a.in_function?];
+                    let name = a.text.trim();
+                    return function
+                        .params
+                        .iter()
+                        .find_map(|p| annotated_class(p, name));
+                };
                 let last = callee.rsplit('.').next().unwrap_or(callee);
                 is_class_name(last).then(|| last.to_string())
             })
@@ -677,14 +698,9 @@ fn is_class_name(name: &str) -> bool {
 /// unwrapped to `X`.
 pub fn annotated_class(param: &str, receiver: &str) -> Option<String> {
     let (name, annotation) = param.split_once(':')?;
-    let name = name
-        .trim()
-        .trim_start_matches("private ")
-        .trim_start_matches("readonly ");
-    let name = name
-        .trim_start_matches("public ")
-        .trim_start_matches("protected ")
-        .trim();
+    // TypeScript modifiers and parameter decorators (`@Inject(X) private
+    // readonly x: X`): the name is the last word.
+    let name = name.split_whitespace().last()?;
     if name.trim_end_matches('?') != receiver {
         return None;
     }

@@ -211,3 +211,81 @@ fn python_modules_resolve_by_dotted_suffix_at_a_boundary() {
     assert_eq!(resolve("vices.llm"), None);
     assert_eq!(resolve("missing.llm"), None);
 }
+
+#[test]
+fn ts_classes_decorators_fields_and_parameter_properties() {
+    let f = facts(
+        "src/chat.controller.ts",
+        r#"import { Controller, Post, UseGuards } from '@nestjs/common';
+
+@UseGuards(JwtAuthGuard)
+@Controller('chat')
+export class ChatController extends Base implements OnInit {
+  private readonly openai = new OpenAI();
+  static count = 0;
+  constructor(private readonly chat: ChatService, plain: Other) {}
+
+  @Post('ask')
+  @Public
+  ask(@Body() body: AskDto) {
+    return this.chat.ask(body.prompt);
+  }
+}
+
+@Module({ providers: [{ provide: APP_GUARD, useClass: X }], imports: [T.forRoot([{ ttl: 1 }])] })
+class AppModule {}
+"#,
+    );
+    let class = &f.classes[0];
+    assert_eq!(class.name, "ChatController");
+    assert_eq!(class.bases, vec!["Base", "OnInit"]);
+    let decorators: Vec<&str> = class.decorators.iter().map(|d| d.callee.as_str()).collect();
+    assert_eq!(decorators, vec!["UseGuards", "Controller"]);
+    assert_eq!(class.decorators[1].args[0].text, "'chat'");
+    assert_eq!(class.attributes.len(), 2);
+    let ask = f
+        .functions
+        .iter()
+        .find(|x| x.name == "ChatController.ask")
+        .unwrap();
+    let decorators: Vec<(&str, u32)> = ask
+        .decorators
+        .iter()
+        .map(|d| (d.callee.as_str(), d.line))
+        .collect();
+    assert_eq!(decorators, vec![("Post", 10), ("Public", 11)]);
+    let constructor = f
+        .functions
+        .iter()
+        .position(|x| x.name == "ChatController.constructor")
+        .unwrap();
+    // A field and a parameter property are assignments to `this`; a plain
+    // parameter and a static field are not.
+    let this: Vec<(&str, Option<&str>, Option<usize>)> = f
+        .assignments
+        .iter()
+        .filter(|a| a.target.starts_with("this."))
+        .map(|a| (a.target.as_str(), a.value_callee.as_deref(), a.in_function))
+        .collect();
+    assert_eq!(
+        this,
+        vec![
+            ("this.openai", Some("OpenAI"), None),
+            ("this.chat", None, Some(constructor)),
+        ]
+    );
+    let entries: Vec<(&str, &str, &str)> = f
+        .dict_entries
+        .iter()
+        .map(|d| (d.path.as_str(), d.key.as_str(), d.value.as_str()))
+        .collect();
+    assert!(
+        entries.contains(&("Module.providers[0]", "useClass", "X")),
+        "{entries:?}"
+    );
+    assert!(
+        entries.contains(&("T.forRoot[0]", "ttl", "1")),
+        "{entries:?}"
+    );
+    assert_eq!(f.classes[1].decorators[0].callee, "Module");
+}

@@ -26,6 +26,7 @@
 
 mod django;
 mod gradio;
+mod nest;
 mod next;
 mod node;
 mod python;
@@ -55,6 +56,7 @@ pub enum Framework {
     Fastify,
     Django,
     Gradio,
+    Nest,
 }
 
 impl Framework {
@@ -70,6 +72,7 @@ impl Framework {
             Framework::Fastify => "Fastify",
             Framework::Django => "Django",
             Framework::Gradio => "Gradio",
+            Framework::Nest => "NestJS",
         }
     }
 
@@ -92,6 +95,7 @@ impl Framework {
             Framework::Fastify => "fastify",
             Framework::Django => "django",
             Framework::Gradio => "gradio",
+            Framework::Nest => "nest",
         }
     }
 
@@ -179,6 +183,7 @@ pub static FAMILIES: &[&dyn Family] = &[
     &gradio::Gradio,
     &node::Node,
     &next::Next,
+    &nest::Nest,
 ];
 
 /// The endpoints of one family, for its batch methods
@@ -301,7 +306,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 10] = [
+    const ALL: [Framework; 11] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -312,6 +317,7 @@ mod tests {
         Framework::Fastify,
         Framework::Django,
         Framework::Gradio,
+        Framework::Nest,
     ];
 
     #[test]
