@@ -411,6 +411,17 @@ impl ModuleIndex {
                 }
                 dir = parent_dir(&dir).to_string();
             }
+        } else if let Some(rest) = spec.strip_prefix("$lib/") {
+            // SvelteKit's built-in alias: `src/lib` of the app (its
+            // tsconfig mapping is generated, not in the tree).
+            let mut dir = parent_dir(from_path).to_string();
+            loop {
+                bases.push(normalize(&format!("{dir}/src/lib/{rest}")));
+                if dir.is_empty() {
+                    break;
+                }
+                dir = parent_dir(&dir).to_string();
+            }
         } else if !self.aliases.is_empty() {
             // tsconfig `paths` (`@lib/ai`, `~components/x`) and `baseUrl`.
             bases = self.alias_bases(from_path, spec);

@@ -25,6 +25,7 @@
 //!    README's coverage table.
 
 mod django;
+mod files;
 mod gradio;
 mod nest;
 mod next;
@@ -40,6 +41,7 @@ use super::limits::{LimitScope, Limiter};
 use super::{Endpoint, Misuse};
 use crate::facts::{Arg, Call, FileFacts, ProjectFacts};
 
+pub use files::is_astro_route;
 pub use next::{parse_matchers, Matcher};
 
 /// The frameworks aiguard knows endpoints of.
@@ -57,6 +59,10 @@ pub enum Framework {
     Django,
     Gradio,
     Nest,
+    SvelteKit,
+    Astro,
+    Nuxt,
+    Remix,
 }
 
 impl Framework {
@@ -73,6 +79,10 @@ impl Framework {
             Framework::Django => "Django",
             Framework::Gradio => "Gradio",
             Framework::Nest => "NestJS",
+            Framework::SvelteKit => "SvelteKit",
+            Framework::Astro => "Astro",
+            Framework::Nuxt => "Nuxt",
+            Framework::Remix => "Remix",
         }
     }
 
@@ -96,6 +106,10 @@ impl Framework {
             Framework::Django => "django",
             Framework::Gradio => "gradio",
             Framework::Nest => "nest",
+            Framework::SvelteKit => "sveltekit",
+            Framework::Astro => "astro",
+            Framework::Nuxt => "nuxt",
+            Framework::Remix => "remix",
         }
     }
 
@@ -184,6 +198,7 @@ pub static FAMILIES: &[&dyn Family] = &[
     &node::Node,
     &next::Next,
     &nest::Nest,
+    &files::FileRoutes,
 ];
 
 /// The endpoints of one family, for its batch methods
@@ -306,7 +321,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 11] = [
+    const ALL: [Framework; 15] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -318,6 +333,10 @@ mod tests {
         Framework::Django,
         Framework::Gradio,
         Framework::Nest,
+        Framework::SvelteKit,
+        Framework::Astro,
+        Framework::Nuxt,
+        Framework::Remix,
     ];
 
     #[test]

@@ -66,7 +66,13 @@ impl Family for Next {
                     }
                 }
             }
-        } else if let Some(api) = pages_api_path(path) {
+        } else if let Some(api) = pages_api_path(path).filter(|_| {
+            !super::is_astro_route(path)
+                || !file
+                    .functions
+                    .iter()
+                    .any(|f| f.exported && ROUTE_METHODS.contains(&f.name.as_str()))
+        }) {
             if let Some(fi) = file
                 .functions
                 .iter()
