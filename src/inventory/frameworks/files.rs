@@ -130,7 +130,7 @@ fn sveltekit_route(path: &str) -> Option<String> {
     }
     let segments: Vec<&str> = dir
         .split('/')
-        .filter(|s| !s.is_empty() && !(s.starts_with('(') && s.ends_with(')')))
+        .filter(|s| !(s.is_empty() || s.starts_with('(') && s.ends_with(')')))
         .collect();
     Some(format!("/{}", segments.join("/")))
 }
