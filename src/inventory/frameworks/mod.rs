@@ -28,6 +28,7 @@ mod django;
 mod next;
 mod node;
 mod python;
+mod trpc;
 
 use std::collections::HashMap;
 
@@ -53,6 +54,7 @@ pub enum Framework {
     Hono,
     Fastify,
     Django,
+    Trpc,
 }
 
 impl Framework {
@@ -67,6 +69,7 @@ impl Framework {
             Framework::Hono => "Hono",
             Framework::Fastify => "Fastify",
             Framework::Django => "Django",
+            Framework::Trpc => "tRPC",
         }
     }
 
@@ -88,6 +91,7 @@ impl Framework {
             Framework::Hono => "hono",
             Framework::Fastify => "fastify",
             Framework::Django => "django",
+            Framework::Trpc => "trpc",
         }
     }
 
@@ -169,7 +173,7 @@ pub trait Family: Sync {
 }
 
 /// Every family, in the order their endpoints are listed.
-pub static FAMILIES: &[&dyn Family] = &[&python::Python, &django::Django, &node::Node, &next::Next];
+pub static FAMILIES: &[&dyn Family] = &[&python::Python, &django::Django, &node::Node, &next::Next, &trpc::Trpc];
 
 /// The endpoints of one family, for its batch methods
 /// ([`Family::limits`], [`Family::declared_auth`]).
@@ -291,7 +295,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 9] = [
+    const ALL: [Framework; 10] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -301,6 +305,7 @@ mod tests {
         Framework::Hono,
         Framework::Fastify,
         Framework::Django,
+        Framework::Trpc,
     ];
 
     #[test]
