@@ -159,7 +159,14 @@ impl Family for Trpc {
                         .import_of(head)
                         .and_then(|i| facts.resolve_import(cf, i))
                         .unwrap_or(cf);
-                    let text = window_spec(facts.file(maker), spec);
+                    let object = call.callee.rsplit_once('.').map_or("", |(o, _)| o);
+                    let name = facts
+                        .file(cf)
+                        .import_of(object)
+                        .and_then(|i| i.name.clone())
+                        .unwrap_or_else(|| object.to_string());
+                    let text = limiter_windows(facts.file(maker), &name, &spec.window_calls)
+                        .unwrap_or_else(|| window_spec(facts.file(maker), spec));
                     found.push(Limit {
                         how: format!("{}: {}()", via.0, call.callee),
                         file: e.file,
@@ -237,6 +244,30 @@ impl Family for Trpc {
             e.auth.extend(out);
         }
     }
+}
+
+/// The window calls of one limiter variable of a file (`chatLimit = new
+/// Ratelimit({ limiter: Ratelimit.slidingWindow(10, "1 m") })`): those
+/// between its assignment and the file's next module-level one, as written.
+fn limiter_windows(file: &FileFacts, var: &str, window_calls: &[String]) -> Option<String> {
+    let top = || file.assignments.iter().filter(|a| a.in_function.is_none());
+    let start = top().find(|a| a.target == var)?.line;
+    let end = top()
+        .map(|a| a.line)
+        .filter(|l| *l > start)
+        .min()
+        .unwrap_or(u32::MAX);
+    let found: Vec<String> = file
+        .calls
+        .iter()
+        .filter(|c| c.line >= start && c.line < end)
+        .filter(|c| window_calls.iter().any(|w| w == last(&c.callee)))
+        .map(|c| {
+            let args: Vec<&str> = c.args.iter().map(|a| a.text.as_str()).collect();
+            format!("{}({})", last(&c.callee), args.join(", "))
+        })
+        .collect();
+    (!found.is_empty()).then(|| found.join("; "))
 }
 
 /// `throw new TRPCError({ code: "UNAUTHORIZED" })` with one of `codes`.
