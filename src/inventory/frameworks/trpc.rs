@@ -281,7 +281,7 @@ fn throws(call: &Call, codes: &[&str]) -> bool {
 }
 
 /// The resolver throws `UNAUTHORIZED` itself (`if (!ctx.session) throw …`):
-/// enforced, unless that comes after its AI call.
+/// enforced, unless that comes after the line that leads to its AI call.
 fn resolver_auth(
     facts: &ProjectFacts,
     e: &Endpoint,
@@ -289,24 +289,34 @@ fn resolver_auth(
     rejecting: &HashMap<FnRef, Chain>,
 ) -> Option<AuthEvidence> {
     let chain = rejecting.get(&h)?;
-    let call = facts.call(chain.call);
-    let direct = chain.functions.len() == 1 && chain.call.0 == h.file;
-    let line = if direct { call.line } else { e.line };
-    let ai_line = e
-        .reaches
-        .as_ref()
-        .filter(|c| c.functions.len() == 1)
-        .map(|c| facts.call(c.call).line);
-    let after = direct && ai_line.is_some_and(|ai| call.line > ai);
+    let line = line_in_handler(facts, h, chain).unwrap_or(e.line);
+    let ai_line = e.reaches.as_ref().and_then(|c| line_in_handler(facts, h, c));
+    let after = ai_line.is_some_and(|ai| line > ai);
     Some(AuthEvidence {
         kind: if after {
             AuthKind::AfterAiCall
         } else {
             AuthKind::Enforced
         },
-        how: format!("resolver throws {}()", call.callee),
+        how: format!("resolver throws {}()", facts.call(chain.call).callee),
         line,
     })
+}
+
+/// The line in handler `h` where `chain` starts: its call, or the call to
+/// the next function of the chain.
+fn line_in_handler(facts: &ProjectFacts, h: FnRef, chain: &Chain) -> Option<u32> {
+    match chain.functions.get(1) {
+        None => Some(facts.call(chain.call).line),
+        Some(next) => {
+            let file = facts.file(h.file);
+            file.calls
+                .iter()
+                .filter(|c| c.in_function.is_some_and(|f| file.is_within(f, h.function)))
+                .find(|c| facts.resolve_call(h.file, c) == Some(*next))
+                .map(|c| c.line)
+        }
+    }
 }
 
 /// `(how, line)` of a middleware: in the endpoint's file at its line, else
