@@ -263,14 +263,70 @@ export const chatRouter = router({
 
 #[test]
 fn no_trpc_import_no_trpc_endpoints() {
-    // `router({ … })` and `.query(fn)` of another library are not tRPC.
+    // `router({ … })` and `.query(fn)` of another library are not tRPC,
+    // even when the function calls AI (so the file is parsed).
     let dir = project(&[(
         "src/db.ts",
         r#"
+import OpenAI from "openai";
 import { router } from "some-router";
-export const r = router({ list: db.items.query(() => 1) });
+const openai = new OpenAI();
+export const r = router({
+  list: db.items.query(() => openai.chat.completions.create({ model: "gpt-4o-mini", messages: [] })),
+});
 "#,
     )]);
     let json = inventory(dir.path());
     assert_eq!(list(&json), vec![]);
+}
+
+#[test]
+fn middleware_from_a_package_counts_by_name_only_when_named() {
+    // `.use(requireAuth)` from a package: its body is not in the project,
+    // so the catalogue's auth name decides; `withOrg` and `orgProcedure`
+    // count only once the config names them (`extra-auth`), and
+    // `perTenant` once `extra-limiters` does.
+    let files = [
+        ("src/trpc.ts", TRPC_BASE),
+        ("src/llm.ts", LLM),
+        (
+            "src/router.ts",
+            r#"
+import { requireAuth, withOrg, perTenant } from "@acme/trpc-kit";
+import { router, publicProcedure } from "./trpc";
+import { ask } from "./llm";
+const orgProcedure = publicProcedure.use(withOrg).use(perTenant);
+export const appRouter = router({
+  a: publicProcedure.use(requireAuth).mutation(() => ask("a")),
+  b: orgProcedure.mutation(() => ask("b")),
+});
+"#,
+        ),
+    ];
+    let dir = project(&files);
+    let json = inventory(dir.path());
+    assert_eq!(
+        list(&json),
+        owned(&[("POST", "a", true), ("POST", "b", true)])
+    );
+    let a = endpoint(&json, "a");
+    assert_eq!(
+        evidence(a, "auth"),
+        vec![(
+            "enforced".to_string(),
+            ".use(requireAuth) an auth name; its body is not in the project".to_string()
+        )]
+    );
+    assert_eq!(evidence(endpoint(&json, "b"), "auth"), vec![]);
+    assert_eq!(evidence(endpoint(&json, "b"), "rate_limits"), vec![]);
+
+    std::fs::write(
+        dir.path().join("aiguard.toml"),
+        "extra-auth = [\"withOrg\"]\nextra-limiters = [\"perTenant\"]\n",
+    )
+    .unwrap();
+    let json = inventory(dir.path());
+    let b = endpoint(&json, "b");
+    assert_eq!(evidence(b, "auth").len(), 1, "{b}");
+    assert_eq!(evidence(b, "rate_limits").len(), 1, "{b}");
 }

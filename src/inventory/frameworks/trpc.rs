@@ -356,10 +356,8 @@ fn maker_name<'f>(file: &'f FileFacts, callee: &'f str) -> &'f str {
 fn procedure_method(call: &Call) -> Option<&'static str> {
     let kind = last(&call.callee);
     let method = KINDS.iter().find(|(k, _)| *k == kind)?.1;
-    call.callee
-        .contains('.')
-        .then_some(())
-        .and(call.args.iter().any(|a| a.function.is_some()).then_some(method))
+    let resolver = call.args.iter().any(|a| a.function.is_some());
+    (call.callee.contains('.') && resolver).then_some(method)
 }
 
 /// What a router property holds.
@@ -571,7 +569,7 @@ fn emit(
             None => path,
         };
         let base = call.callee.split('.').next().unwrap_or("");
-        out.push(Endpoint::new(
+        let mut e = Endpoint::new(
             Framework::Trpc,
             method.to_string(),
             full,
@@ -579,7 +577,13 @@ fn emit(
             call.line,
             handler,
             base,
-        ));
+        );
+        // By name, for the config's `extra-limiters`.
+        e.middleware = middleware_of(facts, &e)
+            .iter()
+            .map(|m| name_of(&m.text).to_string())
+            .collect();
+        out.push(e);
     }
 }
 
