@@ -213,7 +213,9 @@ app.listen(3000);
     // only calls next() is not, whatever the base is named.
     let run = endpoint(&json, "/trpc/admin.run");
     assert_eq!(evidence(run, "auth").len(), 1, "{run}");
-    assert!(evidence(run, "auth")[0].1.contains("rejects without a user"));
+    assert!(evidence(run, "auth")[0]
+        .1
+        .contains("rejects without a user"));
     assert_eq!(evidence(endpoint(&json, "/trpc/fake"), "auth"), vec![]);
     assert_eq!(evidence(endpoint(&json, "/trpc/stream"), "auth"), vec![]);
 }

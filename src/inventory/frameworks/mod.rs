@@ -173,7 +173,13 @@ pub trait Family: Sync {
 }
 
 /// Every family, in the order their endpoints are listed.
-pub static FAMILIES: &[&dyn Family] = &[&python::Python, &django::Django, &node::Node, &next::Next, &trpc::Trpc];
+pub static FAMILIES: &[&dyn Family] = &[
+    &python::Python,
+    &django::Django,
+    &node::Node,
+    &next::Next,
+    &trpc::Trpc,
+];
 
 /// The endpoints of one family, for its batch methods
 /// ([`Family::limits`], [`Family::declared_auth`]).

@@ -43,7 +43,11 @@ const FRAMEWORKS: &[Framework] = &[Framework::Trpc];
 const SERVER: &str = "@trpc/server";
 
 /// Procedure kinds and the HTTP method tRPC's HTTP link uses for each.
-const KINDS: [(&str, &str); 3] = [("mutation", "POST"), ("query", "GET"), ("subscription", "GET")];
+const KINDS: [(&str, &str); 3] = [
+    ("mutation", "POST"),
+    ("query", "GET"),
+    ("subscription", "GET"),
+];
 
 /// Router makers: `t.router` and the names projects export it under.
 const ROUTER_MAKERS: [&str; 3] = ["router", "createTRPCRouter", "createRouter"];
@@ -238,7 +242,10 @@ impl Family for Trpc {
                     });
                 }
             }
-            if let Some(evidence) = e.handler.and_then(|h| resolver_auth(facts, e, h, &rejecting)) {
+            if let Some(evidence) = e
+                .handler
+                .and_then(|h| resolver_auth(facts, e, h, &rejecting))
+            {
                 out.push(evidence);
             }
             e.auth.extend(out);
@@ -290,7 +297,10 @@ fn resolver_auth(
 ) -> Option<AuthEvidence> {
     let chain = rejecting.get(&h)?;
     let line = line_in_handler(facts, h, chain).unwrap_or(e.line);
-    let ai_line = e.reaches.as_ref().and_then(|c| line_in_handler(facts, h, c));
+    let ai_line = e
+        .reaches
+        .as_ref()
+        .and_then(|c| line_in_handler(facts, h, c));
     let after = ai_line.is_some_and(|ai| line > ai);
     Some(AuthEvidence {
         kind: if after {
@@ -560,10 +570,11 @@ fn emit(
         let Some(method) = procedure_method(call) else {
             continue;
         };
-        let handler = call.args.iter().find_map(|a| a.function).map(|function| FnRef {
-            file: fi,
-            function,
-        });
+        let handler = call
+            .args
+            .iter()
+            .find_map(|a| a.function)
+            .map(|function| FnRef { file: fi, function });
         let full = match prefix {
             Some(p) => super::join_paths(p, &path),
             None => path,
