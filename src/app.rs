@@ -446,18 +446,13 @@ pub fn audit_with_facts(
     }
     stats.files_scanned = files_scanned;
     let facts = match staged {
-        Some(_) => complete_imports(ProjectFacts::new(all_facts, &paths), settings),
+        Some(_) => complete_imports(
+            ProjectFacts::with_index(all_facts, module_index(settings, &paths)),
+            settings,
+        ),
         None => {
             let slice_started = Instant::now();
-            let mut index = ModuleIndex::new(paths.iter().map(String::as_str));
-            for config in paths.iter().filter(|p| {
-                let name = p.rsplit('/').next().unwrap_or(p);
-                name == "tsconfig.json" || name == "jsconfig.json"
-            }) {
-                if let Loaded::Text(source) = Source::load(&settings.root.join(config), 1 << 20) {
-                    index.add_tsconfig(config, &String::from_utf8_lossy(source.bytes()));
-                }
-            }
+            let index = module_index(settings, &paths);
             let (wanted, edges) = crate::graph::slice(&summaries, &index);
             stats.files_summarized = summaries.len();
             stats.import_edges = edges;
@@ -487,7 +482,12 @@ pub fn audit_with_facts(
     };
     let project_started = Instant::now();
     let excludes = walk::exclude_matcher(settings)?;
-    let inventory = crate::inventory::Inventory::build(&facts, catalog, &settings.extras);
+    let inventory = crate::inventory::Inventory::build_on(
+        &facts,
+        catalog,
+        &settings.extras,
+        settings.worker_threads(),
+    );
     let history = match checks.iter().any(|c| c.id() == CheckId::KeyHistory) {
         true => {
             Some(crate::history::scan(settings, catalog, &excludes).map_err(ConfigError::Usage)?)
@@ -577,6 +577,22 @@ pub fn audit_with_facts(
     Ok((report, facts, inventory))
 }
 
+/// Every file of the project as a module, with the path aliases of its
+/// `tsconfig.json` / `jsconfig.json` files (read from the working tree,
+/// as the files `--staged` imports are).
+fn module_index(settings: &Settings, paths: &[String]) -> ModuleIndex {
+    let mut index = ModuleIndex::new(paths.iter().map(String::as_str));
+    for config in paths.iter().filter(|p| {
+        let name = p.rsplit('/').next().unwrap_or(p);
+        name == "tsconfig.json" || name == "jsconfig.json"
+    }) {
+        if let Loaded::Text(source) = Source::load(&settings.root.join(config), 1 << 20) {
+            index.add_tsconfig(config, &String::from_utf8_lossy(source.bytes()));
+        }
+    }
+    index
+}
+
 /// The project's ignore model: every `.gitignore` the walk read, those of
 /// the folders between the repository top and the audited root, and
 /// `.git/info/exclude`.
@@ -620,11 +636,7 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
 fn parse_slice(settings: &Settings, todo: Vec<Summary>) -> (Vec<(FileFacts, u64)>, Vec<String>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     type Parsed = Result<(FileFacts, u64), String>;
-    let threads = match settings.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(todo.len().max(1));
+    let threads = settings.worker_threads().min(todo.len().max(1));
     let next = AtomicUsize::new(0);
     let work = |parsers: &mut Parsers, out: &mut Vec<Parsed>| loop {
         let i = next.fetch_add(1, Ordering::Relaxed);

@@ -400,6 +400,14 @@ fn cli_ids(list: &[String], key: &'static str) -> Vec<NamedId> {
 }
 
 impl Settings {
+    /// How many threads to work on: `--threads`, or one per core when 0.
+    pub fn worker_threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
     /// Read the config and merge the command line. Check and rule ids are
     /// validated by [`Settings::resolve`], once the catalogue is loaded.
     pub fn from_args(args: &AuditArgs) -> Result<Settings, ConfigError> {

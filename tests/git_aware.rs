@@ -163,6 +163,37 @@ fn staged_reports_only_staged_files_plus_gitignore_gaps() {
 }
 
 #[test]
+fn staged_follows_tsconfig_path_aliases() {
+    // The AI helper is committed; the route that imports it through a
+    // tsconfig `paths` alias (`@lib/ai`) is the staged change.
+    let repo = scratch_repo();
+    let dir = repo.path();
+    let fixture = materialize("engine-tsconfig-paths");
+    for rel in ["web/package.json", "web/tsconfig.json", "web/src/lib/ai.ts"] {
+        write(
+            dir,
+            rel,
+            &fs::read_to_string(fixture.path().join(rel)).unwrap(),
+        );
+    }
+    git(dir, &["add", "-A"]);
+    commit(dir, "lib");
+    let route = "web/src/app/api/chat/route.ts";
+    write(
+        dir,
+        route,
+        &fs::read_to_string(fixture.path().join(route)).unwrap(),
+    );
+    git(dir, &["add", route]);
+
+    let (code, json, stderr) = audit_json(dir, &["--staged", "--select", "rate-limit"]);
+    assert_eq!(code, 1, "{stderr}");
+    let found = findings_of(&json, "rate-limit");
+    assert_eq!(found.len(), 1, "{json}");
+    assert_eq!(found[0]["path"], route, "{json}");
+}
+
+#[test]
 fn a_force_added_env_file_is_caught_from_the_index() {
     let repo = scratch_repo();
     let dir = repo.path();

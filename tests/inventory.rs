@@ -420,3 +420,30 @@ fn django_urls_views_throttles_and_permissions() {
         assert!(e["auth"].as_array().unwrap().is_empty(), "{e}");
     }
 }
+
+#[test]
+fn two_threads_build_the_same_inventory_as_one() {
+    // The inventory is built on two threads when there are cores for it
+    // (`Inventory::build_on`): the answer must not depend on it.
+    for fixture in [
+        "engine-router-functions",
+        "engine-project-limiter",
+        "engine-provider-factory",
+        "django-protected",
+        "auth-fastapi",
+        "ratelimit-express",
+    ] {
+        let dir = materialize(fixture);
+        let one = aiguard(
+            &["inventory", ".", "--format", "json", "--threads", "1"],
+            dir.path(),
+        );
+        let two = aiguard(
+            &["inventory", ".", "--format", "json", "--threads", "2"],
+            dir.path(),
+        );
+        assert_eq!(one.code, 0, "{fixture}: {}", one.stderr);
+        assert!(one.stdout.contains("\"endpoints\""), "{fixture}");
+        assert_eq!(one.stdout, two.stdout, "{fixture}");
+    }
+}

@@ -252,10 +252,11 @@ impl ProjectFacts {
         self.resolve_method(file, call)
     }
 
-    /// [`ProjectFacts::resolve_call`] of call `call` of file `file`, from
-    /// the table made on first use.
-    pub fn resolved_call(&self, file: usize, call: usize) -> Option<FnRef> {
-        let table = self.resolved.get_or_init(|| {
+    /// Every call's project function ([`ProjectFacts::resolve_call`]),
+    /// worked out now if it was not yet (a second thread can do it while
+    /// the first does other work).
+    pub fn resolve_all_calls(&self) -> &[Box<[u64]>] {
+        self.resolved.get_or_init(|| {
             self.files
                 .iter()
                 .enumerate()
@@ -266,7 +267,13 @@ impl ProjectFacts {
                         .collect()
                 })
                 .collect()
-        });
+        })
+    }
+
+    /// [`ProjectFacts::resolve_call`] of call `call` of file `file`, from
+    /// the table made on first use.
+    pub fn resolved_call(&self, file: usize, call: usize) -> Option<FnRef> {
+        let table = self.resolve_all_calls();
         match *table.get(file)?.get(call)? {
             NOT_PACKED => self.resolve_call(file, &self.files[file].calls[call]),
             packed => unpack(packed),
@@ -465,7 +472,7 @@ impl ProjectFacts {
     /// function that does, with the shortest chain for each.
     pub fn functions_reaching(
         &self,
-        is_target: impl Fn(&FileFacts, &Call) -> bool,
+        is_target: impl Fn(usize, usize, &Call) -> bool,
         max_depth: usize,
     ) -> HashMap<FnRef, Chain> {
         let mut reached: HashMap<FnRef, Chain> = HashMap::new();
@@ -477,7 +484,7 @@ impl ProjectFacts {
                     continue;
                 };
                 let here = FnRef { file: fi, function };
-                if is_target(facts, call) {
+                if is_target(fi, ci, call) {
                     if let std::collections::hash_map::Entry::Vacant(e) = reached.entry(here) {
                         e.insert(Chain {
                             functions: vec![here],

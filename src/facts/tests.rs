@@ -133,8 +133,8 @@ fn reachability_crosses_files_through_imports() {
         ],
         &[],
     );
-    let is_ai = |f: &FileFacts, c: &Call| {
-        c.callee.ends_with("chat.completions.create") && !f.path.is_empty()
+    let is_ai = |fi: usize, _: usize, c: &Call| {
+        c.callee.ends_with("chat.completions.create") && !project.file(fi).path.is_empty()
     };
     let reached = project.functions_reaching(is_ai, 5);
     let names: std::collections::BTreeSet<String> = reached

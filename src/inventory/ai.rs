@@ -6,7 +6,8 @@
 //! imported from another, factory functions that return a client
 //! (`def get_llm(): return ChatOpenAI()`), models composed into chains,
 //! agents and engines (`LLMChain(llm=llm)`, `prompt.pipe(model)`), and
-//! parameters typed with an SDK class or a model type (`llm: BaseChatModel`).
+//! parameters typed with an SDK class or a model type (`llm: BaseChatModel`),
+//! and subclasses of SDK clients and model types (`class Llm(ChatOpenAI)`).
 
 use std::collections::HashMap;
 
@@ -61,6 +62,27 @@ impl<'c> AiNames<'c> {
         names
             .objects
             .extend(imported.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // Subclasses of client and model classes (`class Llm(ChatOpenAI)`,
+        // `class Client(openai.OpenAI)`, a custom `BaseChatModel`, or a
+        // subclass of one imported from the project): constructing one
+        // gives a client. Not exception classes (`openai.APIError`).
+        for class in &file.classes {
+            let provider = class.bases.iter().find_map(|b| {
+                let last = b.rsplit('.').next().unwrap_or(b);
+                if !starts_upper(last) || last.ends_with("Error") || last.ends_with("Exception") {
+                    return None;
+                }
+                names
+                    .imports
+                    .get(head_of(b))
+                    .map(|(_, _, p)| p.clone())
+                    .or_else(|| names.objects.get(b.as_str()).cloned())
+                    .or_else(|| catalog.calls.model_types.get(last).cloned())
+            });
+            if let Some(provider) = provider {
+                names.objects.insert(class.name.clone(), provider);
+            }
+        }
         // Factories: a function that makes a client without keeping it
         // (`return ChatOpenAI(…)`, `return new OpenAI()`): calling it gives
         // a client (`get_llm().invoke(…)`, `llm = get_llm()`).

@@ -52,7 +52,7 @@ pub(super) fn collect_rejecting_functions(
     facts: &ProjectFacts,
     spec: &AuthSpec,
 ) -> HashSet<String> {
-    let rejecting = facts.functions_reaching(|_, call| rejects(call, spec), REJECT_DEPTH);
+    let rejecting = facts.functions_reaching(|_, _, call| rejects(call, spec), REJECT_DEPTH);
     let mut out = HashSet::new();
     for f in rejecting.keys() {
         let mut function = facts.function(*f);

@@ -190,12 +190,7 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
         HashMap::new()
     } else {
         facts.functions_reaching(
-            |f, c| {
-                rejects(c)
-                    && facts
-                        .index_of(&f.path)
-                        .is_some_and(|fi| targets.contains(&(fi, c.line)))
-            },
+            |fi, _, c| rejects(c) && targets.contains(&(fi, c.line)),
             DEPTH,
         )
     };

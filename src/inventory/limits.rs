@@ -115,10 +115,8 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         .map(|(i, _)| i)
         .collect();
     let limit_calls = facts.functions_reaching(
-        |f, c| {
-            let Some(fi) = facts.index_of(&f.path) else {
-                return false;
-            };
+        |fi, _, c| {
+            let f = facts.file(fi);
             let head = c.callee.split('.').next().unwrap_or("");
             let imported_limiter = f
                 .import_of(head)

@@ -120,57 +120,97 @@ pub struct Inventory {
 
 impl Inventory {
     pub fn build(facts: &ProjectFacts, catalog: &Catalog, extras: &Extras) -> Inventory {
+        Inventory::build_on(facts, catalog, extras, 1)
+    }
+
+    /// [`Inventory::build`] on up to two threads: what needs no AI call
+    /// (usage tracking, mount prefixes, the auth helpers, every call's
+    /// project function) is worked out beside the AI calls and endpoints.
+    pub fn build_on(
+        facts: &ProjectFacts,
+        catalog: &Catalog,
+        extras: &Extras,
+        threads: usize,
+    ) -> Inventory {
+        let aside = || {
+            facts.resolve_all_calls();
+            (
+                quota::collect_usage_tracking(facts, &catalog.quota),
+                routes::collect_prefixes(facts),
+                auth::AuthContext::new(facts, catalog, &extras.auth),
+            )
+        };
+        if threads <= 1 {
+            let aside = aside();
+            return Inventory::build_with(facts, catalog, extras, || aside);
+        }
+        std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new().spawn_scoped(scope, aside);
+            match handle {
+                Ok(handle) => Inventory::build_with(facts, catalog, extras, || {
+                    handle
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                }),
+                Err(_) => Inventory::build_with(facts, catalog, extras, aside),
+            }
+        })
+    }
+
+    fn build_with<'a>(
+        facts: &'a ProjectFacts,
+        catalog: &'a Catalog,
+        extras: &Extras,
+        aside: impl FnOnce() -> (
+            Vec<quota::UsageEvidence>,
+            routes::Prefixes,
+            auth::AuthContext<'a>,
+        ),
+    ) -> Inventory {
         let mut inv = Inventory::default();
         let mut ai_sites: HashSet<(usize, usize)> = HashSet::new();
         // Client objects and client factories made in one file and imported
         // into another (`export const client = new OpenAI()` in lib/ai.ts,
         // `def get_llm(): return ChatOpenAI()`): two rounds, so a factory
         // built on an imported client is seen too.
-        let none = std::collections::HashMap::new();
-        let mut exported: Vec<std::collections::HashMap<String, String>> = facts
-            .files()
-            .iter()
-            .map(|f| {
-                AiNames::of(f, catalog, &extras.ai_clients, &none)
-                    .objects()
-                    .clone()
-            })
-            .collect();
-        let imported_objects =
-            |fi: usize, exported: &[std::collections::HashMap<String, String>]| {
-                let mut out = std::collections::HashMap::new();
-                for import in &facts.file(fi).imports {
-                    let Some(target) = facts.resolve_import(fi, import) else {
-                        continue;
-                    };
-                    let name = import
-                        .name
-                        .as_deref()
-                        .filter(|n| *n != "default")
-                        .unwrap_or(&import.local);
-                    if let Some(provider) = exported[target].get(name) {
-                        out.insert(import.local.clone(), provider.clone());
-                    }
+        type Objects = std::collections::HashMap<String, String>;
+        let ai_names = |fi: usize, imported: &Objects| {
+            AiNames::of(facts.file(fi), catalog, &extras.ai_clients, imported)
+        };
+        let imported_objects = |fi: usize, names: &[AiNames<'_>]| {
+            let mut out = Objects::new();
+            for import in &facts.file(fi).imports {
+                let Some(target) = facts.resolve_import(fi, import) else {
+                    continue;
+                };
+                let name = import
+                    .name
+                    .as_deref()
+                    .filter(|n| *n != "default")
+                    .unwrap_or(&import.local);
+                if let Some(provider) = names[target].objects().get(name) {
+                    out.insert(import.local.clone(), provider.clone());
                 }
-                out
-            };
-        let second: Vec<std::collections::HashMap<String, String>> = (0..facts.files().len())
-            .map(|fi| {
-                let imported = imported_objects(fi, &exported);
-                if imported.is_empty() {
-                    exported[fi].clone()
-                } else {
-                    AiNames::of(facts.file(fi), catalog, &extras.ai_clients, &imported)
-                        .objects()
-                        .clone()
+            }
+            out
+        };
+        let files = facts.files().len();
+        let none = Objects::new();
+        let mut names: Vec<AiNames<'_>> = (0..files).map(|fi| ai_names(fi, &none)).collect();
+        let mut imported: Vec<Objects> = vec![Objects::new(); files];
+        for _ in 0..2 {
+            let next: Vec<Objects> = (0..files).map(|fi| imported_objects(fi, &names)).collect();
+            for (fi, objects) in next.into_iter().enumerate() {
+                // Only a file whose imported clients changed is read again.
+                if objects != imported[fi] {
+                    names[fi] = ai_names(fi, &objects);
+                    imported[fi] = objects;
                 }
-            })
-            .collect();
-        exported = second;
+            }
+        }
         let bindings = routes::router_bindings(facts);
         for (fi, file) in facts.files().iter().enumerate() {
-            let imported = imported_objects(fi, &exported);
-            let names = AiNames::of(file, catalog, &extras.ai_clients, &imported);
+            let names = &names[fi];
             for (ci, call) in file.calls.iter().enumerate() {
                 if let Some(provider) = names.provider_of(call) {
                     inv.ai_calls.push(AiCall {
@@ -186,7 +226,7 @@ impl Inventory {
         for family in FAMILIES {
             family.project_endpoints(facts, &mut inv.endpoints);
         }
-        let prefixes = routes::collect_prefixes(facts);
+        let (usage_tracking, prefixes, auth) = aside();
         for e in &mut inv.endpoints {
             let own = prefixes.get(&(e.file, e.object.clone()));
             let passed = e.mounted_on.as_ref().and_then(|m| prefixes.get(m));
@@ -195,15 +235,8 @@ impl Inventory {
             }
         }
         // Reachability: the handler (or a function it calls) makes an AI call.
-        let index_of_call = |f: &crate::facts::FileFacts, c: &crate::facts::Call| {
-            let fi = facts.index_of(&f.path)?;
-            let ci = f.calls.iter().position(|x| std::ptr::eq(x, c))?;
-            Some((fi, ci))
-        };
-        let reaching = facts.functions_reaching(
-            |f, c| index_of_call(f, c).is_some_and(|k| ai_sites.contains(&k)),
-            MAX_DEPTH,
-        );
+        let reaching =
+            facts.functions_reaching(|fi, ci, _| ai_sites.contains(&(fi, ci)), MAX_DEPTH);
         // Chains to the main generation call, when an endpoint reaches one
         // besides side calls (an embedding first, then the completion):
         // quota and the inventory judge the call that generates.
@@ -211,10 +244,7 @@ impl Inventory {
             |fi: usize, ci: usize| catalog.calls.is_side_call(&facts.file(fi).calls[ci].callee);
         let generation = inv.ai_calls.iter().any(|c| side(c.file, c.call)).then(|| {
             facts.functions_reaching(
-                |f, c| {
-                    index_of_call(f, c)
-                        .is_some_and(|(fi, ci)| ai_sites.contains(&(fi, ci)) && !side(fi, ci))
-                },
+                |fi, ci, _| ai_sites.contains(&(fi, ci)) && !side(fi, ci),
                 MAX_DEPTH,
             )
         });
@@ -247,7 +277,6 @@ impl Inventory {
         inv.loop_sites = loops::collect(facts, &|f, c| ai_sites.contains(&(f, c)), &reaching);
         inv.reaching = reaching;
         limits::apply(&mut inv, facts, catalog, extras);
-        let auth = auth::AuthContext::new(facts, catalog, &extras.auth);
         for family in FAMILIES {
             let mut mine = frameworks::of_family(*family, &mut inv.endpoints);
             family.declared_auth(&auth, &mut mine);
@@ -262,7 +291,7 @@ impl Inventory {
                 q.fan_out = fan_out;
             }
         }
-        inv.usage_tracking = quota::collect_usage_tracking(facts, &catalog.quota);
+        inv.usage_tracking = usage_tracking;
         inv.endpoints.sort_by(|a, b| {
             (facts.file(a.file).path.as_str(), a.line)
                 .cmp(&(facts.file(b.file).path.as_str(), b.line))

@@ -159,7 +159,10 @@ pub(super) fn endpoints(
 
 /// Prefixes of routers, as (file holding the router, router variable) →
 /// prefix.
-pub(super) fn collect_prefixes(facts: &ProjectFacts) -> HashMap<(usize, String), String> {
+/// Mount prefixes: (file, app or router object) → prefix.
+pub(super) type Prefixes = HashMap<(usize, String), String>;
+
+pub(super) fn collect_prefixes(facts: &ProjectFacts) -> Prefixes {
     let mut prefixes = HashMap::new();
     for (fi, file) in facts.files().iter().enumerate() {
         for a in &file.assignments {
