@@ -135,10 +135,8 @@ impl Family for Trpc {
             })
             .collect();
         let limit_calls = facts.functions_reaching(
-            |f, c| {
-                let Some(fi) = facts.index_of(&f.path) else {
-                    return false;
-                };
+            |fi, _, c| {
+                let f = facts.file(fi);
                 let head = c.callee.split('.').next().unwrap_or("");
                 let imported = f
                     .import_of(head)
@@ -148,7 +146,7 @@ impl Family for Trpc {
             },
             super::super::MAX_DEPTH,
         );
-        let throws_429 = facts.functions_reaching(|_, c| throws(c, &[LIMIT_CODE]), 2);
+        let throws_429 = facts.functions_reaching(|_, _, c| throws(c, &[LIMIT_CODE]), 2);
         for e in endpoints.iter_mut() {
             let mut found = Vec::new();
             for mw in middleware_of(facts, e) {
@@ -207,7 +205,7 @@ impl Family for Trpc {
         }
         let facts = cx.facts;
         let rejecting = facts.functions_reaching(
-            |_, c| {
+            |_, _, c| {
                 throws(c, &AUTH_CODES)
                     || named(&cx.spec.self_checking_calls, &c.callee)
                     || cx.rejecting.contains(last(&c.callee))
