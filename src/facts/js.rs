@@ -45,10 +45,12 @@ fn kinds(lang: Lang) -> &'static Kinds {
     })
 }
 
-const FUNCTION_KINDS: [&str; 5] = [
+const FUNCTION_KINDS: [&str; 6] = [
     "function_declaration",
     "generator_function_declaration",
     "function_expression",
+    // `async function* ({ input }) { … }` passed as an argument.
+    "generator_function",
     "arrow_function",
     "method_definition",
 ];
@@ -179,6 +181,9 @@ pub(super) fn extract(
                 let call = call_facts(node, src, &columns, function);
                 if function.is_none() && facts.dict_entries.len() < MAX_ENTRIES {
                     call_entries(node, &call.callee, src, facts);
+                }
+                if let Some(p) = property_call(node, up, src) {
+                    facts.property_calls.push(p);
                 }
                 if call.callee == "require" {
                     collect_require(node, up.get(0), src, facts);
@@ -771,6 +776,26 @@ fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Optio
         column: node.start_position().column as u32 + 1,
         in_function: function,
     }
+}
+
+/// The property a call is the value of, when that property's object is an
+/// argument of another call (`router({ send: proc.mutation(…) })`).
+fn property_call(node: Node<'_>, up: Ancestors<'_>, src: &[u8]) -> Option<super::PropertyCall> {
+    let pair = up.get(0).filter(|p| p.kind() == "pair")?;
+    up.get(1).filter(|o| o.kind() == "object")?;
+    up.get(2).filter(|a| a.kind() == "arguments")?;
+    let holder = up.get(3).filter(|c| c.kind() == "call_expression")?;
+    let key = pair.child_by_field_name("key")?;
+    let key = match key.kind() {
+        "string" => string_value(key, src)?,
+        _ => text_of(key, src),
+    };
+    let at = |n: Node<'_>| (line_of(n), n.start_position().column as u32 + 1);
+    Some(super::PropertyCall {
+        key,
+        holder: at(holder),
+        value: at(node),
+    })
 }
 
 /// `{ a: 1, b }` → `[("a", "1"), ("b", "b")]`; empty for anything else.

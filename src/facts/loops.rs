@@ -117,11 +117,12 @@ pub(super) const FILE_BUDGET: usize = 200_000;
 /// rather than a guess.
 const NOT_ANALYSED: &str = "not analysed (the file has too many loops)";
 
-const FUNCTION_KINDS: [&str; 7] = [
+const FUNCTION_KINDS: [&str; 8] = [
     "function_definition",
     "lambda",
     "function_declaration",
     "generator_function_declaration",
+    "generator_function",
     "function_expression",
     "arrow_function",
     "method_definition",

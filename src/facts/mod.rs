@@ -148,6 +148,23 @@ pub struct FileFacts {
     /// JS/TS: the object and array literals passed to calls made outside
     /// any function (`@Module({ providers: […] })`, module configuration).
     pub dict_entries: Vec<DictEntry>,
+    /// Calls written as property values of an object passed to another
+    /// call (JS).
+    pub property_calls: Vec<PropertyCall>,
+}
+
+/// A call that is the value of an object-literal property, the object being
+/// an argument of another call: `router({ send: proc.mutation(…) })` (RPC
+/// routers declare their procedures this way). By start positions, as
+/// `Call::line`/`Call::column`: the calls of one method chain share their
+/// start, and the outermost comes first in `FileFacts::calls`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PropertyCall {
+    pub key: String,
+    /// (line, column) of the call the object is passed to.
+    pub holder: (u32, u32),
+    /// (line, column) of the call that is the value.
+    pub value: (u32, u32),
 }
 
 /// One `key: value` of a module-level dictionary (Python).
@@ -218,6 +235,7 @@ impl FileFacts {
         self.recursion.shrink_to_fit();
         self.limit_guards.shrink_to_fit();
         self.effects.shrink_to_fit();
+        self.property_calls.shrink_to_fit();
     }
 
     /// Is function `inner` `outer` or defined (at any depth) inside it?

@@ -289,3 +289,43 @@ class AppModule {}
     );
     assert_eq!(f.classes[1].decorators[0].callee, "Module");
 }
+
+#[test]
+fn js_property_calls_and_generator_function_arguments() {
+    let f = facts(
+        "src/router.ts",
+        r#"export const chat = router({
+  send: proc.input(schema).mutation(async ({ input }) => run(input)),
+  "stream": proc.subscription(async function* () { yield 1; }),
+  other: { deep: proc.query(() => 1) },
+});
+"#,
+    );
+    let at = |p: (u32, u32)| {
+        f.calls
+            .iter()
+            .find(|c| (c.line, c.column) == p)
+            .map(|c| c.callee.clone())
+    };
+    let found: Vec<(String, Option<String>, Option<String>)> = f
+        .property_calls
+        .iter()
+        .map(|p| (p.key.clone(), at(p.holder), at(p.value)))
+        .collect();
+    let some = |s: &str| Some(s.to_string());
+    // The outermost call of a chain comes first at its position; a call in
+    // a nested object is not a property of the router call.
+    assert_eq!(
+        found,
+        vec![
+            ("send".into(), some("router"), some("proc.input().mutation")),
+            ("stream".into(), some("router"), some("proc.subscription")),
+        ]
+    );
+    let stream = f
+        .calls
+        .iter()
+        .find(|c| c.callee == "proc.subscription")
+        .unwrap();
+    assert!(stream.args[0].function.is_some());
+}

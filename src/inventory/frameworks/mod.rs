@@ -31,6 +31,7 @@ mod nest;
 mod next;
 mod node;
 mod python;
+mod trpc;
 
 use std::collections::HashMap;
 
@@ -63,6 +64,7 @@ pub enum Framework {
     Astro,
     Nuxt,
     Remix,
+    Trpc,
 }
 
 impl Framework {
@@ -83,6 +85,7 @@ impl Framework {
             Framework::Astro => "Astro",
             Framework::Nuxt => "Nuxt",
             Framework::Remix => "Remix",
+            Framework::Trpc => "tRPC",
         }
     }
 
@@ -110,6 +113,7 @@ impl Framework {
             Framework::Astro => "astro",
             Framework::Nuxt => "nuxt",
             Framework::Remix => "remix",
+            Framework::Trpc => "trpc",
         }
     }
 
@@ -199,6 +203,7 @@ pub static FAMILIES: &[&dyn Family] = &[
     &next::Next,
     &nest::Nest,
     &files::FileRoutes,
+    &trpc::Trpc,
 ];
 
 /// The endpoints of one family, for its batch methods
@@ -321,7 +326,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 15] = [
+    const ALL: [Framework; 16] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -337,6 +342,7 @@ mod tests {
         Framework::Astro,
         Framework::Nuxt,
         Framework::Remix,
+        Framework::Trpc,
     ];
 
     #[test]

@@ -316,7 +316,7 @@ pub fn parse_matchers(text: &str) -> Vec<Matcher> {
 }
 
 /// `src/app/(chat)/api/chat/route.ts` → `/api/chat`.
-fn app_route_path(path: &str) -> Option<String> {
+pub(super) fn app_route_path(path: &str) -> Option<String> {
     let parts: Vec<&str> = path.split('/').collect();
     let app = parts.iter().rposition(|p| *p == "app")?;
     let segments: Vec<&str> = parts[app + 1..parts.len() - 1]
@@ -328,7 +328,7 @@ fn app_route_path(path: &str) -> Option<String> {
 }
 
 /// `pages/api/chat/[id].ts` → `/api/chat/[id]`.
-fn pages_api_path(path: &str) -> Option<String> {
+pub(super) fn pages_api_path(path: &str) -> Option<String> {
     let at = path.find("pages/api/")?;
     if at > 0 && !path[..at].ends_with('/') {
         return None;
