@@ -414,12 +414,7 @@ fn public_env_secret_is_renamed_only_when_server_code_reads_it() {
 
 /// A project written in a temp repository.
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    let dir = write_project(files);
     git_init(dir.path());
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "project"]);

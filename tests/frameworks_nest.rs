@@ -54,15 +54,8 @@ fn route(method: &str, path: &str, ai: bool) -> (String, String, bool) {
     (method.to_string(), path.to_string(), ai)
 }
 
-/// A project from (path, text) pairs.
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
+    write_project(files)
 }
 
 #[test]

@@ -64,13 +64,7 @@ fn owned(items: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
 }
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
+    write_project(files)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! framework declares around its routes (decorators, middleware, defaults)
 //! is read by its family in `frameworks/`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
 
@@ -15,7 +15,7 @@ use super::frameworks::{of_family, Framework, FAMILIES};
 use super::{Endpoint, Inventory};
 use crate::catalog::Catalog;
 use crate::config::Extras;
-use crate::facts::{Call, FileFacts, ProjectFacts};
+use crate::facts::{Call, Chain, FileFacts, FnRef, ProjectFacts};
 
 /// One limit that applies to an endpoint.
 #[derive(Clone, Debug)]
@@ -101,31 +101,7 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         let found = collect_limiters(fi, file, catalog, inv);
         per_file.push(found);
     }
-    // Functions that call `.limit(…)` of a limit-call library (upstash),
-    // on a limiter made here or imported from a project file that makes one.
-    let makes_limiter: HashSet<usize> = facts
-        .files()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            f.imports
-                .iter()
-                .any(|i| spec.js_limit_calls.contains(&i.module))
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let limit_calls = facts.functions_reaching(
-        |fi, _, c| {
-            let f = facts.file(fi);
-            let head = c.callee.split('.').next().unwrap_or("");
-            let imported_limiter = f
-                .import_of(head)
-                .and_then(|i| facts.resolve_import(fi, i))
-                .is_some_and(|t| makes_limiter.contains(&t));
-            c.callee.ends_with(".limit") && (makes_limiter.contains(&fi) || imported_limiter)
-        },
-        super::MAX_DEPTH,
-    );
+    let limit_calls = limit_call_functions(facts, spec);
     for e in &mut inv.endpoints {
         configured_limits(e, facts.file(e.file), &extras.limiters);
     }
@@ -575,6 +551,38 @@ pub fn parse_windows(spec: &str) -> Vec<u64> {
         });
     }
     out
+}
+
+/// Functions that call `.limit(…)` of a limit-call library (upstash), on a
+/// limiter made in their file or imported from a project file that makes
+/// one, with the chain to that call.
+pub(crate) fn limit_call_functions(
+    facts: &ProjectFacts,
+    spec: &crate::catalog::RateLimitSpec,
+) -> HashMap<FnRef, Chain> {
+    let makes_limiter: HashSet<usize> = facts
+        .files()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f.imports
+                .iter()
+                .any(|i| spec.js_limit_calls.contains(&i.module))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    facts.functions_reaching(
+        |fi, _, c| {
+            let f = facts.file(fi);
+            let head = c.callee.split('.').next().unwrap_or("");
+            let imported_limiter = f
+                .import_of(head)
+                .and_then(|i| facts.resolve_import(fi, i))
+                .is_some_and(|t| makes_limiter.contains(&t));
+            c.callee.ends_with(".limit") && (makes_limiter.contains(&fi) || imported_limiter)
+        },
+        super::MAX_DEPTH,
+    )
 }
 
 #[cfg(test)]

@@ -194,3 +194,14 @@ pub fn notes_of(json: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A project from (path, text) pairs, in a temp folder.
+pub fn write_project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}

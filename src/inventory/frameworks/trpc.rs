@@ -32,7 +32,7 @@ use super::next::{app_route_path, pages_api_path};
 use super::{unquote, Family, Framework};
 use crate::facts::{Call, Chain, FileFacts, FnRef, ProjectFacts};
 use crate::inventory::auth::{last, named, AuthContext};
-use crate::inventory::limits::{parse_windows, window_spec, LimitScope};
+use crate::inventory::limits::{limit_call_functions, parse_windows, window_spec, LimitScope};
 use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Limit, Misuse};
 
 pub struct Trpc;
@@ -124,28 +124,7 @@ impl Family for Trpc {
         }
         let facts = scope.facts;
         let spec = &scope.catalog.rate_limit;
-        // Files that make a limiter of a limit-call library (upstash).
-        let makes_limiter: HashSet<usize> = (0..facts.files().len())
-            .filter(|&fi| {
-                facts
-                    .file(fi)
-                    .imports
-                    .iter()
-                    .any(|i| spec.js_limit_calls.contains(&i.module))
-            })
-            .collect();
-        let limit_calls = facts.functions_reaching(
-            |fi, _, c| {
-                let f = facts.file(fi);
-                let head = c.callee.split('.').next().unwrap_or("");
-                let imported = f
-                    .import_of(head)
-                    .and_then(|i| facts.resolve_import(fi, i))
-                    .is_some_and(|t| makes_limiter.contains(&t));
-                c.callee.ends_with(".limit") && (makes_limiter.contains(&fi) || imported)
-            },
-            super::super::MAX_DEPTH,
-        );
+        let limit_calls = limit_call_functions(facts, spec);
         let throws_429 = facts.functions_reaching(|_, _, c| throws(c, &[LIMIT_CODE]), 2);
         for e in endpoints.iter_mut() {
             let mut found = Vec::new();
