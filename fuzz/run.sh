@@ -2,6 +2,7 @@
 # Run the fuzz targets one after another, each for SECONDS (default 600),
 # niced, on the seed corpus (fuzz/seed.py) plus what earlier runs found.
 #   fuzz/run.sh [SECONDS] [TARGET...]
+#   PARALLEL=1 fuzz/run.sh 1800     # all of them at the same time instead
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). cargo-fuzz passes nightly
 # flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the stable toolchain
 # accept them. Crashes land in fuzz/artifacts/TARGET/; copy each one to
@@ -18,11 +19,19 @@ export RUSTC_BOOTSTRAP=1
 [ -d /dev/shm ] && export AIGUARD_FUZZ_DIR=${AIGUARD_FUZZ_DIR:-/dev/shm}
 python3 fuzz/seed.py
 nice -n 19 cargo fuzz build
-for t in "${targets[@]}"; do
+run_target() {
+  local t=$1
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t" "fuzz/regressions/$t" fuzz/logs
   # -detect_leaks=0: LeakSanitizer's scans took 70% of the time, and Rust
   # leaks only on purpose. -timeout: a hang is any input over 10 s.
   nice -n 19 cargo fuzz run "$t" "fuzz/corpus/$t" "fuzz/regressions/$t" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -detect_leaks=0 -print_final_stats=1 2>&1 | tee "fuzz/logs/$t.log" | grep -E "^#[0-9]+[[:space:]]+(pulse|INITED|DONE)|ERROR|SUMMARY|stat::" || true
-done
+}
+if [ "${PARALLEL:-0}" = 1 ]; then
+  for t in "${targets[@]}"; do run_target "$t" > /dev/null & done
+  wait
+  python3 fuzz/summarize.py "${targets[@]}"
+else
+  for t in "${targets[@]}"; do run_target "$t"; done
+fi
