@@ -54,10 +54,6 @@ fn route(method: &str, path: &str, ai: bool) -> (String, String, bool) {
     (method.to_string(), path.to_string(), ai)
 }
 
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    write_project(files)
-}
-
 #[test]
 fn unprotected_app_paths_injection_public_and_unbound_throttler() {
     let dir = materialize("nest-unprotected");
@@ -178,7 +174,7 @@ export class AiService {
 
 #[test]
 fn memory_throttler_without_daily_cap_and_skipped_route() {
-    let dir = project(&[
+    let dir = write_project(&[
         (
             "src/main.ts",
             "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n\nasync function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  app.enableCors();\n  await app.listen(3000);\n}\nbootstrap();\n",
@@ -224,7 +220,7 @@ fn memory_throttler_without_daily_cap_and_skipped_route() {
 
 #[test]
 fn v4_throttler_controller_guard_prefix_exclude_and_reflected_origin() {
-    let dir = project(&[
+    let dir = write_project(&[
         (
             "src/main.ts",
             "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n\nasync function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  app.setGlobalPrefix('api', { exclude: ['public-ai'] });\n  app.enableCors({ origin: true, credentials: true });\n  await app.listen(3000);\n}\nbootstrap();\n",
@@ -274,7 +270,7 @@ fn v4_throttler_controller_guard_prefix_exclude_and_reflected_origin() {
 
 #[test]
 fn origins_from_the_environment_and_cors_false_pass() {
-    let dir = project(&[
+    let dir = write_project(&[
         (
             "src/main.ts",
             "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n\nasync function bootstrap() {\n  const app = await NestFactory.create(AppModule, { cors: false });\n  app.enableCors({ origin: process.env.CORS_ORIGINS.split(',') });\n  await app.listen(3000);\n}\nbootstrap();\n",
@@ -285,7 +281,7 @@ fn origins_from_the_environment_and_cors_false_pass() {
     assert_eq!(finding_keys(&audit), Vec::<String>::new());
     assert_eq!(status_of(&audit, "cors"), "pass");
     // `cors: { origin: '*' }` in the factory's options is a wildcard.
-    let dir = project(&[(
+    let dir = write_project(&[(
         "src/main.ts",
         "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n\nasync function bootstrap() {\n  const app = await NestFactory.create(AppModule, { cors: { origin: '*' } });\n  await app.listen(3000);\n}\nbootstrap();\n",
     )]);
@@ -298,7 +294,7 @@ fn origins_from_the_environment_and_cors_false_pass() {
 
 #[test]
 fn project_guards_and_a_project_public_decorator() {
-    let dir = project(&[
+    let dir = write_project(&[
         (
             "src/main.ts",
             "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n\nasync function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  await app.listen(3000);\n}\nbootstrap();\n",

@@ -63,10 +63,6 @@ fn owned(items: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
         .collect()
 }
 
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    write_project(files)
-}
-
 #[test]
 fn unprotected_procedures_are_open_endpoints_under_the_fetch_mount() {
     let dir = materialize("trpc-unprotected");
@@ -162,7 +158,7 @@ export async function ask(q: string) {
 
 #[test]
 fn express_mount_inline_routers_and_generator_resolvers() {
-    let dir = project(&[
+    let dir = write_project(&[
         ("src/trpc.ts", TRPC_BASE),
         ("src/llm.ts", LLM),
         (
@@ -216,7 +212,7 @@ app.listen(3000);
 
 #[test]
 fn unmounted_routers_show_procedure_paths_and_resolver_checks() {
-    let dir = project(&[
+    let dir = write_project(&[
         ("src/trpc.ts", TRPC_BASE),
         ("src/llm.ts", LLM),
         (
@@ -261,7 +257,7 @@ export const chatRouter = router({
 fn no_trpc_import_no_trpc_endpoints() {
     // `router({ … })` and `.query(fn)` of another library are not tRPC,
     // even when the function calls AI (so the file is parsed).
-    let dir = project(&[(
+    let dir = write_project(&[(
         "src/db.ts",
         r#"
 import OpenAI from "openai";
@@ -299,7 +295,7 @@ export const appRouter = router({
 "#,
         ),
     ];
-    let dir = project(&files);
+    let dir = write_project(&files);
     let json = inventory(dir.path());
     assert_eq!(
         list(&json),
