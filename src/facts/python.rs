@@ -255,32 +255,9 @@ fn function_facts(
                 .map(|c| text_of(c, src)),
         );
     }
-    let mut decorators = Vec::new();
     // Decorators belong to the enclosing `decorated_definition`, in order.
     let outer = up.filter(|p| p.kind() == "decorated_definition");
-    if let Some(def) = outer {
-        let mut cursor = def.walk();
-        for d in def
-            .named_children(&mut cursor)
-            .filter(|c| c.kind() == "decorator")
-        {
-            let Some(expr) = d.named_child(0) else {
-                continue;
-            };
-            let mut call = if expr.kind() == "call" {
-                call_facts(expr, src, columns, parent)
-            } else {
-                Call {
-                    callee: callee_path(expr, src),
-                    line: line_of(d),
-                    ..Call::default()
-                }
-            };
-            call.line = line_of(d);
-            call.column = d.start_position().column as u32 + 1;
-            decorators.push(call);
-        }
-    }
+    let decorators = decorators_of(outer, src, columns, parent);
     let start = outer.unwrap_or(node);
     Function {
         name: match class {
@@ -343,28 +320,8 @@ fn class_facts(
                 .map(|c| text_of(c, src)),
         );
     }
-    let mut decorators = Vec::new();
-    if let Some(def) = up.filter(|p| p.kind() == "decorated_definition") {
-        let mut cursor = def.walk();
-        for d in def
-            .named_children(&mut cursor)
-            .filter(|c| c.kind() == "decorator")
-        {
-            let Some(expr) = d.named_child(0) else {
-                continue;
-            };
-            let mut call = if expr.kind() == "call" {
-                call_facts(expr, src, columns, function)
-            } else {
-                Call {
-                    callee: callee_path(expr, src),
-                    ..Call::default()
-                }
-            };
-            call.line = line_of(d);
-            decorators.push(call);
-        }
-    }
+    let outer = up.filter(|p| p.kind() == "decorated_definition");
+    let decorators = decorators_of(outer, src, columns, function);
     Class {
         name: node
             .child_by_field_name("name")
@@ -375,6 +332,41 @@ fn class_facts(
         attributes: Vec::new(),
         line: line_of(node),
     }
+}
+
+/// The decorators of a `decorated_definition` (a function's or a class's),
+/// in order, each as a call at the decorator's line and column.
+fn decorators_of(
+    def: Option<Node<'_>>,
+    src: &[u8],
+    columns: &Columns<'_>,
+    function: Option<usize>,
+) -> Vec<Call> {
+    let Some(def) = def else {
+        return Vec::new();
+    };
+    let mut decorators = Vec::new();
+    let mut cursor = def.walk();
+    for d in def
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() == "decorator")
+    {
+        let Some(expr) = d.named_child(0) else {
+            continue;
+        };
+        let mut call = if expr.kind() == "call" {
+            call_facts(expr, src, columns, function)
+        } else {
+            Call {
+                callee: callee_path(expr, src),
+                ..Call::default()
+            }
+        };
+        call.line = line_of(d);
+        call.column = d.start_position().column as u32 + 1;
+        decorators.push(call);
+    }
+    decorators
 }
 
 fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Option<usize>) -> Call {
