@@ -617,20 +617,7 @@ fn collect_require(call: Node<'_>, parent: Option<Node<'_>>, src: &[u8], facts: 
             });
         }
         Some(t) if t.kind() == "object_pattern" => {
-            let mut cursor = t.walk();
-            for p in t.named_children(&mut cursor) {
-                let (name, local) = match p.kind() {
-                    "shorthand_property_identifier_pattern" => (text_of(p, src), text_of(p, src)),
-                    "pair_pattern" => (
-                        p.child_by_field_name("key")
-                            .map(|n| text_of(n, src))
-                            .unwrap_or_default(),
-                        p.child_by_field_name("value")
-                            .map(|n| text_of(n, src))
-                            .unwrap_or_default(),
-                    ),
-                    _ => continue,
-                };
+            for (name, local) in pattern_bindings(t, src) {
                 facts.imports.push(Import {
                     module: module.clone(),
                     name: Some(name),
@@ -843,18 +830,17 @@ fn destructured(
     let Some(callee) = value_callee(right, src).filter(|c| c != "require") else {
         return;
     };
-    let mut cursor = left.walk();
-    for p in left.named_children(&mut cursor) {
-        let local = match p.kind() {
-            "shorthand_property_identifier_pattern" => p,
-            "pair_pattern" => match p.child_by_field_name("value") {
-                Some(v) if v.kind() == "identifier" => v,
-                _ => continue,
-            },
-            _ => continue,
-        };
+    for (_, local) in pattern_bindings(left, src) {
+        // `{ a: { b } }` and `{ a = 1 }` bind no plain name to the result.
+        if local.is_empty()
+            || !local
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        {
+            continue;
+        }
         facts.assignments.push(Assignment {
-            target: text_of(local, src),
+            target: local,
             value_callee: Some(callee.clone()),
             text: text_of(right, src),
             // The call's line: factories are found by it.
@@ -862,6 +848,27 @@ fn destructured(
             in_function: function,
         });
     }
+}
+
+/// The (key, local name) pairs of an object pattern: `{ a, b: c }` →
+/// (a, a), (b, c).
+fn pattern_bindings(pattern: Node<'_>, src: &[u8]) -> Vec<(String, String)> {
+    let mut cursor = pattern.walk();
+    pattern
+        .named_children(&mut cursor)
+        .filter_map(|p| match p.kind() {
+            "shorthand_property_identifier_pattern" => Some((text_of(p, src), text_of(p, src))),
+            "pair_pattern" => Some((
+                p.child_by_field_name("key")
+                    .map(|n| text_of(n, src))
+                    .unwrap_or_default(),
+                p.child_by_field_name("value")
+                    .map(|n| text_of(n, src))
+                    .unwrap_or_default(),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 fn value_callee(node: Node<'_>, src: &[u8]) -> Option<String> {

@@ -157,31 +157,14 @@ fn splat_value(file: &FileFacts, call: &Call, key: &str) -> Option<String> {
     None
 }
 
-/// The project function `name` names in file `index`: defined there at
-/// the top level, or imported from a project file.
+/// The project function `name` names in file `index`, resolved as a call
+/// to it would be (defined there, imported, or brought by `import *`).
 fn function_of(facts: &ProjectFacts, index: usize, name: &str) -> Option<FnRef> {
-    let file = facts.file(index);
-    if let Some(function) = file
-        .function_named(name)
-        .filter(|&f| file.functions[f].parent.is_none())
-    {
-        return Some(FnRef {
-            file: index,
-            function,
-        });
-    }
-    let Some(import) = file.import_of(name) else {
-        return facts.star_imported(index, name);
+    let call = Call {
+        callee: name.to_string(),
+        ..Call::default()
     };
-    let target = facts.resolve_import(index, import)?;
-    let imported = import.name.as_deref().unwrap_or(name);
-    facts
-        .file(target)
-        .function_named(imported)
-        .map(|function| FnRef {
-            file: target,
-            function,
-        })
+    facts.resolve_call(index, &call)
 }
 
 /// Password or dependency auth given to `launch` / `mount_gradio_app`.
