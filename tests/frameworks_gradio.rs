@@ -8,19 +8,7 @@ use common::*;
 use serde_json::Value;
 
 fn inventory(fixture: &str) -> Value {
-    let dir = materialize(fixture);
-    let run = aiguard(&["inventory", ".", "--format", "json"], dir.path());
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    serde_json::from_str(&run.stdout).expect("inventory JSON")
-}
-
-fn endpoint<'j>(json: &'j Value, path: &str) -> &'j Value {
-    json["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["path"] == path)
-        .unwrap_or_else(|| panic!("no {path}: {json}"))
+    inventory_json(materialize(fixture).path())
 }
 
 #[test]
@@ -41,7 +29,7 @@ fn interfaces_and_listeners_are_endpoints_without_auth_or_limit() {
         ]
     );
     for path in ["/gradio_api/call/respond", "/gradio_api/call/summarize"] {
-        let e = endpoint(&json, path);
+        let e = endpoint_at(&json, path);
         assert_eq!(e["framework"], "Gradio");
         assert_eq!(e["method"], "POST");
         assert_eq!(e["ai"]["provider"], "OpenAI", "{e}");
@@ -49,13 +37,13 @@ fn interfaces_and_listeners_are_endpoints_without_auth_or_limit() {
         assert_eq!(e["rate_limits"].as_array().unwrap().len(), 0, "{e}");
         assert_eq!(e["auth"].as_array().unwrap().len(), 0, "{e}");
     }
-    assert!(endpoint(&json, "/gradio_api/call/word_count")["ai"].is_null());
+    assert!(endpoint_at(&json, "/gradio_api/call/word_count")["ai"].is_null());
 }
 
 #[test]
 fn launch_auth_and_a_project_limiter_protect_a_star_imported_handler() {
     let json = inventory("gradio-protected");
-    let e = endpoint(&json, "/gradio_api/call/chat");
+    let e = endpoint_at(&json, "/gradio_api/call/chat");
     // `message.submit(**chat_args)` with `fn=respond` from `from handlers import *`.
     assert_eq!(e["handler"], "respond", "{e}");
     assert_eq!(e["ai"]["path"], "handlers.py", "{e}");

@@ -7,39 +7,6 @@
 mod common;
 
 use common::*;
-use std::path::Path;
-
-/// The inventory JSON of a directory.
-fn inventory(dir: &Path) -> serde_json::Value {
-    let run = aiguard(&["inventory", ".", "--format", "json"], dir);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    serde_json::from_str(&run.stdout).expect("inventory JSON")
-}
-
-/// (method, path, reaches AI) of every endpoint, in order.
-fn routes(json: &serde_json::Value) -> Vec<(String, String, bool)> {
-    json["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["method"].as_str().unwrap().to_string(),
-                e["path"].as_str().unwrap().to_string(),
-                !e["ai"].is_null(),
-            )
-        })
-        .collect()
-}
-
-fn endpoint<'j>(json: &'j serde_json::Value, path: &str) -> &'j serde_json::Value {
-    json["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["path"] == path)
-        .unwrap_or_else(|| panic!("no endpoint {path}: {json}"))
-}
 
 fn details(e: &serde_json::Value, key: &str) -> Vec<String> {
     e[key]
@@ -57,12 +24,12 @@ fn route(method: &str, path: &str, ai: bool) -> (String, String, bool) {
 #[test]
 fn unprotected_app_paths_injection_public_and_unbound_throttler() {
     let dir = materialize("nest-unprotected");
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     assert_eq!(json["frameworks"], serde_json::json!(["NestJS"]));
     // Global prefix + controller prefix (a string or `{ path }`) + method
     // path; the health controller calls no AI and is not parsed.
     assert_eq!(
-        routes(&json),
+        endpoint_routes(&json),
         vec![
             route("POST", "/api/chat", true),
             route("POST", "/api/chat/demo", true),
@@ -74,7 +41,7 @@ fn unprotected_app_paths_injection_public_and_unbound_throttler() {
     );
     // Constructor injection: `this.chatService.ask()` is ChatService.ask,
     // not the controller's own `ask`.
-    let chat = endpoint(&json, "/api/chat");
+    let chat = endpoint_at(&json, "/api/chat");
     let chain: Vec<&str> = chat["ai"]["chain"]
         .as_array()
         .unwrap()
@@ -85,7 +52,7 @@ fn unprotected_app_paths_injection_public_and_unbound_throttler() {
     assert_eq!(chat["ai"]["path"], "src/chat/chat.service.ts");
     // An injected client (`constructor(private readonly openai: OpenAI)`).
     assert_eq!(
-        endpoint(&json, "/api/playground/stream")["ai"]["path"],
+        endpoint_at(&json, "/api/playground/stream")["ai"]["path"],
         "src/playground/playground.controller.ts"
     );
     // ThrottlerModule without a ThrottlerGuard, and @Throttle without one:
@@ -99,11 +66,11 @@ fn unprotected_app_paths_injection_public_and_unbound_throttler() {
     );
     // @Public() on the method, and on the controller: the global guard
     // reads that metadata, so these routes are open.
-    assert!(details(endpoint(&json, "/api/chat/demo"), "auth").is_empty());
-    assert!(details(endpoint(&json, "/api/playground/stream"), "auth").is_empty());
+    assert!(details(endpoint_at(&json, "/api/chat/demo"), "auth").is_empty());
+    assert!(details(endpoint_at(&json, "/api/playground/stream"), "auth").is_empty());
     // passport's AuthGuard('jwt') does not read it: still authenticated.
     assert_eq!(
-        details(endpoint(&json, "/api/playground/save"), "auth"),
+        details(endpoint_at(&json, "/api/playground/save"), "auth"),
         vec!["@UseGuards(AuthGuard('jwt'))"]
     );
 }
@@ -111,9 +78,9 @@ fn unprotected_app_paths_injection_public_and_unbound_throttler() {
 #[test]
 fn protected_app_throttlers_overrides_and_guards() {
     let dir = materialize("nest-protected");
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     assert_eq!(
-        routes(&json),
+        endpoint_routes(&json),
         vec![
             route("POST", "/api/v1/chat", true),
             route("POST", "/api/v1/chat/long", true),
@@ -123,7 +90,7 @@ fn protected_app_throttlers_overrides_and_guards() {
     );
     let guard = "global guard ThrottlerGuard (APP_GUARD in src/app.module.ts:24)";
     assert_eq!(
-        details(endpoint(&json, "/api/v1/chat"), "rate_limits"),
+        details(endpoint_at(&json, "/api/v1/chat"), "rate_limits"),
         vec![
             format!(
                 "{guard}, ThrottlerModule.forRoot throttler `minute` limit 10 per ttl minutes(1)"
@@ -132,7 +99,7 @@ fn protected_app_throttlers_overrides_and_guards() {
         ]
     );
     // @Throttle overrides the named throttler; the daily one stays.
-    let long = endpoint(&json, "/api/v1/chat/long");
+    let long = endpoint_at(&json, "/api/v1/chat/long");
     assert_eq!(
         details(long, "rate_limits"),
         vec![
@@ -142,7 +109,7 @@ fn protected_app_throttlers_overrides_and_guards() {
     );
     assert_eq!(long["rate_limits"][0]["line"], 15);
     // @SkipThrottle() removes every throttler.
-    assert!(details(endpoint(&json, "/api/v1/chat/history"), "rate_limits").is_empty());
+    assert!(details(endpoint_at(&json, "/api/v1/chat/history"), "rate_limits").is_empty());
     assert_eq!(
         details(long, "auth"),
         vec!["global guard JwtAuthGuard (app.useGlobalGuards in src/main.ts:9)"]
@@ -150,7 +117,7 @@ fn protected_app_throttlers_overrides_and_guards() {
     // The controller is @Public() (the global guard lets it pass); its
     // route's own guard authenticates.
     assert_eq!(
-        details(endpoint(&json, "/api/v1/completions"), "auth"),
+        details(endpoint_at(&json, "/api/v1/completions"), "auth"),
         vec!["@UseGuards(AuthGuard('jwt'))"]
     );
 }
@@ -189,9 +156,9 @@ fn memory_throttler_without_daily_cap_and_skipped_route() {
             "import { Body, Controller, Post, UseGuards } from '@nestjs/common';\nimport { SkipThrottle } from '@nestjs/throttler';\nimport { AuthGuard } from '@nestjs/passport';\nimport { AiService } from './ai.service';\n\n@UseGuards(AuthGuard('jwt'))\n@Controller('ai')\nexport class AiController {\n  constructor(private readonly ai: AiService) {}\n\n  @Post('ask')\n  ask(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n\n  @SkipThrottle()\n  @Post('batch')\n  batch(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n}\n",
         ),
     ]);
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     assert_eq!(
-        details(endpoint(&json, "/ai/ask"), "auth"),
+        details(endpoint_at(&json, "/ai/ask"), "auth"),
         vec!["@UseGuards(AuthGuard('jwt')) on AiController"]
     );
     let (_, audit, _) = audit_json(
@@ -235,17 +202,17 @@ fn v4_throttler_controller_guard_prefix_exclude_and_reflected_origin() {
             "import { Body, Controller, Post, UseGuards } from '@nestjs/common';\nimport { ThrottlerGuard } from '@nestjs/throttler';\nimport { AiService } from './ai.service';\n\n@UseGuards(ThrottlerGuard)\n@Controller('public-ai')\nexport class AiController {\n  constructor(private readonly ai: AiService) {}\n\n  @Post(['ask', 'question'])\n  ask(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n}\n",
         ),
     ]);
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     // Excluded from the global prefix; one endpoint per path of the list.
     assert_eq!(
-        routes(&json),
+        endpoint_routes(&json),
         vec![
             route("POST", "/public-ai/ask", true),
             route("POST", "/public-ai/question", true),
         ]
     );
     // v4: ttl in seconds; a ThrottlerGuard is not auth.
-    let ask = endpoint(&json, "/public-ai/ask");
+    let ask = endpoint_at(&json, "/public-ai/ask");
     assert_eq!(
         details(ask, "rate_limits"),
         vec!["@UseGuards(ThrottlerGuard), ThrottlerModule.forRoot throttler `default` limit 5 per ttl 60 s"]
@@ -317,20 +284,20 @@ fn project_guards_and_a_project_public_decorator() {
             "import { Body, Controller, Post, UseGuards } from '@nestjs/common';\nimport { AiService } from './ai.service';\nimport { HeaderGate, RolesGuard } from './guards';\nimport { OpenRoute } from './open.decorator';\n\n@Controller('ai')\nexport class AiController {\n  constructor(private readonly ai: AiService) {}\n\n  @Post('ask')\n  ask(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n\n  @OpenRoute()\n  @Post('open')\n  open(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n\n  @OpenRoute()\n  @UseGuards(HeaderGate)\n  @Post('keyed')\n  keyed(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n\n  @OpenRoute()\n  @UseGuards(RolesGuard)\n  @Post('roles')\n  roles(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n}\n",
         ),
     ]);
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     // A project guard named for sessions, bound with useExisting.
     assert_eq!(
-        details(endpoint(&json, "/ai/ask"), "auth"),
+        details(endpoint_at(&json, "/ai/ask"), "auth"),
         vec!["global guard SessionGuard (APP_GUARD in src/app.module.ts:6)"]
     );
     // A project decorator made with SetMetadata under a key that says
     // anonymous, read by the global guard through the Reflector: open.
-    assert!(details(endpoint(&json, "/ai/open"), "auth").is_empty());
+    assert!(details(endpoint_at(&json, "/ai/open"), "auth").is_empty());
     // A guard that throws UnauthorizedException authenticates; one that
     // checks roles does not.
     assert_eq!(
-        details(endpoint(&json, "/ai/keyed"), "auth"),
+        details(endpoint_at(&json, "/ai/keyed"), "auth"),
         vec!["@UseGuards(HeaderGate)"]
     );
-    assert!(details(endpoint(&json, "/ai/roles"), "auth").is_empty());
+    assert!(details(endpoint_at(&json, "/ai/roles"), "auth").is_empty());
 }

@@ -5,41 +5,8 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use serde_json::Value;
-
-fn inventory(dir: &Path) -> Value {
-    let run = aiguard(&["inventory", ".", "--format", "json"], dir);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    serde_json::from_str(&run.stdout).expect("inventory JSON")
-}
-
-/// (method, path, reaches AI) of every endpoint, in inventory order.
-fn list(json: &Value) -> Vec<(String, String, bool)> {
-    json["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["method"].as_str().unwrap().to_string(),
-                e["path"].as_str().unwrap().to_string(),
-                !e["ai"].is_null(),
-            )
-        })
-        .collect()
-}
-
-fn endpoint<'j>(json: &'j Value, path: &str) -> &'j Value {
-    json["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["path"] == path)
-        .unwrap_or_else(|| panic!("no endpoint {path}: {json}"))
-}
 
 /// (kind, detail) of an endpoint's `auth` or `rate_limits`.
 fn evidence(e: &Value, key: &str) -> Vec<(String, String)> {
@@ -66,10 +33,10 @@ fn owned(items: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
 #[test]
 fn unprotected_procedures_are_open_endpoints_under_the_fetch_mount() {
     let dir = materialize("trpc-unprotected");
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     assert_eq!(json["frameworks"], serde_json::json!(["tRPC"]));
     assert_eq!(
-        list(&json),
+        endpoint_routes(&json),
         owned(&[
             ("POST", "/api/trpc/chat.send", true),
             ("GET", "/api/trpc/chat.history", false),
@@ -77,30 +44,30 @@ fn unprotected_procedures_are_open_endpoints_under_the_fetch_mount() {
         ])
     );
     for path in ["/api/trpc/chat.send", "/api/trpc/summary.summarize"] {
-        let e = endpoint(&json, path);
+        let e = endpoint_at(&json, path);
         assert_eq!(evidence(e, "auth"), vec![], "{path}");
         assert_eq!(evidence(e, "rate_limits"), vec![], "{path}");
     }
     // Reached through summarize() in the services module.
-    let summarize = endpoint(&json, "/api/trpc/summary.summarize");
+    let summarize = endpoint_at(&json, "/api/trpc/summary.summarize");
     assert_eq!(summarize["ai"]["path"], "src/server/services/llm.ts");
 }
 
 #[test]
 fn protected_procedures_carry_their_middleware_auth_and_limits() {
     let dir = materialize("trpc-protected");
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     // mergeRouters(coreRouter, studioRouter), mounted by createNextApiHandler
     // in pages/api/trpc/[trpc].ts.
     assert_eq!(
-        list(&json),
+        endpoint_routes(&json),
         owned(&[
             ("POST", "/api/trpc/chat.ask", true),
             ("GET", "/api/trpc/chat.models", false),
             ("POST", "/api/trpc/drafts.write", true),
         ])
     );
-    let ask = endpoint(&json, "/api/trpc/chat.ask");
+    let ask = endpoint_at(&json, "/api/trpc/chat.ask");
     assert_eq!(
         evidence(ask, "auth"),
         vec![(
@@ -117,7 +84,7 @@ fn protected_procedures_carry_their_middleware_auth_and_limits() {
         )]
     );
     // Its own .use(dailyCap), imported from another file, then the base's.
-    let write = endpoint(&json, "/api/trpc/drafts.write");
+    let write = endpoint_at(&json, "/api/trpc/drafts.write");
     let limits: Vec<String> = evidence(write, "rate_limits")
         .into_iter()
         .map(|(_, d)| d)
@@ -131,7 +98,7 @@ fn protected_procedures_carry_their_middleware_auth_and_limits() {
         ]
     );
     assert_eq!(evidence(write, "auth").len(), 1);
-    let models = endpoint(&json, "/api/trpc/chat.models");
+    let models = endpoint_at(&json, "/api/trpc/chat.models");
     assert!(models["ai"].is_null());
 }
 
@@ -190,9 +157,9 @@ app.listen(3000);
 "#,
         ),
     ]);
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     assert_eq!(
-        list(&json),
+        endpoint_routes(&json),
         owned(&[
             ("POST", "/trpc/admin.run", true),
             ("GET", "/trpc/stream", true),
@@ -201,13 +168,13 @@ app.listen(3000);
     );
     // An inline middleware throwing FORBIDDEN is auth; a middleware that
     // only calls next() is not, whatever the base is named.
-    let run = endpoint(&json, "/trpc/admin.run");
+    let run = endpoint_at(&json, "/trpc/admin.run");
     assert_eq!(evidence(run, "auth").len(), 1, "{run}");
     assert!(evidence(run, "auth")[0]
         .1
         .contains("rejects without a user"));
-    assert_eq!(evidence(endpoint(&json, "/trpc/fake"), "auth"), vec![]);
-    assert_eq!(evidence(endpoint(&json, "/trpc/stream"), "auth"), vec![]);
+    assert_eq!(evidence(endpoint_at(&json, "/trpc/fake"), "auth"), vec![]);
+    assert_eq!(evidence(endpoint_at(&json, "/trpc/stream"), "auth"), vec![]);
 }
 
 #[test]
@@ -237,13 +204,13 @@ export const chatRouter = router({
 "#,
         ),
     ]);
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     assert_eq!(
-        list(&json),
+        endpoint_routes(&json),
         owned(&[("POST", "guarded", true), ("POST", "late", true)])
     );
     let kinds = |path: &str| -> Vec<String> {
-        evidence(endpoint(&json, path), "auth")
+        evidence(endpoint_at(&json, path), "auth")
             .into_iter()
             .map(|(k, _)| k)
             .collect()
@@ -268,8 +235,8 @@ export const r = router({
 });
 "#,
     )]);
-    let json = inventory(dir.path());
-    assert_eq!(list(&json), vec![]);
+    let json = inventory_json(dir.path());
+    assert_eq!(endpoint_routes(&json), vec![]);
 }
 
 #[test]
@@ -296,12 +263,12 @@ export const appRouter = router({
         ),
     ];
     let dir = write_project(&files);
-    let json = inventory(dir.path());
+    let json = inventory_json(dir.path());
     assert_eq!(
-        list(&json),
+        endpoint_routes(&json),
         owned(&[("POST", "a", true), ("POST", "b", true)])
     );
-    let a = endpoint(&json, "a");
+    let a = endpoint_at(&json, "a");
     assert_eq!(
         evidence(a, "auth"),
         vec![(
@@ -309,16 +276,16 @@ export const appRouter = router({
             ".use(requireAuth) an auth name; its body is not in the project".to_string()
         )]
     );
-    assert_eq!(evidence(endpoint(&json, "b"), "auth"), vec![]);
-    assert_eq!(evidence(endpoint(&json, "b"), "rate_limits"), vec![]);
+    assert_eq!(evidence(endpoint_at(&json, "b"), "auth"), vec![]);
+    assert_eq!(evidence(endpoint_at(&json, "b"), "rate_limits"), vec![]);
 
     std::fs::write(
         dir.path().join("aiguard.toml"),
         "extra-auth = [\"withOrg\"]\nextra-limiters = [\"perTenant\"]\n",
     )
     .unwrap();
-    let json = inventory(dir.path());
-    let b = endpoint(&json, "b");
+    let json = inventory_json(dir.path());
+    let b = endpoint_at(&json, "b");
     assert_eq!(evidence(b, "auth").len(), 1, "{b}");
     assert_eq!(evidence(b, "rate_limits").len(), 1, "{b}");
 }

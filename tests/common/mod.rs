@@ -205,3 +205,36 @@ pub fn write_project(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// `aiguard inventory . --format json` in `dir`, parsed (exit 0 asserted).
+pub fn inventory_json(dir: &Path) -> serde_json::Value {
+    let run = aiguard(&["inventory", ".", "--format", "json"], dir);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("inventory JSON")
+}
+
+/// (method, path, reaches AI) of every endpoint, in inventory order.
+pub fn endpoint_routes(json: &serde_json::Value) -> Vec<(String, String, bool)> {
+    json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().to_string(),
+                e["path"].as_str().unwrap().to_string(),
+                !e["ai"].is_null(),
+            )
+        })
+        .collect()
+}
+
+/// The endpoint of the inventory at `path` (panics if there is none).
+pub fn endpoint_at<'j>(json: &'j serde_json::Value, path: &str) -> &'j serde_json::Value {
+    json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == path)
+        .unwrap_or_else(|| panic!("no endpoint {path}: {json}"))
+}
