@@ -13,11 +13,11 @@ use crate::checklist;
 use crate::checks::{self, Check, CheckId, Coverage};
 use crate::config::{ConfigError, Settings};
 use crate::context::{FileContext, ProjectContext};
-use crate::facts::{FileFacts, ProjectFacts};
+use crate::facts::{ConfigFile, FileFacts, ProjectFacts};
 use crate::findings::{Finding, Note, NoteKind};
 use crate::git::GitInfo;
 use crate::gitignore::GitignoreModel;
-use crate::graph::{ModuleIndex, Summary};
+use crate::graph::{ModuleIndex, Roles, Summary};
 use crate::lang::{Lang, Parsers};
 use crate::report::{Report, Stats, Summary as ReportSummary};
 use crate::source::{human_bytes, Loaded, Source};
@@ -38,6 +38,8 @@ struct FileResult {
     gitignore: Option<String>,
     /// Dependency names, for a `package.json`.
     package_deps: Option<Vec<String>>,
+    /// The text of a configuration file (`[configs]` of rules/facts.toml).
+    config: Option<String>,
     /// `aiguard: ignore[...]` comments, applied after the project pass.
     suppressions: Vec<Suppression>,
     /// A source file's imports and roles, for the slice (not parsed yet).
@@ -96,6 +98,7 @@ impl FileResult {
             scanned: false,
             gitignore: None,
             package_deps: None,
+            config: None,
             suppressions: Vec::new(),
             summary: None,
             bytes: 0,
@@ -196,6 +199,7 @@ impl Worker<'_> {
             Some("package.json") => result.package_deps = Some(package_deps(bytes)),
             _ => {}
         }
+        result.config = config_text(self.env.catalog, &result.path, bytes);
         if let Some(lang) = Lang::from_path(Path::new(&result.path)) {
             let deadline = Instant::now() + self.env.settings.max_parse_time;
             // Out of time: a context file only lends facts; none then.
@@ -222,6 +226,7 @@ impl Worker<'_> {
             Some("package.json") => result.package_deps = Some(package_deps(source.bytes())),
             _ => {}
         }
+        result.config = config_text(self.env.catalog, &result.path, source.bytes());
         let lang = Lang::from_path(Path::new(&result.path));
         // One budget for parsing and extracting facts.
         let deadline = Instant::now() + settings.max_parse_time;
@@ -300,6 +305,16 @@ impl Worker<'_> {
         result.facts = facts.map(Box::new);
         result
     }
+}
+
+/// The largest configuration file kept whole.
+const MAX_CONFIG_BYTES: usize = 1 << 20;
+
+/// The text of a configuration file the framework modules read, if `path`
+/// is one.
+fn config_text(catalog: &Catalog, path: &str, bytes: &[u8]) -> Option<String> {
+    (bytes.len() <= MAX_CONFIG_BYTES && catalog.is_config(path))
+        .then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// The note of a file whose parse and facts overran `max-parse-time-ms`.
@@ -414,6 +429,7 @@ pub fn audit_with_facts(
         ..Stats::default()
     };
     let mut summaries = Vec::new();
+    let mut configs = Vec::new();
     for r in results {
         files_scanned += r.scanned as usize;
         stats.bytes_scanned += r.bytes;
@@ -432,6 +448,12 @@ pub fn audit_with_facts(
                     .unwrap_or_default(),
                 deps,
             );
+        }
+        if let Some(text) = r.config {
+            configs.push(ConfigFile {
+                path: r.path.clone(),
+                text,
+            });
         }
         if !r.path.is_empty() {
             paths.push(r.path);
@@ -453,6 +475,10 @@ pub fn audit_with_facts(
         None => {
             let slice_started = Instant::now();
             let index = module_index(settings, &paths);
+            // Handlers a configuration routes to (`handler: src/chat.handler`)
+            // are endpoints, whatever their text says.
+            let routed = crate::inventory::frameworks::config_sources(&configs);
+            mark_routed(&mut summaries, &routed);
             let (wanted, edges) = crate::graph::slice(&summaries, &index);
             stats.files_summarized = summaries.len();
             stats.import_edges = edges;
@@ -479,7 +505,8 @@ pub fn audit_with_facts(
             stats.parse_ms = parse_started.elapsed().as_millis() as u64;
             ProjectFacts::with_index(all_facts, index)
         }
-    };
+    }
+    .with_configs(configs);
     let project_started = Instant::now();
     let excludes = walk::exclude_matcher(settings)?;
     let inventory = crate::inventory::Inventory::build_on(
@@ -575,6 +602,29 @@ pub fn audit_with_facts(
         stats,
     };
     Ok((report, facts, inventory))
+}
+
+/// Give the endpoint role to the source files configurations route
+/// requests to: a path names a file with or without its extension
+/// (`src/handlers/chat` → `src/handlers/chat.ts`), or, ending in `/`,
+/// every file under a folder.
+fn mark_routed(summaries: &mut [Summary], routed: &[String]) {
+    if routed.is_empty() {
+        return;
+    }
+    for s in summaries.iter_mut() {
+        let stem = s
+            .path
+            .rsplit_once('.')
+            .map_or(s.path.as_str(), |(stem, _)| stem);
+        let hit = routed.iter().any(|r| match r.strip_suffix('/') {
+            Some(dir) => s.path.starts_with(dir) && s.path[dir.len()..].starts_with('/'),
+            None => *r == s.path || r == stem,
+        });
+        if hit {
+            s.roles |= Roles::ENDPOINT;
+        }
+    }
 }
 
 /// Every file of the project as a module, with the path aliases of its
@@ -767,4 +817,52 @@ fn read_env_files(settings: &Settings) -> Result<Vec<(String, String)>, ConfigEr
             },
         )
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(path: &str) -> Summary {
+        Summary {
+            path: path.into(),
+            lang: Lang::TypeScript,
+            roles: Roles::default(),
+            imports: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    #[test]
+    fn routed_handlers_become_endpoints() {
+        let mut summaries: Vec<Summary> = [
+            "src/handlers/chat.ts",
+            "src/handlers/chat_util.ts",
+            "functions/ask/index.ts",
+            "functions-old/x.ts",
+            "worker.ts",
+        ]
+        .into_iter()
+        .map(summary)
+        .collect();
+        let routed = [
+            "src/handlers/chat".into(),
+            "functions/".into(),
+            "worker.ts".into(),
+        ];
+        mark_routed(&mut summaries, &routed);
+        let marked: Vec<&str> = summaries
+            .iter()
+            .filter(|s| s.roles.has(Roles::ENDPOINT))
+            .map(|s| s.path.as_str())
+            .collect();
+        assert_eq!(
+            marked,
+            [
+                "src/handlers/chat.ts",
+                "functions/ask/index.ts",
+                "worker.ts"
+            ]
+        );
+    }
 }

@@ -276,7 +276,8 @@ pub fn visit_parallel<V: Visit>(
                 }
                 let rel = e.path.clone();
                 let name = e.path.rsplit('/').next().unwrap_or(&e.path);
-                let always = name == ".gitignore" || name == "package.json";
+                let always =
+                    name == ".gitignore" || name == "package.json" || catalog.is_config(&e.path);
                 if !is_regular(e.mode)
                     || !(always || (sources_matter && is_source(&e.path)))
                     || linked.is_linked(&e.path)
@@ -364,7 +365,7 @@ fn gate_context(
 ) -> Entry {
     let abs = settings.root.join(&rel);
     let name = rel.rsplit('/').next().unwrap_or(&rel);
-    let always = name == ".gitignore" || name == "package.json";
+    let always = name == ".gitignore" || name == "package.json" || catalog.is_config(&rel);
     let read = with_context_bytes(&abs, settings.max_parse_size, |bytes| {
         (always || wants_context_parse(catalog, &rel, bytes)).then(|| bytes.to_vec())
     });

@@ -192,6 +192,14 @@ impl EnvSpec {
 #[serde(deny_unknown_fields)]
 struct FactsFile {
     parse: ParseSpec,
+    configs: ConfigsSpec,
+}
+
+/// `[configs]`: configuration files kept whole for the framework modules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigsSpec {
+    files: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -646,6 +654,8 @@ pub struct Catalog {
     test_file_suffixes: Vec<String>,
     /// `[[parse.together]]`: (any of these words, and any of those).
     parse_together: Vec<(regex::bytes::Regex, regex::bytes::Regex)>,
+    /// `[configs] files`: globs of the configuration files kept whole.
+    config_files: globset::GlobSet,
 }
 
 impl Catalog {
@@ -740,6 +750,18 @@ impl Catalog {
             };
             parse_together.push((compile(&group.words)?, compile(&group.also)?));
         }
+        let mut config_files = globset::GlobSetBuilder::new();
+        for pattern in &facts.configs.files {
+            let line = line_of_entry(FACTS_TOML, &format!("\"{pattern}\""));
+            let glob = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| CatalogError::new("rules/facts.toml", line, e.to_string()))?;
+            config_files.add(glob);
+        }
+        let config_files = config_files
+            .build()
+            .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
         for r in &checks_file.rule {
             if CheckId::parse(&r.check).is_none() {
                 let line = line_of_entry(CHECKS_TOML, &format!("id = \"{}\"", r.id));
@@ -781,7 +803,15 @@ impl Catalog {
             test_folders: facts.parse.test_folders,
             test_file_prefixes: facts.parse.test_file_prefixes,
             test_file_suffixes: facts.parse.test_file_suffixes,
+            config_files,
         })
+    }
+
+    /// Is `path` (relative, `/`-separated) a configuration file the
+    /// framework modules read ([`crate::facts::ConfigFile`])?
+    /// Test folders hold example manifests, not the deployed ones.
+    pub fn is_config(&self, path: &str) -> bool {
+        self.config_files.is_match(path) && !self.is_test_path(path)
     }
 
     /// Every rule, in checklist order of their checks, key rules in catalogue order.
@@ -985,6 +1015,31 @@ mod tests {
         let expected: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(ids, expected);
         assert!(!catalog.keys.is_empty());
+    }
+
+    #[test]
+    fn configuration_files_by_glob() {
+        let catalog = Catalog::load(&[]).unwrap();
+        for kept in [
+            "serverless.yml",
+            "services/chat/serverless.yml",
+            "supabase/config.toml",
+            "deploy/nginx/conf.d/app.conf",
+            "nginx.conf",
+            "docker-compose.prod.yml",
+            "Caddyfile",
+        ] {
+            assert!(catalog.is_config(kept), "{kept}");
+        }
+        for left in [
+            "config.toml",
+            "src/serverless.yml.ts",
+            "docs/nginx.conf.md",
+            "tests/fixtures/serverless.yml",
+            "app.conf",
+        ] {
+            assert!(!catalog.is_config(left), "{left}");
+        }
     }
 
     #[test]

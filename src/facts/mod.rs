@@ -17,7 +17,7 @@ mod project;
 mod python;
 
 pub use loops::{Effect, Loop, LoopKind, Recursion};
-pub use project::{annotated_class, Chain, FnRef, ProjectFacts};
+pub use project::{annotated_class, Chain, ConfigFile, FnRef, ProjectFacts};
 
 use crate::lang::{Lang, OutOfTime};
 use std::time::Instant;

@@ -47,6 +47,20 @@ pub struct ProjectFacts {
     /// resolution asks it once per call, and module resolution builds
     /// candidate paths.
     import_targets: Vec<OnceLock<Box<[Option<usize>]>>>,
+    /// Configuration files that route or limit requests outside the source
+    /// (`[configs]` of rules/facts.toml), whole, by path.
+    configs: Vec<ConfigFile>,
+}
+
+/// A configuration file kept whole for the framework modules: a function
+/// manifest (`serverless.yml`, `wrangler.toml`), a proxy or gateway
+/// configuration (`nginx.conf`, a compose file's labels).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigFile {
+    /// Relative to the audited root, `/`-separated.
+    pub path: String,
+    /// Decoded as UTF-8, invalid bytes replaced.
+    pub text: String,
 }
 
 /// A file's functions sorted by full name and by last dotted segment (as
@@ -140,7 +154,20 @@ impl ProjectFacts {
             function_names,
             resolved: OnceLock::new(),
             import_targets,
+            configs: Vec::new(),
         }
+    }
+
+    /// The project's configuration files, sorted by path.
+    pub fn with_configs(mut self, mut configs: Vec<ConfigFile>) -> ProjectFacts {
+        configs.sort_by(|a, b| a.path.cmp(&b.path));
+        self.configs = configs;
+        self
+    }
+
+    /// The configuration files of `[configs]` (rules/facts.toml), by path.
+    pub fn configs(&self) -> &[ConfigFile] {
+        &self.configs
     }
 
     /// Project files that parsed files import but that have no facts (the

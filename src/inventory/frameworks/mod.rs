@@ -20,7 +20,11 @@
 //! 3. Register it in [`FAMILIES`].
 //! 4. Give it fix texts under its fix key in `rules/protections.toml`
 //!    (`[fix]` for rate limits, `[auth_fix]` for auth).
-//! 5. Fixtures: a protected and an unprotected app under `fixtures/`, with
+//! 5. Configuration files (function manifests, proxies): their globs go in
+//!    `[configs]` of `rules/facts.toml`; the family reads them whole from
+//!    [`ProjectFacts::configs`] and names the handler files they route to
+//!    ([`Family::config_sources`]) so those are parsed.
+//! 6. Fixtures: a protected and an unprotected app under `fixtures/`, with
 //!    the exact findings asserted in `tests/fixtures.rs`, and a row in the
 //!    README's coverage table.
 
@@ -40,7 +44,7 @@ use serde::Serialize;
 use super::auth::AuthContext;
 use super::limits::{LimitScope, Limiter};
 use super::{Endpoint, Misuse};
-use crate::facts::{Arg, Call, FileFacts, ProjectFacts};
+use crate::facts::{Arg, Call, ConfigFile, FileFacts, ProjectFacts};
 
 pub use files::is_astro_route;
 pub use next::{parse_matchers, Matcher};
@@ -188,6 +192,14 @@ pub trait Family: Sync {
     /// with their full paths.
     fn project_endpoints(&self, _facts: &ProjectFacts, _out: &mut Vec<Endpoint>) {}
 
+    /// Source files a configuration file routes requests to (a function
+    /// manifest's handlers), so they are parsed as endpoints: paths from
+    /// the audited root, with or without their extension, or a folder
+    /// ending in `/`.
+    fn config_sources(&self, _config: &ConfigFile) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Limiters configured in the family's own idiom (settings, class
     /// attributes), with whether they count in a shared store, for the
     /// store check.
@@ -205,6 +217,18 @@ pub static FAMILIES: &[&dyn Family] = &[
     &files::FileRoutes,
     &trpc::Trpc,
 ];
+
+/// Every family's [`Family::config_sources`] of the project's configuration
+/// files.
+pub fn config_sources(configs: &[ConfigFile]) -> Vec<String> {
+    let mut out: Vec<String> = configs
+        .iter()
+        .flat_map(|c| FAMILIES.iter().flat_map(move |f| f.config_sources(c)))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
 
 /// The endpoints of one family, for its batch methods
 /// ([`Family::limits`], [`Family::declared_auth`]).
