@@ -301,3 +301,38 @@ fn project_guards_and_a_project_public_decorator() {
     );
     assert!(details(endpoint_at(&json, "/ai/roles"), "auth").is_empty());
 }
+
+#[test]
+fn uri_versioning_and_guards_of_a_base_controller() {
+    let dir = write_project(&[
+        (
+            "src/main.ts",
+            "import { NestFactory } from '@nestjs/core';\nimport { VersioningType } from '@nestjs/common';\nimport { AppModule } from './app.module';\n\nasync function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  app.setGlobalPrefix('api');\n  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });\n  await app.listen(3000);\n}\nbootstrap();\n",
+        ),
+        ("src/ai.service.ts", SERVICE),
+        (
+            "src/base.controller.ts",
+            "import { UseGuards } from '@nestjs/common';\nimport { AuthGuard } from '@nestjs/passport';\n\n@UseGuards(AuthGuard('jwt'))\nexport abstract class SignedInController {}\n",
+        ),
+        (
+            "src/chat.controller.ts",
+            "import { Body, Controller, Post, Version, VERSION_NEUTRAL } from '@nestjs/common';\nimport { AiService } from './ai.service';\nimport { SignedInController } from './base.controller';\n\n@Controller({ path: 'chat', version: '2' })\nexport class ChatController extends SignedInController {\n  constructor(private readonly ai: AiService) {\n    super();\n  }\n\n  @Post()\n  chat(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n\n  @Version(['3', VERSION_NEUTRAL])\n  @Post('fast')\n  fast(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n}\n\n@Controller('ask')\nexport class AskController {\n  constructor(private readonly ai: AiService) {}\n\n  @Post()\n  ask(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n}\n",
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        endpoint_routes(&json),
+        vec![
+            route("POST", "/api/v2/chat", true),
+            route("POST", "/api/v3/chat/fast", true),
+            route("POST", "/api/chat/fast", true),
+            route("POST", "/api/v1/ask", true),
+        ]
+    );
+    // The guard decorates the base class: the subclass's routes inherit it.
+    assert_eq!(
+        details(endpoint_at(&json, "/api/v2/chat"), "auth"),
+        vec!["@UseGuards(AuthGuard('jwt'))"]
+    );
+    assert!(details(endpoint_at(&json, "/api/v1/ask"), "auth").is_empty());
+}

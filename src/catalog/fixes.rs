@@ -17,6 +17,7 @@ pub struct FixTemplates {
     pub cors: CorsFix,
     pub fastapi: PythonLimiterFix,
     pub flask: PythonLimiterFix,
+    pub django: DjangoFix,
     pub express: JsLimiterFix,
     pub hono: JsLimiterFix,
     pub fastify: FastifyFix,
@@ -97,6 +98,18 @@ pub struct FastifyFix {
     pub register: String,
     pub check: String,
     pub options: String,
+}
+
+/// `[django]`: django-ratelimit decorators on the view.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DjangoFix {
+    pub requirement: String,
+    pub import: String,
+    pub decorators: Vec<String>,
+    pub method_import: String,
+    pub method_decorators: Vec<String>,
+    pub manual: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

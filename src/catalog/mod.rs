@@ -332,6 +332,10 @@ pub struct AuthSpec {
     /// Calls that reject a request with a status in `reject_words`.
     pub reject_calls: Vec<String>,
     pub reject_words: Vec<String>,
+    /// Words of a guard's condition that read the signed-in user
+    /// (`request.user.is_authenticated`, `req.user`).
+    #[serde(default)]
+    pub user_state: Vec<String>,
 }
 
 /// Per-user quota evidence (`rules/protections.toml` `[quota]`).

@@ -246,7 +246,7 @@ fn for_each(facts: &mut Loop, iterable: String) {
 }
 
 /// `(true)` → `true`; `x < 3;` → `x < 3`.
-fn bare_condition(text: &str) -> String {
+pub(super) fn bare_condition(text: &str) -> String {
     let mut t = text.trim().trim_end_matches(';').trim();
     while t.starts_with('(') && t.ends_with(')') {
         t = t[1..t.len() - 1].trim();

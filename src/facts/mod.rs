@@ -56,6 +56,29 @@ pub struct Arg {
     /// A function literal passed here (`app.post("/x", async (c) => …)`):
     /// its index in `FileFacts::functions`.
     pub function: Option<usize>,
+    /// Where the argument ends: line, and 1-based byte column (as
+    /// [`Call::column`] counts), for calls nested in it.
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+impl Arg {
+    /// Is `call` written inside this argument (`path("x/", v)` inside
+    /// `include([…])`)?
+    pub fn encloses(&self, call: &Call) -> bool {
+        let at = (call.line, call.column);
+        at > (self.line, self.column) && at <= (self.end_line, self.end_column)
+    }
+}
+
+/// An `if` statement whose body leaves early.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Guard {
+    /// The enclosing function.
+    pub function: Option<usize>,
+    pub line: u32,
+    /// The condition without its outer parentheses, cut at `MAX_TEXT` bytes.
+    pub condition: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -128,8 +151,8 @@ pub struct FileFacts {
     pub calls: Vec<Call>,
     pub assignments: Vec<Assignment>,
     /// Guards: `if` statements whose body leaves early (return, raise,
-    /// throw, abort, redirect), as (enclosing function, line).
-    pub guards: Vec<(Option<usize>, u32)>,
+    /// throw, abort, redirect).
+    pub guards: Vec<Guard>,
     /// The tree had syntax errors; facts are best effort.
     pub has_errors: bool,
     /// Loops (`while True`, `for x in items`, `items.map(…)`), for `loops`.
@@ -296,6 +319,20 @@ impl Budget {
 /// Does the `if` statement `node` leave early in its consequence (return,
 /// raise, throw, or a call such as `abort(401)` / `redirect("/login")`)?
 /// Looks at a bounded number of nodes.
+/// Record a guard (`is_guard`), and a limit guard if its condition counts.
+fn note_guard(node: Node<'_>, src: &[u8], function: Option<usize>, facts: &mut FileFacts) {
+    let condition = node
+        .child_by_field_name("condition")
+        .map(|c| loops::bare_condition(&text_of(c, src)))
+        .unwrap_or_default();
+    facts.guards.push(Guard {
+        function,
+        line: line_of(node),
+        condition,
+    });
+    loops::note_limit_guard(node, src, function, facts);
+}
+
 pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
     let Some(body) = node.child_by_field_name("consequence") else {
         return false;

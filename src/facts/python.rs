@@ -109,8 +109,7 @@ pub(super) fn extract(
             }
             "call" => facts.calls.push(call_facts(node, src, &columns, function)),
             "if_statement" if super::is_guard(node, src) => {
-                facts.guards.push((function, line_of(node)));
-                super::loops::note_limit_guard(node, src, function, facts);
+                super::note_guard(node, src, function, facts);
             }
             k if super::loops::is_loop_kind(k) => {
                 facts
@@ -399,6 +398,8 @@ fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Optio
                 line: line_of(a),
                 column: columns.of(a),
                 function: None,
+                end_line: a.end_position().row as u32 + 1,
+                end_column: a.end_position().column as u32 + 1,
             });
         }
     }

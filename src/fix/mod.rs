@@ -10,13 +10,14 @@
 //! what has no safe automatic fix (auth, spend limits, keys in client code):
 //! those become manual steps with their fix text.
 //!
-//! Per-framework code lives in one file each (`fastapi.rs`, `flask.rs`,
+//! Per-framework code lives in one file each (`fastapi.rs`, `flask.rs`, `django.rs`,
 //! `next.rs`, `express.rs` with Hono beside Express, `fastify.rs`), ready to move into
 //! the engine's framework modules; the code they write is in
 //! `rules/fixes.toml`.
 
 mod cors;
 mod deps;
+mod django;
 pub mod edit;
 mod express;
 mod fastapi;
@@ -374,6 +375,7 @@ fn rate_limit(ctx: &Ctx, plan: &mut Plan, f: &Finding) {
         Some(e) => match e.framework {
             Framework::FastApi => fastapi::fix(ctx, plan, f, e),
             Framework::Flask => flask::fix(ctx, plan, f, e),
+            Framework::Django => django::fix(ctx, plan, f, e),
             Framework::Express | Framework::Hono => express::fix(ctx, plan, f, e),
             Framework::Fastify => fastify::fix(ctx, plan, f, e),
             Framework::NextApp | Framework::NextPages | Framework::ServerAction => {

@@ -116,6 +116,7 @@ impl<'a> AuthContext<'a> {
     pub fn in_handler(&self, e: &Endpoint, out: &mut Vec<AuthEvidence>) {
         let file = self.facts.file(e.file);
         let Some(h) = e.handler else { return };
+        let found = out.len();
         let ai_line = e.reaches.as_ref().and_then(|chain| {
             // The line in the handler that leads to the AI call.
             let next = chain.functions.get(1).copied();
@@ -156,8 +157,10 @@ impl<'a> AuthContext<'a> {
             } else if self_checking {
                 AuthKind::Enforced
             } else {
-                let guarded = file.guards.iter().any(|(f, line)| {
-                    *f == Some(h.function) && *line >= c.line && ai_line.is_none_or(|ai| *line < ai)
+                let guarded = file.guards.iter().any(|g| {
+                    g.function == Some(h.function)
+                        && g.line >= c.line
+                        && ai_line.is_none_or(|ai| g.line < ai)
                 });
                 if guarded {
                     AuthKind::Enforced
@@ -170,6 +173,92 @@ impl<'a> AuthContext<'a> {
                 how: format!("{}()", c.callee),
                 line: c.line,
             });
+        }
+        // `if not request.user.is_authenticated: return …` in the handler
+        // (unless a session read above already counts, through this guard).
+        if out[found..].iter().any(|a| a.kind == AuthKind::Enforced) {
+            return;
+        }
+        for g in &file.guards {
+            if g.function != Some(h.function) || !denies_user(&g.condition, &self.spec.user_state) {
+                continue;
+            }
+            let kind = match ai_line.is_some_and(|ai| g.line > ai) {
+                true => AuthKind::AfterAiCall,
+                false => AuthKind::Enforced,
+            };
+            out.push(AuthEvidence {
+                kind,
+                how: format!("early exit when `{}`", g.condition),
+                line: g.line,
+            });
+        }
+    }
+}
+
+/// Does a guard's condition hold when there is no signed-in user? A word
+/// of `user_state` negated (`not request.user.is_authenticated`,
+/// `!req.user`), tested for null, or `is_anonymous` (not negated).
+fn denies_user(condition: &str, words: &[String]) -> bool {
+    let Some(word) = words.iter().find(|w| condition.contains(w.as_str())) else {
+        return false;
+    };
+    let anonymous = condition.contains("is_anonymous") || condition.contains("isAnonymous");
+    let negated = condition.starts_with("not ")
+        || condition.starts_with('!')
+        || condition.contains(&format!("not {word}"))
+        || condition.contains(&format!("!{word}"))
+        || NULL_TESTS.iter().any(|n| condition.contains(n));
+    negated != anonymous
+}
+
+/// Comparisons that test for no value.
+const NULL_TESTS: [&str; 9] = [
+    "is None",
+    "== None",
+    "=== null",
+    "== null",
+    "=== undefined",
+    "== undefined",
+    "is False",
+    "== False",
+    "=== false",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards_that_turn_away_anonymous_users() {
+        let words: Vec<String> = [
+            "is_authenticated",
+            "is_anonymous",
+            "request.user",
+            "req.user",
+            "session?.user",
+        ]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+        for denies in [
+            "not request.user.is_authenticated",
+            "request.user.is_anonymous",
+            "!req.user",
+            "!session?.user",
+            "request.user is None",
+            "!req.user || !req.user.id",
+        ] {
+            assert!(denies_user(denies, &words), "{denies}");
+        }
+        for lets_through in [
+            "request.user.is_authenticated",
+            "not request.user.is_anonymous",
+            "req.user && req.user.plan === 'free'",
+            "not prompt",
+            "len(messages) > 50",
+        ] {
+            assert!(!denies_user(lets_through, &words), "{lets_through}");
         }
     }
 }

@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use regex::Regex;
 
 use super::{join_paths, kwarg, unquote, Family, Framework};
-use crate::facts::{Assignment, Call, Class, FileFacts, FnRef, Import, ProjectFacts};
+use crate::facts::{Arg, Assignment, Call, Class, FileFacts, FnRef, Import, ProjectFacts};
 use crate::inventory::auth::{last, named, AuthContext};
 use crate::inventory::limits::{LimitScope, Limiter};
 use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Limit, Misuse};
@@ -453,30 +453,17 @@ fn walk(
     }
     let file = facts.file(fi);
     let mut mounted_routers = HashSet::new();
-    for call in url_calls(file) {
-        let Some(route) = call.args.first().and_then(|a| unquote(&a.text)) else {
-            continue;
-        };
-        let route = if last(&call.callee) == "path" {
-            route
-        } else {
-            clean_regex(&route)
-        };
-        let full = join_paths(prefix, &route);
-        let view = &call.args[1].text;
-        if view.starts_with("include(") {
-            match include(facts, fi, view) {
-                Some(Include::Module(t)) => walk(facts, t, &full, depth + 1, seen, out),
-                Some(Include::Router(t, var)) => {
-                    mounted_routers.insert((t, var.clone()));
-                    router_endpoints(facts, t, &var, &full, out);
-                }
-                None => {}
-            }
-            continue;
-        }
-        view_endpoints(facts, fi, view, &full, out);
-    }
+    let calls: Vec<&Call> = url_calls(file).collect();
+    let within = enclosing_includes(&calls);
+    let mut cx = UrlList {
+        facts,
+        fi,
+        calls: &calls,
+        within: &within,
+        depth,
+        mounted_routers: &mut mounted_routers,
+    };
+    cx.walk_list(None, prefix, seen, out);
     // `urlpatterns += router.urls` / `urlpatterns = router.urls`: the
     // routers of this file that no include() mounts.
     for a in &file.assignments {
@@ -487,6 +474,96 @@ fn walk(
             router_endpoints(facts, fi, &a.target, prefix, out);
         }
     }
+}
+
+/// The URL calls of one configuration file, each with the call whose
+/// inline `include([…])` it is written in.
+struct UrlList<'a, 'f> {
+    facts: &'f ProjectFacts,
+    fi: usize,
+    calls: &'a [&'f Call],
+    within: &'a [Option<usize>],
+    depth: usize,
+    mounted_routers: &'a mut HashSet<(usize, String)>,
+}
+
+impl UrlList<'_, '_> {
+    /// The endpoints of the calls directly in `list` (the file's
+    /// `urlpatterns` for `None`, else the inline include of that call).
+    fn walk_list(
+        &mut self,
+        list: Option<usize>,
+        prefix: &str,
+        seen: &mut HashSet<(usize, String)>,
+        out: &mut Vec<Endpoint>,
+    ) {
+        let (facts, fi) = (self.facts, self.fi);
+        for (i, call) in self.calls.iter().enumerate() {
+            if self.within[i] != list {
+                continue;
+            }
+            let Some(route) = call.args.first().and_then(|a| unquote(&a.text)) else {
+                continue;
+            };
+            let route = if last(&call.callee) == "path" {
+                route
+            } else {
+                clean_regex(&route)
+            };
+            let full = join_paths(prefix, &route);
+            let view = &call.args[1].text;
+            if inline_include(call).is_some() {
+                if self.depth < MAX_DEPTH {
+                    self.depth += 1;
+                    self.walk_list(Some(i), &full, seen, out);
+                    self.depth -= 1;
+                }
+                continue;
+            }
+            if view.starts_with("include(") {
+                match include(facts, fi, view) {
+                    Some(Include::Module(t)) => walk(facts, t, &full, self.depth + 1, seen, out),
+                    Some(Include::Router(t, var)) => {
+                        self.mounted_routers.insert((t, var.clone()));
+                        router_endpoints(facts, t, &var, &full, out);
+                    }
+                    None => {}
+                }
+                continue;
+            }
+            view_endpoints(facts, fi, view, &full, out);
+        }
+    }
+}
+
+/// The view argument of `path("api/", include([path(…), …]))` (also
+/// `include(([…], "app_name"))`), whose URL calls are written inline.
+fn inline_include(call: &Call) -> Option<&Arg> {
+    let view = call.args.get(1)?;
+    let inner = view.text.trim().strip_prefix("include(")?;
+    inner
+        .trim_start_matches(['(', ' ', '\n'])
+        .starts_with('[')
+        .then_some(view)
+}
+
+/// For each URL call, the innermost call whose inline include holds it.
+fn enclosing_includes(calls: &[&Call]) -> Vec<Option<usize>> {
+    let lists: Vec<(usize, &Arg)> = calls
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i, inline_include(c)?)))
+        .collect();
+    calls
+        .iter()
+        .map(|c| {
+            lists
+                .iter()
+                .filter(|(_, arg)| arg.encloses(c))
+                .max_by_key(|(_, arg)| (arg.line, arg.column))
+                .map(|(i, _)| *i)
+        })
+        .collect()
 }
 
 /// `^api/chat/(?P<pk>\d+)/$` → `api/chat/<pk>`.

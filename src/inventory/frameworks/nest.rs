@@ -24,8 +24,13 @@
 //! removes it. The throttler's `storage` decides the store: in process
 //! memory unless it names a shared one (`ThrottlerStorageRedisService`).
 //!
-//! Not read: `RouterModule` path prefixes, URI versioning
-//! (`enableVersioning`), guards inherited from a controller's base class.
+//! URI versioning (`app.enableVersioning()`, type URI) puts `v<version>`
+//! after the global prefix: the controller's `version`, a method's
+//! `@Version(…)`, else `defaultVersion`; `VERSION_NEUTRAL` adds none.
+//! Guards and `@Public()`/`@SkipThrottle()` on a controller's project base
+//! classes apply to its routes.
+//!
+//! Not read: `RouterModule` path prefixes.
 //! CORS (`app.enableCors()`, `NestFactory.create(…, { cors: true })`) is
 //! `checks/cors.rs`.
 
@@ -106,6 +111,7 @@ impl Family for Nest {
 
     fn project_endpoints(&self, facts: &ProjectFacts, out: &mut Vec<Endpoint>) {
         let prefixes = global_prefixes(facts);
+        let versionings = uri_versionings(facts);
         for (fi, file) in facts.files().iter().enumerate() {
             if file.lang.is_none_or(|l| l.is_python()) || file.classes.is_empty() {
                 continue;
@@ -122,17 +128,35 @@ impl Family for Nest {
                     .iter()
                     .filter(|p| in_app(facts, p.file, fi))
                     .max_by_key(|p| facts.file(p.file).path.len());
+                let versioning = versionings
+                    .iter()
+                    .filter(|v| in_app(facts, v.file, fi))
+                    .max_by_key(|v| facts.file(v.file).path.len());
+                let versions = versioning.map(|v| {
+                    let own = controller.args.first().and_then(|a| {
+                        a.pairs
+                            .iter()
+                            .find(|(k, _)| k == "version")
+                            .map(|(_, t)| versions_of(t))
+                    });
+                    (v, own.unwrap_or_else(|| v.default.clone()))
+                });
                 for base in controller_paths(controller) {
                     let excluded = global.is_some_and(|g| {
                         g.exclude
                             .iter()
                             .any(|x| x.trim_matches('/') == base.trim_matches('/'))
                     });
-                    let prefix = match global {
-                        Some(g) if !excluded => join_paths(&g.prefix, &base),
-                        _ => join_paths("", &base),
+                    let global = match global {
+                        Some(g) if !excluded => g.prefix.as_str(),
+                        _ => "",
                     };
-                    route_methods(fi, file, class, &prefix, out);
+                    let at = Mount {
+                        global,
+                        base: &base,
+                        versions: versions.as_ref().map(|(v, own)| (v.prefix.as_str(), own)),
+                    };
+                    route_methods(fi, file, class, &at, out);
                 }
             }
         }
@@ -344,12 +368,101 @@ fn strings(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The endpoints of one controller's methods under `prefix`.
+/// Where a controller's routes hang: the global prefix, the controller's
+/// path, and with URI versioning, its prefix (`v`) and the controller's
+/// versions (`None`: `VERSION_NEUTRAL`, no segment).
+struct Mount<'a> {
+    global: &'a str,
+    base: &'a str,
+    versions: Option<(&'a str, &'a Vec<Option<String>>)>,
+}
+
+impl Mount<'_> {
+    /// The full paths of a route written `path` with these decorators
+    /// (`@Version("2")` overrides the controller's versions).
+    fn paths(&self, file: &FileFacts, decorators: &[Call], path: &str) -> Vec<String> {
+        let Some((prefix, controller)) = self.versions else {
+            return vec![join_paths(&join_paths(self.global, self.base), path)];
+        };
+        let own = decorators
+            .iter()
+            .find(|d| from_nest(file, &d.callee, "Version"))
+            .and_then(|d| d.args.first())
+            .map(|a| versions_of(&a.text));
+        let versions = own.as_ref().unwrap_or(controller);
+        let versions: Vec<Option<String>> = match versions.is_empty() {
+            true => vec![None],
+            false => versions.clone(),
+        };
+        versions
+            .iter()
+            .map(|v| {
+                let segment = v
+                    .as_ref()
+                    .map(|v| format!("{prefix}{v}"))
+                    .unwrap_or_default();
+                let versioned = join_paths(self.global, &segment);
+                join_paths(&join_paths(&versioned, self.base), path)
+            })
+            .collect()
+    }
+}
+
+/// `app.enableVersioning({ type: VersioningType.URI, defaultVersion: "1" })`
+/// (URI is also the type with no options).
+struct Versioning {
+    file: usize,
+    prefix: String,
+    default: Vec<Option<String>>,
+}
+
+fn uri_versionings(facts: &ProjectFacts) -> Vec<Versioning> {
+    let mut out = Vec::new();
+    for (fi, file) in facts.files().iter().enumerate() {
+        for c in file
+            .calls
+            .iter()
+            .filter(|c| last(&c.callee) == "enableVersioning")
+        {
+            let pairs: &[(String, String)] = c.args.first().map_or(&[], |a| &a.pairs);
+            let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim());
+            if value("type").is_some_and(|t| !t.ends_with("URI")) {
+                continue;
+            }
+            let prefix = match value("prefix") {
+                Some("false") => String::new(),
+                Some(p) => unquote(p).unwrap_or_else(|| "v".into()),
+                None => "v".into(),
+            };
+            out.push(Versioning {
+                file: fi,
+                prefix,
+                default: value("defaultVersion").map(versions_of).unwrap_or_default(),
+            });
+        }
+    }
+    out
+}
+
+/// `"1"`, `["1", "2"]`, `VERSION_NEUTRAL` → the versions (`None`: neutral).
+fn versions_of(text: &str) -> Vec<Option<String>> {
+    let t = text.trim();
+    if t.contains("VERSION_NEUTRAL") && !t.starts_with('[') {
+        return vec![None];
+    }
+    let mut out: Vec<Option<String>> = strings(t).into_iter().map(Some).collect();
+    if t.starts_with('[') && t.contains("VERSION_NEUTRAL") {
+        out.push(None);
+    }
+    out
+}
+
+/// The endpoints of one controller's methods, mounted at `at`.
 fn route_methods(
     fi: usize,
     file: &FileFacts,
     class: &Class,
-    prefix: &str,
+    at: &Mount<'_>,
     out: &mut Vec<Endpoint>,
 ) {
     let own = format!("{}.", class.name);
@@ -370,11 +483,11 @@ fn route_methods(
                     None => vec![String::new()],
                 },
             };
-            for p in paths {
+            for full in paths.iter().flat_map(|p| at.paths(file, &f.decorators, p)) {
                 out.push(Endpoint::new(
                     Framework::Nest,
                     method.to_string(),
-                    join_paths(prefix, &p),
+                    full,
                     fi,
                     f.line,
                     Some(FnRef {
@@ -439,6 +552,9 @@ struct Route<'f> {
     fi: usize,
     class: &'f Class,
     method: &'f crate::facts::Function,
+    /// The controller's project base classes, nearest first (a guard
+    /// decorating a base controller guards its subclasses' routes).
+    ancestors: Vec<(usize, &'f FileFacts, &'f Class)>,
 }
 
 impl<'f> Route<'f> {
@@ -446,12 +562,32 @@ impl<'f> Route<'f> {
         let h = e.handler?;
         let file = facts.file(e.file);
         let class = file.classes.iter().find(|c| c.name == e.object)?;
+        let mut ancestors = Vec::new();
+        let (mut at, mut current) = (e.file, class);
+        while ancestors.len() < MAX_DEPTH {
+            let Some(base) = current.bases.first() else {
+                break;
+            };
+            let Some((bi, b)) = find_class(facts, at, guard_name(base)) else {
+                break;
+            };
+            ancestors.push((bi, facts.file(bi), b));
+            (at, current) = (bi, b);
+        }
         Some(Route {
             file,
             fi: e.file,
             class,
             method: facts.function(h),
+            ancestors,
         })
+    }
+
+    /// The decorators of the controller's base classes, with their files.
+    fn inherited(&self) -> impl Iterator<Item = (usize, &'f FileFacts, &'f Call)> + '_ {
+        self.ancestors
+            .iter()
+            .flat_map(|&(fi, file, c)| c.decorators.iter().map(move |d| (fi, file, d)))
     }
 
     fn name(&self) -> &str {
@@ -467,20 +603,32 @@ impl<'f> Route<'f> {
     /// file, the guard as written, the decorator).
     fn guards(&self) -> Vec<(usize, String, &'f Call)> {
         self.decorators()
-            .filter(|d| from_nest(self.file, &d.callee, "UseGuards"))
-            .flat_map(|d| d.args.iter().map(move |a| (self.fi, a.text.clone(), d)))
+            .map(|d| (self.fi, self.file, d))
+            .chain(self.inherited())
+            .filter(|(_, file, d)| from_nest(file, &d.callee, "UseGuards"))
+            .flat_map(|(fi, _, d)| d.args.iter().map(move |a| (fi, a.text.clone(), d)))
             .collect()
     }
 
     fn is_public(&self, facts: &ProjectFacts) -> bool {
         self.decorators()
-            .any(|d| is_public_decorator(facts, self.fi, &d.callee))
+            .map(|d| (self.fi, d))
+            .chain(self.inherited().map(|(fi, _, d)| (fi, d)))
+            .any(|(fi, d)| is_public_decorator(facts, fi, &d.callee))
     }
 
     /// `@SkipThrottle()` on the controller, then on the method.
     fn skipped(&self) -> Skips {
         let mut skips = Skips::default();
-        for d in self.class.decorators.iter().chain(&self.method.decorators) {
+        let inherited = self
+            .ancestors
+            .iter()
+            .rev()
+            .flat_map(|(_, _, c)| &c.decorators);
+        for d in inherited
+            .chain(&self.class.decorators)
+            .chain(&self.method.decorators)
+        {
             if last(&d.callee) != "SkipThrottle" {
                 continue;
             }

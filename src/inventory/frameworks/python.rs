@@ -535,7 +535,7 @@ fn declared(
         let hook_name = format!("{}.before_request", e.object);
         for (fi, f) in file.functions.iter().enumerate() {
             let hook = f.decorators.iter().any(|d| d.callee == hook_name);
-            if hook && file.guards.iter().any(|(g, _)| *g == Some(fi)) {
+            if hook && file.guards.iter().any(|g| g.function == Some(fi)) {
                 out.push(AuthEvidence {
                     kind: AuthKind::Enforced,
                     how: format!("{}.before_request {}", e.object, f.name),
