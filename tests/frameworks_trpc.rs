@@ -142,6 +142,11 @@ export const appRouter = router({
     yield await ask("hi");
   }),
   fake: authedProcedure.query(({ input }) => ask("x")),
+  // tRPC 11: a plain object is a sub-router.
+  chat: {
+    send: publicProcedure.input(z.string()).mutation(({ input }) => ask(input)),
+    history: { list: publicProcedure.query(() => []) },
+  },
 });
 "#,
         ),
@@ -164,6 +169,8 @@ app.listen(3000);
             ("POST", "/trpc/admin.run", true),
             ("GET", "/trpc/stream", true),
             ("GET", "/trpc/fake", true),
+            ("POST", "/trpc/chat.send", true),
+            ("GET", "/trpc/chat.history.list", false),
         ])
     );
     // An inline middleware throwing FORBIDDEN is auth; a middleware that

@@ -769,22 +769,41 @@ fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Optio
 /// The property a call is the value of, when that property's object is an
 /// argument of another call (`router({ send: proc.mutation(…) })`).
 fn property_call(node: Node<'_>, up: Ancestors<'_>, src: &[u8]) -> Option<super::PropertyCall> {
+    let key_of = |pair: Node<'_>| {
+        let key = pair.child_by_field_name("key")?;
+        match key.kind() {
+            "string" => string_value(key, src),
+            _ => Some(text_of(key, src)),
+        }
+    };
     let pair = up.get(0).filter(|p| p.kind() == "pair")?;
     up.get(1).filter(|o| o.kind() == "object")?;
-    up.get(2).filter(|a| a.kind() == "arguments")?;
-    let holder = up.get(3).filter(|c| c.kind() == "call_expression")?;
-    let key = pair.child_by_field_name("key")?;
-    let key = match key.kind() {
-        "string" => string_value(key, src)?,
-        _ => text_of(key, src),
-    };
+    let mut keys = vec![key_of(pair)?];
+    let mut above = up.get(2)?;
+    // Plain objects nested in the one passed (`router({ chat: { send:
+    // p.mutation(…) } })`): the key is their path, `chat.send`.
+    while above.kind() == "pair" && keys.len() < NESTED_KEYS {
+        keys.push(key_of(above)?);
+        let object = above.parent().filter(|o| o.kind() == "object")?;
+        above = object.parent()?;
+    }
+    let args = Some(above).filter(|a| a.kind() == "arguments")?;
+    let holder = match keys.len() {
+        1 => up.get(3),
+        _ => args.parent(),
+    }
+    .filter(|c| c.kind() == "call_expression")?;
+    keys.reverse();
     let at = |n: Node<'_>| (line_of(n), n.start_position().column as u32 + 1);
     Some(super::PropertyCall {
-        key,
+        key: keys.join("."),
         holder: at(holder),
         value: at(node),
     })
 }
+
+/// How deep plain objects nest in a property call's key.
+const NESTED_KEYS: usize = 4;
 
 /// `{ a: 1, b }` → `[("a", "1"), ("b", "b")]`; empty for anything else.
 pub(crate) fn object_pairs(node: Node<'_>, src: &[u8]) -> Vec<(String, String)> {

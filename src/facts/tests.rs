@@ -314,12 +314,13 @@ fn js_property_calls_and_generator_function_arguments() {
         .collect();
     let some = |s: &str| Some(s.to_string());
     // The outermost call of a chain comes first at its position; a call in
-    // a nested object is not a property of the router call.
+    // a nested plain object is a property of the router call by its path.
     assert_eq!(
         found,
         vec![
             ("send".into(), some("router"), some("proc.input().mutation")),
             ("stream".into(), some("router"), some("proc.subscription")),
+            ("other.deep".into(), some("router"), some("proc.query")),
         ]
     );
     let stream = f

@@ -23,8 +23,12 @@
 //! config's `extra-auth`. A resolver that throws `UNAUTHORIZED` itself is
 //! in-handler auth.
 //!
-//! Not read: plain nested objects as sub-routers (tRPC 11's
-//! `router({ chat: { send } })`), v9 `.merge("prefix.", r)` routers.
+//! Plain objects nested in a router are sub-routers (tRPC 11's
+//! `router({ chat: { send: p.mutation(…) } })` → `chat.send`) when their
+//! procedures are written in place.
+//!
+//! Not read: procedures named by variable inside a nested plain object
+//! (`{ chat: { send: sendProcedure } }`), v9 `.merge("prefix.", r)` routers.
 
 use std::collections::{HashMap, HashSet};
 
