@@ -336,3 +336,42 @@ fn uri_versioning_and_guards_of_a_base_controller() {
     );
     assert!(details(endpoint_at(&json, "/api/v1/ask"), "auth").is_empty());
 }
+
+#[test]
+fn router_module_paths_prefix_the_controllers_of_their_module() {
+    let dir = write_project(&[
+        (
+            "src/main.ts",
+            "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n\nasync function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  await app.listen(3000);\n}\nbootstrap();\n",
+        ),
+        (
+            "src/app.module.ts",
+            "import { Module } from '@nestjs/common';\nimport { RouterModule } from '@nestjs/core';\nimport { AiModule } from './ai/ai.module';\nimport { OtherModule } from './other.module';\n\n@Module({\n  imports: [AiModule, OtherModule, RouterModule.register([{ path: 'assistant', module: AiModule }])],\n})\nexport class AppModule {}\n",
+        ),
+        (
+            "src/ai/ai.module.ts",
+            "import { Module } from '@nestjs/common';\nimport { AiController } from './ai.controller';\n\n@Module({ controllers: [AiController] })\nexport class AiModule {}\n",
+        ),
+        (
+            "src/other.module.ts",
+            "import { Module } from '@nestjs/common';\nimport { OtherController } from './other.controller';\n\n@Module({ controllers: [OtherController] })\nexport class OtherModule {}\n",
+        ),
+        ("src/ai.service.ts", SERVICE),
+        (
+            "src/ai/ai.controller.ts",
+            "import { Body, Controller, Post } from '@nestjs/common';\nimport { AiService } from '../ai.service';\n\n@Controller('chat')\nexport class AiController {\n  constructor(private readonly ai: AiService) {}\n\n  @Post()\n  chat(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n}\n",
+        ),
+        (
+            "src/other.controller.ts",
+            "import { Body, Controller, Post } from '@nestjs/common';\nimport { AiService } from './ai.service';\n\n@Controller('other')\nexport class OtherController {\n  constructor(private readonly ai: AiService) {}\n\n  @Post()\n  other(@Body() body: { prompt: string }) {\n    return this.ai.ask(body.prompt);\n  }\n}\n",
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        endpoint_routes(&json),
+        vec![
+            route("POST", "/assistant/chat", true),
+            route("POST", "/other", true),
+        ]
+    );
+}

@@ -30,10 +30,12 @@
 //! Guards and `@Public()`/`@SkipThrottle()` on a controller's project base
 //! classes apply to its routes.
 //!
-//! Not read: `RouterModule` path prefixes.
+//! `RouterModule.register([{ path, module }])` puts the path before the
+//! controllers the module lists (its `children` are not read).
 //! CORS (`app.enableCors()`, `NestFactory.create(…, { cors: true })`) is
 //! `checks/cors.rs`.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -112,6 +114,7 @@ impl Family for Nest {
     fn project_endpoints(&self, facts: &ProjectFacts, out: &mut Vec<Endpoint>) {
         let prefixes = global_prefixes(facts);
         let versionings = uri_versionings(facts);
+        let module_paths = router_module_paths(facts);
         for (fi, file) in facts.files().iter().enumerate() {
             if file.lang.is_none_or(|l| l.is_python()) || file.classes.is_empty() {
                 continue;
@@ -142,6 +145,10 @@ impl Family for Nest {
                     (v, own.unwrap_or_else(|| v.default.clone()))
                 });
                 for base in controller_paths(controller) {
+                    let base = match module_paths.get(&class.name) {
+                        Some(module) => join_paths(module, &base),
+                        None => base,
+                    };
                     let excluded = global.is_some_and(|g| {
                         g.exclude
                             .iter()
@@ -406,6 +413,78 @@ impl Mount<'_> {
             })
             .collect()
     }
+}
+
+/// `RouterModule.register([{ path: "admin", module: AdminModule }])`: the
+/// path of each controller the module lists (`@Module({ controllers: […]
+/// })`), by controller class name. Nested `children` are not read.
+fn router_module_paths(facts: &ProjectFacts) -> HashMap<String, String> {
+    static ROUTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"path\s*:\s*["'`]([^"'`]*)["'`]\s*,\s*module\s*:\s*([\w$]+)|module\s*:\s*([\w$]+)\s*,\s*path\s*:\s*["'`]([^"'`]*)["'`]"#,
+        )
+        .expect("static regex")
+    });
+    let mut modules: HashMap<String, String> = HashMap::new();
+    for file in facts.files() {
+        for c in file
+            .calls
+            .iter()
+            .filter(|c| c.callee.ends_with("RouterModule.register"))
+        {
+            let Some(routes) = c.args.first() else {
+                continue;
+            };
+            for cap in ROUTE.captures_iter(&routes.text) {
+                let (path, module) = match (cap.get(1), cap.get(2)) {
+                    (Some(p), Some(m)) => (p, m),
+                    _ => match (cap.get(4), cap.get(3)) {
+                        (Some(p), Some(m)) => (p, m),
+                        _ => continue,
+                    },
+                };
+                modules.insert(module.as_str().to_string(), path.as_str().to_string());
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    if modules.is_empty() {
+        return out;
+    }
+    for file in facts.files() {
+        for class in &file.classes {
+            let Some(path) = modules.get(&class.name) else {
+                continue;
+            };
+            let listed = class
+                .decorators
+                .iter()
+                .filter(|d| last(&d.callee) == "Module")
+                .filter_map(|d| d.args.first())
+                .flat_map(|a| a.pairs.iter())
+                .filter(|(k, _)| k == "controllers")
+                .flat_map(|(_, v)| list_names(v));
+            for controller in listed {
+                out.insert(controller, path.clone());
+            }
+        }
+    }
+    out
+}
+
+/// `[ChatController, AdminController]` → the names.
+fn list_names(text: &str) -> Vec<String> {
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|n| n.trim().to_string())
+        .filter(|n| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
+        .collect()
 }
 
 /// `app.enableVersioning({ type: VersioningType.URI, defaultVersion: "1" })`
