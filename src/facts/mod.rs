@@ -85,6 +85,22 @@ pub struct Function {
     pub decorators: Vec<Call>,
     /// The enclosing function, for nested definitions.
     pub parent: Option<usize>,
+    /// JS: the function is the value of a property of an object literal
+    /// held by a variable or passed to a call: that holder and the key
+    /// (`actions.chat` for `const actions = { chat: async (e) => … }`,
+    /// `defineEventHandler.handler` for `defineEventHandler({ handler })`).
+    pub property: Option<String>,
+}
+
+impl Function {
+    /// The name to show: an anonymous function that is a property value
+    /// goes by its holder and key (`actions.chat`).
+    pub fn shown_name(&self) -> &str {
+        match &self.property {
+            Some(p) if self.name.starts_with('<') => p,
+            _ => &self.name,
+        }
+    }
 }
 
 /// An assignment. TypeScript class fields and constructor parameter
@@ -151,6 +167,23 @@ pub struct FileFacts {
     /// Calls written as property values of an object passed to another
     /// call (JS).
     pub property_calls: Vec<PropertyCall>,
+    /// JS: the guards of `guards` with their extent, condition and body,
+    /// for middleware that guards some paths and passes the others
+    /// (`if (url.pathname.startsWith("/api") && !locals.user) throw
+    /// error(401)`).
+    pub guard_blocks: Vec<GuardBlock>,
+}
+
+/// An `if` statement that leaves early (JS), as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GuardBlock {
+    pub function: Option<usize>,
+    pub line: u32,
+    pub end_line: u32,
+    /// The condition without its parentheses (cut like every text).
+    pub condition: String,
+    /// The consequence (cut like every text).
+    pub body: String,
 }
 
 /// A call that is the value of an object-literal property, the object being
@@ -236,6 +269,7 @@ impl FileFacts {
         self.limit_guards.shrink_to_fit();
         self.effects.shrink_to_fit();
         self.property_calls.shrink_to_fit();
+        self.guard_blocks.shrink_to_fit();
     }
 
     /// Is function `inner` `outer` or defined (at any depth) inside it?
@@ -312,10 +346,12 @@ pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
                     .map(|f| text_of(f, src))
                     .unwrap_or_default();
                 let last = callee.rsplit('.').next().unwrap_or(&callee);
+                // A bare `error(401)` throws (SvelteKit); `console.error` does not.
                 if matches!(
                     last,
                     "abort" | "redirect" | "notFound" | "unauthorized" | "forbidden"
-                ) {
+                ) || callee == "error"
+                {
                     return true;
                 }
             }

@@ -271,6 +271,7 @@ fn function_facts(
         params,
         decorators,
         parent,
+        property: None,
     }
 }
 
