@@ -935,7 +935,10 @@ impl Catalog {
             roles |= Roles::ENDPOINT;
         }
         if on_path(&self.always_paths) {
-            roles |= Roles::ALWAYS;
+            // Middleware runs in front of the whole app: the helpers it
+            // imports (the session check, the limiter) are parsed as an
+            // app file's are.
+            roles |= Roles::ALWAYS | Roles::APP;
         }
         if self
             .parse_together

@@ -726,10 +726,12 @@ fn property_of(node: Node<'_>, up: Ancestors<'_>, src: &[u8]) -> Option<String> 
     let key = text_of(key, src);
     let key = key.trim_matches(['"', '\'', '`']);
     let mut at = object_at + 1;
-    while up
-        .get(at)
-        .is_some_and(|n| matches!(n.kind(), "satisfies_expression" | "as_expression" | "parenthesized_expression"))
-    {
+    while up.get(at).is_some_and(|n| {
+        matches!(
+            n.kind(),
+            "satisfies_expression" | "as_expression" | "parenthesized_expression"
+        )
+    }) {
         at += 1;
     }
     let holder = up.get(at)?;

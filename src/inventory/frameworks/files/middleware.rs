@@ -53,8 +53,8 @@ pub(super) fn collect(facts: &ProjectFacts) -> Vec<Middleware> {
         let path = file.path.as_str();
         let (framework, routes, entry) = if let Some(root) = root_of(path, "src/hooks.server.") {
             (Framework::SvelteKit, format!("{root}src/routes/"), "handle")
-        } else if let Some(root) = root_of(path, "src/middleware.")
-            .or_else(|| root_of(path, "src/middleware/index."))
+        } else if let Some(root) =
+            root_of(path, "src/middleware.").or_else(|| root_of(path, "src/middleware/index."))
         {
             (Framework::Astro, format!("{root}src/pages/"), "onRequest")
         } else if let Some(root) = nuxt_middleware_root(path) {
@@ -134,7 +134,9 @@ fn object_handler(file: &FileFacts, call: &Call) -> Option<usize> {
     let arg = call.args.first()?;
     file.functions
         .iter()
-        .position(|f| f.parent.is_none() && f.line >= arg.line && f.property.as_deref() == Some(&key))
+        .position(|f| {
+            f.parent.is_none() && f.line >= arg.line && f.property.as_deref() == Some(&key)
+        })
         .or_else(|| {
             // `{ handler }` / `{ handler: chat }`: a function of the file.
             let value = arg.pairs.iter().find(|(k, _)| k == "handler")?.1.trim();
@@ -251,7 +253,9 @@ impl PathScope {
                 path.starts_with(p.as_str())
             }
         };
-        !self.unknown && (self.only.is_empty() || self.only.iter().any(hit)) && !self.except.iter().any(hit)
+        !self.unknown
+            && (self.only.is_empty() || self.only.iter().any(hit))
+            && !self.except.iter().any(hit)
     }
 
     /// `only` / `except` reads as prefixes to show: `/api…`.
@@ -284,7 +288,8 @@ fn path_tests(condition: &str) -> (Vec<(bool, String, bool)>, bool) {
             .expect("static regex")
     });
     static MENTIONS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\b(?:pathname|route\.id|url\.href|event\.path|routePath)\b").expect("static regex")
+        Regex::new(r"\b(?:pathname|route\.id|url\.href|event\.path|routePath)\b")
+            .expect("static regex")
     });
     let mut tests = Vec::new();
     for c in PREFIX.captures_iter(condition) {
@@ -301,7 +306,10 @@ fn path_tests(condition: &str) -> (Vec<(bool, String, bool)>, bool) {
 /// `return next()`, a bare `return`)?
 fn passes_on(body: &str) -> bool {
     let b: String = body.split_whitespace().collect();
-    let b = b.trim_start_matches('{').trim_end_matches('}').trim_end_matches(';');
+    let b = b
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .trim_end_matches(';');
     b == "return"
         || b.starts_with("returnresolve(")
         || b.starts_with("returnnext(")
@@ -353,7 +361,9 @@ fn calls_in<'f>(file: &'f FileFacts, f: usize) -> impl Iterator<Item = &'f Call>
 }
 
 /// Words that say a condition is about the user or session.
-const USER_WORDS: [&str; 8] = ["user", "session", "auth", "token", "logged", "signedin", "claims", "jwt"];
+const USER_WORDS: [&str; 8] = [
+    "user", "session", "auth", "token", "logged", "signedin", "claims", "jwt",
+];
 
 /// The lines of `f` where it rejects a request without a user, with what.
 fn auth_lines(cx: &AuthContext<'_>, f: FnRef) -> Vec<(u32, String)> {
@@ -366,9 +376,11 @@ fn auth_lines(cx: &AuthContext<'_>, f: FnRef) -> Vec<(u32, String)> {
         let answers_401 = (spec.reject_calls.iter().any(|r| r == name)
             || c.callee == "error"
             || name == "createError")
-            && c.args
-                .iter()
-                .any(|a| spec.reject_words.iter().any(|w| a.text.contains(w.as_str())));
+            && c.args.iter().any(|a| {
+                spec.reject_words
+                    .iter()
+                    .any(|w| a.text.contains(w.as_str()))
+            });
         let helper = named(&spec.self_checking_calls, &c.callee)
             || (cx.rejecting.contains(name) && facts.resolve_call(f.file, c).is_some());
         let redirects = matches!(name, "redirect" | "sendRedirect" | "navigateTo")
@@ -413,9 +425,8 @@ pub(super) fn declared_auth(cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint
                     found.push(AuthEvidence {
                         kind: AuthKind::Enforced,
                         how: format!(
-                            "{} `{}` in {}:{line} {what} (covers {})",
-                            mw.label,
-                            function_name(facts, mw.function),
+                            "{} in {}:{line} {what} (covers {})",
+                            who(facts, &mw.label, mw.function),
                             file.path,
                             scope.describe()
                         ),
@@ -430,8 +441,8 @@ pub(super) fn declared_auth(cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint
                 found.push(AuthEvidence {
                     kind: AuthKind::Enforced,
                     how: format!(
-                        "onRequest hook `{}` ({}:{line}) {what}",
-                        function_name(facts, hook),
+                        "{} ({}:{line}) {what}",
+                        who(facts, "onRequest hook", hook),
                         facts.file(hook.file).path
                     ),
                     line: e.line,
@@ -442,13 +453,13 @@ pub(super) fn declared_auth(cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint
     }
 }
 
-/// `guard`, `defineMiddleware(…)` for an anonymous function.
-fn function_name(facts: &ProjectFacts, f: FnRef) -> String {
+/// How evidence names a middleware function: its label, and its name
+/// unless it is anonymous (`handle `guard``, `onRequest`).
+fn who(facts: &ProjectFacts, label: &str, f: FnRef) -> String {
     let function = facts.function(f);
-    match &function.property {
-        Some(p) => p.clone(),
-        None if function.name.starts_with('<') => "(inline)".into(),
-        None => function.name.clone(),
+    match function.shown_name() {
+        n if n.starts_with('<') => label.to_string(),
+        n => format!("{label} `{n}`"),
     }
 }
 
@@ -532,9 +543,8 @@ pub(super) fn limits(scope: &LimitScope<'_>, endpoints: &mut [&mut Endpoint]) {
                 if covered.covers(&e.path) {
                     let mut limit = limit.clone();
                     limit.how = format!(
-                        "{} `{}` in {}:{line} calls {} (covers {})",
-                        mw.label,
-                        function_name(facts, mw.function),
+                        "{} in {}:{line} calls {} (covers {})",
+                        who(facts, &mw.label, mw.function),
                         file.path,
                         limit.how,
                         covered.describe()
@@ -546,8 +556,8 @@ pub(super) fn limits(scope: &LimitScope<'_>, endpoints: &mut [&mut Endpoint]) {
         for hook in route_hooks(facts, e) {
             for (line, mut limit) in limit_lines(scope, &limit_calls, hook) {
                 limit.how = format!(
-                    "onRequest hook `{}` ({}:{line}) calls {}",
-                    function_name(facts, hook),
+                    "{} ({}:{line}) calls {}",
+                    who(facts, "onRequest hook", hook),
                     facts.file(hook.file).path,
                     limit.how
                 );
@@ -564,7 +574,8 @@ mod tests {
 
     #[test]
     fn path_tests_in_conditions() {
-        let (t, unknown) = path_tests("event.url.pathname.startsWith('/api') && !event.locals.user");
+        let (t, unknown) =
+            path_tests("event.url.pathname.startsWith('/api') && !event.locals.user");
         assert_eq!(t, vec![(false, "/api".to_string(), false)]);
         assert!(!unknown);
         let (t, _) = path_tests("!context.url.pathname.startsWith(\"/api/\")");

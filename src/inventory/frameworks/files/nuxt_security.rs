@@ -66,14 +66,24 @@ fn rule_matches(pattern: &str, path: &str) -> bool {
 }
 
 /// The limit `rateLimiter`'s value sets, or `None` when it is `false`.
-fn limit_of(config: &Config<'_>, entry: Option<&DictEntry>, route_rule: Option<&str>) -> Option<Limit> {
+fn limit_of(
+    config: &Config<'_>,
+    entry: Option<&DictEntry>,
+    route_rule: Option<&str>,
+) -> Option<Limit> {
     let (spec, line) = match entry {
         Some(e) if e.value.trim() == "false" => return None,
         Some(e) => (e.value.clone(), e.line),
         None => (DEFAULT.to_string(), 1),
     };
     let windows = interval_seconds(&spec).map_or_else(
-        || if entry.is_none() { vec![DEFAULT_WINDOW] } else { Vec::new() },
+        || {
+            if entry.is_none() {
+                vec![DEFAULT_WINDOW]
+            } else {
+                Vec::new()
+            }
+        },
         |s| vec![s],
     );
     let at = match route_rule {
@@ -92,7 +102,9 @@ fn limit_of(config: &Config<'_>, entry: Option<&DictEntry>, route_rule: Option<&
 /// `interval: 60000` / `interval: 60 * 1000` (milliseconds) in seconds.
 fn interval_seconds(spec: &str) -> Option<u64> {
     let at = spec.find("interval")?;
-    let value = spec[at + "interval".len()..].trim_start().strip_prefix(':')?;
+    let value = spec[at + "interval".len()..]
+        .trim_start()
+        .strip_prefix(':')?;
     let value = value.split([',', '}']).next()?;
     let ms: u64 = value
         .split('*')
@@ -108,7 +120,8 @@ pub(super) fn limits(facts: &ProjectFacts, endpoints: &mut [&mut Endpoint]) {
         let global = rate_limiter(config.file, &format!("{CONFIG}.security"));
         let rules_path = format!("{CONFIG}.routeRules.");
         for e in endpoints.iter_mut() {
-            if e.framework != Framework::Nuxt || !facts.file(e.file).path.starts_with(&config.root) {
+            if e.framework != Framework::Nuxt || !facts.file(e.file).path.starts_with(&config.root)
+            {
                 continue;
             }
             // The most specific route rule that sets a rate limiter.
@@ -118,7 +131,10 @@ pub(super) fn limits(facts: &ProjectFacts, endpoints: &mut [&mut Endpoint]) {
                 .iter()
                 .filter(|d| d.key == "rateLimiter")
                 .filter_map(|d| {
-                    let pattern = d.path.strip_prefix(&rules_path)?.strip_suffix(".security")?;
+                    let pattern = d
+                        .path
+                        .strip_prefix(&rules_path)?
+                        .strip_suffix(".security")?;
                     rule_matches(pattern, &e.path).then_some((pattern, d))
                 })
                 .max_by_key(|(pattern, _)| pattern.len());
@@ -148,9 +164,16 @@ pub(super) fn limiters(facts: &ProjectFacts, out: &mut Vec<Limiter>) {
             .chain(global)
             .any(|d| {
                 let v = d.value.to_lowercase();
-                ["redis", "upstash", "kv", "mongodb", "memcached", "planetscale"]
-                    .iter()
-                    .any(|w| v.contains(w))
+                [
+                    "redis",
+                    "upstash",
+                    "kv",
+                    "mongodb",
+                    "memcached",
+                    "planetscale",
+                ]
+                .iter()
+                .any(|w| v.contains(w))
             });
         out.push(Limiter {
             kind: format!("{MODULE} rateLimiter"),
@@ -173,8 +196,14 @@ mod tests {
         assert!(rule_matches("/api/chat", "/api/chat"));
         assert!(!rule_matches("/api/chat", "/api/chats/[id]"));
         assert!(rule_matches("/api/*/x", "/api/a/x"));
-        assert_eq!(interval_seconds("{ tokensPerInterval: 5, interval: 60000 }"), Some(60));
-        assert_eq!(interval_seconds("{ interval: 24 * 60 * 60 * 1000 }"), Some(86_400));
+        assert_eq!(
+            interval_seconds("{ tokensPerInterval: 5, interval: 60000 }"),
+            Some(60)
+        );
+        assert_eq!(
+            interval_seconds("{ interval: 24 * 60 * 60 * 1000 }"),
+            Some(86_400)
+        );
         assert_eq!(interval_seconds("{ tokensPerInterval: 5 }"), None);
     }
 }
