@@ -198,10 +198,12 @@ pub(super) fn extract(
                     function,
                     line: line_of(node),
                     end_line: node.end_position().row as u32 + 1,
+                    // Longer than other texts: path and method tests
+                    // come after the user test (`!user && !path… && …`).
                     condition: node
                         .child_by_field_name("condition")
                         .map(|c| {
-                            let t = text_of(c, src);
+                            let t = long_text(c, src, 600);
                             let t = t.trim();
                             t.strip_prefix('(')
                                 .and_then(|t| t.strip_suffix(')'))
@@ -709,6 +711,12 @@ fn function_facts(
         parent,
         property: property_of(node, up, src),
     }
+}
+
+/// The text of a node, cut at `max` bytes on a char boundary.
+fn long_text(node: Node<'_>, src: &[u8], max: usize) -> String {
+    let bytes = &src[node.byte_range()];
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
 }
 
 /// `holder.key` of a function that is a property value of an object

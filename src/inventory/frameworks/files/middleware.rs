@@ -42,6 +42,84 @@ pub(super) struct Middleware {
     pub label: String,
 }
 
+/// A function a middleware runs: itself, or a project function it hands
+/// the request to (`handle = (input) => handleRequest(input)`), with the
+/// calls that led there (their guards narrow the paths too).
+pub(super) struct Step {
+    pub function: FnRef,
+    pub outer: Vec<(FnRef, u32)>,
+}
+
+/// How deep a middleware's hand-offs are followed.
+const HANDOFF_DEPTH: usize = 3;
+
+/// `f` and the project functions it hands its own parameters to
+/// (`handleRequest(input)`, `authorize({ event, resolve })`), depth first.
+fn steps_of(facts: &ProjectFacts, f: FnRef) -> Vec<Step> {
+    let mut out = vec![Step {
+        function: f,
+        outer: Vec::new(),
+    }];
+    let mut at = 0;
+    while at < out.len() {
+        if out[at].outer.len() < HANDOFF_DEPTH {
+            for (g, line) in handoffs(facts, out[at].function) {
+                if out.iter().any(|s| s.function == g) {
+                    continue;
+                }
+                let mut outer = out[at].outer.clone();
+                outer.push((out[at].function, line));
+                out.push(Step { function: g, outer });
+            }
+        }
+        at += 1;
+    }
+    out
+}
+
+/// Project functions `f` passes its own parameters to, with the line.
+fn handoffs(facts: &ProjectFacts, f: FnRef) -> Vec<(FnRef, u32)> {
+    let file = facts.file(f.file);
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_lowercase()))
+            .map(str::to_string)
+            .collect()
+    };
+    let params: Vec<String> = file.functions[f.function]
+        .params
+        .iter()
+        .flat_map(|p| words(p.split(':').next().unwrap_or(p)))
+        .collect();
+    let mut out = Vec::new();
+    for c in calls_in(file, f.function) {
+        let passes = c.args.iter().any(|a| {
+            let t = a.text.trim();
+            let w = words(t);
+            !w.is_empty()
+                && (t.starts_with('{') || w.len() == 1)
+                && !t.contains('(')
+                && w.iter().all(|x| params.contains(x))
+        });
+        if !passes {
+            continue;
+        }
+        if let Some(g) = facts.resolve_call(f.file, c).filter(|g| *g != f) {
+            out.push((g, c.line));
+        }
+    }
+    out
+}
+
+/// Does every guard on the way to `line` of `step` let `path` through?
+fn step_covers(facts: &ProjectFacts, step: &Step, line: u32, e: &Endpoint) -> bool {
+    let here = (step.function, line);
+    step.outer
+        .iter()
+        .chain(std::iter::once(&here))
+        .all(|(f, l)| scope_at(facts.file(f.file), f.function, *l).covers(&e.path, &e.method))
+}
+
 /// The middleware functions of the project's SvelteKit hooks, Astro
 /// middleware and Nuxt server middleware.
 pub(super) fn collect(facts: &ProjectFacts) -> Vec<Middleware> {
@@ -242,10 +320,27 @@ struct PathScope {
     except: Vec<(String, bool)>,
     /// A path test aiguard cannot read: covers nothing.
     unknown: bool,
+    /// Only these request methods, when any (`request.method === "POST"`).
+    methods_only: Vec<String>,
+    /// Never these (`!["GET", "HEAD"].includes(request.method)`).
+    methods_except: Vec<String>,
 }
 
 impl PathScope {
-    fn covers(&self, path: &str) -> bool {
+    fn covers(&self, path: &str, method: &str) -> bool {
+        // `ANY` routes answer every method: a method test leaves some out.
+        let method_ok = if self.methods_only.is_empty() && self.methods_except.is_empty() {
+            true
+        } else if matches!(method, "ANY" | "ALL") {
+            false
+        } else {
+            (self.methods_only.is_empty() || self.methods_only.iter().any(|m| m == method))
+                && !self.methods_except.iter().any(|m| m == method)
+        };
+        method_ok && self.covers_path(path)
+    }
+
+    fn covers_path(&self, path: &str) -> bool {
         let hit = |(p, exact): &(String, bool)| {
             if *exact {
                 path == p
@@ -266,11 +361,18 @@ impl PathScope {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        match (self.only.is_empty(), self.except.is_empty()) {
+        let paths = match (self.only.is_empty(), self.except.is_empty()) {
             (true, true) => "every path".into(),
             (false, true) => show(&self.only),
             (true, false) => format!("every path but {}", show(&self.except)),
             (false, false) => format!("{} but {}", show(&self.only), show(&self.except)),
+        };
+        if !self.methods_only.is_empty() {
+            format!("{paths}, {} only", self.methods_only.join("/"))
+        } else if !self.methods_except.is_empty() {
+            format!("{paths}, not {}", self.methods_except.join("/"))
+        } else {
+            paths
         }
     }
 }
@@ -291,15 +393,45 @@ fn path_tests(condition: &str) -> (Vec<(bool, String, bool)>, bool) {
         Regex::new(r"\b(?:pathname|route\.id|url\.href|event\.path|routePath)\b")
             .expect("static regex")
     });
+    // `${base}/api`: SvelteKit's base path, empty unless configured.
+    let bare = |p: &str| match p.strip_prefix("${") {
+        Some(rest) => rest.split_once('}').map_or(p, |(_, r)| r).to_string(),
+        None => p.to_string(),
+    };
     let mut tests = Vec::new();
     for c in PREFIX.captures_iter(condition) {
-        tests.push((c.get(1).is_some(), c[2].to_string(), false));
+        tests.push((c.get(1).is_some(), bare(&c[2]), false));
     }
     for c in EXACT.captures_iter(condition) {
-        tests.push((c[1].starts_with('!'), c[2].to_string(), true));
+        tests.push((c[1].starts_with('!'), bare(&c[2]), true));
     }
     let unreadable = tests.is_empty() && MENTIONS.is_match(condition);
     (tests, unreadable)
+}
+
+/// A method test in a condition: `request.method === "POST"`,
+/// `!["GET", "HEAD"].includes(event.request.method)`: (negated, method).
+fn method_tests(condition: &str) -> Vec<(bool, String)> {
+    static LIST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(!\s*)?\[([^\]]*)\]\s*\.includes\(\s*[\w$.?]*\bmethod\s*\)"#)
+            .expect("static regex")
+    });
+    static COMPARE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\bmethod\s*(===|==|!==|!=)\s*["'`]([A-Za-z]+)["'`]"#).expect("static regex")
+    });
+    let mut out = Vec::new();
+    for c in LIST.captures_iter(condition) {
+        for m in c[2].split(',') {
+            let m = m.trim().trim_matches(['"', '\'', '`']);
+            if !m.is_empty() {
+                out.push((c.get(1).is_some(), m.to_uppercase()));
+            }
+        }
+    }
+    for c in COMPARE.captures_iter(condition) {
+        out.push((c[1].starts_with('!'), c[2].to_uppercase()));
+    }
+    out
 }
 
 /// Does a guard body only pass the request on (`return resolve(event)`,
@@ -326,6 +458,7 @@ fn scope_at(file: &FileFacts, f: usize, line: u32) -> PathScope {
         .filter(|g| g.function.is_some_and(|gf| file.is_within(gf, f)))
     {
         let (tests, unreadable) = path_tests(&g.condition);
+        let methods = method_tests(&g.condition);
         let around = g.line <= line && line <= g.end_line;
         let before = g.end_line < line && passes_on(&g.body);
         if around {
@@ -338,6 +471,13 @@ fn scope_at(file: &FileFacts, f: usize, line: u32) -> PathScope {
                     scope.only.push((p, exact));
                 }
             }
+            for (negated, m) in methods {
+                if negated {
+                    scope.methods_except.push(m);
+                } else {
+                    scope.methods_only.push(m);
+                }
+            }
         } else if before {
             // Earlier paths that leave: the call runs when it fails.
             scope.unknown |= unreadable;
@@ -346,6 +486,13 @@ fn scope_at(file: &FileFacts, f: usize, line: u32) -> PathScope {
                     scope.only.push((p, exact));
                 } else {
                     scope.except.push((p, exact));
+                }
+            }
+            for (negated, m) in methods {
+                if negated {
+                    scope.methods_only.push(m);
+                } else {
+                    scope.methods_except.push(m);
                 }
             }
         }
@@ -365,39 +512,72 @@ const USER_WORDS: [&str; 8] = [
     "user", "session", "auth", "token", "logged", "signedin", "claims", "jwt",
 ];
 
+/// Reject words that say "forbidden" rather than "who are you".
+const FORBIDDEN: [&str; 3] = ["403", "FORBIDDEN", "Forbidden"];
+
 /// The lines of `f` where it rejects a request without a user, with what.
 fn auth_lines(cx: &AuthContext<'_>, f: FnRef) -> Vec<(u32, String)> {
     let facts = cx.facts;
     let file = facts.file(f.file);
     let spec = &cx.spec;
+    let handed = handoffs(facts, f);
     let mut out = Vec::new();
     for c in calls_in(file, f.function) {
         let name = last(&c.callee);
+        // Under a condition on the user or session.
+        let about_user = file.guard_blocks.iter().any(|g| {
+            g.function.is_some_and(|gf| file.is_within(gf, f.function))
+                && g.line <= c.line
+                && c.line <= g.end_line
+                && {
+                    let cond = g.condition.to_lowercase();
+                    USER_WORDS.iter().any(|w| cond.contains(w))
+                }
+        });
+        // 401 is about the user; a 403 may be a CSRF or origin check,
+        // so it counts under a condition on the user.
+        let status = |exact: bool| {
+            c.args.iter().any(|a| {
+                spec.reject_words.iter().any(|w| {
+                    let hit = if exact {
+                        a.text.trim() == w.as_str()
+                    } else {
+                        a.text.contains(w.as_str())
+                    };
+                    hit && (about_user || !FORBIDDEN.contains(&w.as_str()))
+                })
+            })
+        };
         let answers_401 = (spec.reject_calls.iter().any(|r| r == name)
             || c.callee == "error"
             || name == "createError")
-            && c.args.iter().any(|a| {
-                spec.reject_words
-                    .iter()
-                    .any(|w| a.text.contains(w.as_str()))
-            });
-        let helper = named(&spec.self_checking_calls, &c.callee)
-            || (cx.rejecting.contains(name) && facts.resolve_call(f.file, c).is_some());
-        let redirects = matches!(name, "redirect" | "sendRedirect" | "navigateTo")
-            && file.guard_blocks.iter().any(|g| {
-                g.function.is_some_and(|gf| file.is_within(gf, f.function))
-                    && g.line <= c.line
-                    && c.line <= g.end_line
-                    && {
-                        let cond = g.condition.to_lowercase();
-                        USER_WORDS.iter().any(|w| cond.contains(w))
-                    }
-            });
-        if answers_401 || helper || redirects {
+            && status(false);
+        let resolved = facts.resolve_call(f.file, c);
+        // A hand-off is judged by its own lines (see `steps_of`).
+        if resolved.is_some_and(|g| handed.iter().any(|(h, _)| *h == g)) {
+            continue;
+        }
+        // Not the generic auth helpers (`AuthContext::rejecting`): a
+        // function that rejects a bad token somewhere also runs, unchecked,
+        // in front of the login page. Middleware must reject here.
+        let helper = named(&spec.self_checking_calls, &c.callee);
+        // `errorResponse(401, "Unauthorized")`: a project function given
+        // the status, that answers with it (`new Response(…, { status })`).
+        let answers_given = resolved.is_some_and(|r| {
+            let file = facts.file(r.file);
+            file.calls.iter().any(|rc| {
+                rc.in_function
+                    .is_some_and(|rf| file.is_within(rf, r.function))
+                    && spec.reject_calls.iter().any(|n| n == last(&rc.callee))
+            })
+        }) && status(true);
+        let redirects = matches!(name, "redirect" | "sendRedirect" | "navigateTo") && about_user;
+        if answers_401 || answers_given || helper || redirects {
             let what = if redirects {
                 format!("redirects ({}) without a user", c.callee)
-            } else if helper {
-                format!("calls {}()", c.callee)
+            } else if helper || answers_given {
+                let status = c.args.first().map_or("", |a| a.text.as_str());
+                format!("calls {}({status}…)", c.callee)
             } else {
                 format!("rejects with {}(…401/403…)", c.callee)
             };
@@ -418,21 +598,24 @@ pub(super) fn declared_auth(cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint
             .iter()
             .filter(|m| m.framework == e.framework && path.starts_with(&m.routes))
         {
-            let file = facts.file(mw.function.file);
-            for (line, what) in auth_lines(cx, mw.function) {
-                let scope = scope_at(file, mw.function.function, line);
-                if scope.covers(&e.path) {
-                    found.push(AuthEvidence {
-                        kind: AuthKind::Enforced,
-                        how: format!(
-                            "{} in {}:{line} {what} (covers {})",
-                            who(facts, &mw.label, mw.function),
-                            file.path,
-                            scope.describe()
-                        ),
-                        line: e.line,
-                    });
-                    break;
+            'steps: for step in steps_of(facts, mw.function) {
+                let file = facts.file(step.function.file);
+                for (line, what) in auth_lines(cx, step.function) {
+                    if step_covers(facts, &step, line, e) {
+                        let scope = scope_at(file, step.function.function, line);
+                        found.push(AuthEvidence {
+                            kind: AuthKind::Enforced,
+                            how: format!(
+                                "{}{} in {}:{line} {what} (covers {})",
+                                who(facts, &mw.label, mw.function),
+                                via(facts, &step),
+                                file.path,
+                                scope.describe()
+                            ),
+                            line: e.line,
+                        });
+                        break 'steps;
+                    }
                 }
             }
         }
@@ -450,6 +633,15 @@ pub(super) fn declared_auth(cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint
             }
         }
         e.auth.extend(found);
+    }
+}
+
+/// ` → handleRequest` for a hand-off, nothing for the middleware itself.
+fn via(facts: &ProjectFacts, step: &Step) -> String {
+    if step.outer.is_empty() {
+        String::new()
+    } else {
+        format!(" → {}", facts.function(step.function).shown_name())
     }
 }
 
@@ -472,7 +664,14 @@ fn limit_lines(
     let facts = scope.facts;
     let spec = &scope.catalog.rate_limit;
     let mut out = Vec::new();
-    if let Some(chain) = limit_calls.get(&f) {
+    let handed = handoffs(facts, f);
+    let through_handoff = |chain: &crate::facts::Chain| {
+        chain
+            .functions
+            .get(1)
+            .is_some_and(|g| handed.iter().any(|(h, _)| h == g))
+    };
+    if let Some(chain) = limit_calls.get(&f).filter(|c| !through_handoff(c)) {
         let call = facts.call(chain.call);
         let (cf, _) = chain.call;
         let head = call.callee.split('.').next().unwrap_or("");
@@ -498,6 +697,7 @@ fn limit_lines(
         .counters
         .reaching
         .get(&f)
+        .filter(|chain| !through_handoff(chain))
         .and_then(|chain| scope.counters.of_chain(chain).map(|l| (chain, l)))
     {
         let (chain, limiter) = l;
@@ -526,30 +726,41 @@ pub(super) fn limits(scope: &LimitScope<'_>, endpoints: &mut [&mut Endpoint]) {
     let facts = scope.facts;
     let middleware = collect(facts);
     let limit_calls = limit_call_functions(facts, &scope.catalog.rate_limit);
-    let per_middleware: Vec<Vec<(u32, Limit)>> = middleware
+    let per_middleware: Vec<Vec<(Step, Vec<(u32, Limit)>)>> = middleware
         .iter()
-        .map(|m| limit_lines(scope, &limit_calls, m.function))
+        .map(|m| {
+            steps_of(facts, m.function)
+                .into_iter()
+                .map(|step| {
+                    let lines = limit_lines(scope, &limit_calls, step.function);
+                    (step, lines)
+                })
+                .collect()
+        })
         .collect();
     for e in endpoints.iter_mut() {
         let path = facts.file(e.file).path.clone();
         let mut found = Vec::new();
-        for (mw, lines) in middleware.iter().zip(&per_middleware) {
+        for (mw, steps) in middleware.iter().zip(&per_middleware) {
             if mw.framework != e.framework || !path.starts_with(&mw.routes) {
                 continue;
             }
-            let file = facts.file(mw.function.file);
-            for (line, limit) in lines {
-                let covered = scope_at(file, mw.function.function, *line);
-                if covered.covers(&e.path) {
-                    let mut limit = limit.clone();
-                    limit.how = format!(
-                        "{} in {}:{line} calls {} (covers {})",
-                        who(facts, &mw.label, mw.function),
-                        file.path,
-                        limit.how,
-                        covered.describe()
-                    );
-                    found.push(limit);
+            for (step, lines) in steps {
+                let file = facts.file(step.function.file);
+                for (line, limit) in lines {
+                    if step_covers(facts, step, *line, e) {
+                        let covered = scope_at(file, step.function.function, *line);
+                        let mut limit = limit.clone();
+                        limit.how = format!(
+                            "{}{} in {}:{line} calls {} (covers {})",
+                            who(facts, &mw.label, mw.function),
+                            via(facts, step),
+                            file.path,
+                            limit.how,
+                            covered.describe()
+                        );
+                        found.push(limit);
+                    }
                 }
             }
         }
@@ -580,6 +791,8 @@ mod tests {
         assert!(!unknown);
         let (t, _) = path_tests("!context.url.pathname.startsWith(\"/api/\")");
         assert_eq!(t, vec![(true, "/api/".to_string(), false)]);
+        let (t, _) = path_tests("!event.url.pathname.startsWith(`${base}/login`)");
+        assert_eq!(t, vec![(true, "/login".to_string(), false)]);
         let (t, _) = path_tests("url.pathname === '/chat'");
         assert_eq!(t, vec![(false, "/chat".to_string(), true)]);
         let (t, unknown) = path_tests("PROTECTED.some((p) => event.url.pathname.startsWith(p))");
@@ -594,17 +807,33 @@ mod tests {
             only: vec![("/api".into(), false)],
             ..PathScope::default()
         };
-        assert!(only.covers("/api/chat") && !only.covers("/about"));
+        assert!(only.covers_path("/api/chat") && !only.covers_path("/about"));
         let except = PathScope {
             except: vec![("/api/public".into(), false)],
             ..PathScope::default()
         };
-        assert!(except.covers("/api/chat") && !except.covers("/api/public/x"));
+        assert!(except.covers_path("/api/chat") && !except.covers_path("/api/public/x"));
         let unknown = PathScope {
             unknown: true,
             ..PathScope::default()
         };
-        assert!(!unknown.covers("/api/chat"));
+        assert!(!unknown.covers_path("/api/chat"));
+        let not_get = PathScope {
+            methods_except: vec!["GET".into(), "HEAD".into()],
+            ..PathScope::default()
+        };
+        assert!(not_get.covers("/api/chat", "POST") && !not_get.covers("/api/chat", "GET"));
+        assert!(!not_get.covers("/api/chat", "ANY"));
+        assert_eq!(
+            method_tests(
+                "loginEnabled && !user && ![\"GET\", \"OPTIONS\"].includes(event.request.method)"
+            ),
+            vec![(true, "GET".to_string()), (true, "OPTIONS".to_string())]
+        );
+        assert_eq!(
+            method_tests("request.method === 'POST'"),
+            vec![(false, "POST".to_string())]
+        );
         assert!(passes_on("{ return resolve(event); }"));
         assert!(passes_on("return next()"));
         assert!(!passes_on("{ throw error(401, 'no'); }"));
