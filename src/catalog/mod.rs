@@ -502,6 +502,11 @@ pub struct PublicEnvFixes {
     pub sdk_in_client: String,
     pub dangerously_allow_browser: String,
     pub bundle_inlines: String,
+    /// A secret imported from SvelteKit's `$env/static/public` or
+    /// `$env/dynamic/public` ({name}).
+    pub sveltekit_public: String,
+    /// A secret under Nuxt's `runtimeConfig.public` ({key}, {env}).
+    pub nuxt_public_config: String,
 }
 
 impl PublicEnvSpec {
