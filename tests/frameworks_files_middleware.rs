@@ -180,6 +180,17 @@ export const handle: Handle = async ({ event, resolve }) => {
 };
 "#;
     assert_eq!(svelte_auth(hooks), auth_on(0, 1));
+    // The path test in a local (Astro and SvelteKit examples do this).
+    let hooks = r#"import { redirect, type Handle } from "@sveltejs/kit";
+export const handle: Handle = async ({ event, resolve }) => {
+  const { pathname } = event.url;
+  const isApi = pathname.startsWith("/api/");
+  const session = await event.locals.auth();
+  if (isApi && !session) return new Response("Unauthorized", { status: 401 });
+  return resolve(event);
+};
+"#;
+    assert_eq!(svelte_auth(hooks), auth_on(1, 0));
     // A list of prefixes aiguard cannot read: no evidence.
     let hooks = r#"import { error, type Handle } from "@sveltejs/kit";
 const PROTECTED = ["/api", "/chat"];

@@ -390,8 +390,10 @@ fn path_tests(condition: &str) -> (Vec<(bool, String, bool)>, bool) {
             .expect("static regex")
     });
     static MENTIONS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\b(?:pathname|route\.id|url\.href|event\.path|routePath)\b")
-            .expect("static regex")
+        Regex::new(
+            r#"\b(?:pathname|route\.id|url\.href|event\.path|routePath)\b|\.includes\(\s*["'`]/"#,
+        )
+        .expect("static regex")
     });
     // `${base}/api`: SvelteKit's base path, empty unless configured.
     let bare = |p: &str| match p.strip_prefix("${") {
@@ -449,6 +451,25 @@ fn passes_on(body: &str) -> bool {
         || b.starts_with("returnawaitnext(")
 }
 
+/// Locals of middleware function `f` assigned a path test
+/// (`const isApi = url.pathname.startsWith("/api")`), with their value.
+fn path_locals(file: &FileFacts, f: usize) -> Vec<(&str, &str)> {
+    file.assignments
+        .iter()
+        .filter(|a| a.in_function.is_some_and(|af| file.is_within(af, f)))
+        .filter(|a| {
+            a.target
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        })
+        .filter(|a| {
+            let (tests, unknown) = path_tests(&a.text);
+            !tests.is_empty() || unknown
+        })
+        .map(|a| (a.target.as_str(), a.text.as_str()))
+        .collect()
+}
+
 /// The paths for which line `line` of middleware function `f` runs.
 fn scope_at(file: &FileFacts, f: usize, line: u32) -> PathScope {
     let mut scope = PathScope::default();
@@ -457,7 +478,20 @@ fn scope_at(file: &FileFacts, f: usize, line: u32) -> PathScope {
         .iter()
         .filter(|g| g.function.is_some_and(|gf| file.is_within(gf, f)))
     {
-        let (tests, unreadable) = path_tests(&g.condition);
+        let (mut tests, mut unreadable) = path_tests(&g.condition);
+        // `const isProtected = pathname.startsWith("/app"); if (isProtected
+        // && !session)`: the tests of the local the condition names.
+        for (name, value) in path_locals(file, f) {
+            let Ok(named) = Regex::new(&format!(r"(!\s*)?\b{}\b", regex::escape(name))) else {
+                continue;
+            };
+            if let Some(m) = named.captures(&g.condition) {
+                let negated = m.get(1).is_some();
+                let (inner, unknown) = path_tests(value);
+                unreadable |= unknown;
+                tests.extend(inner.into_iter().map(|(n, p, e)| (n != negated, p, e)));
+            }
+        }
         let methods = method_tests(&g.condition);
         let around = g.line <= line && line <= g.end_line;
         let before = g.end_line < line && passes_on(&g.body);
