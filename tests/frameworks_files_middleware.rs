@@ -274,3 +274,40 @@ export default defineEventHandler(async (event) => {
         0
     );
 }
+
+#[test]
+fn nuxt_on_request_hooks_resolve_auto_imported_server_utils() {
+    let dir = write_project(&[
+        (
+            "package.json",
+            r#"{"dependencies":{"nuxt":"3.13.2","openai":"4.67.0","@upstash/ratelimit":"2.0.3"}}"#,
+        ),
+        (
+            "server/api/ask.post.ts",
+            r#"import OpenAI from "openai";
+const client = new OpenAI();
+export default defineEventHandler({
+  onRequest: [limitAsk],
+  handler: async (event) => {
+    const r = await client.chat.completions.create({ model: "gpt-4o-mini", max_tokens: 100, messages: [] });
+    return r.choices[0].message.content;
+  },
+});
+"#,
+        ),
+        (
+            "server/utils/limit.ts",
+            r#"import { Ratelimit } from "@upstash/ratelimit";
+import { Redis } from "@upstash/redis";
+const ratelimit = new Ratelimit({ redis: Redis.fromEnv(), limiter: Ratelimit.slidingWindow(5, "1 m") });
+export async function limitAsk(event) {
+  const { success } = await ratelimit.limit(getRequestIP(event));
+  if (!success) throw createError({ statusCode: 429 });
+}
+"#,
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    let limits = endpoint_at(&json, "/api/ask")["rate_limits"].to_string();
+    assert!(limits.contains("onRequest hook `limitAsk`"), "{limits}");
+}

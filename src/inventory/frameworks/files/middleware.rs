@@ -248,10 +248,32 @@ pub(super) fn route_hooks(facts: &ProjectFacts, e: &Endpoint) -> Vec<FnRef> {
         }
         let value = value.trim().trim_start_matches('[').trim_end_matches(']');
         for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            out.extend(functions_named(facts, e.file, name, 0));
+            let found = functions_named(facts, e.file, name, 0);
+            if found.is_empty() {
+                out.extend(server_util(facts, &file.path, name));
+            } else {
+                out.extend(found);
+            }
         }
     }
     out
+}
+
+/// A function Nuxt auto-imports into server code: exported by a file of
+/// the app's `server/utils/` (`rateLimiter` used without an import).
+fn server_util(facts: &ProjectFacts, route: &str, name: &str) -> Option<FnRef> {
+    let root = &route[..route.find("server/")?];
+    let utils = format!("{root}server/utils/");
+    facts.files().iter().enumerate().find_map(|(fi, f)| {
+        if !f.path.starts_with(&utils) {
+            return None;
+        }
+        let function = f
+            .functions
+            .iter()
+            .position(|x| x.exported && x.parent.is_none() && x.name == name)?;
+        Some(FnRef { file: fi, function })
+    })
 }
 
 /// The functions a name of file `fi` stands for: a function of that
