@@ -1,8 +1,8 @@
 //! Middleware in front of file-routed endpoints (issue 17 item 4):
 //! SvelteKit `handle`, Astro `onRequest`, Nuxt server middleware and
 //! object-form `onRequest` hooks as auth and rate-limit evidence, the paths
-//! their guards let through, `nuxt-security`'s limiter, and SvelteKit form
-//! actions as endpoints.
+//! their guards let through, `nuxt-security`'s limiter, and SvelteKit page
+//! loads and form actions as endpoints.
 
 mod common;
 
@@ -56,6 +56,7 @@ fn middleware_covers_the_paths_its_guards_let_through() {
         row("Nuxt", "GET", "/og", 1, 0),
         row("SvelteKit", "POST", "/api/private/chat", 1, 1),
         row("SvelteKit", "POST", "/api/public/chat", 1, 0),
+        row("SvelteKit", "GET", "/assistant", 0, 0),
         row("SvelteKit", "POST", "/assistant", 0, 0),
         row("SvelteKit", "POST", "/assistant?/summarize", 0, 1),
     ];

@@ -12,8 +12,9 @@
 //!   → `/api/chat`, `$id` → `:id`, `_index`, pathless `_layout` segments)
 //!   and folder routes (`api.chat/route.tsx`).
 //!
-//! - SvelteKit form actions: `export const actions = { default, chat }` in
-//!   `+page.server.ts` → `POST /route` and `POST /route?/chat`.
+//! - SvelteKit `+page.server.ts`: its `load` (`GET /route`, run on every
+//!   page view) and form actions (`export const actions = { default, chat
+//!   }` → `POST /route` and `POST /route?/chat`).
 //!
 //! Limits and auth are what the handler does (a limiter it calls, a
 //! session it checks and rejects without): the generic inventory reads
@@ -89,6 +90,10 @@ impl Family for FileRoutes {
                 }
             }
         } else if let Some(route) = sveltekit_page(path) {
+            // `load` runs on every GET of the page.
+            if let Some(f) = top("load") {
+                push(Framework::SvelteKit, "GET", &route, f);
+            }
             // `export const actions = { default: …, chat: … }`.
             for (fi, f) in file.functions.iter().enumerate() {
                 let Some(key) = f
