@@ -9,20 +9,27 @@
 //!   `defineEventHandler(…)`, and the `onRequest` hooks of a route's own
 //!   `defineEventHandler({ onRequest: [...], handler })`.
 //!
-//! A middleware function authenticates where it rejects: a 401/403
-//! (`error(401)`, `createError({ statusCode: 401 })`, a 401 `Response`), a
-//! project auth helper or self-checking call (the generic auth's
-//! `rejecting` functions and catalogue names), or a redirect under a
-//! condition on the user or session. It limits where it calls a limiter
-//! (a limit-call library's `.limit()`, the project's own counters). A
-//! handle that only resolves, or only sets `locals.user`, is neither.
+//! A middleware function authenticates where it rejects: a 401
+//! (`error(401)`, `createError({ statusCode: 401 })`, a 401 `Response`, a
+//! project function given 401 that answers with it), a 403 or a redirect
+//! under a condition on the user or session, or a self-checking call of
+//! the catalogue (`requireUserSession`). Not the generic auth helpers
+//! (project functions that reject somewhere): one that rejects a bad token
+//! also runs, unchecked, in front of the login page. It limits where it
+//! calls a limiter (a limit-call library's `.limit()`, the project's own
+//! counters). A handle that only resolves, or only sets `locals.user`, is
+//! neither. The project functions a middleware hands its own parameters to
+//! (`handleRequest(input)`) are read the same way, behind the guards of
+//! the call.
 //!
 //! Each of those calls covers the paths the guards around it let through:
 //! `if (url.pathname.startsWith("/api") && !locals.user)` covers `/api…`;
 //! an earlier `if (!pathname.startsWith("/api")) return resolve(event)`
-//! lets only `/api…` reach what follows. A path test aiguard cannot read
-//! (a list of prefixes in a variable) covers nothing: no evidence is
-//! better than a false pass.
+//! lets only `/api…` reach what follows; a local holding a path test
+//! (`const isApi = …`) is read through; a method test
+//! (`!["GET"].includes(request.method)`) leaves methods out. A path test
+//! aiguard cannot read (a list of prefixes in a variable, `includes`)
+//! covers nothing: no evidence is better than a false pass.
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -54,7 +61,8 @@ pub(super) struct Step {
 const HANDOFF_DEPTH: usize = 3;
 
 /// `f` and the project functions it hands its own parameters to
-/// (`handleRequest(input)`, `authorize({ event, resolve })`), depth first.
+/// (`handleRequest(input)`, `authorize({ event, resolve })`), breadth
+/// first.
 fn steps_of(facts: &ProjectFacts, f: FnRef) -> Vec<Step> {
     let mut out = vec![Step {
         function: f,
