@@ -785,12 +785,15 @@ fn line_in(facts: &ProjectFacts, f: FnRef, chain: &crate::facts::Chain) -> Optio
     }
 }
 
+/// A step of a middleware with the lines where it limits.
+type StepLimits = (Step, Vec<(u32, Limit)>);
+
 /// Rate limits for the endpoints the middleware of the project covers.
 pub(super) fn limits(scope: &LimitScope<'_>, endpoints: &mut [&mut Endpoint]) {
     let facts = scope.facts;
     let middleware = collect(facts);
     let limit_calls = limit_call_functions(facts, &scope.catalog.rate_limit);
-    let per_middleware: Vec<Vec<(Step, Vec<(u32, Limit)>)>> = middleware
+    let per_middleware: Vec<Vec<StepLimits>> = middleware
         .iter()
         .map(|m| {
             steps_of(facts, m.function)
