@@ -514,6 +514,11 @@ pub struct PublicEnvFixes {
     pub sdk_in_client: String,
     pub dangerously_allow_browser: String,
     pub bundle_inlines: String,
+    /// A secret imported from SvelteKit's `$env/static/public` or
+    /// `$env/dynamic/public` ({name}).
+    pub sveltekit_public: String,
+    /// A secret under Nuxt's `runtimeConfig.public` ({key}, {env}).
+    pub nuxt_public_config: String,
 }
 
 impl PublicEnvSpec {
@@ -969,7 +974,10 @@ impl Catalog {
             roles |= Roles::ENDPOINT;
         }
         if on_path(&self.always_paths) {
-            roles |= Roles::ALWAYS;
+            // Middleware runs in front of the whole app: the helpers it
+            // imports (the session check, the limiter) are parsed as an
+            // app file's are.
+            roles |= Roles::ALWAYS | Roles::APP;
         }
         if self
             .parse_together

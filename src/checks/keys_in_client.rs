@@ -31,6 +31,8 @@ use crate::source::Source;
 
 static DANGEROUS: LazyLock<Finder<'static>> =
     LazyLock::new(|| Finder::new("dangerouslyAllowBrowser"));
+static SVELTEKIT_PUBLIC: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("$env/static/public"));
 
 pub struct KeysInClient;
 
@@ -58,6 +60,12 @@ impl Check for KeysInClient {
         }
         if name.ends_with(".vue") || name.ends_with(".svelte") {
             collect_component_imports(file, out);
+        }
+        if (is_source || name.ends_with(".svelte")) && SVELTEKIT_PUBLIC.find(bytes).is_some() {
+            collect_sveltekit_public(file, out);
+        }
+        if name.starts_with("nuxt.config.") {
+            collect_nuxt_public_config(file, out);
         }
     }
 
@@ -431,6 +439,171 @@ fn matching_brace(bytes: &[u8], open: usize) -> usize {
     bytes.len()
 }
 
+/// Names imported from SvelteKit's `$env/static/public` that name a
+/// secret: public under any name (the prefix is configurable with
+/// `kit.env.publicPrefix`, and may be empty). `$env/dynamic/public` reads
+/// (`env.PUBLIC_X`) are env reads, found by [`collect_public_env`].
+fn collect_sveltekit_public(file: &FileContext<'_>, out: &mut Vec<Finding>) {
+    let import =
+        Regex::new(r#"import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*["']\$env/static/public["']"#)
+            .expect("static regex");
+    let spec = &file.catalog.public_env;
+    let bytes = file.source.bytes();
+    for caps in import.captures_iter(bytes) {
+        let block = caps.get(1).expect("group 1");
+        let mut at = block.start();
+        for part in block.as_bytes().split(|b| *b == b',') {
+            let start = at + part.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            at += part.len() + 1;
+            let text = String::from_utf8_lossy(part);
+            let name = text.split(" as ").next().unwrap_or("").trim();
+            if name.is_empty() || name.starts_with("type ") {
+                continue;
+            }
+            let bare = spec.prefix_of(name).map_or(name, |(_, b)| b);
+            if !spec.names_secret(bare) {
+                continue;
+            }
+            out.push(Finding {
+                check: CheckId::KeysInClient,
+                rule: "public-env-secret".into(),
+                severity: Severity::Error,
+                path: file.path.to_string(),
+                span: Some(file.source.span(start, start + name.len())),
+                message: format!(
+                    "{name} is imported from $env/static/public: SvelteKit inlines those into the browser bundle, and this one names a secret"
+                ),
+                evidence: Some(Redacted::public(name)),
+                fix: Some(format!(
+                    "{} {}",
+                    spec.fix.sveltekit_public.trim().replace("{name}", name),
+                    spec.fix.public_env_rotate_if.trim()
+                )),
+            });
+        }
+    }
+}
+
+/// Keys of Nuxt's `runtimeConfig.public` (in `nuxt.config.*`) that name a
+/// secret: Nuxt sends that object to the browser. Top-level
+/// `runtimeConfig` keys are server-only and fine.
+fn collect_nuxt_public_config(file: &FileContext<'_>, out: &mut Vec<Finding>) {
+    let bytes = file.source.bytes();
+    let spec = &file.catalog.public_env;
+    let config = Regex::new(r"\bruntimeConfig\s*:\s*\{").expect("static regex");
+    let public = Regex::new(r#"^["']?public["']?\s*:\s*\{"#).expect("static regex");
+    let key = Regex::new(r#"^["']?([A-Za-z_$][\w$]*)["']?\s*:"#).expect("static regex");
+    for open in config.find_iter(bytes) {
+        let end = matching_brace(bytes, open.end() - 1);
+        for (start, entry_end) in top_level_entries(bytes, open.end(), end) {
+            let Some(m) = public.find(&bytes[start..entry_end]) else {
+                continue;
+            };
+            let inner_open = start + m.end() - 1;
+            let inner_end = matching_brace(bytes, inner_open);
+            for (k_start, k_end) in top_level_entries(bytes, inner_open + 1, inner_end) {
+                let Some(c) = key.captures(&bytes[k_start..k_end]) else {
+                    continue;
+                };
+                let k = c.get(1).expect("group 1");
+                let name = String::from_utf8_lossy(k.as_bytes()).into_owned();
+                let upper = screaming_snake(&name);
+                if !spec.names_secret(&upper) {
+                    continue;
+                }
+                let at = k_start + k.start();
+                out.push(Finding {
+                    check: CheckId::KeysInClient,
+                    rule: "public-env-secret".into(),
+                    severity: Severity::Error,
+                    path: file.path.to_string(),
+                    span: Some(file.source.span(at, at + name.len())),
+                    message: format!(
+                        "runtimeConfig.public.{name} is sent to every visitor by Nuxt, and it names a secret"
+                    ),
+                    evidence: Some(Redacted::public(&format!("runtimeConfig.public.{name}"))),
+                    fix: Some(format!(
+                        "{} {}",
+                        spec.fix
+                            .nuxt_public_config
+                            .trim()
+                            .replace("{key}", &name)
+                            .replace("{env}", &format!("NUXT_{upper}")),
+                        spec.fix.public_env_rotate_if.trim()
+                    )),
+                });
+            }
+        }
+    }
+}
+
+/// The byte ranges of the comma-separated entries of an object body
+/// between `start` and `end` (the closing brace), at its top level; line
+/// comments skipped.
+fn top_level_entries(bytes: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut entry = start;
+    let mut i = start;
+    let mut quote: Option<u8> = None;
+    while i < end.min(bytes.len()) {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'"' | b'\'' | b'`' => quote = Some(b),
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < end && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'{' | b'[' | b'(' => depth += 1,
+                b'}' | b']' | b')' => depth -= 1,
+                b',' if depth == 0 => {
+                    out.push(entry_start(bytes, entry, i));
+                    entry = i + 1;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    out.push(entry_start(bytes, entry, end.min(bytes.len())));
+    out.retain(|(a, b)| a < b);
+    out
+}
+
+/// An entry's range without its leading whitespace and comment lines.
+fn entry_start(bytes: &[u8], mut start: usize, end: usize) -> (usize, usize) {
+    loop {
+        while start < end && bytes[start].is_ascii_whitespace() {
+            start += 1;
+        }
+        if bytes[start..end].starts_with(b"//") {
+            while start < end && bytes[start] != b'\n' {
+                start += 1;
+            }
+        } else {
+            return (start, end);
+        }
+    }
+}
+
+/// `openaiApiKey` → `OPENAI_API_KEY` (Nuxt's env override spelling).
+fn screaming_snake(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            out.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
 /// `.vue` / `.svelte` components run in the browser; they are not parsed,
 /// so their imports are read from the text.
 fn collect_component_imports(file: &FileContext<'_>, out: &mut Vec<Finding>) {
@@ -623,4 +796,24 @@ fn browser_package_reason(
         return Some("a UI component".into());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nuxt_config_keys() {
+        assert_eq!(screaming_snake("openaiApiKey"), "OPENAI_API_KEY");
+        assert_eq!(screaming_snake("apiBase"), "API_BASE");
+        let text = b"{ a: 1, // note\n public: { k: [1, 2], s: \"x,y\" }, b }";
+        let entries: Vec<String> = top_level_entries(text, 1, text.len() - 1)
+            .into_iter()
+            .map(|(a, b)| String::from_utf8_lossy(&text[a..b]).trim().to_string())
+            .collect();
+        assert_eq!(
+            entries,
+            vec!["a: 1", "public: { k: [1, 2], s: \"x,y\" }", "b"]
+        );
+    }
 }

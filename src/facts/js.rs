@@ -686,7 +686,43 @@ fn function_facts(
         params,
         decorators: Vec::new(),
         parent,
+        property: property_of(node, up, src),
     }
+}
+
+/// `holder.key` of a function that is a property value of an object
+/// literal held by a variable (`const actions = { chat: … }`, also through
+/// `satisfies`/`as`) or passed to a call (`defineEventHandler({ handler
+/// })`); method shorthand (`{ async chat(e) {} }`) too.
+fn property_of(node: Node<'_>, up: Ancestors<'_>, src: &[u8]) -> Option<String> {
+    let (key, object_at) = if node.kind() == "method_definition" {
+        (node.child_by_field_name("name")?, 0)
+    } else {
+        let pair = up.get(0).filter(|p| p.kind() == "pair")?;
+        (pair.child_by_field_name("key")?, 1)
+    };
+    up.get(object_at).filter(|o| o.kind() == "object")?;
+    let key = text_of(key, src);
+    let key = key.trim_matches(['"', '\'', '`']);
+    let mut at = object_at + 1;
+    while up.get(at).is_some_and(|n| {
+        matches!(
+            n.kind(),
+            "satisfies_expression" | "as_expression" | "parenthesized_expression"
+        )
+    }) {
+        at += 1;
+    }
+    let holder = up.get(at)?;
+    let name = match holder.kind() {
+        "variable_declarator" => text_of(holder.child_by_field_name("name")?, src),
+        "arguments" => {
+            let call = up.get(at + 1).filter(|c| c.kind() == "call_expression")?;
+            callee_path(call.child_by_field_name("function")?, src)
+        }
+        _ => return None,
+    };
+    Some(format!("{name}.{key}"))
 }
 
 /// Exported by `export function`, `export const f = …`, `export default`

@@ -71,15 +71,25 @@ impl Arg {
     }
 }
 
-/// An `if` statement whose body leaves early.
+/// An `if` statement whose body leaves early, as written: what the auth
+/// and middleware readers judge (`if (url.pathname.startsWith("/api") &&
+/// !locals.user) throw error(401)`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Guard {
     /// The enclosing function.
     pub function: Option<usize>,
     pub line: u32,
-    /// The condition without its outer parentheses, cut at `MAX_TEXT` bytes.
+    pub end_line: u32,
+    /// The condition without its outer parentheses, cut at
+    /// `GUARD_CONDITION` bytes (path and method tests often come after the
+    /// user test: `!user && !path… && …`).
     pub condition: String,
+    /// The body, cut like every text.
+    pub body: String,
 }
+
+/// Longest guard condition kept.
+const GUARD_CONDITION: usize = 600;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Call {
@@ -108,6 +118,22 @@ pub struct Function {
     pub decorators: Vec<Call>,
     /// The enclosing function, for nested definitions.
     pub parent: Option<usize>,
+    /// JS: the function is the value of a property of an object literal
+    /// held by a variable or passed to a call: that holder and the key
+    /// (`actions.chat` for `const actions = { chat: async (e) => … }`,
+    /// `defineEventHandler.handler` for `defineEventHandler({ handler })`).
+    pub property: Option<String>,
+}
+
+impl Function {
+    /// The name to show: an anonymous function that is a property value
+    /// goes by its holder and key (`actions.chat`).
+    pub fn shown_name(&self) -> &str {
+        match &self.property {
+            Some(p) if self.name.starts_with('<') => p,
+            _ => &self.name,
+        }
+    }
 }
 
 /// An assignment. TypeScript class fields and constructor parameter
@@ -323,12 +349,21 @@ impl Budget {
 fn note_guard(node: Node<'_>, src: &[u8], function: Option<usize>, facts: &mut FileFacts) {
     let condition = node
         .child_by_field_name("condition")
-        .map(|c| loops::bare_condition(&text_of(c, src)))
+        .map(|c| {
+            let bytes = &src[c.byte_range()];
+            let cut = &bytes[..bytes.len().min(GUARD_CONDITION)];
+            loops::bare_condition(&String::from_utf8_lossy(cut))
+        })
         .unwrap_or_default();
     facts.guards.push(Guard {
         function,
         line: line_of(node),
+        end_line: node.end_position().row as u32 + 1,
         condition,
+        body: node
+            .child_by_field_name("consequence")
+            .map(|c| text_of(c, src))
+            .unwrap_or_default(),
     });
     loops::note_limit_guard(node, src, function, facts);
 }
@@ -349,10 +384,12 @@ pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
                     .map(|f| text_of(f, src))
                     .unwrap_or_default();
                 let last = callee.rsplit('.').next().unwrap_or(&callee);
+                // A bare `error(401)` throws (SvelteKit); `console.error` does not.
                 if matches!(
                     last,
                     "abort" | "redirect" | "notFound" | "unauthorized" | "forbidden"
-                ) {
+                ) || callee == "error"
+                {
                     return true;
                 }
             }

@@ -270,6 +270,7 @@ fn function_facts(
         params,
         decorators,
         parent,
+        property: None,
     }
 }
 

@@ -99,7 +99,9 @@ impl InventoryView {
                 path: e.path.clone(),
                 file: facts.file(e.file).path.clone(),
                 line: e.line,
-                handler: e.handler.map(|h| facts.function(h).name.clone()),
+                handler: e
+                    .handler
+                    .map(|h| facts.function(h).shown_name().to_string()),
                 ai: e.reaches.as_ref().map(|chain| {
                     let (cf, cc) = chain.call;
                     let call = facts.call((cf, cc));
@@ -122,7 +124,7 @@ impl InventoryView {
                                     "function",
                                     &facts.file(f.file).path,
                                     function.line,
-                                    function.name.clone(),
+                                    function.shown_name().to_string(),
                                 )
                             })
                             .collect(),

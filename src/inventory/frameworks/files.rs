@@ -12,16 +12,27 @@
 //!   → `/api/chat`, `$id` → `:id`, `_index`, pathless `_layout` segments)
 //!   and folder routes (`api.chat/route.tsx`).
 //!
+//! - SvelteKit `+page.server.ts`: its `load` (`GET /route`, run on every
+//!   page view) and form actions (`export const actions = { default, chat
+//!   }` → `POST /route` and `POST /route?/chat`).
+//!
 //! Limits and auth are what the handler does (a limiter it calls, a
 //! session it checks and rejects without): the generic inventory reads
-//! them. Gaps: SvelteKit form actions (`export const actions`), `hooks.server.ts`
-//! / Astro / Nuxt middleware as auth, Nuxt `runtimeConfig.public` secrets.
+//! them; and what middleware in front of the route does
+//! ([`middleware`]: SvelteKit `handle`, Astro `onRequest`, Nuxt
+//! `server/middleware` and `onRequest` hooks), and the `nuxt-security`
+//! rate limiter of `nuxt.config` ([`nuxt_security`]).
+
+mod middleware;
+mod nuxt_security;
 
 use std::collections::HashMap;
 
 use super::{Family, Framework};
-use crate::facts::{FileFacts, FnRef};
-use crate::inventory::Endpoint;
+use crate::facts::{FileFacts, FnRef, ProjectFacts};
+use crate::inventory::auth::AuthContext;
+use crate::inventory::limits::{LimitScope, Limiter};
+use crate::inventory::{Endpoint, Misuse};
 
 pub struct FileRoutes;
 
@@ -78,6 +89,29 @@ impl Family for FileRoutes {
                     push(Framework::SvelteKit, m, &route, f);
                 }
             }
+        } else if let Some(route) = sveltekit_page(path) {
+            // `load` runs on every GET of the page.
+            if let Some(f) = top("load") {
+                push(Framework::SvelteKit, "GET", &route, f);
+            }
+            // `export const actions = { default: …, chat: … }`.
+            for (fi, f) in file.functions.iter().enumerate() {
+                let Some(key) = f
+                    .property
+                    .as_deref()
+                    .and_then(|p| p.strip_prefix("actions."))
+                else {
+                    continue;
+                };
+                if f.parent.is_some() {
+                    continue;
+                }
+                let action = match key {
+                    "default" => route.clone(),
+                    name => format!("{route}?/{name}"),
+                };
+                push(Framework::SvelteKit, "POST", &action, fi);
+            }
         } else if let Some(route) = astro_route(path) {
             for m in METHODS {
                 if let Some(f) = top(m) {
@@ -85,17 +119,9 @@ impl Family for FileRoutes {
                 }
             }
         } else if let Some((method, route)) = nuxt_route(path) {
-            // `export default defineEventHandler(async (event) => …)`.
-            let given = file
-                .calls
-                .iter()
-                .filter(|c| c.in_function.is_none())
-                .filter(|c| {
-                    let last = c.callee.rsplit('.').next().unwrap_or(&c.callee);
-                    last.ends_with("EventHandler") || last == "eventHandler"
-                })
-                .find_map(|c| c.args.iter().find_map(|a| a.function));
-            if let Some(f) = given {
+            // `export default defineEventHandler(async (event) => …)`, or
+            // its object form `defineEventHandler({ onRequest, handler })`.
+            if let Some(f) = middleware::event_handlers(file).into_iter().next() {
                 push(Framework::Nuxt, &method, &route, f);
             }
         } else if let Some(route) = remix_route(path) {
@@ -105,6 +131,30 @@ impl Family for FileRoutes {
                 }
             }
         }
+    }
+
+    fn limits(
+        &self,
+        scope: &LimitScope<'_>,
+        endpoints: &mut [&mut Endpoint],
+        _misuse: &mut Vec<Misuse>,
+    ) {
+        if endpoints.is_empty() {
+            return;
+        }
+        middleware::limits(scope, endpoints);
+        nuxt_security::limits(scope.facts, endpoints);
+    }
+
+    fn declared_auth(&self, cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint]) {
+        if endpoints.is_empty() {
+            return;
+        }
+        middleware::declared_auth(cx, endpoints);
+    }
+
+    fn limiters(&self, facts: &ProjectFacts, out: &mut Vec<Limiter>) {
+        nuxt_security::limiters(facts, out);
     }
 }
 
@@ -133,6 +183,16 @@ fn sveltekit_route(path: &str) -> Option<String> {
         .filter(|s| !(s.is_empty() || s.starts_with('(') && s.ends_with(')')))
         .collect();
     Some(format!("/{}", segments.join("/")))
+}
+
+/// `src/routes/chat/+page.server.ts` → `/chat` (form actions).
+fn sveltekit_page(path: &str) -> Option<String> {
+    let rest = after(path, "src/routes/")?;
+    let (dir, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+    if !name.starts_with("+page.server.") {
+        return None;
+    }
+    sveltekit_route(&format!("src/routes/{dir}/+server.ts").replace("//", "/"))
 }
 
 /// `src/pages/api/chat.ts` → `/api/chat`; `src/pages/api/index.ts` → `/api`.
