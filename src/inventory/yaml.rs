@@ -68,11 +68,6 @@ impl Node {
         }
     }
 
-    /// A scalar read as a number (`10`, `"10"`, `2.5`).
-    pub fn number(&self) -> Option<f64> {
-        self.str()?.trim().trim_matches(['"', '\'']).parse().ok()
-    }
-
     /// A scalar that is YAML true (`true`, `True`, `yes`).
     pub fn is_true(&self) -> bool {
         matches!(self.str(), Some("true" | "True" | "TRUE" | "yes" | "Yes"))
