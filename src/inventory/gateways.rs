@@ -299,10 +299,13 @@ fn blocks(text: &str, newline_ends: bool) -> Vec<Directive> {
                 }
             }
             ';' if !newline_ends => flush(&mut words, &mut stack, false),
-            '{' if chars.peek().is_none_or(|n| n.is_whitespace()) => {
+            // nginx: braces always delimit; Caddy: `{host}` is a placeholder.
+            '{' if !newline_ends || chars.peek().is_none_or(|n| n.is_whitespace() || *n == '}') => {
                 flush(&mut words, &mut stack, true)
             }
-            '}' if chars.peek().is_none_or(|n| n.is_whitespace() || *n == ';') => {
+            '}' if !newline_ends
+                || chars.peek().is_none_or(|n| n.is_whitespace() || matches!(n, ';' | '}')) =>
+            {
                 flush(&mut words, &mut stack, false);
                 if stack.len() > 1 {
                     let done = stack.pop().unwrap_or_default();
@@ -327,14 +330,14 @@ fn blocks(text: &str, newline_ends: bool) -> Vec<Directive> {
             c => {
                 let mut word = String::from(c);
                 while let Some(&n) = chars.peek() {
-                    if n.is_whitespace() || (n == ';' && !newline_ends) {
+                    if n.is_whitespace() || (matches!(n, ';' | '{' | '}') && !newline_ends) {
                         break;
                     }
                     // `server{`: a brace closing the word opens a block.
                     if n == '{' {
                         let mut ahead = chars.clone();
                         ahead.next();
-                        if ahead.peek().is_none_or(|a| a.is_whitespace()) {
+                        if ahead.peek().is_none_or(|a| a.is_whitespace() || *a == '}') {
                             break;
                         }
                     }
@@ -528,7 +531,7 @@ fn location_prefix(args: &[String]) -> (String, bool) {
 
 fn limit_req_rule(cx: &NginxCx<'_>, d: &Directive) -> Rule {
     let zone = arg_value(&d.args, "zone").unwrap_or("");
-    let mut spec = format!("zone={zone}");
+    let mut spec = format!("limit_req zone={zone}");
     let mut windows = Vec::new();
     if let Some(z) = cx.zones.get(zone) {
         spec.push_str(&format!(" rate={}", z.rate));
@@ -545,7 +548,7 @@ fn limit_req_rule(cx: &NginxCx<'_>, d: &Directive) -> Rule {
         spec.push_str(&format!(" burst={b}"));
     }
     Rule {
-        how: "nginx limit_req",
+        how: "nginx",
         at: at(cx.config, d.line),
         spec,
         windows,
@@ -606,10 +609,10 @@ fn caddy_limits(c: &ConfigFile, dirs: &[Directive], scope: Option<&str>, out: &m
                     }
                     let secs = duration_secs(&window);
                     out.push(Rule {
-                        how: "Caddy rate_limit",
+                        how: "Caddy",
                         at: at(c, zone.line),
                         spec: format!(
-                            "zone {} events {events} window {window}",
+                            "rate_limit zone {} events {events} window {window}",
                             zone.args.first().map_or("", String::as_str)
                         ),
                         windows: secs.into_iter().collect(),
@@ -745,9 +748,9 @@ fn traefik_labels(
                     let mw = middlewares.entry(m.to_string()).or_default();
                     if let Some(field) = setting.strip_prefix("ratelimit.") {
                         let rule = mw.limit.get_or_insert_with(|| Rule {
-                            how: "Traefik rateLimit",
+                            how: "Traefik",
                             at: at(c, line),
-                            spec: String::new(),
+                            spec: "rateLimit".into(),
                             windows: Vec::new(),
                             only: Vec::new(),
                         });
@@ -804,14 +807,14 @@ fn traefik_file(
         let mw = middlewares.entry(name.to_ascii_lowercase()).or_default();
         let rl = m.get("rateLimit");
         if rl.is_set() {
-            let mut spec = String::new();
+            let mut spec = "rateLimit".to_string();
             for k in ["average", "period", "burst"] {
                 if let Some(v) = rl.get(k).str() {
                     spec = join_spec(&spec, k, v);
                 }
             }
             mw.limit = Some(Rule {
-                how: "Traefik rateLimit",
+                how: "Traefik",
                 at: at(c, rl.line.max(m.line)),
                 spec,
                 windows: Vec::new(),
@@ -1008,7 +1011,7 @@ fn kong_rule(c: &ConfigFile, plugin: &Node) -> Option<Rule> {
         return None;
     }
     let config = plugin.get("config");
-    let mut spec = String::new();
+    let mut spec = name.to_string();
     let mut windows = Vec::new();
     for (k, secs) in [
         ("second", 1),
@@ -1039,7 +1042,7 @@ fn kong_rule(c: &ConfigFile, plugin: &Node) -> Option<Rule> {
         }
     }
     Some(Rule {
-        how: "Kong rate-limiting",
+        how: "Kong",
         at: at(c, plugin.line),
         spec,
         windows,
@@ -1122,7 +1125,7 @@ mod tests {
         // `/api/` is proxied to `/` of the backend: its `/chat` is `/api/chat`.
         assert_eq!(
             limits_on(&configs, "backend/main.py", "/chat"),
-            ["nginx limit_req at deploy/nginx.conf:8 zone=ai rate=10r/m key=$binary_remote_addr burst=5"]
+            ["nginx at deploy/nginx.conf:8 limit_req zone=ai rate=10r/m key=$binary_remote_addr burst=5"]
         );
         // The frontend is served by `location /`, which has no limit.
         assert!(limits_on(&configs, "web/app/api/chat/route.ts", "/api/chat").is_empty());
@@ -1136,7 +1139,7 @@ mod tests {
         let configs = [config("nginx.conf", text)];
         assert_eq!(
             limits_on(&configs, "app.py", "/chat"),
-            ["nginx limit_req at nginx.conf:3 zone=one rate=5r/s key=$binary_remote_addr"]
+            ["nginx at nginx.conf:3 limit_req zone=one rate=5r/s key=$binary_remote_addr"]
         );
         // A location that does not proxy is not a way to the app.
         let text = "limit_req_zone $binary_remote_addr zone=one:10m rate=5r/s;\nserver {\n  location /static/ { limit_req zone=one; root /srv; }\n  location / { proxy_pass http://127.0.0.1:8000; }\n}\n";
@@ -1161,7 +1164,7 @@ mod tests {
         let configs = [config("compose.yaml", compose)];
         assert_eq!(
             limits_on(&configs, "api/main.py", "/v1/chat"),
-            ["Traefik rateLimit at compose.yaml:7 average=20 period=1m"]
+            ["Traefik at compose.yaml:7 rateLimit average=20 period=1m"]
         );
         assert!(limits_on(&configs, "api/main.py", "/chat").is_empty());
         assert!(limits_on(&configs, "other/main.py", "/v1/chat").is_empty());
@@ -1173,15 +1176,25 @@ mod tests {
         let configs = [config("Caddyfile", caddy)];
         assert_eq!(
             limits_on(&configs, "app/api/chat/route.ts", "/api/chat"),
-            ["Caddy rate_limit at Caddyfile:3 zone ai events 30 window 1m"]
+            ["Caddy at Caddyfile:3 rate_limit zone ai events 30 window 1m"]
         );
         assert!(limits_on(&configs, "app/page.ts", "/other").is_empty());
         let kong = "_format_version: \"3.0\"\nservices:\n  - name: ai\n    url: http://backend:8000\n    routes:\n      - name: chat\n        paths: [/ai]\n    plugins:\n      - name: rate-limiting\n        config: { minute: 10, day: 500, policy: local }\n";
         let configs = [config("kong.yml", kong)];
         assert_eq!(
             limits_on(&configs, "main.py", "/chat"),
-            ["Kong rate-limiting at kong.yml:9 minute=10 day=500 policy=local"]
+            ["Kong at kong.yml:9 rate-limiting minute=10 day=500 policy=local"]
         );
+    }
+
+    #[test]
+    fn empty_and_compact_blocks() {
+        let dirs = blocks("events {}\nhttp{server{location /{proxy_pass http://a:1;}}}\n", false);
+        let names: Vec<&str> = dirs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["events", "http"]);
+        let location = &dirs[1].block[0].block[0];
+        assert_eq!((location.name.as_str(), location.args.clone()), ("location", vec!["/".to_string()]));
+        assert_eq!(location.block[0].name, "proxy_pass");
     }
 
     #[test]
