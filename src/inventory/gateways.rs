@@ -194,6 +194,19 @@ fn is_yaml(path: &str) -> bool {
     path.ends_with(".yml") || path.ends_with(".yaml")
 }
 
+/// The files of `[configs]` that are neither YAML, TOML, JSON, a Caddyfile
+/// nor a Dockerfile: nginx configurations (`nginx.conf`, `conf.d/*.conf`,
+/// `sites-enabled/*`, templates).
+fn is_nginx(path: &str) -> bool {
+    let name = file_name(path);
+    !is_yaml(path)
+        && !is_caddy(path)
+        && ![".toml", ".json", ".jsonc", ".Dockerfile"]
+            .iter()
+            .any(|e| name.ends_with(e))
+        && !name.starts_with("Dockerfile")
+}
+
 fn is_caddy(path: &str) -> bool {
     let name = file_name(path);
     name.starts_with("Caddyfile") || name.ends_with(".caddyfile")
@@ -205,8 +218,7 @@ fn routes(configs: &[ConfigFile]) -> Vec<Route> {
     // nginx zones and upstreams are shared by every file (`include`).
     let nginx: Vec<(&ConfigFile, Vec<Directive>)> = configs
         .iter()
-        .filter(|c| !is_yaml(&c.path) && !is_caddy(&c.path) && !c.path.ends_with(".toml"))
-        .filter(|c| !c.path.ends_with(".json") && !c.path.ends_with(".jsonc"))
+        .filter(|c| is_nginx(&c.path))
         .map(|c| (c, blocks(&c.text, false)))
         .collect();
     let mut zones = HashMap::new();
@@ -1057,7 +1069,7 @@ fn compose_services(configs: &[ConfigFile]) -> Services {
     let mut out = Services::new();
     for c in configs.iter().filter(|c| {
         let name = file_name(&c.path);
-        is_yaml(name) && (name.starts_with("docker-compose") || name.starts_with("compose"))
+        is_yaml(name) && name.contains("compose")
     }) {
         let Some(doc) = yaml::parse_first(&c.text) else {
             continue;

@@ -55,6 +55,9 @@ pub struct Route {
     /// audited root, and the function's name in it.
     pub module: String,
     pub function: String,
+    /// A container-image function (`PackageType: Image`): the Dockerfile
+    /// whose `CMD` names the handler, and the folder it builds from.
+    pub image: Option<(String, String)>,
     pub method: String,
     pub path: String,
     /// The authorizer, as `authorizer: cognito` / `DefaultAuthorizer: X`.
@@ -71,21 +74,27 @@ impl Family for Lambda {
     }
 
     fn config_sources(&self, config: &ConfigFile) -> Vec<String> {
-        routes_of(config).into_iter().map(|r| r.module).collect()
+        routes_of(config)
+            .into_iter()
+            .map(|r| match r.image {
+                // The handler is named in the Dockerfile: the whole context.
+                Some((_, context)) if r.module.is_empty() => format!("{context}/"),
+                _ => r.module,
+            })
+            .collect()
     }
 
     fn project_endpoints(&self, facts: &ProjectFacts, out: &mut Vec<Endpoint>) {
-        for route in facts.configs().iter().flat_map(routes_of) {
-            let Some(index) = module_file(facts, &route.module) else {
+        for route in all_routes(facts) {
+            let Some((file, handler)) = handler_file(facts, &route) else {
                 continue;
             };
-            let handler = handler_of(facts, index, &route.function);
             let line = handler.map_or(1, |h| facts.function(h).line);
             out.push(Endpoint::new(
                 Framework::Lambda,
                 route.method.clone(),
                 route.path.clone(),
-                index,
+                file,
                 line,
                 handler,
                 "",
@@ -128,12 +137,56 @@ impl Family for Lambda {
     }
 }
 
+/// Every route of the project's manifests, container-image handlers
+/// resolved from their Dockerfile's `CMD ["app.handler"]`.
 fn all_routes(facts: &ProjectFacts) -> Vec<Route> {
-    facts.configs().iter().flat_map(routes_of).collect()
+    let mut routes: Vec<Route> = facts.configs().iter().flat_map(routes_of).collect();
+    for r in routes.iter_mut().filter(|r| r.module.is_empty()) {
+        let Some((dockerfile, context)) = &r.image else {
+            continue;
+        };
+        let cmd = facts
+            .configs()
+            .iter()
+            .find(|c| c.path == *dockerfile)
+            .and_then(|c| dockerfile_cmd(&c.text));
+        if let Some((module, function)) = cmd.and_then(|h| split_handler(context, "", &h)) {
+            r.module = module;
+            r.function = function;
+        }
+    }
+    routes.retain(|r| !r.module.is_empty());
+    routes
+}
+
+/// The handler named by a Dockerfile's last `CMD` (`CMD ["app.handler"]`).
+fn dockerfile_cmd(text: &str) -> Option<String> {
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().to_ascii_uppercase().starts_with("CMD"))?;
+    let rest = line.trim_start()[3..].trim();
+    let first = rest
+        .trim_start_matches('[')
+        .split(',')
+        .next()?
+        .trim()
+        .trim_matches(['"', '\'', ']', ' ']);
+    (!first.is_empty()).then(|| first.to_string())
+}
+
+/// The file of a route's endpoint and its handler: the handler's own file
+/// when the module re-exports it (`export const chat = chatHandler`).
+fn handler_file(facts: &ProjectFacts, r: &Route) -> Option<(usize, Option<FnRef>)> {
+    let index = module_file(facts, &r.module)?;
+    let handler = handler_of(facts, index, &r.function);
+    Some((handler.map_or(index, |h| h.file), handler))
 }
 
 fn is_route_of(facts: &ProjectFacts, r: &Route, e: &Endpoint) -> bool {
-    r.method == e.method && r.path == e.path && module_file(facts, &r.module) == Some(e.file)
+    r.method == e.method
+        && r.path == e.path
+        && handler_file(facts, r).is_some_and(|(file, _)| file == e.file)
 }
 
 /// Wildcard CORS origins the project's manifests set: (manifest, line, as
@@ -196,6 +249,12 @@ fn handler_of(facts: &ProjectFacts, index: usize, name: &str) -> Option<FnRef> {
             function,
         });
     }
+    let plain = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_');
+    // `export const chat = chatHandler` (imported or defined above).
+    let value = a.text.trim();
+    if plain(value) {
+        return by_name(value);
+    }
     // `middy(chat)`, `withSentry(handler)`: the first plain argument.
     let inner = a
         .value_callee
@@ -203,8 +262,7 @@ fn handler_of(facts: &ProjectFacts, index: usize, name: &str) -> Option<FnRef> {
         .and_then(|c| file.calls.iter().find(|x| &x.callee == c && x.line == a.line))
         .and_then(|c| c.args.first())
         .map(|x| x.text.trim().to_string())?;
-    let plain = inner.chars().all(|c| c.is_alphanumeric() || c == '_');
-    plain.then(|| by_name(&inner)).flatten()
+    plain(&inner).then(|| by_name(&inner)).flatten()
 }
 
 fn defined_at(file: &FileFacts, line: u32) -> Option<usize> {
@@ -214,7 +272,8 @@ fn defined_at(file: &FileFacts, line: u32) -> Option<usize> {
 }
 
 /// Every route a manifest declares (none for other files, or a manifest
-/// that does not parse).
+/// that does not parse). A container-image function's module is empty
+/// until its Dockerfile is read ([`all_routes`]).
 pub fn routes_of(config: &ConfigFile) -> Vec<Route> {
     let name = config.path.rsplit('/').next().unwrap_or(&config.path);
     let is_yaml = name.ends_with(".yml") || name.ends_with(".yaml");
@@ -242,6 +301,7 @@ fn split_handler(dir: &str, prefix: &str, handler: &str) -> Option<(String, Stri
 
 fn api_path(path: &str) -> String {
     let p = path.trim();
+    let p = if p.len() > 1 { p.trim_end_matches('/') } else { p };
     if p.starts_with('/') {
         p.to_string()
     } else {
@@ -478,13 +538,28 @@ fn sam_routes(config: &ConfigFile, doc: &Node) -> Vec<Route> {
             .str()
             .or_else(|| global_fn.get("CodeUri").str())
             .unwrap_or("");
-        let Some((module, function)) = handler.and_then(|h| split_handler(dir, code, h)) else {
-            continue;
+        // A container image: the handler is the image's command
+        // (`ImageConfig: Command`, else the Dockerfile's `CMD`).
+        let image = props.get("PackageType").str() == Some("Image");
+        let metadata = res.get("Metadata");
+        let context = join_rel(dir, metadata.get("DockerContext").str().unwrap_or("."));
+        let command = props.at(&["ImageConfig", "Command"]).strings().first().map(|c| c.to_string());
+        let (module, function) = match (image, handler) {
+            (true, _) => command
+                .and_then(|c| split_handler(&context, "", &c))
+                .unwrap_or_default(),
+            (false, Some(h)) => match split_handler(dir, code, h) {
+                Some(mf) => mf,
+                None => continue,
+            },
+            (false, None) => continue,
         };
+        let dockerfile = metadata.get("Dockerfile").str().unwrap_or("Dockerfile");
         let base = Route {
             config: config.path.clone(),
             module,
             function,
+            image: image.then(|| (join_rel(&context, dockerfile), context.clone())),
             ..Route::default()
         };
         for (_, event) in props.get("Events").entries() {
@@ -614,6 +689,16 @@ mod tests {
             routes[0].limits,
             [(16, "stage throttling 10/s burst 20, one counter for all callers".into(), vec![1])]
         );
+    }
+
+    #[test]
+    fn dockerfile_commands() {
+        assert_eq!(
+            dockerfile_cmd("FROM x\nCMD [\"app.lambda_handler\"]\n").as_deref(),
+            Some("app.lambda_handler")
+        );
+        assert_eq!(dockerfile_cmd("FROM x\ncmd app.handler\n").as_deref(), Some("app.handler"));
+        assert_eq!(dockerfile_cmd("FROM x\n"), None);
     }
 
     #[test]
