@@ -17,10 +17,12 @@
 //!   app sees when the gateway rewrites it (`proxy_pass http://api:8000/`,
 //!   a `stripPrefix` middleware, `handle_path`, Kong's `strip_path`);
 //! - the app: when the route forwards to a compose service built from a
-//!   folder of the repository (`build: ./backend`), only endpoints in that
-//!   folder; a service with only an `image:` runs no code of the project;
-//!   any other host (`localhost`, an upstream not in a compose file) covers
-//!   every endpoint whose path matches;
+//!   folder of the repository that holds endpoints (`build: ./backend`),
+//!   only endpoints in that folder; a service with only an `image:` runs no
+//!   code of the project (an image built from the repository elsewhere and
+//!   only pulled here is missed: no evidence); any other host (`localhost`,
+//!   an upstream not in a compose file, a build folder with no endpoint)
+//!   covers every endpoint whose path matches;
 //! - nginx picks the most specific location of a server: a `limit_req` on a
 //!   location that does not serve the route is no evidence. Other gateways:
 //!   any covering route with a limit is evidence (router priorities are not
@@ -53,7 +55,8 @@ struct Rule {
 #[derive(Clone, Debug)]
 struct Route {
     /// Routes of one group compete: the most specific front prefix that
-    /// covers a request serves it (an nginx server). Empty: no competition.
+    /// covers a request serves it (an nginx server, a Caddy site, Traefik's
+    /// routers, a Kong file).
     group: String,
     /// The path prefix the gateway matches (`/api/`); `exact` for nginx's
     /// `location = /x`.
@@ -79,7 +82,18 @@ pub(super) fn apply(facts: &ProjectFacts, endpoints: &mut [Endpoint]) {
     if routes.iter().all(|r| r.limits.is_empty()) {
         return;
     }
-    let services = compose_services(configs);
+    let mut services = compose_services(configs);
+    // A service built from a folder that holds no endpoint (a build
+    // context that copies the code from elsewhere) says nothing about
+    // where the app is: its host is then as unknown as any other.
+    let files: Vec<String> = endpoints
+        .iter()
+        .map(|e| facts.file(e.file).path.clone())
+        .collect();
+    services.retain(|_, dir| match dir {
+        Some(d) if !d.is_empty() => files.iter().any(|f| f.starts_with(&format!("{d}/"))),
+        _ => true,
+    });
     for e in endpoints.iter_mut() {
         let file = facts.file(e.file).path.as_str();
         for rule in covering(&routes, &services, file, &e.path) {
