@@ -8,6 +8,9 @@
 //! default anywhere in the project (`settings.cors_origins`). File pass over
 //! text: `Access-Control-Allow-Origin` set to `*` or to the request's Origin
 //! by hand (responses, `next.config.*` headers, `vercel.json`, middleware).
+//! Lambda manifests: API Gateway CORS with a wildcard origin
+//! (`serverless.yml` `cors: true`, SAM `AllowOrigin: "'*'"`), read by the
+//! Lambda family, located at the manifest line.
 //! The message names what the policy exposes: the AI endpoints of its own
 //! app (the inventory, app folder by app folder), the paths it is mounted
 //! on when narrower (a static mount, a discovery document: a warning when

@@ -1027,6 +1027,14 @@ fn kong_routes(c: &ConfigFile, doc: &Node, out: &mut Vec<Route>) {
         for r in svc.get("routes").items() {
             route_of(svc, r, &svc_limits);
         }
+        // Top-level routes naming the service (`service: { name: … }`).
+        let name = svc.get("name").str();
+        for r in doc.get("routes").items() {
+            let of = r.get("service");
+            if name.is_some() && (of.str() == name || of.get("name").str() == name) {
+                route_of(svc, r, &svc_limits);
+            }
+        }
     }
 }
 
@@ -1221,6 +1229,24 @@ mod tests {
         let location = &dirs[1].block[0].block[0];
         assert_eq!((location.name.as_str(), location.args.clone()), ("location", vec!["/".to_string()]));
         assert_eq!(location.block[0].name, "proxy_pass");
+    }
+
+    #[test]
+    fn traefik_toml_and_kong_top_level_routes() {
+        let toml = "[http.routers.chat]\nrule = \"PathPrefix(`/chat`)\"\nmiddlewares = [\"slow\"]\nservice = \"app\"\n\n[http.middlewares.slow.rateLimit]\naverage = 5\nperiod = \"1s\"\n";
+        let configs = [config("traefik.toml", toml)];
+        assert_eq!(
+            limits_on(&configs, "main.py", "/chat"),
+            ["Traefik at traefik.toml:6 rateLimit average=5 period=1s"]
+        );
+        let kong = "_format_version: \"3.0\"\nservices:\n  - name: ai\n    url: http://api:8000/v1\nroutes:\n  - name: ask\n    service: { name: ai }\n    paths: [/ask]\n    plugins:\n      - name: rate-limiting\n        config: { hour: 100 }\n";
+        let configs = [config("kong.yaml", kong)];
+        // `strip_path` (the default): `/ask/x` reaches `/v1/x` of the app.
+        assert_eq!(
+            limits_on(&configs, "main.py", "/v1/chat"),
+            ["Kong at kong.yaml:10 rate-limiting hour=100"]
+        );
+        assert!(limits_on(&configs, "main.py", "/chat").is_empty());
     }
 
     #[test]
