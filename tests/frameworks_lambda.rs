@@ -71,7 +71,10 @@ fn serverless_function_with_authorizer_and_usage_plan() {
         ])
     );
     // Not `private: true`: the usage plan does not meter it.
-    assert_eq!(evidence(endpoint_at(&json, "/health"), "rate_limits"), vec![]);
+    assert_eq!(
+        evidence(endpoint_at(&json, "/health"), "rate_limits"),
+        vec![]
+    );
 }
 
 #[test]
@@ -80,7 +83,10 @@ fn sam_function_open_to_any_origin() {
     let json = inventory_json(dir.path());
     assert_eq!(endpoint_routes(&json), owned(&[("POST", "/chat", true)]));
     let chat = endpoint_at(&json, "/chat");
-    assert_eq!((chat["file"].as_str(), chat["line"].as_u64()), (Some("src/app.mjs"), Some(5)));
+    assert_eq!(
+        (chat["file"].as_str(), chat["line"].as_u64()),
+        (Some("src/app.mjs"), Some(5))
+    );
     assert_eq!(evidence(chat, "auth"), vec![]);
     let (_, audit, _) = audit_json(dir.path(), &["--select", "cors"]);
     let cors = &audit["findings"][0];
@@ -218,7 +224,10 @@ def handler(event, context):
 #[test]
 fn a_broken_manifest_is_skipped() {
     let dir = write_project(&[
-        ("serverless.yml", "functions:\n  chat: [\n    handler: x.y\n"),
+        (
+            "serverless.yml",
+            "functions:\n  chat: [\n    handler: x.y\n",
+        ),
         ("template.yaml", "Resources: {{\n"),
         ("x.py", "def y(event, context):\n    return 1\n"),
     ]);

@@ -85,7 +85,10 @@ fn traefik_middleware_covers_only_its_routers_service() {
         limits(endpoint_at(&json, "/chat")),
         ["Traefik at docker-compose.yml:21 rateLimit average=30 period=1m burst=10"]
     );
-    assert_eq!(limits(endpoint_at(&json, "/summarize")), Vec::<String>::new());
+    assert_eq!(
+        limits(endpoint_at(&json, "/summarize")),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -187,7 +190,10 @@ fn a_gateway_in_front_of_another_service_is_no_evidence() {
 fn broken_configurations_are_skipped() {
     let dir = write_project(&[
         ("main.py", FASTAPI_CHAT),
-        ("nginx.conf", "server { location / { limit_req zone=\"x; proxy_pass"),
+        (
+            "nginx.conf",
+            "server { location / { limit_req zone=\"x; proxy_pass",
+        ),
         ("docker-compose.yml", "services: [\n  - {"),
         ("Caddyfile", "}}\n{ rate_limit"),
         ("kong.yml", "_format_version: \"3.0\"\nservices: {{{\n"),

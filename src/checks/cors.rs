@@ -887,10 +887,7 @@ fn manifest_finding(
         })
         .collect();
     let exposed = if ai.is_empty() {
-        format!(
-            " It covers {}, which reach no AI call.",
-            routes.join(", ")
-        )
+        format!(" It covers {}, which reach no AI call.", routes.join(", "))
     } else {
         let named: Vec<&str> = ai.iter().map(|r| r.as_str()).collect();
         format!(
@@ -913,10 +910,7 @@ fn manifest_finding(
             end_line: line,
             end_column: 1,
         }),
-        message: format!(
-            "API Gateway CORS {}.{exposed}",
-            Verdict::Wildcard.what()
-        ),
+        message: format!("API Gateway CORS {}.{exposed}", Verdict::Wildcard.what()),
         evidence: Some(Redacted::public(detail)),
         fix: Some(project.catalog.cors.fix.lambda.trim().to_string()),
     }

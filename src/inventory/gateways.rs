@@ -154,7 +154,11 @@ fn covering<'r>(routes: &'r [Route], services: &Services, file: &str, path: &str
     targets.sort();
     targets.dedup();
     for t in targets {
-        let mine: Vec<&Vec<&Rule>> = ways.iter().filter(|(x, _)| *x == t).map(|(_, r)| r).collect();
+        let mine: Vec<&Vec<&Rule>> = ways
+            .iter()
+            .filter(|(x, _)| *x == t)
+            .map(|(_, r)| r)
+            .collect();
         if mine.iter().all(|rules| !rules.is_empty()) {
             for rule in mine.into_iter().flatten() {
                 if !out.iter().any(|o| o.at == rule.at) {
@@ -237,8 +241,8 @@ fn routes(configs: &[ConfigFile]) -> Vec<Route> {
         .collect();
     let mut zones = HashMap::new();
     let mut upstreams = HashMap::new();
-    for (c, dirs) in &nginx {
-        nginx_globals(c, dirs, &mut zones, &mut upstreams);
+    for (_, dirs) in &nginx {
+        nginx_globals(dirs, &mut zones, &mut upstreams);
     }
     for (c, dirs) in &nginx {
         let cx = NginxCx {
@@ -330,7 +334,9 @@ fn blocks(text: &str, newline_ends: bool) -> Vec<Directive> {
                 flush(&mut words, &mut stack, true)
             }
             '}' if !newline_ends
-                || chars.peek().is_none_or(|n| n.is_whitespace() || matches!(n, ';' | '}')) =>
+                || chars
+                    .peek()
+                    .is_none_or(|n| n.is_whitespace() || matches!(n, ';' | '}')) =>
             {
                 flush(&mut words, &mut stack, false);
                 if stack.len() > 1 {
@@ -399,7 +405,6 @@ struct NginxCx<'a> {
 
 /// `limit_req_zone` and `upstream` blocks, wherever they are.
 fn nginx_globals(
-    c: &ConfigFile,
     dirs: &[Directive],
     zones: &mut HashMap<String, Zone>,
     upstreams: &mut HashMap<String, String>,
@@ -426,7 +431,7 @@ fn nginx_globals(
                     }
                 }
             }
-            _ => nginx_globals(c, &d.block, zones, upstreams),
+            _ => nginx_globals(&d.block, zones, upstreams),
         }
     }
 }
@@ -806,7 +811,13 @@ fn traefik_labels(
 /// `a, b@file` → `a`, `b`.
 fn split_list(text: &str) -> Vec<String> {
     text.split(',')
-        .map(|m| m.trim().split('@').next().unwrap_or("").to_ascii_lowercase())
+        .map(|m| {
+            m.trim()
+                .split('@')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        })
         .filter(|m| !m.is_empty())
         .collect()
 }
@@ -863,7 +874,10 @@ fn traefik_file(
                 .flat_map(|s| split_list(s))
                 .collect(),
             target: None,
-            service: r.get("service").str().map(|s| s.split('@').next().unwrap_or(s).to_string()),
+            service: r
+                .get("service")
+                .str()
+                .map(|s| s.split('@').next().unwrap_or(s).to_string()),
         });
     }
     for (name, s) in http.get("services").entries() {
@@ -987,10 +1001,17 @@ fn kong_routes(c: &ConfigFile, doc: &Node, out: &mut Vec<Route>) {
     let mut route_of = |svc: &Node, r: &Node, svc_limits: &[Rule]| {
         let mut limits = global.clone();
         limits.extend(svc_limits.iter().cloned());
-        limits.extend(r.get("plugins").items().iter().filter_map(|p| kong_rule(c, p)));
+        limits.extend(
+            r.get("plugins")
+                .items()
+                .iter()
+                .filter_map(|p| kong_rule(c, p)),
+        );
         limits.extend(on("route", r.get("name").str()));
         let url = svc.get("url").str();
-        let target = url.map(host_of).or_else(|| svc.get("host").str().map(str::to_string));
+        let target = url
+            .map(host_of)
+            .or_else(|| svc.get("host").str().map(str::to_string));
         let svc_path = url
             .and_then(url_path)
             .or_else(|| svc.get("path").str().map(str::to_string))
@@ -1008,7 +1029,11 @@ fn kong_routes(c: &ConfigFile, doc: &Node, out: &mut Vec<Route>) {
         for front in paths {
             out.push(Route {
                 group: format!("kong:{}", c.path),
-                backend: if strip { svc_path.clone() } else { front.clone() },
+                backend: if strip {
+                    svc_path.clone()
+                } else {
+                    front.clone()
+                },
                 front,
                 exact: false,
                 target: target.clone(),
@@ -1223,11 +1248,17 @@ mod tests {
 
     #[test]
     fn empty_and_compact_blocks() {
-        let dirs = blocks("events {}\nhttp{server{location /{proxy_pass http://a:1;}}}\n", false);
+        let dirs = blocks(
+            "events {}\nhttp{server{location /{proxy_pass http://a:1;}}}\n",
+            false,
+        );
         let names: Vec<&str> = dirs.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["events", "http"]);
         let location = &dirs[1].block[0].block[0];
-        assert_eq!((location.name.as_str(), location.args.clone()), ("location", vec!["/".to_string()]));
+        assert_eq!(
+            (location.name.as_str(), location.args.clone()),
+            ("location", vec!["/".to_string()])
+        );
         assert_eq!(location.block[0].name, "proxy_pass");
     }
 

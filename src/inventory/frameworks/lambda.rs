@@ -212,7 +212,10 @@ pub fn cors_wildcards(facts: &ProjectFacts) -> Vec<(String, u32, String, Vec<Str
 /// The file of a handler module (`src/handler` → `src/handler.ts`, or
 /// `src/handler/index.js`).
 fn module_file(facts: &ProjectFacts, module: &str) -> Option<usize> {
-    let stem = |p: &str| p.rsplit_once('.').map_or(p.to_string(), |(s, _)| s.to_string());
+    let stem = |p: &str| {
+        p.rsplit_once('.')
+            .map_or(p.to_string(), |(s, _)| s.to_string())
+    };
     let index = format!("{module}/index");
     facts.files().iter().position(|f| {
         let s = stem(&f.path);
@@ -241,7 +244,10 @@ fn handler_of(facts: &ProjectFacts, index: usize, name: &str) -> Option<FnRef> {
         format!("exports.{name}"),
         name.to_string(),
     ];
-    let a = file.assignments.iter().find(|a| targets.contains(&a.target))?;
+    let a = file
+        .assignments
+        .iter()
+        .find(|a| targets.contains(&a.target))?;
     // A function written in place.
     if let Some(function) = defined_at(file, a.line) {
         return Some(FnRef {
@@ -259,7 +265,11 @@ fn handler_of(facts: &ProjectFacts, index: usize, name: &str) -> Option<FnRef> {
     let inner = a
         .value_callee
         .as_ref()
-        .and_then(|c| file.calls.iter().find(|x| &x.callee == c && x.line == a.line))
+        .and_then(|c| {
+            file.calls
+                .iter()
+                .find(|x| &x.callee == c && x.line == a.line)
+        })
         .and_then(|c| c.args.first())
         .map(|x| x.text.trim().to_string())?;
     plain(&inner).then(|| by_name(&inner)).flatten()
@@ -301,7 +311,11 @@ fn split_handler(dir: &str, prefix: &str, handler: &str) -> Option<(String, Stri
 
 fn api_path(path: &str) -> String {
     let p = path.trim();
-    let p = if p.len() > 1 { p.trim_end_matches('/') } else { p };
+    let p = if p.len() > 1 {
+        p.trim_end_matches('/')
+    } else {
+        p
+    };
     if p.starts_with('/') {
         p.to_string()
     } else {
@@ -502,7 +516,10 @@ fn serverless_routes(config: &ConfigFile, doc: &Node) -> Vec<Route> {
             let mut route = Route {
                 line: url.line,
                 method: "ANY".into(),
-                path: format!("/{} (function URL)", f.get("name").str().unwrap_or(&base.function)),
+                path: format!(
+                    "/{} (function URL)",
+                    f.get("name").str().unwrap_or(&base.function)
+                ),
                 ..base.clone()
             };
             if url.get("authorizer").str() == Some("aws_iam") {
@@ -532,7 +549,10 @@ fn sam_routes(config: &ConfigFile, doc: &Node) -> Vec<Route> {
             continue;
         }
         let props = res.get("Properties");
-        let handler = props.get("Handler").str().or_else(|| global_fn.get("Handler").str());
+        let handler = props
+            .get("Handler")
+            .str()
+            .or_else(|| global_fn.get("Handler").str());
         let code = props
             .get("CodeUri")
             .str()
@@ -543,7 +563,11 @@ fn sam_routes(config: &ConfigFile, doc: &Node) -> Vec<Route> {
         let image = props.get("PackageType").str() == Some("Image");
         let metadata = res.get("Metadata");
         let context = join_rel(dir, metadata.get("DockerContext").str().unwrap_or("."));
-        let command = props.at(&["ImageConfig", "Command"]).strings().first().map(|c| c.to_string());
+        let command = props
+            .at(&["ImageConfig", "Command"])
+            .strings()
+            .first()
+            .map(|c| c.to_string());
         let (module, function) = match (image, handler) {
             (true, _) => command
                 .and_then(|c| split_handler(&context, "", &c))
@@ -594,13 +618,18 @@ fn sam_routes(config: &ConfigFile, doc: &Node) -> Vec<Route> {
                 (None, Some("NONE")) | (None, None) => None,
                 (None, Some(d)) => Some(format!("DefaultAuthorizer: {d}")),
             };
-            let cors_key = if kind == "Api" { "Cors" } else { "CorsConfiguration" };
+            let cors_key = if kind == "Api" {
+                "Cors"
+            } else {
+                "CorsConfiguration"
+            };
             route.cors = cors_wildcard(api.get(cors_key))
                 .or_else(|| cors_wildcard(globals.get(kind).get(cors_key)));
             if kind == "Api" {
                 for s in api.get("MethodSettings").items() {
                     let resource = s.get("ResourcePath").str().unwrap_or("/*");
-                    let covers = resource == "/*" || route.path.starts_with(resource.trim_end_matches("/*"));
+                    let covers =
+                        resource == "/*" || route.path.starts_with(resource.trim_end_matches("/*"));
                     if covers {
                         route.limits.extend(stage_throttle(s));
                     }
@@ -608,12 +637,18 @@ fn sam_routes(config: &ConfigFile, doc: &Node) -> Vec<Route> {
                 let key_required = p.at(&["Auth", "ApiKeyRequired"]).is_true()
                     || api.at(&["Auth", "ApiKeyRequired"]).is_true();
                 if key_required {
-                    route.limits.extend(usage_plan_limits(api.at(&["Auth", "UsagePlan"])));
+                    route
+                        .limits
+                        .extend(usage_plan_limits(api.at(&["Auth", "UsagePlan"])));
                 }
             } else {
-                route.limits.extend(stage_throttle(api.get("DefaultRouteSettings")));
+                route
+                    .limits
+                    .extend(stage_throttle(api.get("DefaultRouteSettings")));
                 let key = format!("{} {}", route.method, route.path);
-                route.limits.extend(stage_throttle(api.at(&["RouteSettings", &key])));
+                route
+                    .limits
+                    .extend(stage_throttle(api.at(&["RouteSettings", &key])));
             }
             out.push(route);
         }
@@ -666,9 +701,30 @@ mod tests {
         assert_eq!(
             summary,
             [
-                ("POST".into(), "/chat".into(), "api/src/handler".into(), "chat".into(), false, 2),
-                ("GET".into(), "/ask".into(), "api/src/handler".into(), "chat".into(), false, 0),
-                ("POST".into(), "/admin".into(), "api/admin".into(), "main".into(), true, 0),
+                (
+                    "POST".into(),
+                    "/chat".into(),
+                    "api/src/handler".into(),
+                    "chat".into(),
+                    false,
+                    2
+                ),
+                (
+                    "GET".into(),
+                    "/ask".into(),
+                    "api/src/handler".into(),
+                    "chat".into(),
+                    false,
+                    0
+                ),
+                (
+                    "POST".into(),
+                    "/admin".into(),
+                    "api/admin".into(),
+                    "main".into(),
+                    true,
+                    0
+                ),
             ]
         );
         assert_eq!(routes[0].cors, Some((12, "cors: true".into())));
@@ -682,12 +738,19 @@ mod tests {
         assert_eq!(routes.len(), 2);
         assert_eq!(routes[0].module, "src/app");
         assert_eq!(routes[0].function, "lambda_handler");
-        assert_eq!(routes[0].auth.as_deref(), Some("DefaultAuthorizer: Cognito"));
+        assert_eq!(
+            routes[0].auth.as_deref(),
+            Some("DefaultAuthorizer: Cognito")
+        );
         assert_eq!(routes[1].auth, None);
         assert_eq!(routes[0].cors, Some((10, "Cors: '*'".into())));
         assert_eq!(
             routes[0].limits,
-            [(16, "stage throttling 10/s burst 20, one counter for all callers".into(), vec![1])]
+            [(
+                16,
+                "stage throttling 10/s burst 20, one counter for all callers".into(),
+                vec![1]
+            )]
         );
     }
 
@@ -697,7 +760,10 @@ mod tests {
             dockerfile_cmd("FROM x\nCMD [\"app.lambda_handler\"]\n").as_deref(),
             Some("app.lambda_handler")
         );
-        assert_eq!(dockerfile_cmd("FROM x\ncmd app.handler\n").as_deref(), Some("app.handler"));
+        assert_eq!(
+            dockerfile_cmd("FROM x\ncmd app.handler\n").as_deref(),
+            Some("app.handler")
+        );
         assert_eq!(dockerfile_cmd("FROM x\n"), None);
     }
 
