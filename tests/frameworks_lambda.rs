@@ -234,3 +234,66 @@ fn a_broken_manifest_is_skipped() {
     let json = inventory_json(dir.path());
     assert_eq!(endpoint_routes(&json), vec![]);
 }
+
+#[test]
+fn api_gateway_in_front_of_a_wrapped_web_app() {
+    let serverless = r#"service: chat
+provider:
+  name: aws
+  runtime: python3.12
+custom:
+  apiGatewayThrottling:
+    maxRequestsPerSecond: 10
+functions:
+  api:
+    handler: app/lambda.handler
+    events:
+      - http:
+          path: /{proxy+}
+          method: any
+          authorizer: aws_iam
+"#;
+    let lambda = "from mangum import Mangum\n\nfrom app.main import app\n\nhandler = Mangum(app)\n";
+    let main = r#"import os
+
+from fastapi import FastAPI
+from openai import OpenAI
+
+app = FastAPI()
+client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])
+
+
+@app.post("/chat")
+def chat(message: str):
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": message}],
+        max_tokens=300,
+    )
+    return {"reply": reply.choices[0].message.content}
+"#;
+    let dir = write_project(&[
+        ("serverless.yml", serverless),
+        ("app/__init__.py", ""),
+        ("app/lambda.py", lambda),
+        ("app/main.py", main),
+    ]);
+    let json = inventory_json(dir.path());
+    // The FastAPI route, not a Lambda `ANY /{proxy+}` beside it.
+    assert_eq!(json["frameworks"], serde_json::json!(["FastAPI"]));
+    let chat = endpoint_at(&json, "/chat");
+    assert_eq!(
+        evidence(chat, "auth"),
+        pairs(&[(
+            "enforced",
+            "API Gateway authorizer: aws_iam (serverless.yml:13)"
+        )])
+    );
+    assert_eq!(
+        evidence(chat, "rate_limits"),
+        pairs(&[(
+            "rate-limit",
+            "API Gateway at serverless.yml:7 throttling 10 requests/s, one counter for all callers"
+        )])
+    );
+}

@@ -78,6 +78,7 @@ pub(super) fn apply(facts: &ProjectFacts, endpoints: &mut [Endpoint]) {
     if configs.is_empty() {
         return;
     }
+    api_gateway(facts, endpoints);
     let routes = routes(configs);
     if routes.iter().all(|r| r.limits.is_empty()) {
         return;
@@ -105,6 +106,42 @@ pub(super) fn apply(facts: &ProjectFacts, endpoints: &mut [Endpoint]) {
                 windows: rule.windows.clone(),
             });
         }
+    }
+}
+
+/// API Gateway in front of a web app wrapped in a Lambda handler
+/// (`Mangum(app)`, `serverless(app)`, serverless-wsgi): the route's
+/// authorizer and limits apply to the app's endpoints.
+fn api_gateway(facts: &ProjectFacts, endpoints: &mut [Endpoint]) {
+    let proxies = super::frameworks::lambda_proxies(facts);
+    for e in endpoints.iter_mut() {
+        let file = facts.file(e.file).path.as_str();
+        let mine = proxies.iter().filter(|p| {
+            let under = p.scope.is_empty() || file.starts_with(&format!("{}/", p.scope));
+            let route = p
+                .route
+                .as_ref()
+                .is_none_or(|(m, path)| *path == e.path && (m == "ANY" || *m == e.method));
+            under && route
+        });
+        let mut limits = Vec::new();
+        let mut auth = Vec::new();
+        for p in mine {
+            limits.extend(p.limits.iter().map(|(how, spec, windows)| Limit {
+                how: how.clone(),
+                file: e.file,
+                line: e.line,
+                spec: spec.clone(),
+                windows: windows.clone(),
+            }));
+            auth.extend(p.auth.iter().map(|how| super::AuthEvidence {
+                kind: super::AuthKind::Enforced,
+                how: how.clone(),
+                line: e.line,
+            }));
+        }
+        e.limits.extend(limits);
+        e.auth.extend(auth);
     }
 }
 

@@ -27,12 +27,16 @@
 //! `AllowOrigin(s)` `*` allow every origin ([`cors_wildcards`], read by
 //! the cors check).
 //!
-//! Gaps: a handler that wraps a web app (`Mangum(app)`,
-//! `serverless-http`) is no function: the app's own endpoints are listed by
-//! its framework, without the manifest's authorizer or throttling;
-//! `${file(…)}` includes and CloudFormation conditions are not followed;
-//! a handler in build output (`dist/`) that is not in the repository is
-//! not found.
+//! A handler that wraps a web app (`handler = Mangum(app)`,
+//! `serverless(app)`, `handle(app)`, serverless-wsgi's `custom.wsgi.app`)
+//! is no endpoint of its own: the app's endpoints (listed by its
+//! framework, under the app file's folder) get the route's authorizer and
+//! limits ([`proxies`], applied with the gateways).
+//!
+//! Gaps: `${file(…)}` includes and CloudFormation conditions are not
+//! followed; a handler in build output (`dist/`) that is not in the
+//! repository is not found; a handler file that reaches no AI call and
+//! imports nothing that does may not be parsed, so it is not listed.
 
 use super::{Family, Framework};
 use crate::facts::{Call, ConfigFile, FileFacts, FnRef, ProjectFacts};
@@ -58,6 +62,8 @@ pub struct Route {
     /// A container-image function (`PackageType: Image`): the Dockerfile
     /// whose `CMD` names the handler, and the folder it builds from.
     pub image: Option<(String, String)>,
+    /// serverless-wsgi: `module`/`function` name the WSGI app itself.
+    pub wsgi: bool,
     pub method: String,
     pub path: String,
     /// The authorizer, as `authorizer: cognito` / `DefaultAuthorizer: X`.
@@ -89,6 +95,11 @@ impl Family for Lambda {
             let Some((file, handler)) = handler_file(facts, &route) else {
                 continue;
             };
+            // A wrapped web app: its own endpoints are listed by its
+            // framework, with this route's protections ([`proxies`]).
+            if handler.is_none() && wrapped_app(facts, &route).is_some() {
+                continue;
+            }
             let line = handler.map_or(1, |h| facts.function(h).line);
             out.push(Endpoint::new(
                 Framework::Lambda,
@@ -187,6 +198,91 @@ fn is_route_of(facts: &ProjectFacts, r: &Route, e: &Endpoint) -> bool {
     r.method == e.method
         && r.path == e.path
         && handler_file(facts, r).is_some_and(|(file, _)| file == e.file)
+}
+
+/// An API Gateway route to a web app a Lambda handler wraps
+/// (`handler = Mangum(app)`, `serverless(app)`, serverless-wsgi's
+/// `custom.wsgi.app`): the app's endpoints (files under the app's folder)
+/// get the route's authorizer and limits.
+pub struct Proxy {
+    /// The folder of the wrapped app's file (`""`: the root).
+    pub scope: String,
+    /// `None`: every path (`ANY /{proxy+}`, `httpApi: '*'`).
+    pub route: Option<(String, String)>,
+    /// (how, at) of the authorizer.
+    pub auth: Option<String>,
+    /// (how, spec, windows) of each limit.
+    pub limits: Vec<(String, String, Vec<u64>)>,
+}
+
+/// The project's [`Proxy`] routes.
+pub fn proxies(facts: &ProjectFacts) -> Vec<Proxy> {
+    all_routes(facts)
+        .into_iter()
+        .filter_map(|r| {
+            let app = wrapped_app(facts, &r)?;
+            let dir = facts.file(app).path.rsplit_once('/').map_or("", |(d, _)| d);
+            let every = r.method == "ANY" && (r.path.contains("{proxy+}") || r.path == "/");
+            Some(Proxy {
+                scope: dir.to_string(),
+                route: (!every).then(|| (r.method.clone(), r.path.clone())),
+                auth: r
+                    .auth
+                    .as_ref()
+                    .map(|a| format!("API Gateway {a} ({}:{})", r.config, r.line)),
+                limits: r
+                    .limits
+                    .iter()
+                    .map(|(line, spec, windows)| {
+                        (
+                            format!("API Gateway at {}:{line}", r.config),
+                            spec.clone(),
+                            windows.clone(),
+                        )
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// The file of the web app a route's handler wraps: the handler name is
+/// assigned a call (`Mangum(app)`, `serverless(app)`, `handle(app)`), whose
+/// first plain argument (or `{ app }`) is the app, imported or local; a
+/// serverless-wsgi route names the app itself (`app = Flask(__name__)`).
+fn wrapped_app(facts: &ProjectFacts, r: &Route) -> Option<usize> {
+    let index = module_file(facts, &r.module)?;
+    if handler_of(facts, index, &r.function).is_some() {
+        return None;
+    }
+    let file = facts.file(index);
+    let targets = [
+        r.function.clone(),
+        format!("module.exports.{}", r.function),
+        format!("exports.{}", r.function),
+    ];
+    let a = file
+        .assignments
+        .iter()
+        .find(|a| targets.contains(&a.target))?;
+    let callee = a.value_callee.as_ref()?;
+    if r.wsgi {
+        return Some(index);
+    }
+    let call = file
+        .calls
+        .iter()
+        .find(|c| &c.callee == callee && c.line == a.line)?;
+    let arg = call.args.first()?.text.trim();
+    let name = arg.trim_matches(['{', '}', ' ']);
+    let name = name.split([',', ':']).next().unwrap_or(name).trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    match file.import_of(name) {
+        Some(i) => facts.resolve_import(index, i),
+        None => Some(index),
+    }
 }
 
 /// Wildcard CORS origins the project's manifests set: (manifest, line, as
@@ -448,19 +544,28 @@ fn serverless_routes(config: &ConfigFile, doc: &Node) -> Vec<Route> {
     for item in doc.get("functions").items() {
         functions.extend(item.entries().iter().map(|(k, v)| (k.as_str(), v)));
     }
+    // serverless-wsgi: `handler: wsgi_handler.handler` runs `custom.wsgi.app`.
+    let wsgi_app = doc.at(&["custom", "wsgi", "app"]).str();
     let mut out = Vec::new();
     for (_, f) in functions {
         let Some(handler) = f.get("handler").str() else {
             continue;
         };
         let prefix = f.get("module").str().unwrap_or("");
-        let Some((module, function)) = split_handler(dir, prefix, handler) else {
+        let wsgi = handler.starts_with("wsgi_handler.") && wsgi_app.is_some();
+        let named = if wsgi {
+            wsgi_app.unwrap_or(handler)
+        } else {
+            handler
+        };
+        let Some((module, function)) = split_handler(dir, prefix, named) else {
             continue;
         };
         let base = Route {
             config: config.path.clone(),
             module,
             function,
+            wsgi,
             ..Route::default()
         };
         for event in f.get("events").items() {

@@ -48,7 +48,7 @@ use super::{Endpoint, Misuse};
 use crate::facts::{Arg, Call, ConfigFile, FileFacts, ProjectFacts};
 
 pub use files::is_astro_route;
-pub use lambda::cors_wildcards as lambda_cors_wildcards;
+pub use lambda::{cors_wildcards as lambda_cors_wildcards, proxies as lambda_proxies};
 pub use next::{parse_matchers, Matcher};
 
 /// The frameworks aiguard knows endpoints of.
