@@ -483,6 +483,8 @@ pub struct CorsFixes {
     pub fastify: String,
     pub nest: String,
     pub header: String,
+    /// API Gateway CORS in a Lambda manifest.
+    pub lambda: String,
 }
 
 /// What keys-in-client knows (`rules/public_env.toml`).

@@ -8,6 +8,9 @@
 //! default anywhere in the project (`settings.cors_origins`). File pass over
 //! text: `Access-Control-Allow-Origin` set to `*` or to the request's Origin
 //! by hand (responses, `next.config.*` headers, `vercel.json`, middleware).
+//! Lambda manifests: API Gateway CORS with a wildcard origin
+//! (`serverless.yml` `cors: true`, SAM `AllowOrigin: "'*'"`), read by the
+//! Lambda family, located at the manifest line.
 //! The message names what the policy exposes: the AI endpoints of its own
 //! app (the inventory, app folder by app folder), the paths it is mounted
 //! on when narrower (a static mount, a discovery document: a warning when
@@ -205,11 +208,19 @@ impl Check for Cors {
         for hit in &hits {
             out.push(finding(hit, project, &exposure));
         }
+        let manifests = crate::inventory::frameworks::lambda_cors_wildcards(facts);
+        for (path, line, detail, routes) in &manifests {
+            out.push(manifest_finding(project, path, *line, detail, routes));
+        }
         let headers = project
             .paths
             .iter()
             .any(|p| p.ends_with("vercel.json") || p.contains("next.config."));
-        if hits.is_empty() && backends == 0 && !headers {
+        let lambda = project
+            .inventory
+            .frameworks
+            .contains(&crate::inventory::Framework::Lambda);
+        if hits.is_empty() && backends == 0 && !headers && manifests.is_empty() && !lambda {
             Coverage::NotApplicable("no backend or CORS configuration found".into())
         } else {
             Coverage::Checked
@@ -855,6 +866,54 @@ fn app_folder(path: &str, project: &ProjectContext<'_>) -> String {
         }
     }
     String::new()
+}
+
+/// A wildcard origin in a Lambda manifest (API Gateway CORS), naming the
+/// AI endpoints among the routes it covers.
+fn manifest_finding(
+    project: &ProjectContext<'_>,
+    path: &str,
+    line: u32,
+    detail: &str,
+    routes: &[String],
+) -> Finding {
+    let ai: Vec<&String> = routes
+        .iter()
+        .filter(|r| {
+            project.inventory.ai_endpoints().any(|e| {
+                e.framework == crate::inventory::Framework::Lambda
+                    && format!("{} {}", e.method, e.path) == **r
+            })
+        })
+        .collect();
+    let exposed = if ai.is_empty() {
+        format!(" It covers {}, which reach no AI call.", routes.join(", "))
+    } else {
+        let named: Vec<&str> = ai.iter().map(|r| r.as_str()).collect();
+        format!(
+            " Its AI endpoints ({}) can be called from any website, spending your AI budget.",
+            named.join(", ")
+        )
+    };
+    Finding {
+        check: CheckId::Cors,
+        rule: Verdict::Wildcard.rule().into(),
+        severity: if ai.is_empty() {
+            Severity::Warning
+        } else {
+            Severity::Error
+        },
+        path: path.to_string(),
+        span: Some(Span {
+            line,
+            column: 1,
+            end_line: line,
+            end_column: 1,
+        }),
+        message: format!("API Gateway CORS {}.{exposed}", Verdict::Wildcard.what()),
+        evidence: Some(Redacted::public(detail)),
+        fix: Some(project.catalog.cors.fix.lambda.trim().to_string()),
+    }
 }
 
 fn finding(hit: &Hit, project: &ProjectContext<'_>, exposure: &Exposure) -> Finding {

@@ -4,8 +4,11 @@
 //! Reads the inventory (`src/inventory/`): AI endpoints and the limits that
 //! cover them. Errors: an AI endpoint with no limit; slowapi wired so that
 //! it does not limit; a limiter created per request. Warning: limits with
-//! no daily window. Gap: limits enforced outside the code (API gateway,
-//! Cloudflare) are not seen.
+//! no daily window. Limits enforced in front of the app and configured in
+//! the repository (nginx, Traefik, Caddy, Kong, API Gateway in a Lambda
+//! manifest) are limits like any other (`src/inventory/gateways.rs`,
+//! `frameworks/lambda.rs`). Gap: limits configured outside the repository
+//! (a Cloudflare dashboard, a managed gateway) are not seen.
 
 use super::{Check, CheckId, Coverage};
 use crate::catalog::RateLimitFixes;

@@ -127,6 +127,8 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         let mut mine = of_family(*family, &mut inv.endpoints);
         family.limits(&scope, &mut mine, &mut inv.misuse);
     }
+    // Limits enforced in front of the app (nginx, Traefik, Caddy, Kong).
+    super::gateways::apply(facts, &mut inv.endpoints);
     for e in &mut inv.endpoints {
         let Some(chain) = e.handler.and_then(|h| limit_calls.get(&h)) else {
             continue;

@@ -11,11 +11,13 @@ mod ai;
 mod auth;
 mod counters;
 pub mod frameworks;
+mod gateways;
 mod limits;
 mod loops;
 mod quota;
 mod routes;
 mod view;
+mod yaml;
 
 pub use view::{AiLoopView, AiView, EndpointView, EvidenceView, InventoryView};
 

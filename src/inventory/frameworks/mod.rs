@@ -31,6 +31,7 @@
 mod django;
 mod files;
 mod gradio;
+mod lambda;
 mod nest;
 mod next;
 mod node;
@@ -47,6 +48,7 @@ use super::{Endpoint, Misuse};
 use crate::facts::{Arg, Call, ConfigFile, FileFacts, ProjectFacts};
 
 pub use files::is_astro_route;
+pub use lambda::{cors_wildcards as lambda_cors_wildcards, proxies as lambda_proxies};
 pub use next::{parse_matchers, Matcher};
 
 /// The frameworks aiguard knows endpoints of.
@@ -69,6 +71,7 @@ pub enum Framework {
     Nuxt,
     Remix,
     Trpc,
+    Lambda,
 }
 
 impl Framework {
@@ -90,6 +93,7 @@ impl Framework {
             Framework::Nuxt => "Nuxt",
             Framework::Remix => "Remix",
             Framework::Trpc => "tRPC",
+            Framework::Lambda => "AWS Lambda",
         }
     }
 
@@ -118,6 +122,7 @@ impl Framework {
             Framework::Nuxt => "nuxt",
             Framework::Remix => "remix",
             Framework::Trpc => "trpc",
+            Framework::Lambda => "lambda",
         }
     }
 
@@ -216,6 +221,7 @@ pub static FAMILIES: &[&dyn Family] = &[
     &nest::Nest,
     &files::FileRoutes,
     &trpc::Trpc,
+    &lambda::Lambda,
 ];
 
 /// Every family's [`Family::config_sources`] of the project's configuration
@@ -350,7 +356,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 16] = [
+    const ALL: [Framework; 17] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -367,6 +373,7 @@ mod tests {
         Framework::Nuxt,
         Framework::Remix,
         Framework::Trpc,
+        Framework::Lambda,
     ];
 
     #[test]
