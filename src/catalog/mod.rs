@@ -387,6 +387,28 @@ pub struct RateLimitSpec {
     /// Window constructors of the limit-call libraries (`slidingWindow`).
     #[serde(default)]
     pub window_calls: Vec<String>,
+    /// The methods that check a limit-call library's limiter (`limit`,
+    /// `consume`, `protect`), and its functions that check one by
+    /// themselves (`checkRateLimit`).
+    #[serde(default)]
+    pub js_limit_methods: Vec<String>,
+    #[serde(default)]
+    pub js_limit_functions: Vec<String>,
+    /// Limit-call libraries that limit only with a window rule (Arcjet:
+    /// without `slidingWindow`/`fixedWindow`/`tokenBucket`, `protect()` is
+    /// bot or attack protection).
+    #[serde(default)]
+    pub js_window_rules: Vec<String>,
+    /// Words in a window rule's options that switch it off (it only
+    /// logs), unless one of `live_words` is there too (a mode picked by
+    /// environment).
+    #[serde(default)]
+    pub dry_run_words: Vec<String>,
+    #[serde(default)]
+    pub live_words: Vec<String>,
+    /// Limit-call libraries whose numeric `duration` is in milliseconds.
+    #[serde(default)]
+    pub millisecond_durations: Vec<String>,
     /// The class of the Python limiter libraries (`Limiter`).
     #[serde(default)]
     pub python_limiter_class: String,

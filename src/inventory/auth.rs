@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::Endpoint;
-use crate::catalog::{AuthSpec, Catalog};
+use crate::catalog::{AuthSpec, Catalog, RateLimitSpec};
 use crate::facts::{Call, ProjectFacts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -86,6 +86,8 @@ pub struct AuthContext<'a> {
     pub spec: AuthSpec,
     /// Project functions that reject without a user, by name.
     pub rejecting: HashSet<String>,
+    /// The limiter SDKs: their checks (Arcjet `aj.protect(req)`) are no auth.
+    limiters: &'a RateLimitSpec,
 }
 
 impl<'a> AuthContext<'a> {
@@ -104,6 +106,7 @@ impl<'a> AuthContext<'a> {
             facts,
             spec,
             rejecting,
+            limiters: &catalog.rate_limit,
         }
     }
 
@@ -144,8 +147,9 @@ impl<'a> AuthContext<'a> {
                 });
                 continue;
             }
-            let self_checking =
-                named(&self.spec.self_checking_calls, &c.callee) || self.rejecting.contains(name);
+            let self_checking = (named(&self.spec.self_checking_calls, &c.callee)
+                && super::limits::sdk_call(self.facts, e.file, c, self.limiters).is_none())
+                || self.rejecting.contains(name);
             let session = named(&self.spec.session_calls, &c.callee);
             if !(self_checking || session) {
                 continue;

@@ -1,0 +1,153 @@
+//! Limiter SDKs (issue 17 item 6): Arcjet, Unkey, `@vercel/firewall` and
+//! rate-limiter-flexible checked on the request path are rate-limit
+//! evidence of the route, with their windows and their store; what only
+//! looks like one (bot protection, dry-run rules, Clerk's `protect()`, a
+//! limiter made and never checked) is not.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn inventory(fixture: &str) -> Value {
+    inventory_json(materialize(fixture).path())
+}
+
+/// The `detail` of every rate limit of the endpoint at `path`.
+fn limits(json: &Value, path: &str) -> Vec<String> {
+    endpoint_at(json, path)["rate_limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["detail"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn auth(json: &Value, path: &str) -> Vec<String> {
+    endpoint_at(json, path)["auth"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{}: {}",
+                l["kind"].as_str().unwrap(),
+                l["detail"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_sdk_check_is_the_limit_of_its_route_with_its_windows() {
+    let json = inventory("limiters-sdk-protected");
+    assert_eq!(
+        limits(&json, "/api/chat"),
+        ["aj.protect() slidingWindow({ mode: \"LIVE\", interval: \"1m\", max: 10 }); slidingWindow({ mode: \"LIVE\", interval: \"1d\", max: 200 })"]
+    );
+    // Arcjet's protect() is its rate limit (and bot shield), not auth.
+    assert_eq!(auth(&json, "/api/chat"), Vec::<String>::new());
+    assert_eq!(
+        limits(&json, "/api/summarize"),
+        ["limiter.limit() Ratelimit({ rootKey: process.env.UNKEY_ROOT_KEY!, namespace: \"summarize\", limit: 5, duration: 60_000, })"]
+    );
+    // The 429 after checkRateLimit is the SDK's, not a second, project limiter.
+    assert_eq!(
+        limits(&json, "/api/translate"),
+        ["checkRateLimit() checkRateLimit(\"translate\", { request })"]
+    );
+    assert_eq!(
+        limits(&json, "/api/complete"),
+        ["perMinute.consume() RateLimiterRedis({ storeClient: redisClient, keyPrefix: \"ai-min\", points: 10, duration: 60 }); RateLimiterRedis({ storeClient: redisClient, keyPrefix: \"ai-day\", points: 100, duration: 60 * 60 * 24 })"]
+    );
+}
+
+#[test]
+fn bot_rules_dry_runs_and_other_protects_are_no_limit() {
+    let json = inventory("limiters-sdk-tempting");
+    for path in [
+        "/api/bots",
+        "/api/ask",
+        "/api/admin",
+        "/api/rewrite",
+        "/api/expand",
+    ] {
+        assert_eq!(limits(&json, path), Vec::<String>::new(), "{path}");
+    }
+    assert_eq!(
+        limits(&json, "/api/draft"),
+        ["ajProd.protect() fixedWindow({ mode: process.env.NODE_ENV === \"production\" ? \"LIVE\" : \"DRY_RUN\", window: \"1m\", max: 5 })"]
+    );
+    assert_eq!(
+        limits(&json, "/api/complete"),
+        ["perMinute.consume() RateLimiterMemory({ points: 10, duration: 60 })"]
+    );
+    assert_eq!(auth(&json, "/api/bots"), Vec::<String>::new());
+    assert_eq!(auth(&json, "/api/admin"), ["enforced: auth.protect()"]);
+}
+
+const ARCJET_SERVER: &str = r#"import express from "express";
+import OpenAI from "openai";
+import aj from "./lib/arcjet.js";
+import { slidingWindow } from "@arcjet/node";
+
+const app = express();
+const openai = new OpenAI();
+
+app.post("/api/chat", async (req, res) => {
+  const decision = await aj.withRule(slidingWindow({ mode: "LIVE", interval: 60, max: 5 })).protect(req);
+  if (decision.isDenied()) return res.status(429).end();
+  const r = await openai.responses.create({ model: "gpt-4o-mini", input: req.body.q, max_output_tokens: 100 });
+  res.json({ text: r.output_text });
+});
+
+app.post("/api/plain", async (req, res) => {
+  const decision = await aj.protect(req);
+  if (decision.isDenied()) return res.status(403).end();
+  const r = await openai.responses.create({ model: "gpt-4o-mini", input: req.body.q, max_output_tokens: 100 });
+  res.json({ text: r.output_text });
+});
+
+app.listen(3000);
+"#;
+
+#[test]
+fn a_rule_added_at_the_call_limits_that_route_only() {
+    let dir = write_project(&[
+        ("server.mjs", ARCJET_SERVER),
+        (
+            "lib/arcjet.js",
+            "import arcjet, { shield } from \"@arcjet/node\";\n\nconst aj = arcjet({ key: process.env.ARCJET_KEY, rules: [shield({ mode: \"LIVE\" })] });\n\nexport default aj;\n",
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    // The default-exported client, with a window added by withRule(): a
+    // limit (of 60 s), and not a limiter made per request.
+    assert_eq!(
+        limits(&json, "/api/chat"),
+        ["aj.withRule().protect() slidingWindow({ mode: \"LIVE\", interval: 60, max: 5 })"]
+    );
+    // The same client with its shield only.
+    assert_eq!(limits(&json, "/api/plain"), Vec::<String>::new());
+    let (_, audit, _) = audit_json(dir.path(), &["--select", "rate-limit"]);
+    assert_eq!(
+        finding_keys(&audit),
+        [
+            "rate-limit ai-endpoint-not-rate-limited server.mjs:16",
+            "rate-limit rate-limit-no-daily-cap server.mjs:9",
+        ]
+    );
+}
+
+#[test]
+fn unkey_string_durations_and_a_daily_window() {
+    let dir = write_project(&[(
+        "app/api/chat/route.ts",
+        "import { Ratelimit } from \"@unkey/ratelimit\";\nimport OpenAI from \"openai\";\n\nconst openai = new OpenAI();\nconst minute = new Ratelimit({ rootKey: process.env.UNKEY_ROOT_KEY!, namespace: \"chat-m\", limit: 5, duration: \"60s\" });\nconst day = new Ratelimit({ rootKey: process.env.UNKEY_ROOT_KEY!, namespace: \"chat-d\", limit: 100, duration: \"1d\" });\n\nexport async function POST(req: Request) {\n  const ip = req.headers.get(\"x-forwarded-for\") ?? \"\";\n  if (!(await minute.limit(ip)).success || !(await day.limit(ip)).success) {\n    return new Response(\"Too many requests\", { status: 429 });\n  }\n  const r = await openai.responses.create({ model: \"gpt-4o-mini\", input: \"hi\", max_output_tokens: 100 });\n  return Response.json({ text: r.output_text });\n}\n",
+    )]);
+    let (_, audit, _) = audit_json(dir.path(), &["--select", "rate-limit,rate-limit-store"]);
+    // Both windows read: no daily-cap warning; Unkey counts in its service.
+    assert_eq!(finding_keys(&audit), Vec::<String>::new());
+    assert_eq!(status_of(&audit, "rate-limit"), "pass");
+    assert_eq!(status_of(&audit, "rate-limit-store"), "pass");
+}
