@@ -151,3 +151,89 @@ fn unkey_string_durations_and_a_daily_window() {
     assert_eq!(status_of(&audit, "rate-limit"), "pass");
     assert_eq!(status_of(&audit, "rate-limit-store"), "pass");
 }
+
+const FASTIFY_SERVER: &str = r#"import Fastify from "fastify";
+import jwt from "@fastify/jwt";
+import OpenAI from "openai";
+
+const fastify = Fastify();
+const client = new OpenAI();
+fastify.register(jwt, { secret: process.env.JWT_SECRET });
+
+fastify.decorate("authenticate", async (request, reply) => {
+  try {
+    await request.jwtVerify();
+  } catch (err) {
+    reply.code(401).send(err);
+  }
+});
+
+async function ask(m) {
+  const c = await client.chat.completions.create({ model: "gpt-4o-mini", max_tokens: 50, messages: [{ role: "user", content: m }] });
+  return c.choices[0].message.content;
+}
+
+fastify.post("/a", { onRequest: [fastify.authenticate] }, async (request) => ({ r: await ask(request.body.m) }));
+fastify.post("/b", { preHandler: fastify.auth([fastify.authenticate]) }, async (request) => ({ r: await ask(request.body.m) }));
+fastify.post("/c", async (request) => {
+  await request.jwtVerify();
+  return { r: await ask(request.body.m) };
+});
+fastify.post("/d", async (request) => ({ r: await ask(request.body.m) }));
+"#;
+
+const FASTIFY_HOOKED: &str = r#"import Fastify from "fastify";
+import OpenAI from "openai";
+const app = Fastify();
+const client = new OpenAI();
+app.addHook("onRequest", async (request, reply) => {
+  await request.jwtVerify();
+});
+app.post("/e", async (request) => {
+  const c = await client.chat.completions.create({ model: "gpt-4o-mini", max_tokens: 50, messages: [{ role: "user", content: request.body.m }] });
+  return c.choices[0].message.content;
+});
+"#;
+
+const FASTIFY_LOGGED: &str = r#"import Fastify from "fastify";
+import OpenAI from "openai";
+const app = Fastify();
+const client = new OpenAI();
+app.addHook("onRequest", async (request) => {
+  request.log.info("hit");
+});
+app.addHook("onSend", async (request, reply) => {
+  await request.jwtVerify();
+});
+app.post("/f", async (request) => {
+  const c = await client.chat.completions.create({ model: "gpt-4o-mini", max_tokens: 50, messages: [{ role: "user", content: request.body.m }] });
+  return c.choices[0].message.content;
+});
+"#;
+
+#[test]
+fn fastify_auth_hooks_and_jwt_verify() {
+    let dir = write_project(&[
+        ("server.mjs", FASTIFY_SERVER),
+        ("hooked.mjs", FASTIFY_HOOKED),
+        ("logged.mjs", FASTIFY_LOGGED),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        auth(&json, "/a"),
+        ["enforced: route middleware fastify.authenticate"]
+    );
+    assert_eq!(
+        auth(&json, "/b"),
+        ["enforced: route middleware fastify.auth([fastify.authenticate])"]
+    );
+    // @fastify/jwt: request.jwtVerify() throws a 401.
+    assert_eq!(auth(&json, "/c"), ["enforced: request.jwtVerify()"]);
+    assert_eq!(auth(&json, "/d"), Vec::<String>::new());
+    assert_eq!(
+        auth(&json, "/e"),
+        ["enforced: app.addHook(\"onRequest\", …)"]
+    );
+    // A request hook that only logs, and a hook after the handler: no auth.
+    assert_eq!(auth(&json, "/f"), Vec::<String>::new());
+}

@@ -144,9 +144,57 @@ impl Family for Node {
                     });
                 }
             }
+            if e.framework == Framework::Fastify {
+                out.extend(fastify_hook_auth(cx, e, &is_auth));
+            }
             e.auth.extend(out);
         }
     }
+}
+
+/// Fastify request hooks on the route's instance (`fastify.addHook("onRequest",
+/// authenticate)`, or a hook function that calls `request.jwtVerify()` or
+/// rejects with 401): they run before every route of that instance.
+fn fastify_hook_auth(
+    cx: &AuthContext<'_>,
+    e: &Endpoint,
+    is_auth: &dyn Fn(&str) -> bool,
+) -> Vec<AuthEvidence> {
+    let own = (e.file, e.object.as_str());
+    let passed = e.mounted_on.as_ref().map(|(f, o)| (*f, o.as_str()));
+    let mut out = Vec::new();
+    for (fi, name) in std::iter::once(own).chain(passed) {
+        let file = cx.facts.file(fi);
+        for call in &file.calls {
+            let Some((object, "addHook")) = call.callee.rsplit_once('.') else {
+                continue;
+            };
+            let hook = call.args.first().and_then(|a| unquote(&a.text));
+            if object != name
+                || !hook
+                    .as_ref()
+                    .is_some_and(|h| ROUTE_HOOKS.contains(&h.as_str()))
+            {
+                continue;
+            }
+            let Some(f) = call.args.get(1) else { continue };
+            let checks_inside = f.function.is_some_and(|g| {
+                file.calls.iter().any(|c| {
+                    c.in_function.is_some_and(|h| file.is_within(h, g))
+                        && (named(&cx.spec.self_checking_calls, &c.callee)
+                            || cx.rejecting.contains(last(&c.callee)))
+                }) || cx.rejecting.contains(last(&file.functions[g].name))
+            });
+            if is_auth(&f.text) || checks_inside {
+                out.push(AuthEvidence {
+                    kind: AuthKind::Enforced,
+                    how: format!("{}(\"{}\", …)", call.callee, hook.unwrap_or_default()),
+                    line: if fi == e.file { call.line } else { e.line },
+                });
+            }
+        }
+    }
+    out
 }
 
 fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
