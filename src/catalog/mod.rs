@@ -324,6 +324,15 @@ pub struct AuthSpec {
     /// Calls that reject a request with a status in `reject_words`.
     pub reject_calls: Vec<String>,
     pub reject_words: Vec<String>,
+    /// Words in the condition of a script's module-level `if` that make it
+    /// a login gate (Streamlit `st.user.is_logged_in`,
+    /// `st.session_state["authentication_status"]`).
+    #[serde(default)]
+    pub script_gates: Vec<String>,
+    /// Calls that offer a sign-in in a script (`st.login`,
+    /// `authenticator.login`): a login without a gate checks nothing.
+    #[serde(default)]
+    pub script_logins: Vec<String>,
 }
 
 /// Per-user quota evidence (`rules/protections.toml` `[quota]`).

@@ -31,6 +31,7 @@ mod nest;
 mod next;
 mod node;
 mod python;
+mod streamlit;
 mod trpc;
 
 use std::collections::HashMap;
@@ -65,6 +66,7 @@ pub enum Framework {
     Nuxt,
     Remix,
     Trpc,
+    Streamlit,
 }
 
 impl Framework {
@@ -86,13 +88,18 @@ impl Framework {
             Framework::Nuxt => "Nuxt",
             Framework::Remix => "Remix",
             Framework::Trpc => "tRPC",
+            Framework::Streamlit => "Streamlit",
         }
     }
 
     pub fn is_python(self) -> bool {
         matches!(
             self,
-            Framework::FastApi | Framework::Flask | Framework::Django | Framework::Gradio
+            Framework::FastApi
+                | Framework::Flask
+                | Framework::Django
+                | Framework::Gradio
+                | Framework::Streamlit
         )
     }
 
@@ -114,6 +121,7 @@ impl Framework {
             Framework::Nuxt => "nuxt",
             Framework::Remix => "remix",
             Framework::Trpc => "trpc",
+            Framework::Streamlit => "streamlit",
         }
     }
 
@@ -204,6 +212,7 @@ pub static FAMILIES: &[&dyn Family] = &[
     &nest::Nest,
     &files::FileRoutes,
     &trpc::Trpc,
+    &streamlit::Streamlit,
 ];
 
 /// The endpoints of one family, for its batch methods
@@ -326,7 +335,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 16] = [
+    const ALL: [Framework; 17] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -343,6 +352,7 @@ mod tests {
         Framework::Nuxt,
         Framework::Remix,
         Framework::Trpc,
+        Framework::Streamlit,
     ];
 
     #[test]
