@@ -237,3 +237,64 @@ fn fastify_auth_hooks_and_jwt_verify() {
     // A request hook that only logs, and a hook after the handler: no auth.
     assert_eq!(auth(&json, "/f"), Vec::<String>::new());
 }
+
+const ARCJET_CJS: &str = r#"const arcjet = require("@arcjet/node").default;
+const { shield, detectBot, slidingWindow } = require("@arcjet/node");
+const aj = arcjet({
+    key: process.env.ARCJET_KEY,
+    rules: [
+        shield({ mode: "LIVE" }),
+        detectBot({ mode: "LIVE", allow: ["CATEGORY:SEARCH_ENGINE"] }),
+        slidingWindow({ mode: "LIVE", max: 100, interval: 60 }),
+    ],
+});
+
+module.exports = aj;
+"#;
+
+const ARCJET_MIDDLEWARE: &str = r#"const aj = require("../lib/arcjet");
+
+const arcjetMiddleware = async (req, res, next) => {
+  const decision = await aj.protect(req, { requested: 1 });
+  if (decision.isDenied()) {
+    if (decision.reason.isRateLimit()) return res.status(429).json({ message: "Too many requests" });
+    return res.status(403).json({ message: "Access denied" });
+  }
+  next();
+};
+
+module.exports = { arcjetMiddleware };
+"#;
+
+const ARCJET_APP: &str = r#"const express = require("express");
+const OpenAI = require("openai");
+const { arcjetMiddleware } = require("./middleware/arcjet");
+
+const app = express();
+const openai = new OpenAI();
+app.use(express.json());
+app.use(arcjetMiddleware);
+
+app.post("/api/chat", async (req, res) => {
+  const r = await openai.chat.completions.create({ model: "gpt-4o-mini", max_tokens: 100, messages: [{ role: "user", content: req.body.q }] });
+  res.json({ text: r.choices[0].message.content });
+});
+app.listen(3000);
+"#;
+
+#[test]
+fn a_middleware_wrapping_an_sdk_check_limits_and_its_403_is_no_auth() {
+    // server → middleware → lib/arcjet.js (`require("@arcjet/node").default`).
+    let dir = write_project(&[
+        ("src/lib/arcjet.js", ARCJET_CJS),
+        ("src/middleware/arcjet.js", ARCJET_MIDDLEWARE),
+        ("src/server.js", ARCJET_APP),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        limits(&json, "/api/chat"),
+        ["app.use(arcjetMiddleware): aj.protect() slidingWindow({ mode: \"LIVE\", max: 100, interval: 60 })"]
+    );
+    // Its 403 answers Arcjet's bot rule, not a missing user.
+    assert_eq!(auth(&json, "/api/chat"), Vec::<String>::new());
+}

@@ -165,7 +165,11 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
 /// The limit of the limiter SDK check `at`, with every other check the
 /// same function makes (`perMinute.consume(ip); perDay.consume(ip)`): their
 /// windows together.
-fn sdk_limits_at(facts: &ProjectFacts, at: (usize, usize), spec: &RateLimitSpec) -> Option<Limit> {
+pub(crate) fn sdk_limits_at(
+    facts: &ProjectFacts,
+    at: (usize, usize),
+    spec: &RateLimitSpec,
+) -> Option<Limit> {
     let (cf, _) = at;
     let call = facts.call(at);
     let file = facts.file(cf);
