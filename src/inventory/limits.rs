@@ -571,9 +571,13 @@ pub fn parse_windows(spec: &str) -> Vec<u64> {
         });
     }
     // Arcjet's numeric `interval` / `window`: seconds.
-    let seconds = Regex::new(r"\b(?:interval|window)\s*:\s*(\d+)\b").expect("static regex");
+    let seconds = Regex::new(r"\b(?:interval|window)\s*:\s*(\d[\d\s*_]*)").expect("static regex");
     for c in seconds.captures_iter(spec) {
-        out.push(c[1].parse().unwrap_or(0));
+        let product: u64 = c[1]
+            .split('*')
+            .filter_map(|p| p.trim().replace('_', "").parse::<u64>().ok())
+            .product();
+        out.push(product);
     }
     let kwargs = Regex::new(r"\b(milliseconds|seconds|minutes|hours|days)\s*=\s*(\d+)")
         .expect("static regex");
@@ -779,12 +783,11 @@ pub(crate) fn sdk_limit(
         );
     }
     let caller = facts.file(fi);
-    windows.extend(caller.calls.iter().filter(|c| {
-        c.in_function.is_some()
-            && c.in_function == call.in_function
-            && c.line <= call.line
-            && is_window(c)
-    }));
+    windows.extend(
+        caller.calls.iter().filter(|c| {
+            c.in_function.is_some() && c.in_function == call.in_function && is_window(c)
+        }),
+    );
     windows.sort_by_key(|c| (c.line, c.column));
     windows.dedup_by_key(|c| (c.line, c.column));
     let live_windows: Vec<&Call> = windows.into_iter().filter(|c| live(c)).collect();
@@ -803,8 +806,7 @@ pub(crate) fn sdk_limit(
     if parts.is_empty() && sdk.variable.is_empty() {
         parts.push(format!("{}({})", call.callee, args_text(call)));
     }
-    let text = parts
-        .join("; ")
+    let text = strip_comments(&parts.join("; "))
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
@@ -814,6 +816,15 @@ pub(crate) fn sdk_limit(
         text.clone()
     };
     Some((text, parse_windows(&parsed)))
+}
+
+/// Options as written without their comments (`interval: "10m", // 10
+/// minute window`, `1 /* day */ * 24`).
+fn strip_comments(text: &str) -> String {
+    let block = Regex::new(r"(?s)/\*.*?\*/").expect("static regex");
+    let line = Regex::new(r"(^|[\s,{(\[])//[^\n]*").expect("static regex");
+    let text = block.replace_all(text, " ");
+    line.replace_all(&text, "$1").into_owned()
 }
 
 /// The arguments of a call as written, `, `-joined.
@@ -896,6 +907,10 @@ mod tests {
         assert_eq!(
             parse_windows("fixedWindow({ window: \"1h\", max: 60 })"),
             vec![3600]
+        );
+        assert_eq!(
+            parse_windows("tokenBucket({ interval: 1 * 24 * 60 * 60, capacity: 40_000 })"),
+            vec![86_400]
         );
         assert_eq!(
             parse_windows("{ points: 100, duration: 60 * 60 * 24 }"),
