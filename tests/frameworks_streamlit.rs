@@ -118,3 +118,28 @@ fn navigation_pages_and_a_main_function() {
     assert_eq!(endpoint_at(&json, "/ask")["ai"]["line"], 8);
     assert_eq!(auth(&json, "/late"), Vec::<String>::new());
 }
+
+#[test]
+fn a_variable_holding_the_login_state_is_a_gate_and_a_class_method_page_is_none() {
+    let dir = write_project(&[
+        (
+            "main.py",
+            "import streamlit as st\nfrom openai import OpenAI\n\nclient = OpenAI()\nauth_state = st.session_state.get(\"authentication_status\")\nif auth_state is None:\n    st.warning(\"Please log in\")\nelse:\n    q = st.chat_input()\n    if q:\n        st.write(client.responses.create(model=\"gpt-4o-mini\", input=q, max_output_tokens=100).output_text)\n",
+        ),
+        (
+            // Streamlit only inside a class, run under `__main__` as a test:
+            // not a page.
+            "agents/planner.py",
+            "import streamlit as st\nfrom openai import OpenAI\n\n\nclass Planner:\n    def run(self, task):\n        with st.spinner(\"Planning...\"):\n            return OpenAI().responses.create(model=\"gpt-4o-mini\", input=task, max_output_tokens=100).output_text\n\n\nif __name__ == \"__main__\":\n    Planner().run(\"plan a trip\")\n",
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        endpoint_routes(&json),
+        [("UI".to_string(), "/".to_string(), true)]
+    );
+    assert_eq!(
+        auth(&json, "/"),
+        ["enforced: if auth_state is None: holds the AI call"]
+    );
+}

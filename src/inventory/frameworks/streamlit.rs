@@ -75,7 +75,8 @@ impl Family for Streamlit {
                 .iter()
                 .filter(|c| c.callee.starts_with(&prefix))
                 .collect();
-            if draws.is_empty() || imported.contains(&index) {
+            let page = script_draws(file, scope, &draws);
+            if !page || imported.contains(&index) {
                 continue;
             }
             // The chat input, else the first input widget, of the script
@@ -115,6 +116,27 @@ impl Family for Streamlit {
             e.auth.extend(found);
         }
     }
+}
+
+/// Does the script draw a page: a Streamlit call in its module-level code,
+/// or in a function of the file that code calls (`main()`)? A module that
+/// only uses Streamlit inside classes it never runs as a page (an agent
+/// with `st.spinner` in a method, run as a test under `__main__`) does not.
+fn script_draws(file: &FileFacts, scope: usize, draws: &[&crate::facts::Call]) -> bool {
+    let called: HashSet<usize> = file
+        .calls
+        .iter()
+        .filter(|c| c.in_function == Some(scope) && !c.callee.contains('.'))
+        .filter_map(|c| {
+            file.functions
+                .iter()
+                .position(|f| f.name == c.callee && f.parent.is_none())
+        })
+        .collect();
+    draws.iter().any(|c| {
+        c.in_function
+            .is_some_and(|f| f == scope || called.contains(&f))
+    })
 }
 
 /// The local name of the streamlit module (`import streamlit as st`).
@@ -210,7 +232,22 @@ fn login_gate(cx: &AuthContext<'_>, e: &Endpoint) -> Option<AuthEvidence> {
     let file = cx.facts.file(e.file);
     let ai_line = ai_line(cx.facts, e, h);
     let gates = &cx.spec.script_gates;
-    let is_gate = |condition: &str| gates.iter().any(|g| condition.contains(g.as_str()));
+    let names_gate = |text: &str| gates.iter().any(|g| text.contains(g.as_str()));
+    // `auth_state = st.session_state["authentication_status"]`, then `if
+    // auth_state is None: …`: the variable stands for the login state.
+    let state_vars: Vec<&str> = file
+        .assignments
+        .iter()
+        .filter(|a| a.in_function.is_none() && names_gate(&a.text))
+        .map(|a| a.target.as_str())
+        .filter(|t| t.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .collect();
+    let is_gate = |condition: &str| {
+        names_gate(condition)
+            || condition
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| state_vars.contains(&w))
+    };
     for gate in file.top_level_ifs.iter().filter(|g| is_gate(&g.condition)) {
         let stops_before = gate.leaves && ai_line.is_none_or(|ai| gate.line < ai);
         let holds = ai_line.is_some_and(|ai| gate.line <= ai && ai <= gate.end_line);
