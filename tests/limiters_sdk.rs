@@ -298,3 +298,17 @@ fn a_middleware_wrapping_an_sdk_check_limits_and_its_403_is_no_auth() {
     // Its 403 answers Arcjet's bot rule, not a missing user.
     assert_eq!(auth(&json, "/api/chat"), Vec::<String>::new());
 }
+
+#[test]
+fn a_limiter_made_under_a_condition_keeps_its_windows() {
+    // Nutlope/roomGPT's shape: `const ratelimit = redis ? new Ratelimit(…) : undefined`.
+    let dir = write_project(&[(
+        "app/generate/route.ts",
+        "import { Ratelimit } from \"@upstash/ratelimit\";\nimport redis from \"../../utils/redis\";\nimport OpenAI from \"openai\";\n\nconst openai = new OpenAI();\nconst ratelimit = redis\n  ? new Ratelimit({ redis, limiter: Ratelimit.fixedWindow(5, \"1440 m\") })\n  : undefined;\n\nexport async function POST(request: Request) {\n  if (ratelimit) {\n    const result = await ratelimit.limit(request.headers.get(\"x-real-ip\") ?? \"\");\n    if (!result.success) return new Response(\"Too many\", { status: 429 });\n  }\n  const r = await openai.responses.create({ model: \"gpt-4o-mini\", input: \"hi\", max_output_tokens: 100 });\n  return Response.json({ text: r.output_text });\n}\n",
+    )]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        limits(&json, "/generate"),
+        ["ratelimit.limit() fixedWindow(5, \"1440 m\")"]
+    );
+}

@@ -782,6 +782,11 @@ pub(crate) fn sdk_limit(
                 .filter(|c| is_window(c)),
         );
     }
+    // A limiter not made by a plain assignment (`const ratelimit = redis ?
+    // new Ratelimit({…}) : undefined`): every window of its file.
+    if sdk.variable.is_empty() && call.callee.contains('.') {
+        windows.extend(maker.calls.iter().filter(|c| is_window(c)));
+    }
     let caller = facts.file(fi);
     windows.extend(
         caller.calls.iter().filter(|c| {
