@@ -1,10 +1,14 @@
 //! Rate limits on endpoints, the generic part: every limiter the project
 //! creates (for the store check), hand-written in-memory counters, limiters
-//! named in the config (`extra-limiters`), and limit-call libraries
-//! (`rules/protections.toml` `js_limit_calls`: `.limit(key)` on the request
-//! path, misuse when the limiter is created per request). What each
-//! framework declares around its routes (decorators, middleware, defaults)
-//! is read by its family in `frameworks/`.
+//! named in the config (`extra-limiters`), and limiter SDKs
+//! (`rules/protections.toml` `js_limit_calls`: their check on the request
+//! path, `ratelimit.limit(id)`, Arcjet `aj.protect(req)` with a live window
+//! rule, rate-limiter-flexible `limiter.consume(ip)`, @vercel/firewall
+//! `checkRateLimit(…)`, with the windows of their rules and options; misuse
+//! when the limiter is created per request in memory). What each framework
+//! declares around its routes (decorators, middleware, defaults) is read by
+//! its family in `frameworks/`. Gaps: whether the check's answer is acted
+//! on (`decision.isDenied()`) is not verified; Arcjet's `guard()` API.
 
 use std::collections::HashMap;
 
