@@ -312,3 +312,24 @@ fn a_limiter_made_under_a_condition_keeps_its_windows() {
         ["ratelimit.limit() fixedWindow(5, \"1440 m\")"]
     );
 }
+
+const ROUTE: &str = "import OpenAI from \"openai\";\n\nconst openai = new OpenAI();\n\nexport async function POST(req: Request) {\n  const { q } = await req.json();\n  const r = await openai.responses.create({ model: \"gpt-4o-mini\", input: q, max_output_tokens: 100 });\n  return Response.json({ text: r.output_text });\n}\n";
+
+#[test]
+fn arcjet_middleware_limits_the_routes_its_matcher_covers() {
+    let middleware = |mode: &str| {
+        format!(
+            "import arcjet, {{ createMiddleware, slidingWindow }} from \"@arcjet/next\";\n\nexport const config = {{ matcher: [\"/api/:path*\"] }};\n\nconst aj = arcjet({{\n  key: process.env.ARCJET_KEY!,\n  rules: [slidingWindow({{ mode: \"{mode}\", interval: \"1m\", max: 10 }})],\n}});\n\nexport default createMiddleware(aj);\n"
+        )
+    };
+    for (mode, limited) in [("LIVE", true), ("DRY_RUN", false)] {
+        let text = middleware(mode);
+        let dir = write_project(&[("middleware.ts", &text), ("app/api/chat/route.ts", ROUTE)]);
+        let json = inventory_json(dir.path());
+        assert_eq!(
+            limits(&json, "/api/chat").len(),
+            usize::from(limited),
+            "{mode}: {json}"
+        );
+    }
+}

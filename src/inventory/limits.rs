@@ -482,7 +482,8 @@ pub(super) fn window_spec(file: &FileFacts, spec: &crate::catalog::RateLimitSpec
         .iter()
         .filter_map(|c| {
             let name = c.callee.rsplit('.').next().unwrap_or("");
-            spec.window_calls.iter().any(|w| w == name).then(|| {
+            let window = spec.window_calls.iter().any(|w| w == name);
+            (window && is_live(c, spec)).then(|| {
                 format!(
                     "{name}({})",
                     c.args
@@ -653,9 +654,17 @@ pub(crate) fn sdk_call(
         let name = i.name.as_deref().unwrap_or(head);
         let listed = spec.js_limit_calls.contains(&i.module)
             && spec.js_limit_functions.iter().any(|f| f == name);
+        // Given a limiter of the file (Arcjet's `createMiddleware(aj)`).
+        let variable = call
+            .args
+            .first()
+            .map(|a| a.text.trim())
+            .filter(|t| sdk_limiters(file, spec).contains_key(t))
+            .unwrap_or_default()
+            .to_string();
         return listed.then(|| SdkCall {
             maker: fi,
-            variable: String::new(),
+            variable,
             module: i.module.clone(),
         });
     };
@@ -762,11 +771,6 @@ pub(crate) fn sdk_limit(
                 .map(|c| format!("{}({})", c.callee, args_text(c)));
         }
     }
-    let live = |c: &Call| {
-        let text = args_text(c);
-        let dry = spec.dry_run_words.iter().any(|w| text.contains(w.as_str()));
-        !dry || spec.live_words.iter().any(|w| text.contains(w.as_str()))
-    };
     let is_window = |c: &Call| {
         let name = c.callee.rsplit('.').next().unwrap_or("");
         spec.window_calls.iter().any(|w| w == name)
@@ -799,7 +803,7 @@ pub(crate) fn sdk_limit(
     );
     windows.sort_by_key(|c| (c.line, c.column));
     windows.dedup_by_key(|c| (c.line, c.column));
-    let live_windows: Vec<&Call> = windows.into_iter().filter(|c| live(c)).collect();
+    let live_windows: Vec<&Call> = windows.into_iter().filter(|c| is_live(c, spec)).collect();
     if spec.js_window_rules.contains(&sdk.module) && live_windows.is_empty() {
         return None;
     }
@@ -834,6 +838,14 @@ fn strip_comments(text: &str) -> String {
     let line = Regex::new(r"(^|[\s,{(\[])//[^\n]*").expect("static regex");
     let text = block.replace_all(text, " ");
     line.replace_all(&text, "$1").into_owned()
+}
+
+/// A window rule that limits: not in dry-run mode (`mode: "DRY_RUN"` only
+/// logs), unless a live mode is picked too (`… ? "LIVE" : "DRY_RUN"`).
+fn is_live(c: &Call, spec: &RateLimitSpec) -> bool {
+    let text = args_text(c);
+    let dry = spec.dry_run_words.iter().any(|w| text.contains(w.as_str()));
+    !dry || spec.live_words.iter().any(|w| text.contains(w.as_str()))
 }
 
 /// The arguments of a call as written, `, `-joined.
