@@ -143,3 +143,18 @@ fn a_variable_holding_the_login_state_is_a_gate_and_a_class_method_page_is_none(
         ["enforced: if auth_state is None: holds the AI call"]
     );
 }
+
+#[test]
+fn a_widget_callback_is_reached_from_the_script() {
+    let dir = write_project(&[(
+        "app.py",
+        "import streamlit as st\nfrom openai import OpenAI\n\nclient = OpenAI()\n\n\ndef generate():\n    st.session_state.answer = client.responses.create(model=\"gpt-4o-mini\", input=st.session_state.q, max_output_tokens=100).output_text\n\n\nst.text_input(\"Question\", key=\"q\")\nst.button(\"Ask\", on_click=generate)\nst.write(st.session_state.get(\"answer\", \"\"))\n",
+    )]);
+    let json = inventory_json(dir.path());
+    let e = endpoint_at(&json, "/");
+    assert_eq!(e["ai"]["line"], 8, "{e}");
+    assert!(
+        json["unlinked_ai_calls"].as_array().unwrap().is_empty(),
+        "{json}"
+    );
+}

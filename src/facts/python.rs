@@ -222,7 +222,39 @@ fn script_scope(facts: &mut FileFacts, end_line: u32) {
     for l in facts.loops.iter_mut().filter(|l| l.in_function.is_none()) {
         l.in_function = here;
     }
+    // A widget's callback runs on the interaction, before the script:
+    // `st.button("Go", on_click=generate)` calls `generate` from where the
+    // widget is.
+    let callbacks: Vec<Call> = facts
+        .calls
+        .iter()
+        .flat_map(|c| {
+            c.args
+                .iter()
+                .filter(|a| a.keyword.as_deref().is_some_and(|k| CALLBACKS.contains(&k)))
+                .filter(|a| {
+                    let t = a.text.trim();
+                    !t.is_empty()
+                        && t.chars()
+                            .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.')
+                })
+                .map(|a| Call {
+                    callee: a.text.trim().to_string(),
+                    line: a.line,
+                    column: a.column,
+                    in_function: c.in_function,
+                    ..Call::default()
+                })
+        })
+        .collect();
+    if !callbacks.is_empty() {
+        facts.calls.extend(callbacks);
+        facts.calls.sort_by_key(|c| (c.line, c.column));
+    }
 }
+
+/// Keyword arguments of Streamlit widgets that name a callback.
+const CALLBACKS: [&str; 3] = ["on_click", "on_change", "on_submit"];
 
 fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     let mut cursor = node.walk();

@@ -19,8 +19,9 @@
 //! st.stop()`, `if not check_password(): st.stop()`) or holds the AI call
 //! (`if st.session_state["authentication_status"]: …`). A login offered
 //! with no gate (`st.login`, `authenticator.login()`) checks nothing. No
-//! rate limit of its own. Gaps: callbacks (`st.button(on_click=f)`) are not
-//! followed; gates inside a `main()` the script calls are not read.
+//! rate limit of its own. Widget callbacks (`st.button(on_click=f)`) count
+//! as calls of the script (the facts add them). Gap: gates inside a
+//! `main()` the script calls are not read.
 
 use std::collections::{HashMap, HashSet};
 
