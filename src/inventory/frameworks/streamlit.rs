@@ -277,7 +277,7 @@ fn login_gate(cx: &AuthContext<'_>, e: &Endpoint) -> Option<AuthEvidence> {
             // `st.button("Log in", on_click=st.login)`
             c.args
                 .iter()
-                .find(|a| logins.iter().any(|l| a.text == *l))
+                .find(|a| logins.contains(&a.text))
                 .map(|a| (c.line, a.text.clone()))
         })?;
     Some(AuthEvidence {
