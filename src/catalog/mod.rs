@@ -336,6 +336,15 @@ pub struct AuthSpec {
     /// (`request.user.is_authenticated`, `req.user`).
     #[serde(default)]
     pub user_state: Vec<String>,
+    /// Words in the condition of a script's module-level `if` that make it
+    /// a login gate (Streamlit `st.user.is_logged_in`,
+    /// `st.session_state["authentication_status"]`).
+    #[serde(default)]
+    pub script_gates: Vec<String>,
+    /// Calls that offer a sign-in in a script (`st.login`,
+    /// `authenticator.login`): a login without a gate checks nothing.
+    #[serde(default)]
+    pub script_logins: Vec<String>,
 }
 
 /// Per-user quota evidence (`rules/protections.toml` `[quota]`).
@@ -399,6 +408,28 @@ pub struct RateLimitSpec {
     /// Window constructors of the limit-call libraries (`slidingWindow`).
     #[serde(default)]
     pub window_calls: Vec<String>,
+    /// The methods that check a limit-call library's limiter (`limit`,
+    /// `consume`, `protect`), and its functions that check one by
+    /// themselves (`checkRateLimit`).
+    #[serde(default)]
+    pub js_limit_methods: Vec<String>,
+    #[serde(default)]
+    pub js_limit_functions: Vec<String>,
+    /// Limit-call libraries that limit only with a window rule (Arcjet:
+    /// without `slidingWindow`/`fixedWindow`/`tokenBucket`, `protect()` is
+    /// bot or attack protection).
+    #[serde(default)]
+    pub js_window_rules: Vec<String>,
+    /// Words in a window rule's options that switch it off (it only
+    /// logs), unless one of `live_words` is there too (a mode picked by
+    /// environment).
+    #[serde(default)]
+    pub dry_run_words: Vec<String>,
+    #[serde(default)]
+    pub live_words: Vec<String>,
+    /// Limit-call libraries whose numeric `duration` is in milliseconds.
+    #[serde(default)]
+    pub millisecond_durations: Vec<String>,
     /// The class of the Python limiter libraries (`Limiter`).
     #[serde(default)]
     pub python_limiter_class: String,

@@ -186,7 +186,7 @@ pub(super) fn extract(
                     facts.property_calls.push(p);
                 }
                 if call.callee == "require" {
-                    collect_require(node, up.get(0), src, facts);
+                    collect_require(node, up.get(0), up.get(1), src, facts);
                 } else if call.callee == "import" {
                     collect_dynamic_import(node, src, facts);
                 }
@@ -590,9 +590,16 @@ fn collect_dynamic_import(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     }
 }
 
-/// `const x = require("m")`, `const { a, b: c } = require("m")`; `parent`
-/// is the call's.
-fn collect_require(call: Node<'_>, parent: Option<Node<'_>>, src: &[u8], facts: &mut FileFacts) {
+/// `const x = require("m")`, `const { a, b: c } = require("m")`, `const x =
+/// require("m").default` (the name `default`, as an ES default import);
+/// `parent` and `grandparent` are the call's.
+fn collect_require(
+    call: Node<'_>,
+    parent: Option<Node<'_>>,
+    grandparent: Option<Node<'_>>,
+    src: &[u8],
+    facts: &mut FileFacts,
+) {
     let Some(module) = call
         .child_by_field_name("arguments")
         .and_then(|a| a.named_child(0))
@@ -602,14 +609,24 @@ fn collect_require(call: Node<'_>, parent: Option<Node<'_>>, src: &[u8], facts: 
         return;
     };
     let line = line_of(call);
-    let target = parent
+    // `require("m").default`: the member, bound by the declarator above it.
+    let member = parent
+        .filter(|p| p.kind() == "member_expression")
+        .and_then(|p| p.child_by_field_name("property"))
+        .map(|p| text_of(p, src));
+    let declarator = if member.is_some() {
+        grandparent
+    } else {
+        parent
+    };
+    let target = declarator
         .filter(|p| p.kind() == "variable_declarator")
         .and_then(|p| p.child_by_field_name("name"));
     match target {
         Some(t) if t.kind() == "identifier" => {
             facts.imports.push(Import {
                 module,
-                name: None,
+                name: member,
                 local: text_of(t, src),
                 line,
                 type_only: false,

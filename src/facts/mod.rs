@@ -18,6 +18,7 @@ mod python;
 
 pub use loops::{Effect, Loop, LoopKind, Recursion};
 pub use project::{annotated_class, Chain, ConfigFile, FnRef, ProjectFacts};
+pub use python::SCRIPT_SCOPE;
 
 use crate::lang::{Lang, OutOfTime};
 use std::time::Instant;
@@ -200,6 +201,22 @@ pub struct FileFacts {
     /// Calls written as property values of an object passed to another
     /// call (JS).
     pub property_calls: Vec<PropertyCall>,
+    /// Python `if` statements at module level, with their condition: the
+    /// gates of a script (Streamlit `if not st.user.is_logged_in: …
+    /// st.stop()`).
+    pub top_level_ifs: Vec<TopLevelIf>,
+}
+
+/// An `if` statement at module level (Python).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TopLevelIf {
+    pub line: u32,
+    /// The last line of the whole statement, `elif`/`else` included.
+    pub end_line: u32,
+    /// The condition as written (cut like every text).
+    pub condition: String,
+    /// Its body leaves early (a guard: return, raise, `st.stop()`).
+    pub leaves: bool,
 }
 
 /// A call that is the value of an object-literal property, the object being
@@ -285,6 +302,7 @@ impl FileFacts {
         self.limit_guards.shrink_to_fit();
         self.effects.shrink_to_fit();
         self.property_calls.shrink_to_fit();
+        self.top_level_ifs.shrink_to_fit();
     }
 
     /// Is function `inner` `outer` or defined (at any depth) inside it?
@@ -384,11 +402,12 @@ pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
                     .map(|f| text_of(f, src))
                     .unwrap_or_default();
                 let last = callee.rsplit('.').next().unwrap_or(&callee);
-                // A bare `error(401)` throws (SvelteKit); `console.error` does not.
+                // A bare `error(401)` throws (SvelteKit); `console.error` does not;
+                // `st.stop()` ends a Streamlit script run.
                 if matches!(
                     last,
                     "abort" | "redirect" | "notFound" | "unauthorized" | "forbidden"
-                ) || callee == "error"
+                ) || matches!(callee.as_str(), "error" | "st.stop" | "streamlit.stop")
                 {
                     return true;
                 }

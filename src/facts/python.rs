@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use super::{
     line_of, text_of, text_ref, Arg, Assignment, Call, Class, Columns, DictEntry, FileFacts,
-    Function, Import, Kinds,
+    Function, Import, Kinds, TopLevelIf,
 };
 use crate::lang::Lang;
 
@@ -108,8 +108,22 @@ pub(super) fn extract(
                 child_class = None;
             }
             "call" => facts.calls.push(call_facts(node, src, &columns, function)),
-            "if_statement" if super::is_guard(node, src) => {
-                super::note_guard(node, src, function, facts);
+            "if_statement" => {
+                let leaves = super::is_guard(node, src);
+                if leaves {
+                    super::note_guard(node, src, function, facts);
+                }
+                if function.is_none() {
+                    facts.top_level_ifs.push(TopLevelIf {
+                        line: line_of(node),
+                        end_line: node.end_position().row as u32 + 1,
+                        condition: node
+                            .child_by_field_name("condition")
+                            .map(|c| text_of(c, src))
+                            .unwrap_or_default(),
+                        leaves,
+                    });
+                }
             }
             k if super::loops::is_loop_kind(k) => {
                 facts
@@ -162,7 +176,84 @@ pub(super) fn extract(
         stack[first..].reverse();
     }
     facts.calls.sort_by_key(|c| (c.line, c.column));
+    if is_script(facts) {
+        script_scope(facts, root.end_position().row as u32 + 1);
+    }
 }
+
+/// The name of the function that stands for a script's module-level code.
+pub const SCRIPT_SCOPE: &str = "<module>";
+
+/// A Streamlit app script (it imports `streamlit`): the whole script runs
+/// again on every interaction of a user, so its module-level code is the
+/// request handler of the app.
+fn is_script(facts: &FileFacts) -> bool {
+    facts
+        .imports
+        .iter()
+        .any(|i| i.module == "streamlit" || i.module.starts_with("streamlit."))
+}
+
+/// Make a script's module-level code a function, [`SCRIPT_SCOPE`] (line 1
+/// to the end, last in `functions`): its calls, guards and loops move into
+/// it, so reachability, limits and in-handler auth read it as any handler.
+/// Assignments stay at module level (a client made there is a module
+/// object, as in any file), and functions defined at module level get no
+/// parent (defining a function does not call it).
+fn script_scope(facts: &mut FileFacts, end_line: u32) {
+    let scope = facts.functions.len();
+    facts.functions.push(Function {
+        name: SCRIPT_SCOPE.to_string(),
+        line: 1,
+        end_line,
+        ..Function::default()
+    });
+    let here = Some(scope);
+    for c in facts.calls.iter_mut().filter(|c| c.in_function.is_none()) {
+        c.in_function = here;
+    }
+    for g in facts.guards.iter_mut().filter(|g| g.function.is_none()) {
+        g.function = here;
+    }
+    for g in facts.limit_guards.iter_mut().filter(|g| g.0.is_none()) {
+        g.0 = here;
+    }
+    for l in facts.loops.iter_mut().filter(|l| l.in_function.is_none()) {
+        l.in_function = here;
+    }
+    // A widget's callback runs on the interaction, before the script:
+    // `st.button("Go", on_click=generate)` calls `generate` from where the
+    // widget is.
+    let callbacks: Vec<Call> = facts
+        .calls
+        .iter()
+        .flat_map(|c| {
+            c.args
+                .iter()
+                .filter(|a| a.keyword.as_deref().is_some_and(|k| CALLBACKS.contains(&k)))
+                .filter(|a| {
+                    let t = a.text.trim();
+                    !t.is_empty()
+                        && t.chars()
+                            .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.')
+                })
+                .map(|a| Call {
+                    callee: a.text.trim().to_string(),
+                    line: a.line,
+                    column: a.column,
+                    in_function: c.in_function,
+                    ..Call::default()
+                })
+        })
+        .collect();
+    if !callbacks.is_empty() {
+        facts.calls.extend(callbacks);
+        facts.calls.sort_by_key(|c| (c.line, c.column));
+    }
+}
+
+/// Keyword arguments of Streamlit widgets that name a callback.
+const CALLBACKS: [&str; 3] = ["on_click", "on_change", "on_submit"];
 
 fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     let mut cursor = node.walk();

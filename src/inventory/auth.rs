@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::Endpoint;
-use crate::catalog::{AuthSpec, Catalog};
+use crate::catalog::{AuthSpec, Catalog, RateLimitSpec};
 use crate::facts::{Call, ProjectFacts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -51,10 +51,14 @@ pub(super) fn named(list: &[String], name: &str) -> bool {
 pub(super) fn collect_rejecting_functions(
     facts: &ProjectFacts,
     spec: &AuthSpec,
+    limiters: &RateLimitSpec,
 ) -> HashSet<String> {
     let rejecting = facts.functions_reaching(|_, _, call| rejects(call, spec), REJECT_DEPTH);
     let mut out = HashSet::new();
-    for f in rejecting.keys() {
+    for (f, chain) in &rejecting {
+        if chain.functions.len() == 1 && denies_for_a_limiter(facts, *f, spec, limiters) {
+            continue;
+        }
         let mut function = facts.function(*f);
         out.insert(last(&function.name).to_string());
         while let Some(parent) = function.parent {
@@ -63,6 +67,29 @@ pub(super) fn collect_rejecting_functions(
         }
     }
     out
+}
+
+/// A function that checks a limiter SDK and reads no session: its 403 is
+/// the SDK's denial (Arcjet's bot or shield rule), not a missing user.
+fn denies_for_a_limiter(
+    facts: &ProjectFacts,
+    f: crate::facts::FnRef,
+    spec: &AuthSpec,
+    limiters: &RateLimitSpec,
+) -> bool {
+    let calls = || {
+        facts
+            .file(f.file)
+            .calls
+            .iter()
+            .filter(move |c| c.in_function == Some(f.function))
+    };
+    calls().any(|c| super::limits::sdk_call(facts, f.file, c, limiters).is_some())
+        && !calls().any(|c| {
+            named(&spec.session_calls, &c.callee)
+                || (named(&spec.self_checking_calls, &c.callee)
+                    && super::limits::sdk_call(facts, f.file, c, limiters).is_none())
+        })
 }
 
 /// How many calls deep a rejection makes its callers auth helpers.
@@ -86,6 +113,8 @@ pub struct AuthContext<'a> {
     pub spec: AuthSpec,
     /// Project functions that reject without a user, by name.
     pub rejecting: HashSet<String>,
+    /// The limiter SDKs: their checks (Arcjet `aj.protect(req)`) are no auth.
+    limiters: &'a RateLimitSpec,
 }
 
 impl<'a> AuthContext<'a> {
@@ -99,11 +128,12 @@ impl<'a> AuthContext<'a> {
         ] {
             list.extend(extra.iter().cloned());
         }
-        let rejecting = collect_rejecting_functions(facts, &spec);
+        let rejecting = collect_rejecting_functions(facts, &spec, &catalog.rate_limit);
         AuthContext {
             facts,
             spec,
             rejecting,
+            limiters: &catalog.rate_limit,
         }
     }
 
@@ -145,8 +175,9 @@ impl<'a> AuthContext<'a> {
                 });
                 continue;
             }
-            let self_checking =
-                named(&self.spec.self_checking_calls, &c.callee) || self.rejecting.contains(name);
+            let self_checking = (named(&self.spec.self_checking_calls, &c.callee)
+                && super::limits::sdk_call(self.facts, e.file, c, self.limiters).is_none())
+                || self.rejecting.contains(name);
             let session = named(&self.spec.session_calls, &c.callee);
             if !(self_checking || session) {
                 continue;

@@ -153,7 +153,9 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
             // (`ratelimit.limit(key)` of a limiter library is that library's
             // evidence, read in `limits`, not a limiter of the project.)
             let callee_counts = calls_in[f].iter().any(|c| {
-                (limit_named(last(&c.callee)) && last(&c.callee) != "limit")
+                (limit_named(last(&c.callee))
+                    && last(&c.callee) != "limit"
+                    && !super::limits::is_sdk_call(facts, fi, c, spec))
                     || facts.resolve_call(fi, c).is_some_and(|g| {
                         let callee_file = facts.file(g.file);
                         limit_named(&facts.function(g).name)

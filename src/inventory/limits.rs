@@ -1,19 +1,23 @@
 //! Rate limits on endpoints, the generic part: every limiter the project
 //! creates (for the store check), hand-written in-memory counters, limiters
-//! named in the config (`extra-limiters`), and limit-call libraries
-//! (`rules/protections.toml` `js_limit_calls`: `.limit(key)` on the request
-//! path, misuse when the limiter is created per request). What each
-//! framework declares around its routes (decorators, middleware, defaults)
-//! is read by its family in `frameworks/`.
+//! named in the config (`extra-limiters`), and limiter SDKs
+//! (`rules/protections.toml` `js_limit_calls`: their check on the request
+//! path, `ratelimit.limit(id)`, Arcjet `aj.protect(req)` with a live window
+//! rule, rate-limiter-flexible `limiter.consume(ip)`, @vercel/firewall
+//! `checkRateLimit(…)`, with the windows of their rules and options; misuse
+//! when the limiter is created per request in memory). What each framework
+//! declares around its routes (decorators, middleware, defaults) is read by
+//! its family in `frameworks/`. Gaps: whether the check's answer is acted
+//! on (`decision.isDenied()`) is not verified; Arcjet's `guard()` API.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use regex::Regex;
 
 use super::counters::Counters;
 use super::frameworks::{of_family, Framework, FAMILIES};
 use super::{Endpoint, Inventory};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, RateLimitSpec};
 use crate::config::Extras;
 use crate::facts::{Call, Chain, FileFacts, FnRef, ProjectFacts};
 
@@ -138,7 +142,16 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         let in_handler = chain.functions.len() == 1;
         // A limiter with an external store (Redis, KV) made in the
         // handler still counts across requests: a limit, not misuse.
+        // `aj.withRule(…).protect(req)` derives from a module-level client.
+        let module_level = sdk_call(facts, cf, call, spec).is_some_and(|sdk| {
+            facts
+                .file(sdk.maker)
+                .assignments
+                .iter()
+                .any(|a| a.target == sdk.variable && a.in_function.is_none())
+        });
         let created_here = in_handler
+            && !module_level
             && created_in_function(facts.file(cf), call, e.handler.map(|h| h.function))
             && !created_with_shared_store(facts.file(cf), call, &spec.shared_store_words);
         if created_here {
@@ -149,24 +162,47 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
                 line: call.line,
                 message: "the limiter is created inside the request handler, so it starts from zero on every request".into(),
             });
-        } else {
-            let head = call.callee.split('.').next().unwrap_or("");
-            let maker = facts
-                .file(cf)
-                .import_of(head)
-                .and_then(|i| facts.resolve_import(cf, i))
-                .unwrap_or(cf);
-            let spec_text = window_spec(facts.file(maker), spec);
-            let windows = parse_windows(&spec_text);
-            e.limits.push(Limit {
-                how: format!("{}()", call.callee),
-                file: cf,
-                line: call.line,
-                spec: spec_text,
-                windows,
-            });
+        } else if let Some(limit) = sdk_limits_at(facts, chain.call, spec) {
+            e.limits.push(limit);
         }
     }
+}
+
+/// The limit of the limiter SDK check `at`, with every other check the
+/// same function makes (`perMinute.consume(ip); perDay.consume(ip)`): their
+/// windows together.
+pub(crate) fn sdk_limits_at(
+    facts: &ProjectFacts,
+    at: (usize, usize),
+    spec: &RateLimitSpec,
+) -> Option<Limit> {
+    let (cf, _) = at;
+    let call = facts.call(at);
+    let file = facts.file(cf);
+    let mut specs: Vec<String> = Vec::new();
+    let mut windows: Vec<u64> = Vec::new();
+    let checks = file.calls.iter().filter(|c| {
+        c.in_function == call.in_function && (c.line, c.column) >= (call.line, call.column)
+    });
+    for c in std::iter::once(call).chain(checks.filter(|c| !std::ptr::eq(*c, call))) {
+        let Some(sdk) = sdk_call(facts, cf, c, spec) else {
+            continue;
+        };
+        let Some((text, w)) = sdk_limit(facts, cf, c, &sdk, spec) else {
+            continue;
+        };
+        if !specs.contains(&text) {
+            specs.push(text);
+            windows.extend(w);
+        }
+    }
+    (!specs.is_empty()).then(|| Limit {
+        how: format!("{}()", call.callee),
+        file: cf,
+        line: call.line,
+        spec: specs.join("; "),
+        windows,
+    })
 }
 
 /// Project limiters named in the config (`extra-limiters`): a decorator on
@@ -427,7 +463,7 @@ fn collect_limiters<'f>(
             file: fi,
             line: a.line,
             column: call.map(|c| c.column).unwrap_or(1),
-            shared_store: is_upstash || (!memory && (shared(&args_text) || store_given)),
+            shared_store: !memory && (is_upstash || shared(&args_text) || store_given),
             variable: a.target.clone(),
         });
         if let (true, Some(c)) = (is_python_limiter, call) {
@@ -448,7 +484,8 @@ pub(super) fn window_spec(file: &FileFacts, spec: &crate::catalog::RateLimitSpec
         .iter()
         .filter_map(|c| {
             let name = c.callee.rsplit('.').next().unwrap_or("");
-            spec.window_calls.iter().any(|w| w == name).then(|| {
+            let window = spec.window_calls.iter().any(|w| w == name);
+            (window && is_live(c, spec)).then(|| {
                 format!(
                     "{name}({})",
                     c.args
@@ -540,6 +577,15 @@ pub fn parse_windows(spec: &str) -> Vec<u64> {
             product
         });
     }
+    // Arcjet's numeric `interval` / `window`: seconds.
+    let seconds = Regex::new(r"\b(?:interval|window)\s*:\s*(\d[\d\s*_]*)").expect("static regex");
+    for c in seconds.captures_iter(spec) {
+        let product: u64 = c[1]
+            .split('*')
+            .filter_map(|p| p.trim().replace('_', "").parse::<u64>().ok())
+            .product();
+        out.push(product);
+    }
     let kwargs = Regex::new(r"\b(milliseconds|seconds|minutes|hours|days)\s*=\s*(\d+)")
         .expect("static regex");
     for c in kwargs.captures_iter(spec) {
@@ -555,33 +601,287 @@ pub fn parse_windows(spec: &str) -> Vec<u64> {
     out
 }
 
-/// Functions that call `.limit(…)` of a limit-call library (upstash), on a
-/// limiter made in their file or imported from a project file that makes
-/// one, with the chain to that call.
+/// The limiter SDK objects of one file, by variable: the module of the
+/// constructor that made each (`aj = arcjet({…})`, `limiter = new
+/// Ratelimit({…})`, `perMinute = new RateLimiterRedis({…})`), also one
+/// derived from another (`ajChat = aj.withRule(slidingWindow({…}))`).
+fn sdk_limiters<'f>(file: &'f FileFacts, spec: &RateLimitSpec) -> HashMap<&'f str, &'f str> {
+    let mut out: HashMap<&str, &str> = HashMap::new();
+    for a in &file.assignments {
+        let Some(callee) = &a.value_callee else {
+            continue;
+        };
+        if a.target.starts_with(['{', '[']) {
+            continue;
+        }
+        let head = callee.split('.').next().unwrap_or(callee);
+        let module = match file.import_of(head) {
+            Some(i) if spec.js_limit_calls.contains(&i.module) => Some(i.module.as_str()),
+            _ => out.get(head).copied().filter(|_| callee != head),
+        };
+        if let Some(module) = module {
+            out.insert(a.target.as_str(), module);
+        }
+    }
+    out
+}
+
+/// A call that checks a limiter SDK, with where its limiter is made.
+pub(crate) struct SdkCall {
+    /// The file that makes the limiter.
+    pub maker: usize,
+    /// Its variable there (empty for a function of the library:
+    /// `checkRateLimit("id", { request })`).
+    pub variable: String,
+    pub module: String,
+}
+
+/// Is `call` (of file `fi`) the check of a limiter SDK? A method of
+/// `js_limit_methods` on a limiter made in the file or imported from the
+/// project file that makes it (`aj.protect(req)`, `limiter.consume(ip)`,
+/// `ratelimit.limit(id)`), or a function of `js_limit_functions` imported
+/// from a limit-call library (`checkRateLimit`). `.limit(…)` also counts on
+/// any object of a file that imports a limit-call library, or of one it
+/// imports it from (Upstash limiters are often kept in maps and objects).
+pub(crate) fn sdk_call(
+    facts: &ProjectFacts,
+    fi: usize,
+    call: &Call,
+    spec: &RateLimitSpec,
+) -> Option<SdkCall> {
+    let file = facts.file(fi);
+    let head = call.callee.split('.').next()?;
+    let Some((_, method)) = call.callee.rsplit_once('.') else {
+        let i = file.import_of(head)?;
+        let name = i.name.as_deref().unwrap_or(head);
+        let listed = spec.js_limit_calls.contains(&i.module)
+            && spec.js_limit_functions.iter().any(|f| f == name);
+        // Given a limiter of the file (Arcjet's `createMiddleware(aj)`).
+        let variable = call
+            .args
+            .first()
+            .map(|a| a.text.trim())
+            .filter(|t| sdk_limiters(file, spec).contains_key(t))
+            .unwrap_or_default()
+            .to_string();
+        return listed.then(|| SdkCall {
+            maker: fi,
+            variable,
+            module: i.module.clone(),
+        });
+    };
+    if !spec.js_limit_methods.iter().any(|m| m == method) {
+        return None;
+    }
+    let limit_module = |f: &FileFacts| {
+        f.imports
+            .iter()
+            .find(|i| spec.js_limit_calls.contains(&i.module))
+            .map(|i| i.module.clone())
+    };
+    let own = sdk_limiters(file, spec);
+    if let Some(module) = own.get(head) {
+        return Some(SdkCall {
+            maker: fi,
+            variable: head.to_string(),
+            module: module.to_string(),
+        });
+    }
+    let imported = file.import_of(head).and_then(|i| {
+        let target = facts.resolve_import(fi, i)?;
+        let theirs = sdk_limiters(facts.file(target), spec);
+        let name = i.name.as_deref().filter(|n| *n != "default");
+        // A default export: the file's only limiter.
+        let found = match name {
+            Some(n) => theirs.get_key_value(n),
+            None if theirs.len() == 1 => theirs.iter().next(),
+            None => None,
+        };
+        match found {
+            Some((var, module)) => Some(SdkCall {
+                maker: target,
+                variable: var.to_string(),
+                module: module.to_string(),
+            }),
+            None if method == "limit" => limit_module(facts.file(target)).map(|module| SdkCall {
+                maker: target,
+                variable: String::new(),
+                module,
+            }),
+            None => None,
+        }
+    });
+    if imported.is_some() {
+        return imported;
+    }
+    // `.limit(…)` on any object of a file importing the library.
+    if method == "limit" {
+        return limit_module(file).map(|module| SdkCall {
+            maker: fi,
+            variable: String::new(),
+            module,
+        });
+    }
+    None
+}
+
+/// A call of a limiter SDK, its check or its constructor (`new
+/// RateLimiterMemory(…)`): that library's evidence, read here, not a
+/// limiter the project wrote.
+pub(crate) fn is_sdk_call(
+    facts: &ProjectFacts,
+    fi: usize,
+    call: &Call,
+    spec: &RateLimitSpec,
+) -> bool {
+    let head = call.callee.split('.').next().unwrap_or("");
+    facts
+        .file(fi)
+        .import_of(head)
+        .is_some_and(|i| spec.js_limit_calls.contains(&i.module))
+        || sdk_call(facts, fi, call, spec).is_some()
+}
+
+/// The limit a limiter SDK check applies, as written and in windows: the
+/// limiter's constructor options (`duration: 60`, `interval: "1m"`) and
+/// its window rules (`slidingWindow({ mode: "LIVE", interval: "1m", max: 10 })`),
+/// also those added at the call (`aj.withRule(…)` in the function).
+/// `None` when the library limits only with a window rule
+/// (`js_window_rules`: Arcjet) and it has none outside dry-run mode.
+pub(crate) fn sdk_limit(
+    facts: &ProjectFacts,
+    fi: usize,
+    call: &Call,
+    sdk: &SdkCall,
+    spec: &RateLimitSpec,
+) -> Option<(String, Vec<u64>)> {
+    let maker = facts.file(sdk.maker);
+    let mut parts: Vec<String> = Vec::new();
+    let mut ctor_text = None;
+    if !sdk.variable.is_empty() {
+        if let Some(a) = maker
+            .assignments
+            .iter()
+            .find(|a| a.target == sdk.variable && a.value_callee.is_some())
+        {
+            let ctor = maker
+                .calls
+                .iter()
+                .find(|c| c.line == a.line && Some(&c.callee) == a.value_callee.as_ref());
+            ctor_text = ctor
+                .filter(|c| !c.args.is_empty())
+                .map(|c| format!("{}({})", c.callee, args_text(c)));
+        }
+    }
+    let is_window = |c: &Call| {
+        let name = c.callee.rsplit('.').next().unwrap_or("");
+        spec.window_calls.iter().any(|w| w == name)
+    };
+    let mut windows: Vec<&Call> = Vec::new();
+    if !sdk.variable.is_empty() {
+        windows.extend(
+            variable_range(maker, &sdk.variable)
+                .map(|(start, end)| {
+                    maker
+                        .calls
+                        .iter()
+                        .filter(move |c| c.line >= start && c.line < end)
+                })
+                .into_iter()
+                .flatten()
+                .filter(|c| is_window(c)),
+        );
+    }
+    // A limiter not made by a plain assignment (`const ratelimit = redis ?
+    // new Ratelimit({…}) : undefined`): every window of its file.
+    if sdk.variable.is_empty() && call.callee.contains('.') {
+        windows.extend(maker.calls.iter().filter(|c| is_window(c)));
+    }
+    let caller = facts.file(fi);
+    windows.extend(
+        caller.calls.iter().filter(|c| {
+            c.in_function.is_some() && c.in_function == call.in_function && is_window(c)
+        }),
+    );
+    windows.sort_by_key(|c| (c.line, c.column));
+    windows.dedup_by_key(|c| (c.line, c.column));
+    let live_windows: Vec<&Call> = windows.into_iter().filter(|c| is_live(c, spec)).collect();
+    if spec.js_window_rules.contains(&sdk.module) && live_windows.is_empty() {
+        return None;
+    }
+    for c in &live_windows {
+        let name = c.callee.rsplit('.').next().unwrap_or("");
+        parts.push(format!("{name}({})", args_text(c)));
+    }
+    // The constructor's options say the limit when no window rule does
+    // (`new RateLimiterRedis({ points: 10, duration: 60 })`).
+    if parts.is_empty() {
+        parts.extend(ctor_text);
+    }
+    if parts.is_empty() && sdk.variable.is_empty() {
+        parts.push(format!("{}({})", call.callee, args_text(call)));
+    }
+    let text = strip_comments(&parts.join("; "))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let parsed = if spec.millisecond_durations.contains(&sdk.module) {
+        text.replace("duration", "windowMs")
+    } else {
+        text.clone()
+    };
+    Some((text, parse_windows(&parsed)))
+}
+
+/// Options as written without their comments (`interval: "10m", // 10
+/// minute window`, `1 /* day */ * 24`).
+fn strip_comments(text: &str) -> String {
+    let block = Regex::new(r"(?s)/\*.*?\*/").expect("static regex");
+    let line = Regex::new(r"(^|[\s,{(\[])//[^\n]*").expect("static regex");
+    let text = block.replace_all(text, " ");
+    line.replace_all(&text, "$1").into_owned()
+}
+
+/// A window rule that limits: not in dry-run mode (`mode: "DRY_RUN"` only
+/// logs), unless a live mode is picked too (`… ? "LIVE" : "DRY_RUN"`).
+fn is_live(c: &Call, spec: &RateLimitSpec) -> bool {
+    let text = args_text(c);
+    let dry = spec.dry_run_words.iter().any(|w| text.contains(w.as_str()));
+    !dry || spec.live_words.iter().any(|w| text.contains(w.as_str()))
+}
+
+/// The arguments of a call as written, `, `-joined.
+fn args_text(c: &Call) -> String {
+    c.args
+        .iter()
+        .map(|a| a.text.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The lines of a module-level variable's definition: from its assignment
+/// to the next module-level one.
+fn variable_range(file: &FileFacts, var: &str) -> Option<(u32, u32)> {
+    let top = || file.assignments.iter().filter(|a| a.in_function.is_none());
+    let start = top().find(|a| a.target == var)?.line;
+    let end = top()
+        .map(|a| a.line)
+        .filter(|l| *l > start)
+        .min()
+        .unwrap_or(u32::MAX);
+    Some((start, end))
+}
+
+/// Functions that check a limiter SDK on the request path ([`sdk_call`]
+/// with a limit, [`sdk_limit`]), with the chain to that check.
 pub(crate) fn limit_call_functions(
     facts: &ProjectFacts,
-    spec: &crate::catalog::RateLimitSpec,
+    spec: &RateLimitSpec,
 ) -> HashMap<FnRef, Chain> {
-    let makes_limiter: HashSet<usize> = facts
-        .files()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            f.imports
-                .iter()
-                .any(|i| spec.js_limit_calls.contains(&i.module))
-        })
-        .map(|(i, _)| i)
-        .collect();
     facts.functions_reaching(
         |fi, _, c| {
-            let f = facts.file(fi);
-            let head = c.callee.split('.').next().unwrap_or("");
-            let imported_limiter = f
-                .import_of(head)
-                .and_then(|i| facts.resolve_import(fi, i))
-                .is_some_and(|t| makes_limiter.contains(&t));
-            c.callee.ends_with(".limit") && (makes_limiter.contains(&fi) || imported_limiter)
+            sdk_call(facts, fi, c, spec)
+                .is_some_and(|sdk| sdk_limit(facts, fi, c, &sdk, spec).is_some())
         },
         super::MAX_DEPTH,
     )
@@ -618,5 +918,26 @@ mod tests {
             vec![60]
         );
         assert_eq!(parse_windows("timeWindow: '1 day'"), vec![86_400]);
+        // Arcjet rules (string or seconds) and rate-limiter-flexible.
+        assert_eq!(
+            parse_windows("slidingWindow({ mode: \"LIVE\", interval: \"1m\", max: 10 })"),
+            vec![60]
+        );
+        assert_eq!(
+            parse_windows("tokenBucket({ refillRate: 5, interval: 10, capacity: 10 })"),
+            vec![10]
+        );
+        assert_eq!(
+            parse_windows("fixedWindow({ window: \"1h\", max: 60 })"),
+            vec![3600]
+        );
+        assert_eq!(
+            parse_windows("tokenBucket({ interval: 1 * 24 * 60 * 60, capacity: 40_000 })"),
+            vec![86_400]
+        );
+        assert_eq!(
+            parse_windows("{ points: 100, duration: 60 * 60 * 24 }"),
+            vec![86_400]
+        );
     }
 }

@@ -36,6 +36,7 @@ mod nest;
 mod next;
 mod node;
 mod python;
+mod streamlit;
 mod trpc;
 
 use std::collections::HashMap;
@@ -72,6 +73,7 @@ pub enum Framework {
     Remix,
     Trpc,
     Lambda,
+    Streamlit,
 }
 
 impl Framework {
@@ -94,13 +96,18 @@ impl Framework {
             Framework::Remix => "Remix",
             Framework::Trpc => "tRPC",
             Framework::Lambda => "AWS Lambda",
+            Framework::Streamlit => "Streamlit",
         }
     }
 
     pub fn is_python(self) -> bool {
         matches!(
             self,
-            Framework::FastApi | Framework::Flask | Framework::Django | Framework::Gradio
+            Framework::FastApi
+                | Framework::Flask
+                | Framework::Django
+                | Framework::Gradio
+                | Framework::Streamlit
         )
     }
 
@@ -123,6 +130,7 @@ impl Framework {
             Framework::Remix => "remix",
             Framework::Trpc => "trpc",
             Framework::Lambda => "lambda",
+            Framework::Streamlit => "streamlit",
         }
     }
 
@@ -222,6 +230,7 @@ pub static FAMILIES: &[&dyn Family] = &[
     &files::FileRoutes,
     &trpc::Trpc,
     &lambda::Lambda,
+    &streamlit::Streamlit,
 ];
 
 /// Every family's [`Family::config_sources`] of the project's configuration
@@ -356,7 +365,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 17] = [
+    const ALL: [Framework; 18] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -374,6 +383,7 @@ mod tests {
         Framework::Remix,
         Framework::Trpc,
         Framework::Lambda,
+        Framework::Streamlit,
     ];
 
     #[test]

@@ -12,7 +12,7 @@ use regex::Regex;
 use super::{Family, Framework};
 use crate::facts::{FileFacts, FnRef, ProjectFacts};
 use crate::inventory::auth::{last, named, AuthContext};
-use crate::inventory::limits::{parse_windows, window_spec, LimitScope};
+use crate::inventory::limits::{parse_windows, sdk_call, sdk_limit, window_spec, LimitScope};
 use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Limit, Misuse};
 
 pub struct Next;
@@ -184,10 +184,14 @@ fn limiting_middleware(scope: &LimitScope<'_>) -> Vec<(usize, Vec<Matcher>, Limi
     for (fi, file) in middleware_files(scope.facts) {
         let limits = file.imports.iter().any(|i| {
             spec.js_limit_calls.contains(&i.module) || spec.js_middleware.contains(&i.module)
-        }) && file
-            .calls
-            .iter()
-            .any(|c| c.callee.ends_with(".limit") || c.callee.to_lowercase().contains("limit"));
+        }) && file.calls.iter().any(|c| {
+            // A limiter SDK's check (Arcjet `aj.protect(req)` or
+            // `createMiddleware(aj)` with a window rule), or a limit call.
+            match sdk_call(scope.facts, fi, c, spec) {
+                Some(sdk) => sdk_limit(scope.facts, fi, c, &sdk, spec).is_some(),
+                None => c.callee.ends_with(".limit") || c.callee.to_lowercase().contains("limit"),
+            }
+        });
         if !limits {
             continue;
         }

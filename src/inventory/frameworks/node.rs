@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 
 use super::{covering_uses, unquote, Family, Framework, HTTP_METHODS};
-use crate::facts::{Arg, Call, FileFacts, FnRef};
+use crate::facts::{Arg, Call, Chain, FileFacts, FnRef};
 use crate::inventory::auth::{last, named, AuthContext};
-use crate::inventory::limits::{parse_windows, LimitScope};
+use crate::inventory::limits::{limit_call_functions, parse_windows, sdk_limits_at, LimitScope};
 use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Limit, Misuse};
 
 pub struct Node;
@@ -110,8 +110,9 @@ impl Family for Node {
         endpoints: &mut [&mut Endpoint],
         _misuse: &mut Vec<Misuse>,
     ) {
+        let sdk = limit_call_functions(scope.facts, &scope.catalog.rate_limit);
         for e in endpoints.iter_mut() {
-            route_limits(e, scope);
+            route_limits(e, scope, &sdk);
         }
     }
 
@@ -144,12 +145,60 @@ impl Family for Node {
                     });
                 }
             }
+            if e.framework == Framework::Fastify {
+                out.extend(fastify_hook_auth(cx, e, &is_auth));
+            }
             e.auth.extend(out);
         }
     }
 }
 
-fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
+/// Fastify request hooks on the route's instance (`fastify.addHook("onRequest",
+/// authenticate)`, or a hook function that calls `request.jwtVerify()` or
+/// rejects with 401): they run before every route of that instance.
+fn fastify_hook_auth(
+    cx: &AuthContext<'_>,
+    e: &Endpoint,
+    is_auth: &dyn Fn(&str) -> bool,
+) -> Vec<AuthEvidence> {
+    let own = (e.file, e.object.as_str());
+    let passed = e.mounted_on.as_ref().map(|(f, o)| (*f, o.as_str()));
+    let mut out = Vec::new();
+    for (fi, name) in std::iter::once(own).chain(passed) {
+        let file = cx.facts.file(fi);
+        for call in &file.calls {
+            let Some((object, "addHook")) = call.callee.rsplit_once('.') else {
+                continue;
+            };
+            let hook = call.args.first().and_then(|a| unquote(&a.text));
+            if object != name
+                || !hook
+                    .as_ref()
+                    .is_some_and(|h| ROUTE_HOOKS.contains(&h.as_str()))
+            {
+                continue;
+            }
+            let Some(f) = call.args.get(1) else { continue };
+            let checks_inside = f.function.is_some_and(|g| {
+                file.calls.iter().any(|c| {
+                    c.in_function.is_some_and(|h| file.is_within(h, g))
+                        && (named(&cx.spec.self_checking_calls, &c.callee)
+                            || cx.rejecting.contains(last(&c.callee)))
+                }) || cx.rejecting.contains(last(&file.functions[g].name))
+            });
+            if is_auth(&f.text) || checks_inside {
+                out.push(AuthEvidence {
+                    kind: AuthKind::Enforced,
+                    how: format!("{}(\"{}\", …)", call.callee, hook.unwrap_or_default()),
+                    line: if fi == e.file { call.line } else { e.line },
+                });
+            }
+        }
+    }
+    out
+}
+
+fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>, sdk: &HashMap<FnRef, Chain>) {
     let facts = scope.facts;
     // A limiter variable of file `fi` (or one imported from a project file).
     let is_limiter = |fi: usize, name: &str| {
@@ -176,8 +225,27 @@ fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
             .named(text)
             .map(|l| (l.windows.clone(), l.spec(facts)))
     };
+    // A middleware function that checks a limiter SDK (`arcjetMiddleware`
+    // calling `aj.protect(req)`, a wrapper around `limiter.consume(ip)`).
+    let sdk_limit = |fi: usize, text: &str, function: Option<usize>| {
+        let f = match function {
+            Some(function) => Some(FnRef { file: fi, function }),
+            None => {
+                let call = Call {
+                    callee: text.split('(').next().unwrap_or(text).trim().to_string(),
+                    ..Call::default()
+                };
+                facts.resolve_call(fi, &call)
+            }
+        };
+        let chain = sdk.get(&f?)?;
+        sdk_limits_at(facts, chain.call, &scope.catalog.rate_limit)
+    };
     for m in e.middleware.iter() {
-        if let Some((windows, spec)) = project(m) {
+        if let Some(mut l) = sdk_limit(e.file, m, None) {
+            l.how = format!("route middleware {m}: {}", l.how);
+            found.push(l);
+        } else if let Some((windows, spec)) = project(m) {
             found.push(Limit {
                 how: format!("project limiter {m} (route middleware)"),
                 file: e.file,
@@ -187,11 +255,9 @@ fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
             });
         }
     }
-    for m in e
-        .middleware
-        .iter()
-        .filter(|m| project(m).is_none() && is_limiter(e.file, m))
-    {
+    for m in e.middleware.iter().filter(|m| {
+        project(m).is_none() && sdk_limit(e.file, m, None).is_none() && is_limiter(e.file, m)
+    }) {
         found.push(Limit {
             how: format!("route middleware {m}"),
             file: e.file,
@@ -215,7 +281,10 @@ fn route_limits(e: &mut Endpoint, scope: &LimitScope<'_>) {
                 && file
                     .import_of(&a.text)
                     .is_some_and(|i| i.module == FASTIFY_RATE_LIMIT);
-            if let Some((windows, spec)) = project(&a.text) {
+            if let Some(mut l) = sdk_limit(fi, &a.text, a.function) {
+                l.how = format!("{object}.{method}({}): {}", a.text, l.how);
+                found.push(l);
+            } else if let Some((windows, spec)) = project(&a.text) {
                 found.push(Limit {
                     how: format!("project limiter {object}.{method}({})", a.text),
                     file: fi,
