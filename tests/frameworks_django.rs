@@ -62,17 +62,7 @@ def cached(request):
 "#;
 
 fn auth_of(json: &serde_json::Value, path: &str) -> Vec<(String, String)> {
-    endpoint_at(json, path)["auth"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["kind"].as_str().unwrap().to_string(),
-                a["detail"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    evidence(endpoint_at(json, path), "auth")
 }
 
 #[test]

@@ -8,7 +8,7 @@ use common::*;
 use serde_json::Value;
 
 fn inventory(fixture: &str) -> Value {
-    inventory_json(materialize(fixture).path())
+    fixture_inventory(fixture)
 }
 
 #[test]

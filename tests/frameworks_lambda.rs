@@ -7,29 +7,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
-
-/// (kind, detail) of an endpoint's `auth` or `rate_limits`.
-fn evidence(e: &Value, key: &str) -> Vec<(String, String)> {
-    e[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["kind"].as_str().unwrap_or("").to_string(),
-                x["detail"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn owned(items: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
-    items
-        .iter()
-        .map(|(m, p, ai)| (m.to_string(), p.to_string(), *ai))
-        .collect()
-}
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items
@@ -45,7 +22,7 @@ fn serverless_function_with_authorizer_and_usage_plan() {
     assert_eq!(json["frameworks"], serde_json::json!(["AWS Lambda"]));
     assert_eq!(
         endpoint_routes(&json),
-        owned(&[("POST", "/chat", true), ("GET", "/health", false)])
+        routes(&[("POST", "/chat", true), ("GET", "/health", false)])
     );
     let chat = endpoint_at(&json, "/chat");
     assert_eq!(chat["handler"], "chat");
@@ -81,7 +58,7 @@ fn serverless_function_with_authorizer_and_usage_plan() {
 fn sam_function_open_to_any_origin() {
     let dir = materialize("lambda-unprotected");
     let json = inventory_json(dir.path());
-    assert_eq!(endpoint_routes(&json), owned(&[("POST", "/chat", true)]));
+    assert_eq!(endpoint_routes(&json), routes(&[("POST", "/chat", true)]));
     let chat = endpoint_at(&json, "/chat");
     assert_eq!(
         (chat["file"].as_str(), chat["line"].as_u64()),
@@ -140,7 +117,7 @@ module.exports.main = async (event) => {
     let json = inventory_json(dir.path());
     assert_eq!(
         endpoint_routes(&json),
-        owned(&[("POST", "/ask", true), ("POST", "/v1/ask", true)])
+        routes(&[("POST", "/ask", true), ("POST", "/v1/ask", true)])
     );
     // The stage-wide plugin throttles `http` (REST) events only.
     assert_eq!(evidence(endpoint_at(&json, "/ask"), "rate_limits"), vec![]);

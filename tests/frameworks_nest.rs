@@ -8,15 +8,6 @@ mod common;
 
 use common::*;
 
-fn details(e: &serde_json::Value, key: &str) -> Vec<String> {
-    e[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["detail"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn route(method: &str, path: &str, ai: bool) -> (String, String, bool) {
     (method.to_string(), path.to_string(), ai)
 }

@@ -9,22 +9,11 @@ use common::*;
 use serde_json::Value;
 
 fn inventory(fixture: &str) -> Value {
-    inventory_json(materialize(fixture).path())
+    fixture_inventory(fixture)
 }
 
 fn auth(json: &Value, path: &str) -> Vec<String> {
-    endpoint_at(json, path)["auth"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            format!(
-                "{}: {}",
-                l["kind"].as_str().unwrap(),
-                l["detail"].as_str().unwrap()
-            )
-        })
-        .collect()
+    evidence_lines(endpoint_at(json, path), "auth")
 }
 
 fn limits(json: &Value, path: &str) -> usize {

@@ -6,29 +6,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
-
-/// (kind, detail) of an endpoint's `auth` or `rate_limits`.
-fn evidence(e: &Value, key: &str) -> Vec<(String, String)> {
-    e[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["kind"].as_str().unwrap_or("").to_string(),
-                x["detail"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn owned(items: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
-    items
-        .iter()
-        .map(|(m, p, ai)| (m.to_string(), p.to_string(), *ai))
-        .collect()
-}
 
 #[test]
 fn unprotected_procedures_are_open_endpoints_under_the_fetch_mount() {
@@ -37,7 +14,7 @@ fn unprotected_procedures_are_open_endpoints_under_the_fetch_mount() {
     assert_eq!(json["frameworks"], serde_json::json!(["tRPC"]));
     assert_eq!(
         endpoint_routes(&json),
-        owned(&[
+        routes(&[
             ("POST", "/api/trpc/chat.send", true),
             ("GET", "/api/trpc/chat.history", false),
             ("POST", "/api/trpc/summary.summarize", true),
@@ -61,7 +38,7 @@ fn protected_procedures_carry_their_middleware_auth_and_limits() {
     // in pages/api/trpc/[trpc].ts.
     assert_eq!(
         endpoint_routes(&json),
-        owned(&[
+        routes(&[
             ("POST", "/api/trpc/chat.ask", true),
             ("GET", "/api/trpc/chat.models", false),
             ("POST", "/api/trpc/drafts.write", true),
@@ -165,7 +142,7 @@ app.listen(3000);
     let json = inventory_json(dir.path());
     assert_eq!(
         endpoint_routes(&json),
-        owned(&[
+        routes(&[
             ("POST", "/trpc/admin.run", true),
             ("GET", "/trpc/stream", true),
             ("GET", "/trpc/fake", true),
@@ -214,7 +191,7 @@ export const chatRouter = router({
     let json = inventory_json(dir.path());
     assert_eq!(
         endpoint_routes(&json),
-        owned(&[("POST", "guarded", true), ("POST", "late", true)])
+        routes(&[("POST", "guarded", true), ("POST", "late", true)])
     );
     let kinds = |path: &str| -> Vec<String> {
         evidence(endpoint_at(&json, path), "auth")
@@ -273,7 +250,7 @@ export const appRouter = router({
     let json = inventory_json(dir.path());
     assert_eq!(
         endpoint_routes(&json),
-        owned(&[("POST", "a", true), ("POST", "b", true)])
+        routes(&[("POST", "a", true), ("POST", "b", true)])
     );
     let a = endpoint_at(&json, "a");
     assert_eq!(

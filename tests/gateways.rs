@@ -11,12 +11,7 @@ use serde_json::Value;
 
 /// The `detail` of each rate-limit evidence of an endpoint.
 fn limits(e: &Value) -> Vec<String> {
-    e["rate_limits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["detail"].as_str().unwrap().to_string())
-        .collect()
+    details(e, "rate_limits")
 }
 
 /// `check rule path:line` of an audit's findings.

@@ -10,32 +10,16 @@ use common::*;
 use serde_json::Value;
 
 fn inventory(fixture: &str) -> Value {
-    inventory_json(materialize(fixture).path())
+    fixture_inventory(fixture)
 }
 
 /// The `detail` of every rate limit of the endpoint at `path`.
 fn limits(json: &Value, path: &str) -> Vec<String> {
-    endpoint_at(json, path)["rate_limits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["detail"].as_str().unwrap().to_string())
-        .collect()
+    details(endpoint_at(json, path), "rate_limits")
 }
 
 fn auth(json: &Value, path: &str) -> Vec<String> {
-    endpoint_at(json, path)["auth"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            format!(
-                "{}: {}",
-                l["kind"].as_str().unwrap(),
-                l["detail"].as_str().unwrap()
-            )
-        })
-        .collect()
+    evidence_lines(endpoint_at(json, path), "auth")
 }
 
 #[test]

@@ -63,6 +63,15 @@ pub struct ConfigFile {
     pub text: String,
 }
 
+impl ConfigFile {
+    pub fn new(path: &str, text: &str) -> ConfigFile {
+        ConfigFile {
+            path: path.to_string(),
+            text: text.to_string(),
+        }
+    }
+}
+
 /// A file's functions sorted by full name and by last dotted segment (as
 /// indices, stable: the first of equal names comes first), so lookups
 /// answer as [`FileFacts::function_named`] does without a copy of every

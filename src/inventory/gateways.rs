@@ -1179,10 +1179,7 @@ mod tests {
     use super::*;
 
     fn config(path: &str, text: &str) -> ConfigFile {
-        ConfigFile {
-            path: path.into(),
-            text: text.into(),
-        }
+        ConfigFile::new(path, text)
     }
 
     fn limits_on(configs: &[ConfigFile], file: &str, path: &str) -> Vec<String> {

@@ -859,9 +859,22 @@ fn args_text(c: &Call) -> String {
         .join(", ")
 }
 
+/// The file that makes the limiter of a limit call (`ratelimit.limit(ip)`):
+/// the project file its object is imported from, else the call's own.
+pub(crate) fn limiter_file(facts: &ProjectFacts, at: (usize, usize)) -> usize {
+    let (cf, _) = at;
+    let call = facts.call(at);
+    let head = call.callee.split('.').next().unwrap_or("");
+    facts
+        .file(cf)
+        .import_of(head)
+        .and_then(|i| facts.resolve_import(cf, i))
+        .unwrap_or(cf)
+}
+
 /// The lines of a module-level variable's definition: from its assignment
 /// to the next module-level one.
-fn variable_range(file: &FileFacts, var: &str) -> Option<(u32, u32)> {
+pub(crate) fn variable_range(file: &FileFacts, var: &str) -> Option<(u32, u32)> {
     let top = || file.assignments.iter().filter(|a| a.in_function.is_none());
     let start = top().find(|a| a.target == var)?.line;
     let end = top()

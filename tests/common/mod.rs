@@ -238,3 +238,45 @@ pub fn endpoint_at<'j>(json: &'j serde_json::Value, path: &str) -> &'j serde_jso
         .find(|e| e["path"] == path)
         .unwrap_or_else(|| panic!("no endpoint {path}: {json}"))
 }
+
+/// `aiguard inventory` of a fixture, as JSON.
+pub fn fixture_inventory(fixture: &str) -> serde_json::Value {
+    inventory_json(materialize(fixture).path())
+}
+
+/// (kind, detail) of an endpoint's `auth` or `rate_limits`.
+pub fn evidence(e: &serde_json::Value, key: &str) -> Vec<(String, String)> {
+    e[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["kind"].as_str().unwrap_or("").to_string(),
+                x["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `kind: detail` of an endpoint's `auth` or `rate_limits`.
+pub fn evidence_lines(e: &serde_json::Value, key: &str) -> Vec<String> {
+    evidence(e, key)
+        .into_iter()
+        .map(|(kind, detail)| format!("{kind}: {detail}"))
+        .collect()
+}
+
+/// The `detail` of each evidence of an endpoint's `auth` or `rate_limits`.
+pub fn details(e: &serde_json::Value, key: &str) -> Vec<String> {
+    evidence(e, key).into_iter().map(|(_, d)| d).collect()
+}
+
+/// (method, path, reaches AI) rows, owned, to compare with
+/// [`endpoint_routes`].
+pub fn routes(items: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
+    items
+        .iter()
+        .map(|(m, p, ai)| (m.to_string(), p.to_string(), *ai))
+        .collect()
+}

@@ -780,10 +780,7 @@ mod tests {
     use super::*;
 
     fn config(path: &str, text: &str) -> ConfigFile {
-        ConfigFile {
-            path: path.into(),
-            text: text.into(),
-        }
+        ConfigFile::new(path, text)
     }
 
     #[test]

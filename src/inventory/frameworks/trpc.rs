@@ -36,7 +36,9 @@ use super::next::{app_route_path, pages_api_path};
 use super::{unquote, Family, Framework};
 use crate::facts::{Call, Chain, FileFacts, FnRef, ProjectFacts};
 use crate::inventory::auth::{last, named, AuthContext};
-use crate::inventory::limits::{limit_call_functions, parse_windows, window_spec, LimitScope};
+use crate::inventory::limits::{
+    limit_call_functions, limiter_file, parse_windows, variable_range, window_spec, LimitScope,
+};
 use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Limit, Misuse};
 
 pub struct Trpc;
@@ -138,12 +140,7 @@ impl Family for Trpc {
                 if let Some(chain) = limit_calls.get(&f) {
                     let call = facts.call(chain.call);
                     let (cf, _) = chain.call;
-                    let head = call.callee.split('.').next().unwrap_or("");
-                    let maker = facts
-                        .file(cf)
-                        .import_of(head)
-                        .and_then(|i| facts.resolve_import(cf, i))
-                        .unwrap_or(cf);
+                    let maker = limiter_file(facts, chain.call);
                     let object = call.callee.rsplit_once('.').map_or("", |(o, _)| o);
                     let name = facts
                         .file(cf)
@@ -238,13 +235,7 @@ impl Family for Trpc {
 /// Ratelimit({ limiter: Ratelimit.slidingWindow(10, "1 m") })`): those
 /// between its assignment and the file's next module-level one, as written.
 fn limiter_windows(file: &FileFacts, var: &str, window_calls: &[String]) -> Option<String> {
-    let top = || file.assignments.iter().filter(|a| a.in_function.is_none());
-    let start = top().find(|a| a.target == var)?.line;
-    let end = top()
-        .map(|a| a.line)
-        .filter(|l| *l > start)
-        .min()
-        .unwrap_or(u32::MAX);
+    let (start, end) = variable_range(file, var)?;
     let found: Vec<String> = file
         .calls
         .iter()

@@ -36,7 +36,9 @@ use std::sync::LazyLock;
 
 use crate::facts::{Call, FileFacts, FnRef, ProjectFacts};
 use crate::inventory::auth::{last, named, AuthContext};
-use crate::inventory::limits::{limit_call_functions, parse_windows, window_spec, LimitScope};
+use crate::inventory::limits::{
+    limit_call_functions, limiter_file, parse_windows, window_spec, LimitScope,
+};
 use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Framework, Limit};
 
 /// One middleware function and the routes it can run in front of.
@@ -737,13 +739,7 @@ fn limit_lines(
     };
     if let Some(chain) = limit_calls.get(&f).filter(|c| !through_handoff(c)) {
         let call = facts.call(chain.call);
-        let (cf, _) = chain.call;
-        let head = call.callee.split('.').next().unwrap_or("");
-        let maker = facts
-            .file(cf)
-            .import_of(head)
-            .and_then(|i| facts.resolve_import(cf, i))
-            .unwrap_or(cf);
+        let maker = limiter_file(facts, chain.call);
         let text = window_spec(facts.file(maker), spec);
         let line = line_in(facts, f, chain).unwrap_or(call.line);
         out.push((
