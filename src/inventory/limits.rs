@@ -127,6 +127,9 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         let mut mine = of_family(*family, &mut inv.endpoints);
         family.limits(&scope, &mut mine, &mut inv.misuse);
     }
+    for family in FAMILIES {
+        family.platform_limits(facts, &mut inv.endpoints);
+    }
     for e in &mut inv.endpoints {
         let Some(chain) = e.handler.and_then(|h| limit_calls.get(&h)) else {
             continue;

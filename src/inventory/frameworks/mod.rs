@@ -30,12 +30,14 @@
 
 mod django;
 mod files;
+mod functions;
 mod gradio;
 mod nest;
 mod next;
 mod node;
 mod python;
 mod trpc;
+mod workers;
 
 use std::collections::HashMap;
 
@@ -69,6 +71,12 @@ pub enum Framework {
     Nuxt,
     Remix,
     Trpc,
+    Workers,
+    IttyRouter,
+    SupabaseFunction,
+    FirebaseFunction,
+    VercelFunction,
+    NetlifyFunction,
 }
 
 impl Framework {
@@ -90,6 +98,12 @@ impl Framework {
             Framework::Nuxt => "Nuxt",
             Framework::Remix => "Remix",
             Framework::Trpc => "tRPC",
+            Framework::Workers => "Cloudflare Workers",
+            Framework::IttyRouter => "itty-router",
+            Framework::SupabaseFunction => "Supabase Edge Function",
+            Framework::FirebaseFunction => "Firebase Cloud Function",
+            Framework::VercelFunction => "Vercel Function",
+            Framework::NetlifyFunction => "Netlify Function",
         }
     }
 
@@ -118,6 +132,11 @@ impl Framework {
             Framework::Nuxt => "nuxt",
             Framework::Remix => "remix",
             Framework::Trpc => "trpc",
+            Framework::Workers | Framework::IttyRouter => "workers",
+            Framework::SupabaseFunction => "supabase",
+            Framework::FirebaseFunction => "firebase",
+            Framework::VercelFunction => "vercel",
+            Framework::NetlifyFunction => "netlify",
         }
     }
 
@@ -204,6 +223,11 @@ pub trait Family: Sync {
     /// attributes), with whether they count in a shared store, for the
     /// store check.
     fn limiters(&self, _facts: &ProjectFacts, _out: &mut Vec<Limiter>) {}
+
+    /// Limits a platform enforces for whatever framework serves the
+    /// request (a Workers rate-limiting binding declared in `wrangler.toml`
+    /// and called from a Hono route): every endpoint of the project.
+    fn platform_limits(&self, _facts: &ProjectFacts, _endpoints: &mut [Endpoint]) {}
 }
 
 /// Every family, in the order their endpoints are listed.
@@ -216,6 +240,8 @@ pub static FAMILIES: &[&dyn Family] = &[
     &nest::Nest,
     &files::FileRoutes,
     &trpc::Trpc,
+    &workers::Workers,
+    &functions::Functions,
 ];
 
 /// Every family's [`Family::config_sources`] of the project's configuration
@@ -350,7 +376,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 16] = [
+    const ALL: [Framework; 22] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -367,6 +393,12 @@ mod tests {
         Framework::Nuxt,
         Framework::Remix,
         Framework::Trpc,
+        Framework::Workers,
+        Framework::IttyRouter,
+        Framework::SupabaseFunction,
+        Framework::FirebaseFunction,
+        Framework::VercelFunction,
+        Framework::NetlifyFunction,
     ];
 
     #[test]
