@@ -94,7 +94,7 @@ impl Family for Functions {
         for e in endpoints.iter_mut() {
             match e.framework {
                 Framework::SupabaseFunction => {
-                    let gate = verify_jwt(cx.facts, &cx.facts.file(e.file).path);
+                    let gate = verify_jwt(cx.facts, &cx.facts.file(e.file).path, e.line);
                     e.auth.push(gate);
                 }
                 Framework::FirebaseFunction => firebase_auth(cx.facts, e),
@@ -198,7 +198,7 @@ fn supabase_endpoints(index: usize, file: &FileFacts, out: &mut Vec<Endpoint>) {
 
 /// The gateway check of a Supabase function: `verify_jwt` of its
 /// `supabase/config.toml` (on by default). Neither setting checks a user.
-fn verify_jwt(facts: &ProjectFacts, path: &str) -> AuthEvidence {
+fn verify_jwt(facts: &ProjectFacts, path: &str, line: u32) -> AuthEvidence {
     let name = supabase_name(path).unwrap_or_default();
     let root = path
         .find("supabase/functions/")
@@ -217,19 +217,16 @@ fn verify_jwt(facts: &ProjectFacts, path: &str) -> AuthEvidence {
             .map_or(1, |i| i as u32 + 2);
         (!on).then(|| (c.path.clone(), line))
     });
-    match off {
-        Some((config, line)) => AuthEvidence {
-            kind: AuthKind::NotUser,
-            how: format!(
-                "verify_jwt = false ({config}:{line}): the Supabase gateway lets every request through, and the function checks no user itself"
-            ),
-            line: 1,
-        },
-        None => AuthEvidence {
-            kind: AuthKind::NotUser,
-            how: "verify_jwt (the default): the Supabase gateway accepts the public anon key shipped to every browser, so it checks no user".into(),
-            line: 1,
-        },
+    let how = match off {
+        Some((config, at)) => format!(
+            "verify_jwt = false ({config}:{at}): the Supabase gateway lets every request through"
+        ),
+        None => "verify_jwt on (the default): the Supabase gateway accepts the public anon key every browser has, so it alone checks no user".into(),
+    };
+    AuthEvidence {
+        kind: AuthKind::NotUser,
+        how,
+        line,
     }
 }
 
@@ -332,7 +329,7 @@ fn firebase_auth(facts: &ProjectFacts, e: &mut Endpoint) {
             } else {
                 AuthKind::Enforced
             },
-            how: "throw new HttpsError(\"unauthenticated\") without request.auth".into(),
+            how: "throw new HttpsError(\"unauthenticated\") when request.auth (context.auth) is missing".into(),
             line: c.line,
         });
     }
