@@ -103,7 +103,10 @@ fn a_limit_call_without_a_declared_binding_is_no_limit() {
 #[test]
 fn exported_fetch_handlers_without_wrangler_and_broken_configs() {
     // No wrangler file is needed for `export default { fetch }` (nor for
-    // a `fetch:` arrow); a broken wrangler.toml is skipped quietly.
+    // a `fetch:` arrow); a broken wrangler.toml is skipped quietly. An
+    // exported function named `fetch` (a wrapper in a Next.js app) and a
+    // browser service worker (`addEventListener("fetch")` outside the
+    // wrangler entry) are no workers.
     let dir = write_project(&[
         ("wrangler.toml", "main = [\n"),
         (
@@ -111,20 +114,52 @@ fn exported_fetch_handlers_without_wrangler_and_broken_configs() {
             "export default {\n  fetch: async (request, env) => {\n    const out = await env.WORKERS_AI.run(\"@cf/mistral/mistral-7b-instruct-v0.1\", { prompt: \"x\" });\n    return Response.json(out);\n  },\n};\n",
         ),
         (
-            "sw.js",
-            "addEventListener(\"fetch\", (event) => event.respondWith(handle(event.request)));\nasync function handle(request) {\n  return fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: await request.text() });\n}\n",
+            "lib/fetch.ts",
+            "import OpenAI from \"openai\";\nconst openai = new OpenAI();\nexport async function fetch(url: string, init: RequestInit) {\n  return openai.chat.completions.create({ model: \"gpt-4o-mini\", messages: [] });\n}\n",
+        ),
+        (
+            "public/sw.js",
+            "self.addEventListener(\"fetch\", (event) => event.respondWith(handle(event.request)));\nasync function handle(request) {\n  return fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: await request.text() });\n}\n",
         ),
     ]);
     let json = inventory_json(dir.path());
-    let routes = endpoint_routes(&json);
-    assert_eq!(routes, vec![route("ANY", "/", true), route("ANY", "/", true)]);
-    let files: Vec<(&str, &str)> = json["endpoints"]
+    let found: Vec<(&str, &str, &str)> = json["endpoints"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["file"].as_str().unwrap(), e["handler"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap(),
+                e["handler"].as_str().unwrap(),
+                e["path"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(files, vec![("sw.js", "<anonymous:1>"), ("worker.js", "fetch")]);
+    assert_eq!(found, vec![("worker.js", "default.fetch", "/")]);
+}
+
+#[test]
+fn service_worker_syntax_in_the_wrangler_entry() {
+    // The `fetch` method calling the global `fetch` to a provider is no
+    // recursion (loops passes).
+    let dir = write_project(&[
+        ("wrangler.json", "{ \"main\": \"src/sw.js\" }"),
+        (
+            "src/sw.js",
+            "addEventListener(\"fetch\", (event) => event.respondWith(handle(event.request)));\nasync function handle(request) {\n  return fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: await request.text() });\n}\n",
+        ),
+        (
+            "src/module.js",
+            "export default {\n  async fetch(request, env) {\n    return fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: await request.text() });\n  },\n};\n",
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        endpoint_routes(&json),
+        vec![route("ANY", "/", true), route("ANY", "/", true)]
+    );
+    let (_, audit, _) = audit_json(dir.path(), &["--select", "loops"]);
+    assert_eq!(status_of(&audit, "loops"), "pass", "{audit}");
 }
 
 #[test]

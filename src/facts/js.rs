@@ -659,11 +659,16 @@ fn function_facts(
             .and_then(|p| p.child_by_field_name("name"))
             .map(|n| text_of(n, src))
     };
-    // `export default { fetch: async (req) => {} }` names the arrow after
-    // its key (only there: a bare call never reaches an object's property).
+    // A method or property of the default-exported object (`export
+    // default { async fetch(req, env) {…} }`, `{ fetch: async (req) => … }`)
+    // is `default.fetch`, exported: a bare `fetch()` is not it.
+    let default_member = match node.kind() {
+        "method_definition" => in_default_export(up, 0),
+        _ => up.get(0).is_some_and(|p| p.kind() == "pair") && in_default_export(up, 1),
+    };
     let from_key = || {
         up.get(0)
-            .filter(|p| p.kind() == "pair" && in_default_export(up, 1))
+            .filter(|p| p.kind() == "pair" && default_member)
             .and_then(|p| p.child_by_field_name("key"))
             .map(|n| text_of(n, src))
     };
@@ -673,16 +678,11 @@ fn function_facts(
         .unwrap_or_else(|| format!("<anonymous:{}>", line_of(node)));
     let name = match (node.kind(), class) {
         ("method_definition", Some(c)) => format!("{c}.{name}"),
+        _ if default_member => format!("default.{name}"),
         _ => name,
     };
     let is_async = text_of(node, src).starts_with("async");
-    // A method or property of the default-exported object
-    // (`export default { async fetch(req, env) {…} }`) is exported too.
-    let exported = is_exported(up)
-        || match node.kind() {
-            "method_definition" => in_default_export(up, 0),
-            _ => up.get(0).is_some_and(|p| p.kind() == "pair") && in_default_export(up, 1),
-        };
+    let exported = is_exported(up) || default_member;
     let mut params = Vec::new();
     if let Some(p) = node
         .child_by_field_name("parameters")

@@ -121,15 +121,22 @@ fn is_wrangler(path: &str) -> bool {
     matches!(name, "wrangler.toml" | "wrangler.json" | "wrangler.jsonc")
 }
 
-/// The handler of a worker file: an exported `fetch` method or property
-/// (any top-level `fetch` method in the entry module), or the function
-/// given to `addEventListener("fetch", …)`; with its line.
+/// The handler of a worker file: the `fetch` method or property of the
+/// default-exported object (`default.fetch`); in the entry module, also a
+/// top-level `fetch` method of another object (`const worker = { fetch
+/// … }; export default worker`) or the function given to
+/// `addEventListener("fetch", …)` (service-worker syntax, which browser
+/// service workers share: only in the entry module); with its line.
 fn fetch_handler(file: &FileFacts, is_main: bool) -> Option<(usize, u32)> {
     let method = file.functions.iter().position(|f| {
-        f.name == "fetch" && f.parent.is_none() && (f.exported || is_main) && !f.params.is_empty()
+        let named = f.name == "default.fetch" || is_main && f.name == "fetch";
+        named && f.parent.is_none() && !f.params.is_empty()
     });
     if let Some(f) = method {
         return Some((f, file.functions[f].line));
+    }
+    if !is_main {
+        return None;
     }
     file.calls
         .iter()
