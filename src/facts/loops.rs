@@ -393,7 +393,7 @@ pub(super) fn finish(facts: &mut FileFacts) {
         let callee = call.callee.as_str();
         // A bare call is the function itself only for a plain name: in a
         // method (`Class.run`, `default.fetch`) `fetch()` is another one.
-        let direct = callee == name
+        let direct = (callee == last && !name.contains('.'))
             || ["self.", "this.", "cls."]
                 .iter()
                 .any(|p| callee.strip_prefix(p) == Some(last));
