@@ -278,3 +278,17 @@ fn a_next_app_root_api_folder_is_not_a_vercel_function() {
         .collect();
     assert_eq!(frameworks, vec!["Next.js API route"]);
 }
+
+#[test]
+fn firebase_cors_option() {
+    // `cors: true` answers every origin; a list of origins passes.
+    let dir = write_project(&[(
+        "functions/index.js",
+        "const { onRequest } = require(\"firebase-functions/v2/https\");\nconst OpenAI = require(\"openai\");\nconst openai = new OpenAI();\nexports.open = onRequest({ cors: \"*\" }, async (req, res) => {\n  res.json(await openai.chat.completions.create({ model: \"gpt-4o-mini\", max_tokens: 5, messages: [] }));\n});\nexports.closed = onRequest({ cors: [\"https://app.example.com\"] }, async (req, res) => {\n  res.json(await openai.chat.completions.create({ model: \"gpt-4o-mini\", max_tokens: 5, messages: [] }));\n});\n",
+    )]);
+    let (_, audit, _) = audit_json(dir.path(), &["--select", "cors"]);
+    assert_eq!(
+        finding_keys(&audit),
+        vec!["cors cors-wildcard-origin functions/index.js:4"]
+    );
+}

@@ -484,6 +484,7 @@ pub struct CorsFixes {
     pub hono: String,
     pub fastify: String,
     pub nest: String,
+    pub firebase: String,
     pub header: String,
 }
 

@@ -26,7 +26,8 @@
 //! Limits and auth otherwise are what the handler does (generic).
 //! Configuration files are parsed here (TOML with `toml`, JSON with
 //! comments with serde_json); a broken one is skipped. Gaps: Netlify edge
-//! functions, `vercel.json` rewrites, Firebase `cors:` options.
+//! functions, `vercel.json` rewrites, Firebase `onCallGenkit` flows. Firebase
+//! `cors:` options are read by the cors check.
 
 use super::{collect_apps, unquote, Family, Framework};
 use crate::facts::{Call, ConfigFile, FileFacts, FnRef, ProjectFacts};
