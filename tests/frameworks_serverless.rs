@@ -292,3 +292,26 @@ fn firebase_cors_option() {
         vec!["cors cors-wildcard-origin functions/index.js:4"]
     );
 }
+
+#[test]
+fn commonjs_and_reexported_handlers() {
+    // `module.exports = handler` (Vercel) and `export { handler }` (Netlify).
+    let dir = write_project(&[
+        (
+            "api/fetchChat.js",
+            "async function handler(req, res) {\n  const r = await fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: JSON.stringify(req.body) });\n  res.status(200).json(await r.json());\n}\n\nmodule.exports = handler\n",
+        ),
+        (
+            "netlify/functions/ask.ts",
+            "import { Handler } from \"@netlify/functions\";\nconst handler: Handler = async (event) => {\n  const r = await fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: event.body });\n  return { statusCode: 200, body: await r.text() };\n};\nexport { handler };\n",
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        endpoint_routes(&json),
+        vec![
+            route("ANY", "/api/fetchChat", true),
+            route("ANY", "/.netlify/functions/ask", true),
+        ]
+    );
+}

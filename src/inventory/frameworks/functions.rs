@@ -52,31 +52,6 @@ impl Family for Functions {
         FRAMEWORKS
     }
 
-    fn config_sources(&self, config: &ConfigFile) -> Vec<String> {
-        let dir = config_dir(&config.path);
-        let at = |sub: &str| match dir {
-            "" => format!("{sub}/"),
-            d => format!("{d}/{sub}/"),
-        };
-        match file_name(&config.path) {
-            "netlify.toml" => netlify_dirs(config).into_iter().map(|d| d + "/").collect(),
-            "vercel.json" => vec![at("api")],
-            // `supabase/config.toml`: the functions beside it.
-            "config.toml" => vec![at("functions")],
-            "firebase.json" => {
-                let source = config_value(config)
-                    .and_then(|v| {
-                        let f = v.get("functions")?;
-                        let f = f.as_array().and_then(|a| a.first()).unwrap_or(f);
-                        f.get("source")?.as_str().map(str::to_string)
-                    })
-                    .unwrap_or_else(|| "functions".into());
-                vec![at(source.trim_matches('/'))]
-            }
-            _ => Vec::new(),
-        }
-    }
-
     fn project_endpoints(&self, facts: &ProjectFacts, out: &mut Vec<Endpoint>) {
         let netlify: Vec<String> = facts.configs().iter().flat_map(netlify_dirs).collect();
         let vercel_roots = vercel_roots(facts);
@@ -465,18 +440,23 @@ fn vercel_endpoints(index: usize, file: &FileFacts, roots: &[String], out: &mut 
 
 /// The default export of a function file: `export default function
 /// handler(req, res)`, `export default async (req, context) => …`,
-/// `module.exports = (req, res) => …`; else the one exported function
-/// taking the request.
+/// `module.exports = (req, res) => …` or `module.exports = handler`; else
+/// the one exported function taking the request.
 fn default_handler(file: &FileFacts) -> Option<usize> {
     let top = |f: &crate::facts::Function| f.parent.is_none() && !f.params.is_empty();
-    let commonjs = |line: u32| {
-        file.assignments
-            .iter()
-            .any(|a| a.line == line && a.in_function.is_none() && a.target == "module.exports")
-    };
+    let module_exports = file
+        .assignments
+        .iter()
+        .filter(|a| a.in_function.is_none() && a.target == "module.exports");
+    let commonjs = |line: u32| module_exports.clone().any(|a| a.line == line);
+    let named = module_exports
+        .clone()
+        .find_map(|a| file.function_named(a.text.trim()))
+        .filter(|&f| top(&file.functions[f]));
     file.functions
         .iter()
         .position(|f| top(f) && (f.exported || commonjs(f.line)) && f.name.starts_with('<'))
+        .or(named)
         .or_else(|| {
             file.functions
                 .iter()
@@ -536,10 +516,11 @@ fn netlify_endpoints(index: usize, file: &FileFacts, dirs: &[String], out: &mut 
     if !collect_apps(file).is_empty() {
         return;
     }
-    // v1: `export const handler = async (event) => …` / `exports.handler = …`.
+    // v1: `export const handler = async (event) => …` / `exports.handler = …`
+    // (also `const handler = …; export { handler }`: any top-level `handler`).
     let v1 = file.functions.iter().position(|f| {
         f.parent.is_none()
-            && (f.exported && f.name == "handler"
+            && (f.name == "handler"
                 || file.assignments.iter().any(|a| {
                     a.line == f.line
                         && a.in_function.is_none()
@@ -621,29 +602,21 @@ mod tests {
     }
 
     #[test]
-    fn configuration_files_route_their_folders() {
+    fn netlify_folders_and_broken_configs() {
         let config = |path: &str, text: &str| ConfigFile {
             path: path.into(),
             text: text.into(),
         };
-        let f = Functions;
         assert_eq!(
-            f.config_sources(&config(
-                "site/netlify.toml",
-                "[functions]\ndirectory = \"fns/\"\n"
-            )),
-            ["site/fns/"]
+            netlify_dirs(&config("site/netlify.toml", "[functions]\ndirectory = \"fns/\"\n")),
+            ["site/fns"]
         );
         assert_eq!(
-            f.config_sources(&config("firebase.json", "{ \"functions\": { \"source\": \"backend\" } }")),
-            ["backend/"]
-        );
-        assert_eq!(
-            f.config_sources(&config("supabase/config.toml", "project_id = \"x\"")),
-            ["supabase/functions/"]
+            netlify_dirs(&config("netlify.toml", "[build]\nfunctions = \"./lambda\"\n")),
+            ["lambda"]
         );
         // Broken files: skipped, no panic.
-        assert!(f.config_sources(&config("netlify.toml", "[functions")).is_empty());
+        assert!(netlify_dirs(&config("netlify.toml", "[functions")).is_empty());
         assert_eq!(config_value(&config("vercel.json", "{ \"a\": ")), None);
     }
 }
