@@ -315,3 +315,23 @@ fn commonjs_and_reexported_handlers() {
         ]
     );
 }
+
+#[test]
+fn firebase_auth_helper_and_the_cloudflare_ai_package() {
+    // A helper that throws HttpsError("unauthenticated") is an auth helper;
+    // `new Ai(env.AI).run("@cf/…")` (@cloudflare/ai) is Workers AI.
+    let dir = write_project(&[
+        (
+            "functions/index.js",
+            "const { onCall, HttpsError } = require(\"firebase-functions/v2/https\");\nconst OpenAI = require(\"openai\");\nconst openai = new OpenAI();\nfunction assertUser(request) {\n  if (!request.auth) throw new HttpsError(\"unauthenticated\", \"Sign in\");\n  return request.auth.uid;\n}\nexports.chat = onCall(async (request) => {\n  assertUser(request);\n  return openai.chat.completions.create({ model: \"gpt-4o-mini\", max_tokens: 5, messages: [] });\n});\n",
+        ),
+        (
+            "worker/index.js",
+            "import { Ai } from \"@cloudflare/ai\";\nexport default {\n  async fetch(request, env) {\n    const ai = new Ai(env.AI);\n    return Response.json(await ai.run(\"@cf/meta/llama-2-7b-chat-int8\", { prompt: \"hi\" }));\n  },\n};\n",
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(details(endpoint_at(&json, "/chat"), "auth"), vec!["assertUser()"]);
+    let worker = endpoint_at(&json, "/");
+    assert_eq!(worker["ai"]["path"], "worker/index.js");
+}
