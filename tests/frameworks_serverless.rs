@@ -70,7 +70,10 @@ fn workers_rate_limiting_binding_counts_for_any_framework() {
         details(endpoint_at(&json, "/"), "rate_limits"),
         vec!["env.CHAT_LIMITER.limit() (Workers rate limiting binding CHAT_LIMITER, wrangler.toml) 10/60 seconds"]
     );
-    assert_eq!(details(endpoint_at(&json, "/"), "auth"), vec!["requireUser()"]);
+    assert_eq!(
+        details(endpoint_at(&json, "/"), "auth"),
+        vec!["requireUser()"]
+    );
     // Hono on Workers: the binding of api/wrangler.toml ([[unsafe.bindings]]),
     // and bearerAuth made per request inside a wrapper reading c.env.
     let hono = endpoint_at(&json, "/api/chat");
@@ -198,7 +201,10 @@ fn firebase_on_request_on_call_and_app_check() {
     let json = inventory_json(dir.path());
     assert_eq!(
         endpoint_routes(&json),
-        vec![route("ANY", "/chat", true), route("POST", "/summarize", true)]
+        vec![
+            route("ANY", "/chat", true),
+            route("POST", "/summarize", true)
+        ]
     );
     assert!(details(endpoint_at(&json, "/chat"), "auth").is_empty());
     let summarize = endpoint_at(&json, "/summarize");
@@ -213,7 +219,9 @@ fn firebase_on_request_on_call_and_app_check() {
     );
     assert_eq!(
         details(endpoint_at(&json, "/chat"), "auth"),
-        vec!["throw new HttpsError(\"unauthenticated\") when request.auth (context.auth) is missing"]
+        vec![
+            "throw new HttpsError(\"unauthenticated\") when request.auth (context.auth) is missing"
+        ]
     );
     assert_eq!(kinds(endpoint_at(&json, "/ask"))[0], "enforced");
 }
@@ -331,7 +339,10 @@ fn firebase_auth_helper_and_the_cloudflare_ai_package() {
         ),
     ]);
     let json = inventory_json(dir.path());
-    assert_eq!(details(endpoint_at(&json, "/chat"), "auth"), vec!["assertUser()"]);
+    assert_eq!(
+        details(endpoint_at(&json, "/chat"), "auth"),
+        vec!["assertUser()"]
+    );
     let worker = endpoint_at(&json, "/");
     assert_eq!(worker["ai"]["path"], "worker/index.js");
 }

@@ -652,7 +652,11 @@ fn firebase_hits(index: usize, file: &FileFacts, hits: &mut Vec<Hit>) {
     {
         return;
     }
-    for call in file.calls.iter().filter(|c| c.callee.ends_with("onRequest")) {
+    for call in file
+        .calls
+        .iter()
+        .filter(|c| c.callee.ends_with("onRequest"))
+    {
         let Some((arg, value)) = call.args.first().and_then(|o| {
             o.pairs
                 .iter()

@@ -157,9 +157,10 @@ fn supabase_endpoints(index: usize, file: &FileFacts, out: &mut Vec<Endpoint>) {
     let Some(name) = supabase_name(&file.path) else {
         return;
     };
-    let serve = file.calls.iter().find(|c| {
-        c.in_function.is_none() && matches!(c.callee.as_str(), "Deno.serve" | "serve")
-    });
+    let serve = file
+        .calls
+        .iter()
+        .find(|c| c.in_function.is_none() && matches!(c.callee.as_str(), "Deno.serve" | "serve"));
     if let Some((call, f)) = serve.and_then(|c| Some((c, handler_argument(file, c)?))) {
         out.push(endpoint(
             Framework::SupabaseFunction,
@@ -185,7 +186,9 @@ fn verify_jwt(facts: &ProjectFacts, path: &str, line: u32) -> AuthEvidence {
         .find(|c| c.path == format!("{root}supabase/config.toml"));
     let off = config.and_then(|c| {
         let value = config_value(c)?;
-        let on = value.pointer(&format!("/functions/{name}/verify_jwt"))?.as_bool()?;
+        let on = value
+            .pointer(&format!("/functions/{name}/verify_jwt"))?
+            .as_bool()?;
         let line = c
             .text
             .lines()
@@ -278,7 +281,9 @@ fn firebase_auth(facts: &ProjectFacts, e: &mut Endpoint) {
     let app_check = file
         .calls
         .iter()
-        .filter(|c| c.line == e.line && (c.callee == trigger.callee || last(&c.callee) == "runWith"))
+        .filter(|c| {
+            c.line == e.line && (c.callee == trigger.callee || last(&c.callee) == "runWith")
+        })
         .flat_map(|c| c.args.first())
         .flat_map(|a| a.pairs.iter())
         .any(|(k, v)| k == "enforceAppCheck" && v == "true");
@@ -364,7 +369,10 @@ fn vercel_route(path: &str, roots: &[String]) -> Option<String> {
     if !(SCRIPT_EXTENSIONS.contains(&ext) || ext == "py") || stem.ends_with(".d") {
         return None;
     }
-    if stem.split('/').any(|s| s.starts_with('_') || s.starts_with('.')) {
+    if stem
+        .split('/')
+        .any(|s| s.starts_with('_') || s.starts_with('.'))
+    {
         return None;
     }
     let stem = stem.strip_suffix("/index").unwrap_or(stem);
@@ -384,11 +392,11 @@ fn vercel_endpoints(index: usize, file: &FileFacts, roots: &[String], out: &mut 
     let top = |f: &&crate::facts::Function| f.parent.is_none();
     if file.lang.is_some_and(|l| l.is_python()) {
         // `class handler(BaseHTTPRequestHandler)`: `do_GET`, `do_POST`, ….
-        for class in file
-            .classes
-            .iter()
-            .filter(|c| c.bases.iter().any(|b| b.ends_with("BaseHTTPRequestHandler")))
-        {
+        for class in file.classes.iter().filter(|c| {
+            c.bases
+                .iter()
+                .any(|b| b.ends_with("BaseHTTPRequestHandler"))
+        }) {
             for (fi, f) in file.functions.iter().enumerate() {
                 let Some(method) = f
                     .name
@@ -524,7 +532,10 @@ fn netlify_endpoints(index: usize, file: &FileFacts, dirs: &[String], out: &mut 
                 || file.assignments.iter().any(|a| {
                     a.line == f.line
                         && a.in_function.is_none()
-                        && matches!(a.target.as_str(), "exports.handler" | "module.exports.handler")
+                        && matches!(
+                            a.target.as_str(),
+                            "exports.handler" | "module.exports.handler"
+                        )
                 }))
     });
     let Some(f) = v1.or_else(|| default_handler(file)) else {
@@ -564,7 +575,10 @@ mod tests {
 
     #[test]
     fn function_names_and_routes_from_paths() {
-        assert_eq!(supabase_name("supabase/functions/chat/index.ts"), Some("chat"));
+        assert_eq!(
+            supabase_name("supabase/functions/chat/index.ts"),
+            Some("chat")
+        );
         assert_eq!(supabase_name("supabase/functions/_shared/cors.ts"), None);
         assert_eq!(supabase_name("supabase/functions/chat/prompt.ts"), None);
         let roots = vec![String::new(), "web/".to_string()];
@@ -608,11 +622,17 @@ mod tests {
             text: text.into(),
         };
         assert_eq!(
-            netlify_dirs(&config("site/netlify.toml", "[functions]\ndirectory = \"fns/\"\n")),
+            netlify_dirs(&config(
+                "site/netlify.toml",
+                "[functions]\ndirectory = \"fns/\"\n"
+            )),
             ["site/fns"]
         );
         assert_eq!(
-            netlify_dirs(&config("netlify.toml", "[build]\nfunctions = \"./lambda\"\n")),
+            netlify_dirs(&config(
+                "netlify.toml",
+                "[build]\nfunctions = \"./lambda\"\n"
+            )),
             ["lambda"]
         );
         // Broken files: skipped, no panic.

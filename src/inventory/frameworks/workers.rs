@@ -61,7 +61,11 @@ impl Family for Workers {
     }
 
     fn platform_limits(&self, facts: &ProjectFacts, endpoints: &mut [Endpoint]) {
-        let bindings: Vec<Binding> = facts.configs().iter().flat_map(rate_limit_bindings).collect();
+        let bindings: Vec<Binding> = facts
+            .configs()
+            .iter()
+            .flat_map(rate_limit_bindings)
+            .collect();
         if bindings.is_empty() {
             return;
         }
