@@ -346,3 +346,20 @@ fn firebase_auth_helper_and_the_cloudflare_ai_package() {
     let worker = endpoint_at(&json, "/");
     assert_eq!(worker["ai"]["path"], "worker/index.js");
 }
+
+#[test]
+fn a_netlify_functions_folder_named_api_is_netlify_only() {
+    let dir = write_project(&[
+        ("netlify.toml", "[functions]\ndirectory = \"api\"\n"),
+        (
+            "api/chat.mjs",
+            "export default async (req, context) => {\n  const r = await fetch(\"https://api.openai.com/v1/chat/completions\", { method: \"POST\", body: await req.text() });\n  return new Response(r.body);\n};\n",
+        ),
+    ]);
+    let json = inventory_json(dir.path());
+    assert_eq!(
+        endpoint_routes(&json),
+        vec![route("ANY", "/.netlify/functions/chat", true)]
+    );
+    assert_eq!(json["frameworks"], serde_json::json!(["Netlify Function"]));
+}

@@ -13,7 +13,7 @@
 //!   `HttpsError("unauthenticated")` (checking `request.auth` /
 //!   `context.auth`) is authenticated; `enforceAppCheck: true` attests the
 //!   app, not a user (`NotUser`), and limits nothing.
-//! - Vercel Functions outside Next.js: `api/**/*.ts|js|py` at the project
+//! - Vercel Functions outside Next.js: `api/**/*.{ts,js,py}` at the project
 //!   root (or beside a `vercel.json`) are `/api/<name>`: the exported
 //!   `GET`/`POST`/… functions, else the default export
 //!   (`handler(req, res)`), or a Python `class handler(BaseHTTPRequestHandler)`
@@ -23,7 +23,11 @@
 //!   `[functions] directory`) are `ANY /.netlify/functions/<name>`, or the
 //!   `path` of their `export const config = { path: "/api/chat" }`.
 //!
-//! Limits and auth otherwise are what the handler does (generic).
+//! Limits and auth otherwise are what the handler does (generic). The
+//! slice parses function files by their words (`Deno.serve`,
+//! `firebase-functions`, `export const handler`, … in `rules/facts.toml`),
+//! not by folder: a folder of functions also holds helpers, which an app
+//! file imports as helpers, not as routers.
 //! Configuration files are parsed here (TOML with `toml`, JSON with
 //! comments with serde_json); a broken one is skipped. Gaps: Netlify edge
 //! functions, `vercel.json` rewrites, Firebase `onCallGenkit` flows. Firebase
@@ -57,12 +61,16 @@ impl Family for Functions {
         let vercel_roots = vercel_roots(facts);
         for (index, file) in facts.files().iter().enumerate() {
             let Some(lang) = file.lang else { continue };
+            let before = out.len();
             if !lang.is_python() {
                 supabase_endpoints(index, file, out);
                 firebase_endpoints(index, file, out);
                 netlify_endpoints(index, file, &netlify, out);
             }
-            vercel_endpoints(index, file, &vercel_roots, out);
+            // `[functions] directory = "api"` in netlify.toml: Netlify's.
+            if out.len() == before {
+                vercel_endpoints(index, file, &vercel_roots, out);
+            }
         }
     }
 
