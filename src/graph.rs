@@ -470,7 +470,7 @@ impl ModuleIndex {
 
 /// JSON with comments (`//`, `/* */`) and trailing commas, as tsconfig
 /// files are written, made plain JSON.
-fn strip_jsonc(text: &str) -> String {
+pub(crate) fn strip_jsonc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     let mut in_string = false;

@@ -288,6 +288,12 @@ pub struct CallsSpec {
     #[serde(default)]
     pub free_paths: Vec<String>,
     pub hosts: Vec<String>,
+    /// Calls on a platform AI binding: last two callee segments → provider.
+    #[serde(default)]
+    pub binding_calls: std::collections::BTreeMap<String, String>,
+    /// Model-name prefixes of a binding's `run(model, …)` → provider.
+    #[serde(default)]
+    pub model_prefixes: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -513,6 +519,7 @@ pub struct CorsFixes {
     pub hono: String,
     pub fastify: String,
     pub nest: String,
+    pub firebase: String,
     pub header: String,
     /// API Gateway CORS in a Lambda manifest.
     pub lambda: String,
@@ -751,6 +758,8 @@ impl Catalog {
                 .hosts
                 .iter()
                 .chain(&sdks.calls.api_paths)
+                .chain(sdks.calls.binding_calls.keys())
+                .chain(sdks.calls.model_prefixes.keys())
                 .map(|h| (h, Roles::AI | Roles::AI_HTTP)),
         );
         let alternation: Vec<String> = literals.iter().map(|(t, _)| regex::escape(t)).collect();
@@ -910,6 +919,11 @@ impl Catalog {
     /// The AI SDK an import of `module` brings in, if any.
     pub fn sdk_for_import(&self, module: &str, python: bool) -> Option<&SdkSpec> {
         let sep = if python { '.' } else { '/' };
+        // `npm:openai@4`, `https://esm.sh/openai` (Deno).
+        let package = (!python)
+            .then(|| crate::paths::package_specifier(module))
+            .flatten();
+        let module = package.as_deref().unwrap_or(module);
         if self.ui_only.iter().any(|u| module == u) {
             return None;
         }

@@ -39,6 +39,17 @@ impl Check for Auth {
                 ("auth-after-ai-call", a.line, format!("{route} checks {} only after its AI call: unauthenticated requests are billed before they are rejected", a.how), fixes.after.clone())
             } else if let Some(a) = first(AuthKind::Unchecked) {
                 ("auth-not-checked", a.line, format!("{route} reads the session ({}) but never rejects a request without a user: that is not auth", a.how), fixes.unchecked.clone())
+            } else if let Some(a) = first(AuthKind::NotUser) {
+                (
+                    "ai-endpoint-no-auth",
+                    e.line,
+                    format!(
+                        "{route} ({}) reaches a paid AI call without an authenticated user: {}",
+                        e.framework.name(),
+                        a.how
+                    ),
+                    fix_for(e, fixes),
+                )
             } else {
                 (
                     "ai-endpoint-no-auth",

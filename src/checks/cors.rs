@@ -97,6 +97,7 @@ enum Framework {
     Hono,
     Fastify,
     Nest,
+    Firebase,
 }
 
 impl Framework {
@@ -109,6 +110,7 @@ impl Framework {
             Framework::Hono => "hono/cors",
             Framework::Fastify => "@fastify/cors",
             Framework::Nest => "NestJS CORS",
+            Framework::Firebase => "Firebase onRequest CORS",
         }
     }
 
@@ -122,6 +124,7 @@ impl Framework {
             Framework::Hono => &f.hono,
             Framework::Fastify => &f.fastify,
             Framework::Nest => &f.nest,
+            Framework::Firebase => &f.firebase,
         }
     }
 }
@@ -200,6 +203,7 @@ impl Check for Cors {
                 Some(_) => {
                     js_hits(index, file, project.catalog, &mut hits);
                     nest_hits(index, file, project.catalog, &mut hits);
+                    firebase_hits(index, file, &mut hits);
                 }
                 None => {}
             }
@@ -229,7 +233,7 @@ impl Check for Cors {
 }
 
 fn is_backend(file: &FileFacts) -> bool {
-    const FRAMEWORKS: [&str; 11] = [
+    const FRAMEWORKS: [&str; 12] = [
         "fastapi",
         "flask",
         "django",
@@ -241,11 +245,14 @@ fn is_backend(file: &FileFacts) -> bool {
         "@fastify/cors",
         "@nestjs/core",
         "@nestjs/common",
+        "firebase-functions",
     ];
     file.imports.iter().any(|i| {
-        FRAMEWORKS
-            .iter()
-            .any(|f| i.module == *f || i.module.starts_with(&format!("{f}.")))
+        FRAMEWORKS.iter().any(|f| {
+            i.module == *f
+                || i.module.starts_with(&format!("{f}."))
+                || (*f == "firebase-functions" && i.module.starts_with("firebase-functions/"))
+        })
     })
 }
 
@@ -641,6 +648,55 @@ fn nest_hits(index: usize, file: &FileFacts, catalog: &Catalog, hits: &mut Vec<H
             note: origin
                 .and_then(find_env_wildcard_default)
                 .map(|v| unset_note(&v)),
+        });
+    }
+}
+
+/// Firebase Cloud Functions (v2): `onRequest({ cors: true }, …)` answers
+/// every origin with its own (`cors: "*"`: `*`); a list or a regex of
+/// origins restricts it. In a file that imports firebase-functions.
+fn firebase_hits(index: usize, file: &FileFacts, hits: &mut Vec<Hit>) {
+    if !file
+        .imports
+        .iter()
+        .any(|i| i.module.starts_with("firebase-functions"))
+    {
+        return;
+    }
+    for call in file
+        .calls
+        .iter()
+        .filter(|c| c.callee.ends_with("onRequest"))
+    {
+        let Some((arg, value)) = call.args.first().and_then(|o| {
+            o.pairs
+                .iter()
+                .find(|(k, _)| k == "cors")
+                .map(|(_, v)| (o, v.trim().to_string()))
+        }) else {
+            continue;
+        };
+        let verdict = match value.as_str() {
+            "true" => Verdict::Reflect,
+            v if is_wildcard_list(v) => Verdict::Wildcard,
+            _ => continue,
+        };
+        hits.push(Hit {
+            file: index,
+            line: arg.line,
+            column: arg.column,
+            verdict,
+            framework: Framework::Firebase,
+            credentials: false,
+            detail: format!("onRequest({{ cors: {value} }}, …)"),
+            // The function it is exported as (`export const chat = …`): `/chat`.
+            scope: file
+                .assignments
+                .iter()
+                .filter(|a| a.line == call.line && a.in_function.is_none())
+                .map(|a| format!("/{}", a.target.trim_start_matches("exports.")))
+                .collect(),
+            note: None,
         });
     }
 }

@@ -243,6 +243,13 @@ pub(super) fn extract(
         stack[first..].reverse();
     }
     facts.calls.sort_by_key(|c| (c.line, c.column));
+    // Deno and CDN specifiers (`npm:openai@4`, `https://esm.sh/openai`)
+    // name the package a Node import would.
+    for i in &mut facts.imports {
+        if let Some(package) = crate::paths::package_specifier(&i.module) {
+            i.module = package;
+        }
+    }
 }
 
 /// Most object entries kept per file ([`call_entries`]).
@@ -668,15 +675,30 @@ fn function_facts(
             .and_then(|p| p.child_by_field_name("name"))
             .map(|n| text_of(n, src))
     };
+    // A method or property of the default-exported object (`export
+    // default { async fetch(req, env) {…} }`, `{ fetch: async (req) => … }`)
+    // is `default.fetch`, exported: a bare `fetch()` is not it.
+    let default_member = match node.kind() {
+        "method_definition" => in_default_export(up, 0),
+        _ => up.get(0).is_some_and(|p| p.kind() == "pair") && in_default_export(up, 1),
+    };
+    let from_key = || {
+        up.get(0)
+            .filter(|p| p.kind() == "pair" && default_member)
+            .and_then(|p| p.child_by_field_name("key"))
+            .map(|n| text_of(n, src))
+    };
     let name = declared
         .or_else(from_variable)
+        .or_else(from_key)
         .unwrap_or_else(|| format!("<anonymous:{}>", line_of(node)));
     let name = match (node.kind(), class) {
         ("method_definition", Some(c)) => format!("{c}.{name}"),
+        _ if default_member => format!("default.{name}"),
         _ => name,
     };
     let is_async = text_of(node, src).starts_with("async");
-    let exported = is_exported(up);
+    let exported = is_exported(up) || default_member;
     let mut params = Vec::new();
     if let Some(p) = node
         .child_by_field_name("parameters")
@@ -757,6 +779,22 @@ fn is_exported(up: Ancestors<'_>) -> bool {
         }
     }
     false
+}
+
+/// Is `up.get(at)` an object literal that is the default export
+/// (`export default {…}`, also `{…} satisfies ExportedHandler<Env>`)?
+fn in_default_export(up: Ancestors<'_>, at: usize) -> bool {
+    if up.get(at).is_none_or(|o| o.kind() != "object") {
+        return false;
+    }
+    let mut n = at + 1;
+    while up
+        .get(n)
+        .is_some_and(|p| matches!(p.kind(), "satisfies_expression" | "as_expression"))
+    {
+        n += 1;
+    }
+    up.get(n).is_some_and(|p| p.kind() == "export_statement")
 }
 
 /// A function passed as an argument (`app.post("/x", async (c) => …)`) is

@@ -391,7 +391,9 @@ pub(super) fn finish(facts: &mut FileFacts) {
             continue;
         }
         let callee = call.callee.as_str();
-        let direct = callee == last
+        // A bare call is the function itself only for a plain name: in a
+        // method (`Class.run`, `default.fetch`) `fetch()` is another one.
+        let direct = (callee == last && !name.contains('.'))
             || ["self.", "this.", "cls."]
                 .iter()
                 .any(|p| callee.strip_prefix(p) == Some(last));

@@ -254,6 +254,9 @@ impl<'c> AiNames<'c> {
         if let Some(p) = self.raw_http(call) {
             return Some(p);
         }
+        if let Some(p) = self.binding_call(call) {
+            return Some(p);
+        }
         let last_segment = call.callee.rsplit('.').next().unwrap_or(&call.callee);
         if self
             .extra
@@ -321,6 +324,27 @@ impl<'c> AiNames<'c> {
             return self.provider_of_head(callee);
         }
         None
+    }
+
+    /// A call on a platform's AI binding (`env.AI.run("@cf/meta/…", …)`):
+    /// by its last two segments, or a `run` whose model names the platform.
+    fn binding_call(&self, call: &Call) -> Option<String> {
+        let calls = &self.catalog.calls;
+        let mut segments = call.callee.rsplit('.');
+        let (last, object) = (segments.next()?, segments.next()?);
+        if let Some(p) = calls.binding_calls.get(&format!("{object}.{last}")) {
+            return Some(p.clone());
+        }
+        let model = call.args.first()?.text.trim_start_matches(['"', '\'', '`']);
+        (last == "run")
+            .then(|| {
+                calls
+                    .model_prefixes
+                    .iter()
+                    .find(|(prefix, _)| model.starts_with(prefix.as_str()))
+                    .map(|(_, p)| p.clone())
+            })
+            .flatten()
     }
 
     /// `fetch("https://api.openai.com/…")`, `requests.post(…)`, `axios.post(…)`.

@@ -25,6 +25,10 @@ pub enum AuthKind {
     AfterAiCall,
     /// Only an anonymous session is created.
     Anonymous,
+    /// A check that lets any user of the app through: a platform gate
+    /// that accepts a public key (Supabase `verify_jwt`), an app
+    /// attestation (Firebase App Check). Not auth.
+    NotUser,
 }
 
 #[derive(Clone, Debug, Serialize)]

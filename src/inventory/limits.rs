@@ -133,6 +133,9 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
     }
     // Limits enforced in front of the app (nginx, Traefik, Caddy, Kong).
     super::gateways::apply(facts, &mut inv.endpoints);
+    for family in FAMILIES {
+        family.platform_limits(facts, &mut inv.endpoints);
+    }
     for e in &mut inv.endpoints {
         let Some(chain) = e.handler.and_then(|h| limit_calls.get(&h)) else {
             continue;

@@ -30,6 +30,7 @@
 
 mod django;
 mod files;
+mod functions;
 mod gradio;
 mod lambda;
 mod nest;
@@ -38,6 +39,7 @@ mod node;
 mod python;
 mod streamlit;
 mod trpc;
+mod workers;
 
 use std::collections::HashMap;
 
@@ -74,6 +76,12 @@ pub enum Framework {
     Trpc,
     Lambda,
     Streamlit,
+    Workers,
+    IttyRouter,
+    SupabaseFunction,
+    FirebaseFunction,
+    VercelFunction,
+    NetlifyFunction,
 }
 
 impl Framework {
@@ -97,6 +105,12 @@ impl Framework {
             Framework::Trpc => "tRPC",
             Framework::Lambda => "AWS Lambda",
             Framework::Streamlit => "Streamlit",
+            Framework::Workers => "Cloudflare Workers",
+            Framework::IttyRouter => "itty-router",
+            Framework::SupabaseFunction => "Supabase Edge Function",
+            Framework::FirebaseFunction => "Firebase Cloud Function",
+            Framework::VercelFunction => "Vercel Function",
+            Framework::NetlifyFunction => "Netlify Function",
         }
     }
 
@@ -131,6 +145,11 @@ impl Framework {
             Framework::Trpc => "trpc",
             Framework::Lambda => "lambda",
             Framework::Streamlit => "streamlit",
+            Framework::Workers | Framework::IttyRouter => "workers",
+            Framework::SupabaseFunction => "supabase",
+            Framework::FirebaseFunction => "firebase",
+            Framework::VercelFunction => "vercel",
+            Framework::NetlifyFunction => "netlify",
         }
     }
 
@@ -217,6 +236,11 @@ pub trait Family: Sync {
     /// attributes), with whether they count in a shared store, for the
     /// store check.
     fn limiters(&self, _facts: &ProjectFacts, _out: &mut Vec<Limiter>) {}
+
+    /// Limits a platform enforces for whatever framework serves the
+    /// request (a Workers rate-limiting binding declared in `wrangler.toml`
+    /// and called from a Hono route): every endpoint of the project.
+    fn platform_limits(&self, _facts: &ProjectFacts, _endpoints: &mut [Endpoint]) {}
 }
 
 /// Every family, in the order their endpoints are listed.
@@ -231,6 +255,8 @@ pub static FAMILIES: &[&dyn Family] = &[
     &trpc::Trpc,
     &lambda::Lambda,
     &streamlit::Streamlit,
+    &workers::Workers,
+    &functions::Functions,
 ];
 
 /// Every family's [`Family::config_sources`] of the project's configuration
@@ -365,7 +391,7 @@ pub fn join_paths(prefix: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [Framework; 18] = [
+    const ALL: [Framework; 24] = [
         Framework::FastApi,
         Framework::Flask,
         Framework::NextApp,
@@ -384,6 +410,12 @@ mod tests {
         Framework::Trpc,
         Framework::Lambda,
         Framework::Streamlit,
+        Framework::Workers,
+        Framework::IttyRouter,
+        Framework::SupabaseFunction,
+        Framework::FirebaseFunction,
+        Framework::VercelFunction,
+        Framework::NetlifyFunction,
     ];
 
     #[test]

@@ -1,4 +1,4 @@
-//! Express, Hono and Fastify: routes are calls on app and router objects
+//! Express, Hono, Fastify and itty-router: routes are calls on app and router objects
 //! (`app.post("/chat", mw, handler)`), mounted with `app.use("/api",
 //! router)`, `app.route("/api", sub)` or `fastify.register(plugin, …)`.
 //! Limits: limiter middleware on the route or on its object
@@ -15,7 +15,12 @@ use crate::inventory::{AuthEvidence, AuthKind, Endpoint, Limit, Misuse};
 
 pub struct Node;
 
-const FRAMEWORKS: &[Framework] = &[Framework::Express, Framework::Hono, Framework::Fastify];
+const FRAMEWORKS: &[Framework] = &[
+    Framework::Express,
+    Framework::Hono,
+    Framework::Fastify,
+    Framework::IttyRouter,
+];
 
 /// Fastify's rate-limit plugin: `fastify.register(rateLimit, {…})`.
 const FASTIFY_RATE_LIMIT: &str = "@fastify/rate-limit";
@@ -33,6 +38,10 @@ impl Family for Node {
         let last = callee.rsplit('.').next().unwrap_or(callee);
         match (last, module) {
             ("Hono" | "OpenAPIHono", _) => Some(Framework::Hono),
+            // itty-router on Cloudflare Workers (`AutoRouter()`, `Router()`).
+            ("Router" | "AutoRouter" | "IttyRouter", Some("itty-router")) => {
+                Some(Framework::IttyRouter)
+            }
             ("Router", Some("express")) | ("express", _) => Some(Framework::Express),
             ("Fastify" | "fastify", _) => Some(Framework::Fastify),
             ("Router", _) if callee == "express.Router" => Some(Framework::Express),
@@ -137,10 +146,26 @@ impl Family for Node {
                 } else {
                     format!(" ({}:{})", cx.facts.file(fi).path, call.line)
                 };
-                for a in rest.iter().filter(|a| is_auth(&a.text)) {
+                // Also middleware made per request inside a wrapper, to
+                // read the Workers env: `(c, next) => bearerAuth({ token:
+                // c.env.TOKEN })(c, next)`.
+                let wrapped = |a: &crate::facts::Arg| {
+                    let f = a.function?;
+                    cx.facts.file(fi).calls.iter().find_map(|c| {
+                        (c.in_function == Some(f) && is_auth(&c.callee))
+                            .then(|| format!("{}(…)", c.callee.trim_end_matches("()")))
+                    })
+                };
+                for a in rest {
+                    let Some(what) = is_auth(&a.text)
+                        .then(|| a.text.clone())
+                        .or_else(|| wrapped(a))
+                    else {
+                        continue;
+                    };
                     out.push(AuthEvidence {
                         kind: AuthKind::Enforced,
-                        how: format!("{}({}){at}", call.callee, a.text),
+                        how: format!("{}({what}){at}", call.callee),
                         line: if fi == e.file { call.line } else { e.line },
                     });
                 }
