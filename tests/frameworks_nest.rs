@@ -8,10 +8,6 @@ mod common;
 
 use common::*;
 
-fn route(method: &str, path: &str, ai: bool) -> (String, String, bool) {
-    (method.to_string(), path.to_string(), ai)
-}
-
 #[test]
 fn unprotected_app_paths_injection_public_and_unbound_throttler() {
     let dir = materialize("nest-unprotected");

@@ -9,26 +9,11 @@ mod common;
 
 use common::*;
 
-fn details(e: &serde_json::Value, key: &str) -> Vec<String> {
-    e[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["detail"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn kinds(e: &serde_json::Value) -> Vec<String> {
-    e["auth"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["kind"].as_str().unwrap_or_default().to_string())
+    evidence(e, "auth")
+        .into_iter()
+        .map(|(kind, _)| kind)
         .collect()
-}
-
-fn route(method: &str, path: &str, ai: bool) -> (String, String, bool) {
-    (method.to_string(), path.to_string(), ai)
 }
 
 #[test]

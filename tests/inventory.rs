@@ -7,10 +7,7 @@ use common::*;
 
 /// (method, path, reaches AI, rate-limit count) for every endpoint.
 fn endpoints(fixture: &str) -> (serde_json::Value, Vec<(String, String, bool, usize)>) {
-    let dir = materialize(fixture);
-    let run = aiguard(&["inventory", ".", "--format", "json"], dir.path());
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("inventory JSON");
+    let json = fixture_inventory(fixture);
     let list = json["endpoints"]
         .as_array()
         .unwrap()
@@ -371,14 +368,6 @@ fn django_urls_views_throttles_and_permissions() {
             .find(|e| e["path"] == path)
             .unwrap()
             .clone()
-    };
-    let details = |e: &serde_json::Value, key: &str| -> Vec<String> {
-        e[key]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x["detail"].as_str().unwrap().to_string())
-            .collect()
     };
     let chat = endpoint("/api/chat");
     assert_eq!(chat["handler"], "ChatView.post");

@@ -342,6 +342,10 @@ pub struct AuthSpec {
     /// (`request.user.is_authenticated`, `req.user`).
     #[serde(default)]
     pub user_state: Vec<String>,
+    /// Words (lower case) that make a middleware guard's condition about
+    /// the user or session, so a 403 or a redirect under it is auth.
+    #[serde(default)]
+    pub user_condition_words: Vec<String>,
     /// Words in the condition of a script's module-level `if` that make it
     /// a login gate (Streamlit `st.user.is_logged_in`,
     /// `st.session_state["authentication_status"]`).

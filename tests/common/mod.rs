@@ -280,3 +280,8 @@ pub fn routes(items: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
         .map(|(m, p, ai)| (m.to_string(), p.to_string(), *ai))
         .collect()
 }
+
+/// One (method, path, reaches AI) row, as [`endpoint_routes`] gives them.
+pub fn route(method: &str, path: &str, ai: bool) -> (String, String, bool) {
+    (method.to_string(), path.to_string(), ai)
+}

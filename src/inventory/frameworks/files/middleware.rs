@@ -573,11 +573,6 @@ fn calls_in<'f>(file: &'f FileFacts, f: usize) -> impl Iterator<Item = &'f Call>
         .filter(move |c| c.in_function.is_some_and(|cf| file.is_within(cf, f)))
 }
 
-/// Words that say a condition is about the user or session.
-const USER_WORDS: [&str; 8] = [
-    "user", "session", "auth", "token", "logged", "signedin", "claims", "jwt",
-];
-
 /// Reject words that say "forbidden" rather than "who are you".
 const FORBIDDEN: [&str; 3] = ["403", "FORBIDDEN", "Forbidden"];
 
@@ -597,7 +592,9 @@ fn auth_lines(cx: &AuthContext<'_>, f: FnRef) -> Vec<(u32, String)> {
                 && c.line <= g.end_line
                 && {
                     let cond = g.condition.to_lowercase();
-                    USER_WORDS.iter().any(|w| cond.contains(w))
+                    spec.user_condition_words
+                        .iter()
+                        .any(|w| cond.contains(w.as_str()))
                 }
         });
         // 401 is about the user; a 403 may be a CSRF or origin check,
