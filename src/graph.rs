@@ -28,7 +28,7 @@ use crate::lang::Lang;
 
 /// What a file's text can be, as bits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Roles(pub u8);
+pub struct Roles(pub u16);
 
 impl Roles {
     /// Names an AI SDK, a provider host or a provider API path.
@@ -46,6 +46,15 @@ impl Roles {
     /// Creates the app (`FastAPI()`, `express()`, `new Hono()`): always
     /// parsed, with the helpers it imports (app-wide middleware, limiters).
     pub const APP: Roles = Roles(64);
+    /// Names an endless loop or a retry library (`while True`, `tenacity`):
+    /// parsed only when its imports lead to an AI file. A loop or a retry
+    /// repeats an AI call only through calls the facts resolve, and those
+    /// follow imports; a worker's `while True` far from any AI file is
+    /// none of `loops`' business.
+    pub const LOOP: Roles = Roles(128);
+    /// A `"use client"` module (with CLIENT): browser code. What imports
+    /// it renders it; no AI call is reached through it.
+    pub const BROWSER: Roles = Roles(256);
 
     pub fn has(self, other: Roles) -> bool {
         self.0 & other.0 != 0
@@ -630,11 +639,19 @@ pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
     // (a service, a route, the app that mounts the route). Tests never
     // get here: the walk gives them no imports.
     let mut up = vec![false; summaries.len()];
+    // The walk stops at files that join the slice as roots of their own
+    // chains rather than as links in another's: always-parsed files, LOOP
+    // files, and client modules (what imports a `"use client"` module
+    // renders it in the browser; it reaches no AI call through it, and the
+    // module's own chain is followed from the module).
     while let Some(f) = queue.pop_front() {
         for &importer in &importers[f] {
             if !wanted[importer] && !up[importer] {
                 up[importer] = true;
-                queue.push_back(importer);
+                let roles = summaries[importer].roles;
+                if !roles.has(Roles::LOOP) && !roles.has(Roles::BROWSER) {
+                    queue.push_back(importer);
+                }
             }
         }
     }
@@ -645,13 +662,14 @@ pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
     // nothing, a test helper)
     // links no endpoint to a call. On application trees this is most of
     // the importers.
-    // (ALWAYS files too: an endless loop in a script repeats the AI call
-    // its chain ends in, which `loops` reports.)
+    // (ALWAYS and LOOP files too: an endless loop in a script repeats the
+    // AI call its chain ends in, which `loops` reports.)
     let root = |s: &Summary| {
         s.roles.has(Roles::ENDPOINT)
             || s.roles.has(Roles::APP)
             || s.roles.has(Roles::CLIENT)
             || s.roles.has(Roles::ALWAYS)
+            || s.roles.has(Roles::LOOP)
     };
     let mut on_path = vec![false; summaries.len()];
     let mut queue: VecDeque<usize> = (0..summaries.len())
@@ -884,6 +902,60 @@ mod tests {
         assert_eq!(edges, 8);
         // `tests/test_answer.py` imports the AI chain, but no endpoint, app
         // or client file reaches it: it links nothing and is not parsed.
+    }
+
+    fn picked(files: &[Summary]) -> Vec<&str> {
+        let index = ModuleIndex::new(files.iter().map(|s| s.path.as_str()));
+        let (wanted, _) = slice(files, &index);
+        files
+            .iter()
+            .zip(&wanted)
+            .filter(|(_, w)| **w)
+            .map(|(s, _)| s.path.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn loop_files_join_only_when_their_imports_lead_to_an_ai_file() {
+        let files = vec![
+            summary("worker/poll.py", Roles::LOOP, &["app.queue"]),
+            summary("app/queue.py", Roles::default(), &[]),
+            summary("agent/run.py", Roles::LOOP, &["agent.steps"]),
+            summary("agent/steps.py", Roles::default(), &["app.llm"]),
+            summary("app/llm.py", Roles::AI, &[]),
+            // Imports the loop file: reached through it, not parsed for it.
+            summary("cli.py", Roles::default(), &["agent.run"]),
+        ];
+        assert_eq!(
+            picked(&files),
+            ["agent/run.py", "agent/steps.py", "app/llm.py"]
+        );
+    }
+
+    #[test]
+    fn a_browser_module_stops_the_walk_up_and_a_server_only_one_does_not() {
+        let browser = Roles::CLIENT | Roles::BROWSER;
+        let files = vec![
+            // page → "use client" component → lib → AI: the component is
+            // a root of its own; the page renders it and is not parsed.
+            summary("app/page.tsx", Roles::ENDPOINT, &["../components/chat"]),
+            summary("components/chat.tsx", browser, &["../lib/format"]),
+            summary("lib/format.ts", Roles::default(), &["./ai"]),
+            summary("lib/ai.ts", Roles::AI, &[]),
+            // route → server-only service → AI: followed.
+            summary("app/api/ask/route.ts", Roles::ENDPOINT, &["../../../lib/service"]),
+            summary("lib/service.ts", Roles::CLIENT, &["./ai"]),
+        ];
+        assert_eq!(
+            picked(&files),
+            [
+                "components/chat.tsx",
+                "lib/format.ts",
+                "lib/ai.ts",
+                "app/api/ask/route.ts",
+                "lib/service.ts"
+            ]
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod graph;
 pub mod history;
 pub mod inventory;
 pub mod lang;
+pub mod lex;
 pub mod paths;
 pub mod report;
 pub mod source;

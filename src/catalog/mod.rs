@@ -221,6 +221,31 @@ struct ParseSpec {
 struct TogetherSpec {
     words: Vec<String>,
     also: Vec<String>,
+    /// A third list, one of whose words must be there too.
+    #[serde(default)]
+    and_also: Vec<String>,
+    /// Only when a React effect of the file may re-run itself
+    /// ([`crate::lex::effect_may_rerun`]).
+    #[serde(default)]
+    effect_reruns: bool,
+}
+
+/// A compiled `[[parse.together]]` group.
+#[derive(Debug)]
+struct Together {
+    words: regex::bytes::Regex,
+    also: regex::bytes::Regex,
+    and_also: Option<regex::bytes::Regex>,
+    effect_reruns: bool,
+}
+
+impl Together {
+    fn is_match(&self, bytes: &[u8]) -> bool {
+        self.words.is_match(bytes)
+            && self.also.is_match(bytes)
+            && self.and_also.as_ref().is_none_or(|r| r.is_match(bytes))
+            && (!self.effect_reruns || crate::lex::effect_may_rerun(bytes))
+    }
 }
 
 /// The literals of each role a file can play (`rules/facts.toml`).
@@ -231,8 +256,10 @@ struct RolesSpec {
     endpoint: Vec<String>,
     protection: Vec<String>,
     client: Vec<String>,
+    browser: Vec<String>,
     always: Vec<String>,
     app: Vec<String>,
+    loops: Vec<String>,
 }
 
 impl RolesSpec {
@@ -242,7 +269,9 @@ impl RolesSpec {
             (&self.endpoint, Roles::ENDPOINT),
             (&self.protection, Roles::PROTECTION),
             (&self.client, Roles::CLIENT),
+            (&self.browser, Roles::CLIENT | Roles::BROWSER),
             (&self.always, Roles::ALWAYS),
+            (&self.loops, Roles::LOOP),
             (&self.app, Roles::APP | Roles::ENDPOINT),
         ]
         .into_iter()
@@ -706,7 +735,7 @@ pub struct Catalog {
     test_file_prefixes: Vec<String>,
     test_file_suffixes: Vec<String>,
     /// `[[parse.together]]`: (any of these words, and any of those).
-    parse_together: Vec<(regex::bytes::Regex, regex::bytes::Regex)>,
+    parse_together: Vec<Together>,
     /// `[configs] files`: globs of the configuration files kept whole.
     config_files: globset::GlobSet,
 }
@@ -803,7 +832,15 @@ impl Catalog {
                 regex::bytes::Regex::new(&alternation.join("|"))
                     .map_err(|e| CatalogError::new("rules/facts.toml", line, e.to_string()))
             };
-            parse_together.push((compile(&group.words)?, compile(&group.also)?));
+            parse_together.push(Together {
+                words: compile(&group.words)?,
+                also: compile(&group.also)?,
+                and_also: match group.and_also.is_empty() {
+                    true => None,
+                    false => Some(compile(&group.and_also)?),
+                },
+                effect_reruns: group.effect_reruns,
+            });
         }
         let mut config_files = globset::GlobSetBuilder::new();
         for pattern in &facts.configs.files {
@@ -1005,10 +1042,7 @@ impl Catalog {
         by_path(&self.parse_paths)
             || by_path(&self.always_paths)
             || self.parse_gate.is_match(bytes)
-            || self
-                .parse_together
-                .iter()
-                .any(|(words, also)| words.is_match(bytes) && also.is_match(bytes))
+            || self.parse_together.iter().any(|t| t.is_match(bytes))
     }
 
     /// The roles a source file can play, by its path and its text (see
@@ -1030,11 +1064,7 @@ impl Catalog {
             // app file's are.
             roles |= Roles::ALWAYS | Roles::APP;
         }
-        if self
-            .parse_together
-            .iter()
-            .any(|(words, also)| words.is_match(bytes) && also.is_match(bytes))
-        {
+        if self.parse_together.iter().any(|t| t.is_match(bytes)) {
             roles |= Roles::ALWAYS;
         }
         // Most files name nothing: one SIMD literal search rejects them.
@@ -1051,7 +1081,9 @@ impl Catalog {
             | Roles::ENDPOINT
             | Roles::PROTECTION
             | Roles::CLIENT
-            | Roles::ALWAYS;
+            | Roles::BROWSER
+            | Roles::ALWAYS
+            | Roles::LOOP;
         for m in self.role_literals.find_overlapping_iter(bytes) {
             roles |= self.role_of_literal[m.pattern().as_usize()];
             if roles == all {
