@@ -17,7 +17,7 @@ use crate::facts::{ConfigFile, FileFacts, ProjectFacts};
 use crate::findings::{Finding, Note, NoteKind};
 use crate::git::GitInfo;
 use crate::gitignore::GitignoreModel;
-use crate::graph::{ModuleIndex, Roles, Summary};
+use crate::graph::{ModuleIndex, Parse, Roles, Summary};
 use crate::lang::{Lang, Parsers};
 use crate::report::{Report, Stats, Summary as ReportSummary};
 use crate::source::{human_bytes, Loaded, Source};
@@ -479,19 +479,19 @@ pub fn audit_with_facts(
             // are endpoints, whatever their text says.
             let routed = crate::inventory::frameworks::config_sources(&configs);
             mark_routed(&mut summaries, &routed);
-            let (wanted, edges) = crate::graph::slice(&summaries, &index);
+            let (parses, edges) = crate::graph::slice_parses(&summaries, &index);
             stats.files_summarized = summaries.len();
             stats.import_edges = edges;
-            let todo: Vec<Summary> = summaries
+            let todo: Vec<(Summary, Parse)> = summaries
                 .into_iter()
-                .zip(wanted)
-                .filter_map(|(s, w)| w.then_some(s))
+                .zip(parses)
+                .filter(|(_, p)| *p != Parse::Skip)
                 .collect();
             stats.files_in_slice = todo.len();
             if let Some(out) = std::env::var_os("AIGUARD_DEBUG_SLICE") {
                 let text: String = todo
                     .iter()
-                    .map(|s| format!("{} {}\n", s.roles.0, s.path))
+                    .map(|(s, p)| format!("{} {:?} {}\n", s.roles.0, p, s.path))
                     .collect();
                 let _ = std::fs::write(out, text);
             }
@@ -500,8 +500,9 @@ pub fn audit_with_facts(
             let (parsed, overran) = parse_slice(settings, todo);
             notes.extend(overran.into_iter().map(|path| out_of_time(&path, settings)));
             stats.files_parsed = parsed.len();
-            stats.bytes_parsed = parsed.iter().map(|(_, b)| b).sum();
-            all_facts.extend(parsed.into_iter().map(|(f, _)| f));
+            stats.bytes_parsed = parsed.iter().map(|p| p.bytes).sum();
+            stats.files_links_only = parsed.iter().filter(|p| p.links_only).count();
+            all_facts.extend(parsed.into_iter().map(|p| p.facts));
             stats.parse_ms = parse_started.elapsed().as_millis() as u64;
             ProjectFacts::with_index(all_facts, index)
         }
@@ -679,28 +680,51 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
     GitignoreModel::new(top.as_deref().unwrap_or(root), &files, exclude.as_deref())
 }
 
+/// A file of the slice, parsed.
+struct ParsedFile {
+    facts: FileFacts,
+    /// The bytes given to the parser.
+    bytes: u64,
+    links_only: bool,
+}
+
 /// Parse the files of the slice on `settings.threads` threads (re-read from
-/// disk: the walk kept no text), each tree dropped once its facts are out.
-/// Also returns the files whose parse and facts overran `max-parse-time-ms`
-/// (their keys were scanned in the walk; they lend no facts).
-fn parse_slice(settings: &Settings, todo: Vec<Summary>) -> (Vec<(FileFacts, u64)>, Vec<String>) {
+/// disk: the walk kept no text), each tree dropped once its facts are out;
+/// a module the slice needs only for its links up to its last import
+/// (whole when it also imports dynamically). Also returns the files whose
+/// parse and facts overran `max-parse-time-ms` (their keys were scanned in
+/// the walk; they lend no facts).
+fn parse_slice(settings: &Settings, todo: Vec<(Summary, Parse)>) -> (Vec<ParsedFile>, Vec<String>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    type Parsed = Result<(FileFacts, u64), String>;
+    type Parsed = Result<ParsedFile, String>;
     let threads = settings.worker_threads().min(todo.len().max(1));
     let next = AtomicUsize::new(0);
     let work = |parsers: &mut Parsers, out: &mut Vec<Parsed>| loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(s) = todo.get(i) else { break };
+        let Some((s, parse)) = todo.get(i) else { break };
         let Loaded::Text(source) =
             Source::load(&settings.root.join(&s.path), settings.max_parse_size)
         else {
             continue;
         };
+        let whole = source.bytes();
+        let block = match parse {
+            Parse::Imports if !s.lang.is_python() => crate::lex::import_block_end(whole),
+            _ => None,
+        };
+        let bytes = block.map_or(whole, |end| &whole[..end]);
         let deadline = Some(Instant::now() + settings.max_parse_time);
-        match parsers.parse_until(s.lang, source.bytes(), deadline) {
+        match parsers.parse_until(s.lang, bytes, deadline) {
             Ok(Some(tree)) => out.push(
-                FileFacts::extract_until(&s.path, s.lang, &tree, source.bytes(), deadline)
-                    .map(|facts| (facts, source.len() as u64))
+                FileFacts::extract_until(&s.path, s.lang, &tree, bytes, deadline)
+                    .map(|facts| ParsedFile {
+                        facts: match block {
+                            Some(_) => facts.links_only(crate::lex::declared_names(whole)),
+                            None => facts,
+                        },
+                        bytes: bytes.len() as u64,
+                        links_only: block.is_some(),
+                    })
                     .map_err(|_| s.path.clone()),
             ),
             Ok(None) => {}

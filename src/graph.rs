@@ -593,9 +593,28 @@ fn closest(found: &[String], importer: &str) -> Option<String> {
 /// imports `deps.py`, which imports `auth/jwt.py`).
 const PROTECTION_DEPTH: usize = 2;
 
+/// How much of a file the slice needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parse {
+    Skip,
+    /// Every fact.
+    Whole,
+    /// A browser module that only links a `"use client"` file to an AI
+    /// file: its imports and directives are all any check reads of it
+    /// (`keys-in-client` follows browser imports), so only its import block
+    /// is parsed (`FileFacts::links_only`).
+    Imports,
+}
+
 /// The files worth parsing, as a flag per summary (same order), and how
 /// many import edges resolved to project files.
 pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
+    let (parse, edges) = slice_parses(summaries, index);
+    (parse.into_iter().map(|p| p != Parse::Skip).collect(), edges)
+}
+
+/// [`slice`], saying how much of each file to parse.
+pub fn slice_parses(summaries: &[Summary], index: &ModuleIndex) -> (Vec<Parse>, usize) {
     let by_path: HashMap<&str, usize> = summaries
         .iter()
         .enumerate()
@@ -671,24 +690,44 @@ pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
             || s.roles.has(Roles::ALWAYS)
             || s.roles.has(Roles::LOOP)
     };
-    let mut on_path = vec![false; summaries.len()];
-    let mut queue: VecDeque<usize> = (0..summaries.len())
-        .filter(|&i| (up[i] || wanted[i]) && root(&summaries[i]))
-        .collect();
-    for &i in &queue {
-        on_path[i] = true;
-    }
-    while let Some(f) = queue.pop_front() {
-        for &j in &imports[f] {
-            if up[j] && !on_path[j] {
-                on_path[j] = true;
-                queue.push_back(j);
+    // Twice: from the servers' roots, then from the browser modules that
+    // play no other part, whose chains need only their links.
+    let browser_root = |s: &Summary| {
+        s.roles.has(Roles::BROWSER) && s.roles.without(Roles::CLIENT | Roles::BROWSER).is_empty()
+    };
+    let on_path_from = |is_root: &dyn Fn(&Summary) -> bool| {
+        let mut on_path = vec![false; summaries.len()];
+        let mut queue: VecDeque<usize> = (0..summaries.len())
+            .filter(|&i| (up[i] || wanted[i]) && root(&summaries[i]) && is_root(&summaries[i]))
+            .collect();
+        for &i in &queue {
+            on_path[i] = true;
+        }
+        while let Some(f) = queue.pop_front() {
+            for &j in &imports[f] {
+                if up[j] && !on_path[j] {
+                    on_path[j] = true;
+                    queue.push_back(j);
+                }
             }
         }
-    }
+        on_path
+    };
+    let on_server = on_path_from(&|s| !browser_root(s));
+    let on_browser = on_path_from(&browser_root);
+    let mut links = vec![false; summaries.len()];
     for i in 0..summaries.len() {
-        if up[i] && on_path[i] {
+        if up[i] && on_server[i] {
             wanted[i] = true;
+        } else if up[i] && on_browser[i] {
+            match summaries[i]
+                .roles
+                .without(Roles::CLIENT | Roles::BROWSER)
+                .is_empty()
+            {
+                true => links[i] = true,
+                false => wanted[i] = true,
+            }
         }
     }
     // The app files' own helpers (middleware and limiters applied app-wide,
@@ -729,7 +768,16 @@ pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
             queue.push_back(j);
         }
     }
-    (wanted, edges)
+    let parse = wanted
+        .iter()
+        .zip(&links)
+        .map(|(&w, &l)| match (w, l) {
+            (true, _) => Parse::Whole,
+            (false, true) => Parse::Imports,
+            (false, false) => Parse::Skip,
+        })
+        .collect();
+    (parse, edges)
 }
 
 #[cfg(test)]
@@ -943,7 +991,11 @@ mod tests {
             summary("lib/format.ts", Roles::default(), &["./ai"]),
             summary("lib/ai.ts", Roles::AI, &[]),
             // route → server-only service → AI: followed.
-            summary("app/api/ask/route.ts", Roles::ENDPOINT, &["../../../lib/service"]),
+            summary(
+                "app/api/ask/route.ts",
+                Roles::ENDPOINT,
+                &["../../../lib/service"],
+            ),
             summary("lib/service.ts", Roles::CLIENT, &["./ai"]),
         ];
         assert_eq!(

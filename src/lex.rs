@@ -1,6 +1,11 @@
 //! Lexical looks at source text that decide what the slice parses: no
 //! tree, one pass over the bytes of the few files they are asked about.
 //!
+//! [`import_block_end`] and [`declared_names`]: a browser module that only
+//! links a client file to an AI file is parsed up to its last import, and
+//! its top-level names are read from its lines (`src/graph.rs`,
+//! `Parse::Imports`).
+//!
 //! [`effect_may_rerun`]: can a React effect in this file run again because
 //! of itself? The `loops` check reports an effect that calls an AI
 //! endpoint and re-runs itself — no dependency array, or a dependency it
@@ -10,6 +15,54 @@
 //! whenever the parsed facts could show such an effect (and whenever the
 //! text is too odd to tell), so the slice leaves out only files the check
 //! would pass.
+
+use std::sync::LazyLock;
+
+/// Where the static imports of a JS/TS module end (the end of the line of
+/// the last `import … from "…"`, `import "…"`, `export … from "…"`), or
+/// `None` when the module also imports dynamically (`require(…)`,
+/// `import(…)`: anywhere in the file, so it is parsed whole).
+pub fn import_block_end(text: &[u8]) -> Option<usize> {
+    static DYNAMIC: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r"\b(?:require|import)\s*\(").expect("the regex compiles")
+    });
+    static STATIC: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r#"(?:\bfrom|\bimport)\s*["'][^"'
+]{1,300}["']"#,
+        )
+        .expect("the regex compiles")
+    });
+    if DYNAMIC.is_match(text) {
+        return None;
+    }
+    let Some(last) = STATIC.find_iter(text).last() else {
+        return Some(0);
+    };
+    let end = last.end();
+    Some(memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |i| end + i + 1))
+}
+
+/// The names a JS/TS module declares at the start of a line: functions,
+/// classes, variables and enums, exported or not (`export default
+/// function Chat`, `const Button = …`). Types and interfaces are not names
+/// of code.
+pub fn declared_names(text: &[u8]) -> Vec<String> {
+    static DECLARED: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r"(?m)^[ \t]*(?:export[ \t]+)?(?:default[ \t]+)?(?:declare[ \t]+)?(?:async[ \t]+)?(?:abstract[ \t]+)?(?:function\*?|class|const|let|var|enum)[ \t]+([A-Za-z_$][\w$]*)",
+        )
+        .expect("the regex compiles")
+    });
+    let mut names: Vec<String> = DECLARED
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
 
 /// The effect hooks whose calls are looked at.
 const EFFECTS: [&[u8]; 2] = [b"useEffect", b"useLayoutEffect"];
@@ -287,7 +340,35 @@ fn skip_regex(text: &[u8], mut i: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::effect_may_rerun;
+    use super::{declared_names, effect_may_rerun, import_block_end};
+
+    #[test]
+    fn the_import_block_ends_after_the_last_static_import() {
+        let src = "\"use client\";\nimport { a } from \"./a\";\nimport {\n  B,\n} from '../b';\nexport * from \"./c\";\n\nexport function C() {\n  return <B x={a} />;\n}\n";
+        let end = import_block_end(src.as_bytes()).expect("static only");
+        assert!(
+            src[..end].ends_with("export * from \"./c\";\n"),
+            "{}",
+            &src[..end]
+        );
+        assert_eq!(import_block_end(b"export const x = 1;\n"), Some(0));
+        // Dynamic imports can be anywhere: the whole file is parsed.
+        assert_eq!(
+            import_block_end(b"import a from 'a';\nconst C = dynamic(() => import('./chat'));\n"),
+            None
+        );
+        assert_eq!(import_block_end(b"const m = require ('m');\n"), None);
+    }
+
+    #[test]
+    fn declared_names_are_code_not_types() {
+        let src = "export default function Chat() {}\nconst Button = () => null;\nexport class Store {}\n\
+                   export async function load() {}\ntype Props = {};\ninterface Model {}\n  let inner = 1;\n";
+        assert_eq!(
+            declared_names(src.as_bytes()),
+            ["Button", "Chat", "Store", "inner", "load"]
+        );
+    }
 
     fn reruns(src: &str) -> bool {
         effect_may_rerun(src.as_bytes())
@@ -303,7 +384,9 @@ mod tests {
             "React.useEffect(() => {\n  // a comment with ) and ]\n  const re = /[)]/g;\n  setData(x);\n}, [id, user.name],);"
         ));
         // Imports and references are no calls.
-        assert!(!reruns("import { useEffect } from 'react';\nconst x = useEffect;"));
+        assert!(!reruns(
+            "import { useEffect } from 'react';\nconst x = useEffect;"
+        ));
     }
 
     #[test]
@@ -313,7 +396,9 @@ mod tests {
         assert!(reruns(
             "useEffect(() => { fetch('/api/chat').then(() => setMessages([...messages, m])); }, [messages]);"
         ));
-        assert!(reruns("useEffect(() => { setCount(count + 1); }, [count.value]);"));
+        assert!(reruns(
+            "useEffect(() => { setCount(count + 1); }, [count.value]);"
+        ));
         // By the state pair, whatever the names.
         assert!(reruns(
             "const [items, store] = useState([]);\nconst [a, setList] = useState();\n\

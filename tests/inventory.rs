@@ -436,3 +436,39 @@ fn two_threads_build_the_same_inventory_as_one() {
         assert_eq!(one.stdout, two.stdout, "{fixture}");
     }
 }
+
+/// A browser chain (`"use client"` page → component → helper → the module
+/// that imports the SDK): the links between are parsed only up to their
+/// last import, and the SDK still reaches the client check through them.
+#[test]
+fn browser_links_are_parsed_to_their_imports_and_still_carry_the_sdk() {
+    let dir = write_project(&[
+        (
+            "app/chat/page.tsx",
+            "\"use client\";\nimport { Panel } from \"../../components/Panel\";\n\nexport default function Page() {\n  return <Panel title=\"chat\" />;\n}\n",
+        ),
+        (
+            "components/Panel.tsx",
+            "import { format } from \"../lib/format\";\n\nexport function Panel({ title }: { title: string }) {\n  return <section><h2>{format(title)}</h2></section>;\n}\n",
+        ),
+        (
+            "lib/format.ts",
+            "import { ask } from \"./ai\";\n\nexport const format = (s: string) => `${s} ${typeof ask}`;\n",
+        ),
+        (
+            "lib/ai.ts",
+            "import OpenAI from \"openai\";\n\nconst client = new OpenAI();\nexport const ask = (q: string) =>\n  client.chat.completions.create({ model: \"gpt-4o-mini\", messages: [{ role: \"user\", content: q }] });\n",
+        ),
+    ]);
+    let (_, json, stderr) = audit_json(dir.path(), &["--stats", "--fail-on", "never"]);
+    let sdk: Vec<String> = finding_keys(&json)
+        .into_iter()
+        .filter(|k| k.contains("ai-sdk-in-client"))
+        .collect();
+    assert_eq!(sdk.len(), 1, "{sdk:?}\n{json}");
+    assert!(sdk[0].contains("lib/ai.ts"), "{sdk:?}");
+    // The page, the component and the helper only link (the page plays no
+    // other part: no effect, no request): their import blocks are what
+    // was parsed of them.
+    assert!(stderr.contains("3 of them up to their last import"), "{stderr}");
+}

@@ -145,6 +145,22 @@ impl LoopsSpec {
     }
 }
 
+/// Is `module` one of `modules`, or a submodule of one?
+fn in_modules(module: &str, modules: &[String]) -> bool {
+    modules.iter().any(|m| {
+        module == m
+            || module
+                .strip_prefix(m.as_str())
+                .is_some_and(|r| r.starts_with('.') || r.starts_with('/'))
+    })
+}
+
+/// Does the file import anything from `modules`? When not, no call of it
+/// is an [`is_imported_call`] of them (the cheap test per file).
+pub fn imports_from(file: &FileFacts, modules: &[String]) -> bool {
+    file.imports.iter().any(|i| in_modules(&i.module, modules))
+}
+
 /// Is `call` one of `names`, imported (directly or as a module object) from
 /// one of `modules`? `names` may hold `Class.method` and `default`.
 pub fn is_imported_call(
@@ -156,14 +172,7 @@ pub fn is_imported_call(
     let callee = call.callee.as_str();
     let head = callee.split('.').next().unwrap_or(callee);
     let head = head.strip_suffix("()").unwrap_or(head);
-    let in_modules = |module: &str| {
-        modules.iter().any(|m| {
-            module == m
-                || module
-                    .strip_prefix(m.as_str())
-                    .is_some_and(|r| r.starts_with('.') || r.starts_with('/'))
-        })
-    };
+    let in_modules = |module: &str| in_modules(module, modules);
     let Some(import) = file.import_of(head) else {
         // An object made from the library: `app = StateGraph(S).compile()`,
         // then `app.invoke(…)`; only its method name counts.

@@ -13,7 +13,9 @@
 mod browser;
 
 use super::{Check, CheckId, Coverage};
-use crate::catalog::loops::{is_imported_call, setting, AgentSpec, RetrySpec, Setting};
+use crate::catalog::loops::{
+    imports_from, is_imported_call, setting, AgentSpec, RetrySpec, Setting,
+};
 use crate::context::ProjectContext;
 use crate::facts::{Call, FileFacts, FnRef};
 use crate::findings::{Finding, Redacted, Severity, Span};
@@ -170,8 +172,14 @@ fn unbounded_loops(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
 /// Rule 2: agents whose every step bound is off.
 fn agents(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
     for file in project.facts.files() {
+        let specs: Vec<&AgentSpec> = (project.catalog.loops.agent.iter())
+            .filter(|spec| imports_from(file, &spec.modules))
+            .collect();
+        if specs.is_empty() {
+            continue;
+        }
         for call in &file.calls {
-            for spec in &project.catalog.loops.agent {
+            for spec in &specs {
                 if !is_imported_call(file, call, &spec.modules, &spec.calls) {
                     continue;
                 }
@@ -229,9 +237,12 @@ fn retries(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
                 function: f,
             })
         };
+        let specs: Vec<&RetrySpec> = (loops.retry.iter())
+            .filter(|spec| imports_from(file, &spec.modules))
+            .collect();
         for (f, function) in file.functions.iter().enumerate() {
             for d in &function.decorators {
-                for spec in &loops.retry {
+                for spec in &specs {
                     if !is_imported_call(file, d, &spec.modules, &spec.calls) || !reaches(f) {
                         continue;
                     }
@@ -254,7 +265,7 @@ fn retries(project: &ProjectContext<'_>, out: &mut Vec<Finding>) {
             }
         }
         for call in &file.calls {
-            for spec in &loops.retry {
+            for spec in &specs {
                 if !is_imported_call(file, call, &spec.modules, &spec.calls) {
                     continue;
                 }

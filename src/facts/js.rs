@@ -3,6 +3,7 @@
 //! root, so on code nested 10,000 deep it made extraction quadratic (minutes).
 //! The traversal carries the few ancestors the facts need instead.
 
+use crate::lang::FieldExt;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -132,14 +133,12 @@ pub(super) fn extract(
                 continue;
             }
             // `export { default } from "next-auth/middleware"` uses that module.
-            "export_statement" if node.child_by_field_name("source").is_some() => {
+            "export_statement" if node.field("source").is_some() => {
                 collect_import(node, src, facts);
                 continue;
             }
             "class_declaration" | "class" | "abstract_class_declaration" => {
-                child_class = node
-                    .child_by_field_name("name")
-                    .map(|n| Rc::from(text_of(n, src)));
+                child_class = node.field("name").map(|n| Rc::from(text_of(n, src)));
                 if child_class.is_some() {
                     facts
                         .classes
@@ -148,9 +147,7 @@ pub(super) fn extract(
             }
             "class_body" => {
                 // Fields belong to the class just recorded when it has a name.
-                let named = up
-                    .get(0)
-                    .is_some_and(|c| c.child_by_field_name("name").is_some());
+                let named = up.get(0).is_some_and(|c| c.field("name").is_some());
                 class_members(
                     node,
                     src,
@@ -202,15 +199,9 @@ pub(super) fn extract(
             }
             "variable_declarator" | "assignment_expression" => {
                 let (left, right) = if kind == "variable_declarator" {
-                    (
-                        node.child_by_field_name("name"),
-                        node.child_by_field_name("value"),
-                    )
+                    (node.field("name"), node.field("value"))
                 } else {
-                    (
-                        node.child_by_field_name("left"),
-                        node.child_by_field_name("right"),
-                    )
+                    (node.field("left"), node.field("right"))
                 };
                 if let (Some(left), Some(right)) = (left, right) {
                     destructured(left, right, src, function, facts);
@@ -297,7 +288,7 @@ fn class_facts(
     }
     Class {
         name: node
-            .child_by_field_name("name")
+            .field("name")
             .map(|n| text_of(n, src))
             .unwrap_or_default(),
         bases,
@@ -368,10 +359,8 @@ fn class_members(
             }
             "public_field_definition" | "field_definition" => {
                 pending.clear();
-                let name = member
-                    .child_by_field_name("name")
-                    .or_else(|| member.child_by_field_name("property"));
-                let value = member.child_by_field_name("value");
+                let name = member.field("name").or_else(|| member.field("property"));
+                let value = member.field("value");
                 let (Some(name), Some(value)) = (name, value) else {
                     continue;
                 };
@@ -404,7 +393,7 @@ fn class_members(
 /// `this.chat = chat` in the constructor, so the parameter's type types
 /// the field (dependency injection).
 fn collect_parameter_properties(node: Node<'_>, src: &[u8], index: usize, facts: &mut FileFacts) {
-    let Some(params) = node.child_by_field_name("parameters") else {
+    let Some(params) = node.field("parameters") else {
         return;
     };
     let mut cursor = params.walk();
@@ -417,10 +406,7 @@ fn collect_parameter_properties(node: Node<'_>, src: &[u8], index: usize, facts:
             .named_children(&mut c)
             .any(|m| m.kind() == "accessibility_modifier")
             || has_token(p, "readonly");
-        let Some(pattern) = p
-            .child_by_field_name("pattern")
-            .filter(|n| n.kind() == "identifier")
-        else {
+        let Some(pattern) = p.field("pattern").filter(|n| n.kind() == "identifier") else {
             continue;
         };
         if modified {
@@ -442,7 +428,7 @@ fn collect_parameter_properties(node: Node<'_>, src: &[u8], index: usize, facts:
 /// then `.key` per nested object and `[i]` per array element
 /// (`Module.providers[1]`, key `useClass`). Three levels at most.
 fn call_entries(node: Node<'_>, callee: &str, src: &[u8], facts: &mut FileFacts) {
-    let Some(list) = node.child_by_field_name("arguments") else {
+    let Some(list) = node.field("arguments") else {
         return;
     };
     let mut cursor = list.walk();
@@ -461,9 +447,7 @@ fn literal_entries(node: Node<'_>, path: &str, src: &[u8], depth: usize, facts: 
             for p in node.named_children(&mut cursor) {
                 let (key, value) = match p.kind() {
                     "pair" => {
-                        let (Some(k), Some(v)) =
-                            (p.child_by_field_name("key"), p.child_by_field_name("value"))
-                        else {
+                        let (Some(k), Some(v)) = (p.field("key"), p.field("value")) else {
                             continue;
                         };
                         let key = match k.kind() {
@@ -514,10 +498,7 @@ fn collect_directives(root: Node<'_>, src: &[u8], facts: &mut FileFacts) {
 }
 
 fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
-    let Some(module) = node
-        .child_by_field_name("source")
-        .and_then(|s| string_value(s, src))
-    else {
+    let Some(module) = node.field("source").and_then(|s| string_value(s, src)) else {
         return;
     };
     let line = line_of(node);
@@ -557,11 +538,11 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
                     .filter(|s| s.kind() == "import_specifier")
                 {
                     let name = spec
-                        .child_by_field_name("name")
+                        .field("name")
                         .map(|n| text_of(n, src))
                         .unwrap_or_default();
                     let local = spec
-                        .child_by_field_name("alias")
+                        .field("alias")
                         .map(|n| text_of(n, src))
                         .unwrap_or(name.clone());
                     push(facts, Some(name), local, has_token(spec, "type"));
@@ -584,7 +565,7 @@ fn has_token(node: Node<'_>, kind: &str) -> bool {
 /// `await import("m")`: a dynamic import loads the module all the same.
 fn collect_dynamic_import(call: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     let module = call
-        .child_by_field_name("arguments")
+        .field("arguments")
         .and_then(|a| a.named_child(0))
         .filter(|a| a.kind() == "string")
         .and_then(|s| string_value(s, src));
@@ -608,7 +589,7 @@ fn collect_require(
     facts: &mut FileFacts,
 ) {
     let Some(module) = call
-        .child_by_field_name("arguments")
+        .field("arguments")
         .and_then(|a| a.named_child(0))
         .filter(|a| a.kind() == "string")
         .and_then(|s| string_value(s, src))
@@ -619,7 +600,7 @@ fn collect_require(
     // `require("m").default`: the member, bound by the declarator above it.
     let member = parent
         .filter(|p| p.kind() == "member_expression")
-        .and_then(|p| p.child_by_field_name("property"))
+        .and_then(|p| p.field("property"))
         .map(|p| text_of(p, src));
     let declarator = if member.is_some() {
         grandparent
@@ -628,7 +609,7 @@ fn collect_require(
     };
     let target = declarator
         .filter(|p| p.kind() == "variable_declarator")
-        .and_then(|p| p.child_by_field_name("name"));
+        .and_then(|p| p.field("name"));
     match target {
         Some(t) if t.kind() == "identifier" => {
             facts.imports.push(Import {
@@ -667,12 +648,12 @@ fn function_facts(
     parent: Option<usize>,
     class: Option<&str>,
 ) -> Function {
-    let declared = node.child_by_field_name("name").map(|n| text_of(n, src));
+    let declared = node.field("name").map(|n| text_of(n, src));
     // `const POST = async () => {}` names the arrow after its variable.
     let from_variable = || {
         up.get(0)
             .filter(|p| p.kind() == "variable_declarator")
-            .and_then(|p| p.child_by_field_name("name"))
+            .and_then(|p| p.field("name"))
             .map(|n| text_of(n, src))
     };
     // A method or property of the default-exported object (`export
@@ -685,7 +666,7 @@ fn function_facts(
     let from_key = || {
         up.get(0)
             .filter(|p| p.kind() == "pair" && default_member)
-            .and_then(|p| p.child_by_field_name("key"))
+            .and_then(|p| p.field("key"))
             .map(|n| text_of(n, src))
     };
     let name = declared
@@ -700,10 +681,7 @@ fn function_facts(
     let is_async = text_of(node, src).starts_with("async");
     let exported = is_exported(up) || default_member;
     let mut params = Vec::new();
-    if let Some(p) = node
-        .child_by_field_name("parameters")
-        .or_else(|| node.child_by_field_name("parameter"))
-    {
+    if let Some(p) = node.field("parameters").or_else(|| node.field("parameter")) {
         if p.kind() == "identifier" {
             params.push(text_of(p, src));
         } else {
@@ -735,10 +713,10 @@ fn function_facts(
 /// })`); method shorthand (`{ async chat(e) {} }`) too.
 fn property_of(node: Node<'_>, up: Ancestors<'_>, src: &[u8]) -> Option<String> {
     let (key, object_at) = if node.kind() == "method_definition" {
-        (node.child_by_field_name("name")?, 0)
+        (node.field("name")?, 0)
     } else {
         let pair = up.get(0).filter(|p| p.kind() == "pair")?;
-        (pair.child_by_field_name("key")?, 1)
+        (pair.field("key")?, 1)
     };
     up.get(object_at).filter(|o| o.kind() == "object")?;
     let key = text_of(key, src);
@@ -754,10 +732,10 @@ fn property_of(node: Node<'_>, up: Ancestors<'_>, src: &[u8]) -> Option<String> 
     }
     let holder = up.get(at)?;
     let name = match holder.kind() {
-        "variable_declarator" => text_of(holder.child_by_field_name("name")?, src),
+        "variable_declarator" => text_of(holder.field("name")?, src),
         "arguments" => {
             let call = up.get(at + 1).filter(|c| c.kind() == "call_expression")?;
-            callee_path(call.child_by_field_name("function")?, src)
+            callee_path(call.field("function")?, src)
         }
         _ => return None,
     };
@@ -824,10 +802,10 @@ fn link_argument(
 
 fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Option<usize>) -> Call {
     let is_new = node.kind() == "new_expression";
-    let callee_node = node.child_by_field_name(if is_new { "constructor" } else { "function" });
+    let callee_node = node.field(if is_new { "constructor" } else { "function" });
     let callee = callee_node.map(|f| callee_path(f, src)).unwrap_or_default();
     let mut args = Vec::new();
-    if let Some(list) = node.child_by_field_name("arguments") {
+    if let Some(list) = node.field("arguments") {
         // Exact (comments aside): a pushed-to `Vec` starts at four.
         args.reserve_exact(list.named_child_count());
         let mut cursor = list.walk();
@@ -861,7 +839,7 @@ fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Optio
 /// argument of another call (`router({ send: proc.mutation(…) })`).
 fn property_call(node: Node<'_>, up: Ancestors<'_>, src: &[u8]) -> Option<super::PropertyCall> {
     let key_of = |pair: Node<'_>| {
-        let key = pair.child_by_field_name("key")?;
+        let key = pair.field("key")?;
         match key.kind() {
             "string" => string_value(key, src),
             _ => Some(text_of(key, src)),
@@ -906,14 +884,14 @@ pub(crate) fn object_pairs(node: Node<'_>, src: &[u8]) -> Vec<(String, String)> 
     for p in node.named_children(&mut cursor) {
         match p.kind() {
             "pair" => {
-                let key = p.child_by_field_name("key").map(|k| {
+                let key = p.field("key").map(|k| {
                     if k.kind() == "string" {
                         string_value(k, src).unwrap_or_default()
                     } else {
                         text_of(k, src)
                     }
                 });
-                let value = p.child_by_field_name("value").map(|v| text_of(v, src));
+                let value = p.field("value").map(|v| text_of(v, src));
                 if let (Some(k), Some(v)) = (key, value) {
                     out.push((k, v));
                 }
@@ -970,10 +948,8 @@ fn pattern_bindings(pattern: Node<'_>, src: &[u8]) -> Vec<(String, String)> {
         .filter_map(|p| match p.kind() {
             "shorthand_property_identifier_pattern" => Some((text_of(p, src), text_of(p, src))),
             "pair_pattern" => Some((
-                p.child_by_field_name("key")
-                    .map(|n| text_of(n, src))
-                    .unwrap_or_default(),
-                p.child_by_field_name("value")
+                p.field("key").map(|n| text_of(n, src)).unwrap_or_default(),
+                p.field("value")
                     .map(|n| text_of(n, src))
                     .unwrap_or_default(),
             )),
@@ -989,12 +965,8 @@ fn value_callee(node: Node<'_>, src: &[u8]) -> Option<String> {
         node
     };
     match node.kind() {
-        "call_expression" => node
-            .child_by_field_name("function")
-            .map(|f| callee_path(f, src)),
-        "new_expression" => node
-            .child_by_field_name("constructor")
-            .map(|f| callee_path(f, src)),
+        "call_expression" => node.field("function").map(|f| callee_path(f, src)),
+        "new_expression" => node.field("constructor").map(|f| callee_path(f, src)),
         _ => None,
     }
 }
@@ -1011,11 +983,11 @@ fn callee_path(node: Node<'_>, src: &[u8]) -> String {
             }
             "member_expression" => {
                 parts.push(
-                    cur.child_by_field_name("property")
+                    cur.field("property")
                         .map(|n| text_ref(n, src))
                         .unwrap_or_default(),
                 );
-                match cur.child_by_field_name("object") {
+                match cur.field("object") {
                     Some(o) => cur = o,
                     None => break,
                 }
@@ -1027,12 +999,12 @@ fn callee_path(node: Node<'_>, src: &[u8]) -> String {
                 } else {
                     "constructor"
                 };
-                match cur.child_by_field_name(field) {
+                match cur.field(field) {
                     Some(f) => cur = f,
                     None => break,
                 }
             }
-            "subscript_expression" => match cur.child_by_field_name("object") {
+            "subscript_expression" => match cur.field("object") {
                 Some(o) => cur = o,
                 None => break,
             },

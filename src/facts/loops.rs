@@ -7,6 +7,7 @@
 //! are matched side by side. Bodies are scanned with a node budget, never
 //! recursively, so hostile nesting costs bounded time.
 
+use crate::lang::FieldExt;
 use tree_sitter::Node;
 
 use super::{line_of, text_of, Call, FileFacts};
@@ -167,10 +168,8 @@ pub(super) fn loop_of(
         iterable: None,
         condition: None,
     };
-    let condition = |field: &str| {
-        node.child_by_field_name(field)
-            .map(|c| bare_condition(&text_of(c, src)))
-    };
+    let condition =
+        |field: &'static str| node.field(field).map(|c| bare_condition(&text_of(c, src)));
     match kind {
         "while_statement" | "do_statement" => {
             let cond = condition("condition").unwrap_or_default();
@@ -187,7 +186,7 @@ pub(super) fn loop_of(
             }
         }
         // Python `for x in y` and JS `for (…; cond; …)`.
-        "for_statement" if node.child_by_field_name("right").is_some() => {
+        "for_statement" if node.field("right").is_some() => {
             let iterable = condition("right").unwrap_or_default();
             for_each(&mut facts, iterable);
         }
@@ -210,7 +209,7 @@ pub(super) fn loop_of(
                 .named_children(&mut cursor)
                 .find(|c| c.kind() == "for_in_clause")?;
             let iterable = clause
-                .child_by_field_name("right")
+                .field("right")
                 .map(|r| text_of(r, src))
                 .unwrap_or_default();
             for_each(&mut facts, iterable);
@@ -218,7 +217,7 @@ pub(super) fn loop_of(
         }
         _ => return None,
     }
-    if let Some(body) = node.child_by_field_name("body") {
+    if let Some(body) = node.field("body") {
         if !scan_body(body, src, &mut facts, budget) {
             facts.bound.get_or_insert_with(|| NOT_ANALYSED.to_string());
         }
@@ -306,10 +305,10 @@ fn scan_body(body: Node<'_>, src: &[u8], facts: &mut Loop, budget: &mut usize) -
             continue;
         }
         if kind == "if_statement" {
-            if let Some(cond) = node.child_by_field_name("condition") {
+            if let Some(cond) = node.field("condition") {
                 // An exit in either branch: `if i < MAX: … else: break` counts too.
-                let consequence = node.child_by_field_name("consequence");
-                let alternative = node.child_by_field_name("alternative");
+                let consequence = node.field("consequence");
+                let alternative = node.field("alternative");
                 if consequence.is_some_and(|c| has_exit(c, nested, budget))
                     || alternative.is_some_and(|c| has_exit(c, nested, budget))
                 {
@@ -366,7 +365,7 @@ fn has_exit(node: Node<'_>, nested: bool, budget: &mut usize) -> bool {
 /// `try: …; return/break  except: (no raise/return/break)`: success leaves
 /// the loop, an error goes round again.
 fn is_swallowing_retry(node: Node<'_>, budget: &mut usize) -> bool {
-    let Some(body) = node.child_by_field_name("body") else {
+    let Some(body) = node.field("body") else {
         return false;
     };
     if !has_exit(body, false, budget) {
@@ -504,7 +503,7 @@ pub(super) fn note_limit_guard(
     function: Option<usize>,
     facts: &mut FileFacts,
 ) {
-    if let Some(cond) = node.child_by_field_name("condition") {
+    if let Some(cond) = node.field("condition") {
         let cond = bare_condition(&text_of(cond, src));
         if is_counting(&cond) {
             facts.limit_guards.push((function, line_of(node), cond));

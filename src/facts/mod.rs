@@ -20,6 +20,7 @@ pub use loops::{Effect, Loop, LoopKind, Recursion};
 pub use project::{annotated_class, Chain, ConfigFile, FnRef, ProjectFacts};
 pub use python::SCRIPT_SCOPE;
 
+use crate::lang::FieldExt;
 use crate::lang::{Lang, OutOfTime};
 use std::time::Instant;
 use tree_sitter::{Node, Tree};
@@ -318,6 +319,31 @@ impl FileFacts {
         false
     }
 
+    /// Keep only what links this module to others (`Parse::Imports` of the
+    /// slice): its directives and imports, and `names` (the names it
+    /// declares, read from its lines) as assignments, so that an import
+    /// of one of them is known not to be a type. Every other fact of the
+    /// import block goes.
+    pub fn links_only(mut self, names: Vec<String>) -> FileFacts {
+        FileFacts {
+            path: std::mem::take(&mut self.path),
+            lang: self.lang,
+            directives: std::mem::take(&mut self.directives),
+            imports: std::mem::take(&mut self.imports),
+            assignments: names
+                .into_iter()
+                .map(|target| Assignment {
+                    target,
+                    value_callee: None,
+                    text: String::new(),
+                    line: 0,
+                    in_function: None,
+                })
+                .collect(),
+            ..FileFacts::default()
+        }
+    }
+
     pub fn has_directive(&self, d: &str) -> bool {
         self.directives.iter().any(|x| x == d)
     }
@@ -366,7 +392,7 @@ impl Budget {
 /// Record a guard (`is_guard`), and a limit guard if its condition counts.
 fn note_guard(node: Node<'_>, src: &[u8], function: Option<usize>, facts: &mut FileFacts) {
     let condition = node
-        .child_by_field_name("condition")
+        .field("condition")
         .map(|c| {
             let bytes = &src[c.byte_range()];
             let cut = &bytes[..bytes.len().min(GUARD_CONDITION)];
@@ -379,7 +405,7 @@ fn note_guard(node: Node<'_>, src: &[u8], function: Option<usize>, facts: &mut F
         end_line: node.end_position().row as u32 + 1,
         condition,
         body: node
-            .child_by_field_name("consequence")
+            .field("consequence")
             .map(|c| text_of(c, src))
             .unwrap_or_default(),
     });
@@ -387,7 +413,7 @@ fn note_guard(node: Node<'_>, src: &[u8], function: Option<usize>, facts: &mut F
 }
 
 pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
-    let Some(body) = node.child_by_field_name("consequence") else {
+    let Some(body) = node.field("consequence") else {
         return false;
     };
     let mut cursor = body.walk();
@@ -398,7 +424,7 @@ pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
             "return_statement" | "raise_statement" | "throw_statement" => return true,
             "call" | "call_expression" => {
                 let callee = n
-                    .child_by_field_name("function")
+                    .field("function")
                     .map(|f| text_of(f, src))
                     .unwrap_or_default();
                 let last = callee.rsplit('.').next().unwrap_or(&callee);

@@ -2,6 +2,7 @@
 //! nested code must not overflow the stack. Frames carry their parent node:
 //! tree-sitter's `Node::parent()` descends from the root (O(depth)).
 
+use crate::lang::FieldExt;
 use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -87,9 +88,7 @@ pub(super) fn extract(
             // Decorators are recorded on their function, not as calls.
             "decorator" => continue,
             "class_definition" => {
-                child_class = node
-                    .child_by_field_name("name")
-                    .map(|n| Rc::from(text_of(n, src)));
+                child_class = node.field("name").map(|n| Rc::from(text_of(n, src)));
                 facts
                     .classes
                     .push(class_facts(node, parent, src, &columns, function));
@@ -118,7 +117,7 @@ pub(super) fn extract(
                         line: line_of(node),
                         end_line: node.end_position().row as u32 + 1,
                         condition: node
-                            .child_by_field_name("condition")
+                            .field("condition")
                             .map(|c| text_of(c, src))
                             .unwrap_or_default(),
                         leaves,
@@ -131,14 +130,11 @@ pub(super) fn extract(
                     .extend(super::loops::loop_of(node, src, function, &mut loop_budget));
             }
             "assignment" => {
-                if let (Some(left), Some(right)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) {
+                if let (Some(left), Some(right)) = (node.field("left"), node.field("right")) {
                     let assignment = Assignment {
                         target: text_of(left, src),
                         value_callee: (right.kind() == "call")
-                            .then(|| right.child_by_field_name("function"))
+                            .then(|| right.field("function"))
                             .flatten()
                             .map(|f| callee_path(f, src)),
                         text: text_of(right, src),
@@ -261,10 +257,10 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         let (module, local) = match child.kind() {
             "aliased_import" => (
                 child
-                    .child_by_field_name("name")
+                    .field("name")
                     .map(|n| text_of(n, src))
                     .unwrap_or_default(),
-                child.child_by_field_name("alias").map(|n| text_of(n, src)),
+                child.field("alias").map(|n| text_of(n, src)),
             ),
             _ => (text_of(child, src), None),
         };
@@ -282,7 +278,7 @@ fn collect_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
 
 fn collect_from_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
     let module = node
-        .child_by_field_name("module_name")
+        .field("module_name")
         .map(|n| text_of(n, src))
         .unwrap_or_default();
     let mut cursor = node.walk();
@@ -303,10 +299,10 @@ fn collect_from_import(node: Node<'_>, src: &[u8], facts: &mut FileFacts) {
         let (name, local) = match child.kind() {
             "aliased_import" => {
                 let name = child
-                    .child_by_field_name("name")
+                    .field("name")
                     .map(|n| text_of(n, src))
                     .unwrap_or_default();
-                let alias = child.child_by_field_name("alias").map(|n| text_of(n, src));
+                let alias = child.field("alias").map(|n| text_of(n, src));
                 (name.clone(), alias.unwrap_or(name))
             }
             _ => (text_of(child, src), text_of(child, src)),
@@ -331,12 +327,12 @@ fn function_facts(
     class: Option<&str>,
 ) -> Function {
     let name = node
-        .child_by_field_name("name")
+        .field("name")
         .map(|n| text_of(n, src))
         .unwrap_or_default();
     let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
     let mut params = Vec::new();
-    if let Some(p) = node.child_by_field_name("parameters") {
+    if let Some(p) = node.field("parameters") {
         params.reserve_exact(p.named_child_count());
         let mut cursor = p.walk();
         params.extend(
@@ -373,10 +369,7 @@ fn dict_entries(node: Node<'_>, path: &str, src: &[u8], depth: usize, facts: &mu
         .named_children(&mut cursor)
         .filter(|c| c.kind() == "pair")
     {
-        let (Some(k), Some(v)) = (
-            pair.child_by_field_name("key"),
-            pair.child_by_field_name("value"),
-        ) else {
+        let (Some(k), Some(v)) = (pair.field("key"), pair.field("value")) else {
             continue;
         };
         let key = text_of(k, src)
@@ -403,7 +396,7 @@ fn class_facts(
     function: Option<usize>,
 ) -> Class {
     let mut bases = Vec::new();
-    if let Some(list) = node.child_by_field_name("superclasses") {
+    if let Some(list) = node.field("superclasses") {
         let mut cursor = list.walk();
         bases.extend(
             list.named_children(&mut cursor)
@@ -415,7 +408,7 @@ fn class_facts(
     let decorators = decorators_of(outer, src, columns, function);
     Class {
         name: node
-            .child_by_field_name("name")
+            .field("name")
             .map(|n| text_of(n, src))
             .unwrap_or_default(),
         bases,
@@ -462,11 +455,11 @@ fn decorators_of(
 
 fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Option<usize>) -> Call {
     let callee = node
-        .child_by_field_name("function")
+        .field("function")
         .map(|f| callee_path(f, src))
         .unwrap_or_default();
     let mut args = Vec::new();
-    if let Some(list) = node.child_by_field_name("arguments") {
+    if let Some(list) = node.field("arguments") {
         // Exact (comments aside): most calls have one or two arguments,
         // and a pushed-to `Vec` starts at four.
         args.reserve_exact(list.named_child_count());
@@ -477,8 +470,8 @@ fn call_facts(node: Node<'_>, src: &[u8], columns: &Columns<'_>, function: Optio
         {
             let (keyword, value) = if a.kind() == "keyword_argument" {
                 (
-                    a.child_by_field_name("name").map(|n| text_of(n, src)),
-                    a.child_by_field_name("value").unwrap_or(a),
+                    a.field("name").map(|n| text_of(n, src)),
+                    a.field("value").unwrap_or(a),
                 )
             } else {
                 (None, a)
@@ -517,23 +510,23 @@ pub(super) fn callee_path(node: Node<'_>, src: &[u8]) -> String {
             }
             "attribute" => {
                 parts.push(
-                    cur.child_by_field_name("attribute")
+                    cur.field("attribute")
                         .map(|n| text_ref(n, src))
                         .unwrap_or_default(),
                 );
-                match cur.child_by_field_name("object") {
+                match cur.field("object") {
                     Some(o) => cur = o,
                     None => break,
                 }
             }
             "call" => {
                 parts.push(Cow::Borrowed("()"));
-                match cur.child_by_field_name("function") {
+                match cur.field("function") {
                     Some(f) => cur = f,
                     None => break,
                 }
             }
-            "subscript" => match cur.child_by_field_name("value") {
+            "subscript" => match cur.field("value") {
                 Some(v) => cur = v,
                 None => break,
             },

@@ -103,7 +103,10 @@ const REJECT_DEPTH: usize = 2;
 /// with one of `reject_words` in its arguments).
 fn rejects(call: &Call, spec: &AuthSpec) -> bool {
     call.in_function.is_some()
-        && spec.reject_calls.iter().any(|c| c == last(&call.callee))
+        && {
+            let name = last(&call.callee);
+            spec.reject_calls.iter().any(|c| c == name)
+        }
         && call.args.iter().any(|a| {
             spec.reject_words
                 .iter()

@@ -95,11 +95,10 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
     let project = &spec.project;
     let rejects = |call: &Call| {
         call.in_function.is_some()
-            && catalog
-                .auth
-                .reject_calls
-                .iter()
-                .any(|c| c == last(&call.callee))
+            && {
+                let name = last(&call.callee);
+                catalog.auth.reject_calls.iter().any(|c| c == name)
+            }
             && call.args.iter().any(|a| {
                 let lower = a.text.to_ascii_lowercase();
                 project
@@ -116,10 +115,8 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
             .any(|w| lower.contains(w.as_str()))
     };
     let is_counter = |call: &Call| {
-        project
-            .counter_calls
-            .iter()
-            .any(|c| c == last(&call.callee))
+        let name = last(&call.callee);
+        project.counter_calls.iter().any(|c| c == name)
     };
     let mut limiters = Vec::new();
     for (fi, file) in facts.files().iter().enumerate() {

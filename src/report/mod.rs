@@ -45,6 +45,9 @@ pub struct Stats {
     pub files_in_slice: usize,
     pub files_parsed: usize,
     pub bytes_parsed: u64,
+    /// Of the parsed files, those parsed only up to their last import
+    /// (browser modules that only link a client file to an AI file).
+    pub files_links_only: usize,
     pub walk_ms: u64,
     pub slice_ms: u64,
     pub parse_ms: u64,
@@ -63,6 +66,7 @@ impl Stats {
         self.files_in_slice += other.files_in_slice;
         self.files_parsed += other.files_parsed;
         self.bytes_parsed += other.bytes_parsed;
+        self.files_links_only += other.files_links_only;
         self.walk_ms += other.walk_ms;
         self.slice_ms += other.slice_ms;
         self.parse_ms += other.parse_ms;
@@ -74,7 +78,7 @@ impl Stats {
     pub fn render(&self) -> String {
         format!(
             "stats: {} files walked, {} scanned for keys ({}), {} source files summarized ({} import edges)\n\
-             stats: slice {} files, {} parsed ({})\n\
+             stats: slice {} files, {} parsed ({}), {} of them up to their last import\n\
              stats: walk+scan {} ms, slice {} ms, parse {} ms, project {} ms, total {} ms\n",
             self.files_walked,
             self.files_scanned,
@@ -84,6 +88,7 @@ impl Stats {
             self.files_in_slice,
             self.files_parsed,
             crate::source::human_bytes(self.bytes_parsed),
+            self.files_links_only,
             self.walk_ms,
             self.slice_ms,
             self.parse_ms,
