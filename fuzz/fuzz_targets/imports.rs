@@ -7,7 +7,7 @@
 //! only to files of the project.
 #![no_main]
 
-use aiguard::graph::{scan_imports, slice, ModuleIndex, Roles, Summary};
+use aiguard::graph::{scan_imports, slice, slice_parses, ModuleIndex, Parse, Roles, Summary};
 use aiguard::lang::Lang;
 use libfuzzer_sys::fuzz_target;
 
@@ -39,7 +39,9 @@ fuzz_target!(|data: &[u8]| {
         summaries.push(Summary {
             path: path.to_string(),
             lang,
-            roles: Roles(*pick & 0x7f),
+            // Every role bit of the byte, and the browser role every
+            // third pick.
+            roles: Roles(u16::from(*pick) | if *pick % 3 == 0 { Roles::BROWSER.0 } else { 0 }),
             imports,
             bytes: text.len() as u64,
         });
@@ -47,6 +49,14 @@ fuzz_target!(|data: &[u8]| {
     let index = ModuleIndex::new(summaries.iter().map(|s| s.path.as_str()));
     let (wanted, edges) = slice(&summaries, &index);
     assert_eq!(wanted.len(), summaries.len());
+    // Only a module that plays no part but a browser one is parsed to its
+    // imports.
+    let (parses, _) = slice_parses(&summaries, &index);
+    for (s, p) in summaries.iter().zip(&parses) {
+        if *p == Parse::Imports {
+            assert!(s.roles.without(Roles::CLIENT | Roles::BROWSER).is_empty(), "{}", s.path);
+        }
+    }
     let n = summaries.len();
     assert!(edges <= n * n);
     for (s, w) in summaries.iter().zip(&wanted) {
