@@ -470,5 +470,8 @@ fn browser_links_are_parsed_to_their_imports_and_still_carry_the_sdk() {
     // The page, the component and the helper only link (the page plays no
     // other part: no effect, no request): their import blocks are what
     // was parsed of them.
-    assert!(stderr.contains("3 of them up to their last import"), "{stderr}");
+    assert!(
+        stderr.contains("3 of them up to their last import"),
+        "{stderr}"
+    );
 }
