@@ -709,7 +709,7 @@ fn parse_slice(settings: &Settings, todo: Vec<(Summary, Parse)>) -> (Vec<ParsedF
         };
         let whole = source.bytes();
         let block = match parse {
-            Parse::Imports if !s.lang.is_python() => crate::lex::import_block_end(whole),
+            Parse::Imports if !s.lang.is_python() => crate::graph::import_block_end(whole),
             _ => None,
         };
         let bytes = block.map_or(whole, |end| &whole[..end]);

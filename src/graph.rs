@@ -189,17 +189,37 @@ fn is_identifier(n: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric())
 }
 
+/// `from "x"` (import and export), `import "x"`, `require("x")`,
+/// `import("x")`: the module in group 1.
+static JS_IMPORT: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+    regex::bytes::Regex::new(
+        r#"(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*|\bimport\s*\(\s*)["']([^"'\r\n]{1,300})["']"#,
+    )
+    .expect("the import regex compiles")
+});
+
+/// Where the static imports of a JS/TS module end (the end of the line of
+/// the last `import … from "…"`, `import "…"`, `export … from "…"`; 0 when
+/// there is none), by the imports [`scan_imports`] reads; `None` when the
+/// module also imports dynamically (`require("…")`, `import("…")`:
+/// anywhere in the file, so it is parsed whole).
+pub fn import_block_end(bytes: &[u8]) -> Option<usize> {
+    let mut end = 0;
+    for m in JS_IMPORT.find_iter(bytes) {
+        if m.as_bytes().contains(&b'(') {
+            return None;
+        }
+        end = m.end();
+    }
+    if end == 0 {
+        return Some(0);
+    }
+    Some(memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i + 1))
+}
+
 fn js_imports(bytes: &[u8]) -> Vec<LexImport> {
-    use std::sync::LazyLock;
-    // `from "x"` (import and export), `import "x"`, `require("x")`, `import("x")`.
-    static SPEC: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-        regex::bytes::Regex::new(
-            r#"(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*|\bimport\s*\(\s*)["']([^"'\r\n]{1,300})["']"#,
-        )
-        .expect("the import regex compiles")
-    });
     let mut out: Vec<LexImport> = Vec::new();
-    for caps in SPEC.captures_iter(bytes) {
+    for caps in JS_IMPORT.captures_iter(bytes) {
         let Some(m) = caps.get(1) else { continue };
         let module = String::from_utf8_lossy(m.as_bytes()).into_owned();
         if !out.iter().any(|i| i.module == module) {
@@ -1008,6 +1028,24 @@ mod tests {
                 "lib/service.ts"
             ]
         );
+    }
+
+    #[test]
+    fn the_import_block_ends_after_the_last_static_import() {
+        let src = "\"use client\";\nimport { a } from \"./a\";\nimport {\n  B,\n} from '../b';\nexport * from \"./c\";\n\nexport function C() {\n  return <B x={a} />;\n}\n";
+        let end = import_block_end(src.as_bytes()).expect("static only");
+        assert!(
+            src[..end].ends_with("export * from \"./c\";\n"),
+            "{}",
+            &src[..end]
+        );
+        assert_eq!(import_block_end(b"export const x = 1;\n"), Some(0));
+        // Dynamic imports can be anywhere: the whole file is parsed.
+        assert_eq!(
+            import_block_end(b"import a from 'a';\nconst C = dynamic(() => import('./chat'));\n"),
+            None
+        );
+        assert_eq!(import_block_end(b"const m = require ('m');\n"), None);
     }
 
     #[test]

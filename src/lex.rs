@@ -1,10 +1,10 @@
 //! Lexical looks at source text that decide what the slice parses: no
 //! tree, one pass over the bytes of the few files they are asked about.
 //!
-//! [`import_block_end`] and [`declared_names`]: a browser module that only
-//! links a client file to an AI file is parsed up to its last import, and
-//! its top-level names are read from its lines (`src/graph.rs`,
-//! `Parse::Imports`).
+//! [`declared_names`]: a browser module that only links a client file to
+//! an AI file is parsed up to its last import
+//! (`graph::import_block_end`), and its top-level names are read from its
+//! lines (`src/graph.rs`, `Parse::Imports`).
 //!
 //! [`effect_may_rerun`]: can a React effect in this file run again because
 //! of itself? The `loops` check reports an effect that calls an AI
@@ -17,31 +17,6 @@
 //! would pass.
 
 use std::sync::LazyLock;
-
-/// Where the static imports of a JS/TS module end (the end of the line of
-/// the last `import … from "…"`, `import "…"`, `export … from "…"`), or
-/// `None` when the module also imports dynamically (`require(…)`,
-/// `import(…)`: anywhere in the file, so it is parsed whole).
-pub fn import_block_end(text: &[u8]) -> Option<usize> {
-    static DYNAMIC: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-        regex::bytes::Regex::new(r"\b(?:require|import)\s*\(").expect("the regex compiles")
-    });
-    static STATIC: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-        regex::bytes::Regex::new(
-            r#"(?:\bfrom|\bimport)\s*["'][^"'
-]{1,300}["']"#,
-        )
-        .expect("the regex compiles")
-    });
-    if DYNAMIC.is_match(text) {
-        return None;
-    }
-    let Some(last) = STATIC.find_iter(text).last() else {
-        return Some(0);
-    };
-    let end = last.end();
-    Some(memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |i| end + i + 1))
-}
 
 /// The names a JS/TS module declares at the start of a line: functions,
 /// classes, variables and enums, exported or not (`export default
@@ -64,15 +39,16 @@ pub fn declared_names(text: &[u8]) -> Vec<String> {
     names
 }
 
-/// The effect hooks whose calls are looked at.
-const EFFECTS: [&[u8]; 2] = [b"useEffect", b"useLayoutEffect"];
+/// The React effect hooks: the facts read their calls as effects, and
+/// [`effect_may_rerun`] looks at them in the text.
+pub const EFFECT_HOOKS: [&str; 2] = ["useEffect", "useLayoutEffect"];
 
 /// Does some `useEffect(…)` / `useLayoutEffect(…)` call of `text` have no
 /// dependency array, or a dependency whose setter (`setX(…)`) its callback
 /// calls? `true` too when a call's arguments cannot be read.
 pub fn effect_may_rerun(text: &[u8]) -> bool {
     let mut pairs: Option<Vec<(&[u8], &[u8])>> = None;
-    for hook in EFFECTS {
+    for hook in EFFECT_HOOKS.map(str::as_bytes) {
         for at in memchr::memmem::find_iter(text, hook) {
             let before = at.checked_sub(1).map(|i| text[i]);
             if before.is_some_and(is_ident) {
@@ -108,23 +84,13 @@ fn reruns(args: &[&[u8]], pairs: &[(&[u8], &[u8])]) -> bool {
     let Some(deps) = args.get(1) else {
         return true;
     };
-    let deps = String::from_utf8_lossy(deps);
-    let t = deps.trim();
-    let inner = t
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .unwrap_or(t);
-    let bases: Vec<&str> = inner
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(|d| d.split(['.', '[', '?']).next().unwrap_or(d))
-        .collect();
+    let deps = dependency_list(&String::from_utf8_lossy(deps));
+    let bases: Vec<&str> = deps.iter().map(|d| dependency_base(d)).collect();
     if bases.is_empty() {
         return false;
     }
     setters(args[0]).any(|setter| {
-        let by_name = by_name(setter);
+        let by_name = std::str::from_utf8(setter).ok().and_then(state_by_name);
         bases.iter().any(|b| {
             by_name.as_deref() == Some(*b)
                 || pairs
@@ -132,6 +98,33 @@ fn reruns(args: &[&[u8]], pairs: &[(&[u8], &[u8])]) -> bool {
                     .any(|(state, s)| *s == setter && state == &b.as_bytes())
         })
     })
+}
+
+/// An effect's dependency list as written (`[messages, user.id]`, or a
+/// variable): its entries. The facts read effects with it too, so this
+/// look and theirs agree.
+pub fn dependency_list(text: &str) -> Vec<String> {
+    let t = text.trim();
+    let inner = t.strip_prefix('[').and_then(|t| t.strip_suffix(']'));
+    inner
+        .unwrap_or(t)
+        .split(',')
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
+/// `messages.length` → `messages`: the state a dependency reads.
+pub fn dependency_base(dep: &str) -> &str {
+    dep.split(['.', '[', '?']).next().unwrap_or(dep)
+}
+
+/// `setMessages` → `messages`: the state a setter sets, by its name.
+pub fn state_by_name(setter: &str) -> Option<String> {
+    let rest = setter.strip_prefix("set")?;
+    let mut chars = rest.chars();
+    let first = chars.next()?.to_ascii_lowercase();
+    Some(std::iter::once(first).chain(chars).collect())
 }
 
 /// `setMessages(` calls in `text`: the setter names.
@@ -150,14 +143,6 @@ fn setters(text: &[u8]) -> impl Iterator<Item = &[u8]> {
         }
         (text.get(i) == Some(&b'(')).then(|| &text[at..end])
     })
-}
-
-/// `setMessages` → `messages`.
-fn by_name(setter: &[u8]) -> Option<String> {
-    let rest = std::str::from_utf8(setter.get(3..)?).ok()?;
-    let mut chars = rest.chars();
-    let first = chars.next()?.to_ascii_lowercase();
-    Some(std::iter::once(first).chain(chars).collect())
 }
 
 /// Every `[state, setState]` pair of the text (state first).
@@ -340,25 +325,7 @@ fn skip_regex(text: &[u8], mut i: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{declared_names, effect_may_rerun, import_block_end};
-
-    #[test]
-    fn the_import_block_ends_after_the_last_static_import() {
-        let src = "\"use client\";\nimport { a } from \"./a\";\nimport {\n  B,\n} from '../b';\nexport * from \"./c\";\n\nexport function C() {\n  return <B x={a} />;\n}\n";
-        let end = import_block_end(src.as_bytes()).expect("static only");
-        assert!(
-            src[..end].ends_with("export * from \"./c\";\n"),
-            "{}",
-            &src[..end]
-        );
-        assert_eq!(import_block_end(b"export const x = 1;\n"), Some(0));
-        // Dynamic imports can be anywhere: the whole file is parsed.
-        assert_eq!(
-            import_block_end(b"import a from 'a';\nconst C = dynamic(() => import('./chat'));\n"),
-            None
-        );
-        assert_eq!(import_block_end(b"const m = require ('m');\n"), None);
-    }
+    use super::{declared_names, effect_may_rerun};
 
     #[test]
     fn declared_names_are_code_not_types() {

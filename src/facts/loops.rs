@@ -464,20 +464,14 @@ fn map_loop(facts: &FileFacts, call: &Call) -> Option<Loop> {
 
 fn effect_of(facts: &FileFacts, call: &Call, setter_calls: &[&Call]) -> Option<Effect> {
     let last = call.callee.rsplit('.').next()?;
-    if !matches!(last, "useEffect" | "useLayoutEffect") {
+    if !crate::lex::EFFECT_HOOKS.contains(&last) {
         return None;
     }
     let callback = call.args.first().and_then(|a| a.function);
-    let deps = call.args.get(1).map(|a| {
-        let t = a.text.trim();
-        let inner = t.strip_prefix('[').and_then(|t| t.strip_suffix(']'));
-        inner
-            .unwrap_or(t)
-            .split(',')
-            .map(|d| d.trim().to_string())
-            .filter(|d| !d.is_empty())
-            .collect()
-    });
+    let deps = call
+        .args
+        .get(1)
+        .map(|a| crate::lex::dependency_list(&a.text));
     let mut setters: Vec<String> = Vec::new();
     if let Some(cb) = callback {
         for c in setter_calls {

@@ -68,7 +68,7 @@ fn reruns(file: &FileFacts, effect: &Effect) -> Option<String> {
         return Some("has no dependency array, so it runs after every render".into());
     };
     for dep in deps {
-        let base = dep.split(['.', '[', '?']).next().unwrap_or(dep);
+        let base = crate::lex::dependency_base(dep);
         let setter = effect
             .setters
             .iter()
@@ -94,10 +94,7 @@ fn setter_of(file: &FileFacts, setter: &str) -> Option<String> {
             }
         }
     }
-    let rest = setter.strip_prefix("set")?;
-    let mut chars = rest.chars();
-    let first = chars.next()?.to_ascii_lowercase();
-    Some(std::iter::once(first).chain(chars).collect())
+    crate::lex::state_by_name(setter)
 }
 
 /// `useEffect(load, [])`: the same-file function named as the callback.
