@@ -643,17 +643,25 @@ pub fn slice_parses(summaries: &[Summary], index: &ModuleIndex) -> (Vec<Parse>, 
     let mut imports: Vec<Vec<usize>> = vec![Vec::new(); summaries.len()];
     let mut importers: Vec<Vec<usize>> = vec![Vec::new(); summaries.len()];
     let mut edges = 0;
+    // Files of one folder import the same modules: each (folder, module,
+    // name) is resolved once (resolution depends on the importer only
+    // through its folder).
+    let mut resolved: HashMap<(bool, &str, &str, Option<&str>), Option<usize>> = HashMap::new();
     for (i, s) in summaries.iter().enumerate() {
         for import in &s.imports {
             let names: Vec<Option<&str>> = match import.names.is_empty() {
                 true => vec![None],
                 false => import.names.iter().map(|n| Some(n.as_str())).collect(),
             };
+            let dir = parent_dir(&s.path);
             for name in names {
-                let Some(target) = index.resolve(s.lang, &s.path, &import.module, name) else {
-                    continue;
-                };
-                let Some(&j) = by_path.get(target.as_str()) else {
+                let key = (s.lang.is_python(), dir, import.module.as_str(), name);
+                let target = *resolved.entry(key).or_insert_with(|| {
+                    index
+                        .resolve(s.lang, &s.path, &import.module, name)
+                        .and_then(|target| by_path.get(target.as_str()).copied())
+                });
+                let Some(j) = target else {
                     continue;
                 };
                 if j != i && !imports[i].contains(&j) {

@@ -100,6 +100,34 @@ fn reruns(args: &[&[u8]], pairs: &[(&[u8], &[u8])]) -> bool {
     })
 }
 
+/// Does a line at module level (not indented) assign a value that starts
+/// with one of `values`? `hits = defaultdict(list)`,
+/// `_seen: dict[str, float] = {}`, `const hits = new Map()`: state every
+/// request of the process shares, as a hand-written limiter keeps it.
+pub fn module_level_value(text: &[u8], values: &[String]) -> bool {
+    text.split(|&b| b == b'\n').any(|line| {
+        if line.first().is_none_or(|b| b.is_ascii_whitespace()) {
+            return false;
+        }
+        let Some(eq) = assignment(line) else {
+            return false;
+        };
+        let value = line[eq + 1..].trim_ascii_start();
+        values.iter().any(|v| value.starts_with(v.as_bytes()))
+    })
+}
+
+/// Where the first `=` of a line assigns (not `==`, `=>`, `<=`, `>=`, `!=`).
+fn assignment(line: &[u8]) -> Option<usize> {
+    let i = memchr::memchr(b'=', line)?;
+    let next = line.get(i + 1).copied();
+    let prev = i.checked_sub(1).map(|p| line[p]);
+    match (prev, next) {
+        (_, Some(b'=' | b'>')) | (Some(b'<' | b'>' | b'!' | b'='), _) => None,
+        _ => Some(i),
+    }
+}
+
 /// An effect's dependency list as written (`[messages, user.id]`, or a
 /// variable): its entries. The facts read effects with it too, so this
 /// look and theirs agree.
@@ -325,7 +353,24 @@ fn skip_regex(text: &[u8], mut i: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{declared_names, effect_may_rerun};
+    use super::{declared_names, effect_may_rerun, module_level_value};
+
+    #[test]
+    fn module_level_values_are_unindented_assignments() {
+        let maps: Vec<String> = ["new Map(", "{}", "defaultdict("]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let yes = |t: &str| module_level_value(t.as_bytes(), &maps);
+        assert!(yes("const hits = new Map();\nfunction rateLimit(ip) {}\n"));
+        assert!(yes("import time\n_hits: dict[str, list] = {}\n"));
+        assert!(yes("hits = defaultdict(list)\n"));
+        // In a function, compared, or another value: not shared state.
+        assert!(!yes("def limit(ip):\n    hits = {}\n"));
+        assert!(!yes("function f() {\n  const hits = new Map();\n}\n"));
+        assert!(!yes("if x == {}:\n    pass\n"));
+        assert!(!yes("const limit = 10;\nconst f = () => {};\n"));
+    }
 
     #[test]
     fn declared_names_are_code_not_types() {

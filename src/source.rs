@@ -23,8 +23,10 @@ const SNIFF_BYTES: usize = 8 * 1024;
 /// A file's bytes and its line index.
 pub struct Source {
     bytes: Vec<u8>,
-    line_starts: Vec<usize>,
-    utf8: bool,
+    /// Where each line starts, found on the first question about lines:
+    /// most files have no finding and are never asked.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
+    utf8: std::cell::OnceCell<bool>,
 }
 
 pub enum Loaded {
@@ -34,14 +36,19 @@ pub enum Loaded {
 
 impl Source {
     pub fn new(bytes: Vec<u8>) -> Source {
-        let mut line_starts = vec![0];
-        line_starts.extend(memchr_newlines(&bytes));
-        let utf8 = std::str::from_utf8(&bytes).is_ok();
         Source {
             bytes,
-            line_starts,
-            utf8,
+            line_starts: std::cell::OnceCell::new(),
+            utf8: std::cell::OnceCell::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(memchr_newlines(&self.bytes));
+            starts
+        })
     }
 
     /// Read `path` unless it is larger than `max_bytes` or binary.
@@ -99,7 +106,9 @@ impl Source {
     }
 
     pub fn is_utf8(&self) -> bool {
-        self.utf8
+        *self
+            .utf8
+            .get_or_init(|| std::str::from_utf8(&self.bytes).is_ok())
     }
 
     pub fn len(&self) -> usize {
@@ -111,22 +120,22 @@ impl Source {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// The 1-based line holding byte `offset`.
     pub fn line_of(&self, offset: usize) -> u32 {
-        (self.line_starts.partition_point(|&s| s <= offset)) as u32
+        (self.line_starts().partition_point(|&s| s <= offset)) as u32
     }
 
     /// The bytes of 1-based line `line`, without its line terminator.
     pub fn line_bytes(&self, line: u32) -> &[u8] {
         let i = (line.max(1) - 1) as usize;
-        let Some(&start) = self.line_starts.get(i) else {
+        let Some(&start) = self.line_starts().get(i) else {
             return &[];
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(i + 1)
             .map(|e| e - 1)
             .unwrap_or(self.bytes.len());
@@ -137,12 +146,12 @@ impl Source {
     /// Byte range of lines `first..=last` (1-based, clamped).
     pub fn lines_range(&self, first: u32, last: u32) -> &[u8] {
         let first = (first.max(1) - 1) as usize;
-        let last = (last as usize).min(self.line_starts.len());
-        let Some(&start) = self.line_starts.get(first) else {
+        let last = (last as usize).min(self.line_starts().len());
+        let Some(&start) = self.line_starts().get(first) else {
             return &[];
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(last)
             .copied()
             .unwrap_or(self.bytes.len());
@@ -165,7 +174,7 @@ impl Source {
     pub fn position(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.bytes.len());
         let line = self.line_of(offset);
-        let start = self.line_starts[line as usize - 1];
+        let start = self.line_starts()[line as usize - 1];
         let column = count_chars(&self.bytes[start..offset]) + 1;
         (line, column as u32)
     }

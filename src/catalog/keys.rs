@@ -207,6 +207,8 @@ impl KeyRules {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
+                // Every file is searched: a DFA is the fastest automaton.
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(words)
         };
         self.prefilter =
@@ -272,10 +274,12 @@ impl KeyRules {
     /// Every key in `source`, overlaps resolved in favour of earlier rules.
     pub fn scan(&self, source: &Source) -> Vec<KeyMatch> {
         let bytes = source.bytes();
-        if !self.may_match(bytes) {
+        // One pass of the keyword automaton (no `may_match` first: most
+        // files hold a keyword such as `api_key`, and would be read twice).
+        let wanted = self.candidate_rules(bytes);
+        if !wanted.contains(&true) {
             return Vec::new();
         }
-        let wanted = self.candidate_rules(bytes);
         let mut found: Vec<KeyMatch> = Vec::new();
         for (index, rule) in self.rules.iter().enumerate().filter(|(i, _)| wanted[*i]) {
             let Some((regex, secret_group)) = rule.compiled() else {

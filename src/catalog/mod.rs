@@ -228,6 +228,10 @@ struct TogetherSpec {
     /// ([`crate::lex::effect_may_rerun`]).
     #[serde(default)]
     effect_reruns: bool,
+    /// Only when one of `also` starts a value assigned at module level
+    /// ([`crate::lex::module_level_value`]: `hits = defaultdict(list)`).
+    #[serde(default)]
+    module_level: bool,
 }
 
 /// A compiled `[[parse.together]]` group.
@@ -237,6 +241,8 @@ struct Together {
     also: regex::bytes::Regex,
     and_also: Option<regex::bytes::Regex>,
     effect_reruns: bool,
+    /// `also`, as written, when it must start a module-level value.
+    module_level: Option<Vec<String>>,
 }
 
 impl Together {
@@ -245,6 +251,10 @@ impl Together {
             && self.also.is_match(bytes)
             && self.and_also.as_ref().is_none_or(|r| r.is_match(bytes))
             && (!self.effect_reruns || crate::lex::effect_may_rerun(bytes))
+            && self
+                .module_level
+                .as_ref()
+                .is_none_or(|values| crate::lex::module_level_value(bytes, values))
     }
 }
 
@@ -796,7 +806,11 @@ impl Catalog {
                 .map(|h| (h, Roles::AI | Roles::AI_HTTP)),
         );
         let alternation: Vec<String> = literals.iter().map(|(t, _)| regex::escape(t)).collect();
-        let role_literals = aho_corasick::AhoCorasick::new(literals.iter().map(|(t, _)| t))
+        // A DFA: every trigger file is searched whole for overlapping matches,
+        // a few hundred patterns, where the default NFA is twice as slow.
+        let role_literals = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(literals.iter().map(|(t, _)| t))
             .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
         let role_of_literal: Vec<Roles> = literals.iter().map(|(_, r)| *r).collect();
         // `--staged` parses context files as it reads them (no slice): the
@@ -840,6 +854,7 @@ impl Catalog {
                     false => Some(compile(&group.and_also)?),
                 },
                 effect_reruns: group.effect_reruns,
+                module_level: group.module_level.then(|| group.also.clone()),
             });
         }
         let mut config_files = globset::GlobSetBuilder::new();
@@ -1153,6 +1168,51 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn roles_need_the_package_or_the_call_not_the_word() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let roles = |path: &str, code: &str| catalog.roles_of(path, code.as_bytes());
+        // Prose and SQL helpers are not routes.
+        for prose in [
+            "from sqlalchemy.sql.expression import and_\n",
+            "# the server honored the request\n",
+            "\"\"\"A FastAPI dependency that checks the user.\"\"\"\n",
+        ] {
+            assert!(!roles("app/db.py", prose).has(Roles::ENDPOINT), "{prose}");
+        }
+        for route in [
+            "import express from \"express\";\n",
+            "const express = require('express');\n",
+            "import { Hono } from 'hono';\n",
+            "def mount(app: FastAPI):\n    app.include_router(chat)\n",
+        ] {
+            assert!(
+                roles("src/server.ts", route).has(Roles::ENDPOINT),
+                "{route}"
+            );
+        }
+        // A project hook named like the AI SDK's is not `useChat`.
+        let hook = "export function useChatSession() { return useChatSessionStore(); }\n";
+        assert!(!roles("web/hooks.ts", hook).has(Roles::ALWAYS));
+        assert!(
+            roles("web/chat.tsx", "const { messages } = useChat({ api });\n").has(Roles::ALWAYS)
+        );
+        // An API client backing off from a provider's rate limit is no
+        // limiter of the app: followed from endpoints as a protection,
+        // never parsed for itself.
+        let backoff = "def fetch(url):\n    if r.status == 429:\n        raise RateLimitError()\n";
+        let r = roles("connectors/github.py", backoff);
+        assert!(r.has(Roles::PROTECTION) && !r.has(Roles::ALWAYS));
+        // A limiter library, or a limiter counting in a module-level map,
+        // is always parsed (`rate-limit-store` reports it wherever it is).
+        let library = "from slowapi import Limiter\nlimiter = Limiter(key_func=ip)\n";
+        assert!(roles("app/limits.py", library).has(Roles::ALWAYS));
+        let hand_written = "const hits = new Map();\nfunction rateLimit(ip) { hits.set(ip, 1); }\n";
+        assert!(roles("lib/limit.js", hand_written).has(Roles::ALWAYS));
+        let local = "function rateLimit(ip) {\n  const hits = new Map();\n}\n";
+        assert!(!roles("lib/limit.js", local).has(Roles::ALWAYS));
     }
 
     #[test]

@@ -894,6 +894,16 @@ pub(crate) fn limit_call_functions(
     facts: &ProjectFacts,
     spec: &RateLimitSpec,
 ) -> HashMap<FnRef, Chain> {
+    // No limiter SDK is imported anywhere (most Python trees): no call can
+    // be one, and the walk over every call is skipped.
+    let imports_sdk = facts.files().iter().any(|f| {
+        f.imports
+            .iter()
+            .any(|i| spec.js_limit_calls.contains(&i.module))
+    });
+    if !imports_sdk {
+        return HashMap::new();
+    }
     facts.functions_reaching(
         |fi, _, c| {
             sdk_call(facts, fi, c, spec)
