@@ -694,8 +694,14 @@ struct ParsedFile {
 /// (whole when it also imports dynamically). Also returns the files whose
 /// parse and facts overran `max-parse-time-ms` (their keys were scanned in
 /// the walk; they lend no facts).
-fn parse_slice(settings: &Settings, todo: Vec<(Summary, Parse)>) -> (Vec<ParsedFile>, Vec<String>) {
+fn parse_slice(
+    settings: &Settings,
+    mut todo: Vec<(Summary, Parse)>,
+) -> (Vec<ParsedFile>, Vec<String>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    // Largest first: the threads take files off one list, and a large file
+    // taken last would leave the other threads idle while it is parsed.
+    todo.sort_by_key(|(s, _)| std::cmp::Reverse(s.bytes));
     type Parsed = Result<ParsedFile, String>;
     let threads = settings.worker_threads().min(todo.len().max(1));
     let next = AtomicUsize::new(0);
