@@ -230,6 +230,7 @@ impl Worker<'_> {
         let lang = Lang::from_path(Path::new(&result.path));
         // One budget for parsing and extracting facts.
         let deadline = Instant::now() + settings.max_parse_time;
+        let mut key_rules = None;
         let mut tree = match lang {
             Some(_) if source.len() as u64 > settings.max_parse_size => {
                 result.note = Some(Note {
@@ -248,9 +249,13 @@ impl Worker<'_> {
             Some(_) if self.env.lexical && self.env.catalog.is_test_path(&result.path) => None,
             Some(l) if self.env.lexical => {
                 let imports = crate::graph::scan_imports(l, source.bytes());
-                let roles = self.env.catalog.roles_with_imports(
+                // Key keywords and role words in one read of the text.
+                let (keys, words) = self.env.catalog.source_words(source.bytes());
+                key_rules = Some(keys);
+                let roles = self.env.catalog.roles_from_words(
                     &result.path,
                     source.bytes(),
+                    words,
                     l.is_python(),
                     &imports,
                 );
@@ -298,6 +303,7 @@ impl Worker<'_> {
             facts: facts.as_ref(),
             catalog: self.env.catalog,
             settings,
+            key_rules: key_rules.as_deref(),
         };
         for check in &self.env.checks {
             check.check_file(&ctx, &mut result.findings);

@@ -22,6 +22,10 @@ pub struct FileContext<'a> {
     pub facts: Option<&'a FileFacts>,
     pub catalog: &'a Catalog,
     pub settings: &'a Settings,
+    /// The key rules whose keywords the walk found in the file, when it
+    /// searched for them with the role words
+    /// ([`Catalog::source_words`]): `keys-in-code` need not search again.
+    pub key_rules: Option<&'a [bool]>,
 }
 
 impl FileContext<'_> {

@@ -129,6 +129,8 @@ pub struct KeyRules {
     specs: Vec<(String, usize, KeyRuleSpec, bool)>,
     placeholder_words: Vec<String>,
     rules: Vec<KeyRule>,
+    /// The keywords, lowercased (the prefilter's patterns, in order).
+    keywords: Vec<String>,
     /// keyword index → rule indexes.
     keyword_rules: Vec<Vec<usize>>,
     prefilter: Option<AhoCorasick>,
@@ -213,6 +215,7 @@ impl KeyRules {
         };
         self.prefilter =
             Some(build(&keywords).map_err(|e| CatalogError::new("rules", 0, e.to_string()))?);
+        self.keywords = keywords;
         self.placeholders = Some(
             build(&self.placeholder_words)
                 .map_err(|e| CatalogError::new("rules", 0, e.to_string()))?,
@@ -235,7 +238,7 @@ impl KeyRules {
     }
 
     /// Which rules can match: those whose keyword occurs in `bytes`.
-    fn candidate_rules(&self, bytes: &[u8]) -> Vec<bool> {
+    pub(crate) fn candidate_rules(&self, bytes: &[u8]) -> Vec<bool> {
         let mut wanted = vec![false; self.rules.len()];
         let Some(ac) = &self.prefilter else {
             return wanted;
@@ -271,17 +274,44 @@ impl KeyRules {
         self.prefilter.as_ref().is_some_and(|ac| ac.is_match(bytes))
     }
 
+    /// The keywords, lowercased: keyword `i` of [`KeyRules::want_keyword`].
+    pub fn keywords(&self) -> &[String] {
+        &self.keywords
+    }
+
+    /// No rule wanted yet: for [`KeyRules::want_keyword`].
+    pub fn no_rules(&self) -> Vec<bool> {
+        vec![false; self.rules.len()]
+    }
+
+    /// Keyword `keyword` is in the text: want the rules it keys.
+    pub fn want_keyword(&self, keyword: usize, wanted: &mut [bool]) {
+        for &r in self.keyword_rules.get(keyword).into_iter().flatten() {
+            wanted[r] = true;
+        }
+    }
+
     /// Every key in `source`, overlaps resolved in favour of earlier rules.
     pub fn scan(&self, source: &Source) -> Vec<KeyMatch> {
-        let bytes = source.bytes();
         // One pass of the keyword automaton (no `may_match` first: most
         // files hold a keyword such as `api_key`, and would be read twice).
-        let wanted = self.candidate_rules(bytes);
+        self.scan_rules(source, &self.candidate_rules(source.bytes()))
+    }
+
+    /// [`KeyRules::scan`] with the rules whose keywords were found already
+    /// (by [`crate::catalog::Catalog::source_words`]).
+    pub fn scan_rules(&self, source: &Source, wanted: &[bool]) -> Vec<KeyMatch> {
+        let bytes = source.bytes();
         if !wanted.contains(&true) {
             return Vec::new();
         }
         let mut found: Vec<KeyMatch> = Vec::new();
-        for (index, rule) in self.rules.iter().enumerate().filter(|(i, _)| wanted[*i]) {
+        for (index, rule) in self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| wanted.get(*i).copied().unwrap_or(false))
+        {
             let Some((regex, secret_group)) = rule.compiled() else {
                 continue;
             };

@@ -737,6 +737,12 @@ pub struct Catalog {
     /// The same literals, each with its role, for the files that pass.
     role_literals: aho_corasick::AhoCorasick,
     role_of_literal: Vec<Roles>,
+    /// The key keywords (ASCII case-insensitive) then the role literals, in
+    /// one automaton: the walk reads each source file once for both
+    /// ([`Catalog::source_words`]).
+    source_words: aho_corasick::AhoCorasick,
+    /// The role literals as written (their matches are checked for case).
+    role_literal_text: Vec<String>,
     /// Every literal but the protection-only ones, for [`Catalog::wants_parse`].
     parse_gate: regex::bytes::Regex,
     parse_paths: Vec<String>,
@@ -813,6 +819,13 @@ impl Catalog {
             .build(literals.iter().map(|(t, _)| t))
             .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
         let role_of_literal: Vec<Roles> = literals.iter().map(|(_, r)| *r).collect();
+        let role_literal_text: Vec<String> = literals.iter().map(|(t, _)| t.to_string()).collect();
+        let source_words = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(keys.keywords().iter().chain(&role_literal_text))
+            .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
         // `--staged` parses context files as it reads them (no slice): the
         // protection-only words (broad: "401", "usage") would make it parse
         // most of the tree, so its gate leaves them out.
@@ -903,6 +916,8 @@ impl Catalog {
             parse_triggers,
             role_literals,
             role_of_literal,
+            source_words,
+            role_literal_text,
             parse_gate,
             parse_together,
             parse_paths: facts.parse.paths,
@@ -1019,7 +1034,54 @@ impl Catalog {
         python: bool,
         imports: &[crate::graph::LexImport],
     ) -> Roles {
-        let roles = self.roles_of(path, bytes);
+        self.roles_given_imports(self.roles_of(path, bytes), python, imports)
+    }
+
+    /// One pass over a source file for the walk's two literal searches:
+    /// the key rules whose keywords it holds ([`KeyRules::scan_rules`]), and
+    /// the roles of its words (with [`Catalog::roles_from_words`]).
+    pub fn source_words(&self, bytes: &[u8]) -> (Vec<bool>, Roles) {
+        let keywords = self.keys.keywords().len();
+        let mut wanted = self.keys.no_rules();
+        let mut seen = vec![false; keywords];
+        let mut roles = Roles::default();
+        for m in self.source_words.find_overlapping_iter(bytes) {
+            let p = m.pattern().as_usize();
+            match p.checked_sub(keywords) {
+                None if !seen[p] => {
+                    seen[p] = true;
+                    self.keys.want_keyword(p, &mut wanted);
+                }
+                None => {}
+                // Role literals are case-sensitive.
+                Some(r) if &bytes[m.range()] == self.role_literal_text[r].as_bytes() => {
+                    roles |= self.role_of_literal[r];
+                }
+                Some(_) => {}
+            }
+        }
+        (wanted, roles)
+    }
+
+    /// [`Catalog::roles_with_imports`] given the roles of the file's words
+    /// from [`Catalog::source_words`].
+    pub fn roles_from_words(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        words: Roles,
+        python: bool,
+        imports: &[crate::graph::LexImport],
+    ) -> Roles {
+        self.roles_given_imports(self.path_roles(path, bytes) | words, python, imports)
+    }
+
+    fn roles_given_imports(
+        &self,
+        roles: Roles,
+        python: bool,
+        imports: &[crate::graph::LexImport],
+    ) -> Roles {
         let imports_sdk = || {
             imports
                 .iter()
@@ -1063,25 +1125,7 @@ impl Catalog {
     /// The roles a source file can play, by its path and its text (see
     /// `rules/facts.toml` and [`crate::graph`]).
     pub fn roles_of(&self, path: &str, bytes: &[u8]) -> Roles {
-        let on_path = |paths: &[String]| {
-            paths.iter().any(|p| {
-                path.contains(p.as_str())
-                    || p.strip_prefix('/').is_some_and(|p| path.starts_with(p))
-            })
-        };
-        let mut roles = Roles::default();
-        if on_path(&self.parse_paths) {
-            roles |= Roles::ENDPOINT;
-        }
-        if on_path(&self.always_paths) {
-            // Middleware runs in front of the whole app: the helpers it
-            // imports (the session check, the limiter) are parsed as an
-            // app file's are.
-            roles |= Roles::ALWAYS | Roles::APP;
-        }
-        if self.parse_together.iter().any(|t| t.is_match(bytes)) {
-            roles |= Roles::ALWAYS;
-        }
+        let mut roles = self.path_roles(path, bytes);
         // Most files name nothing: one SIMD literal search rejects them.
         if !self
             .parse_triggers
@@ -1104,6 +1148,31 @@ impl Catalog {
             if roles == all {
                 break;
             }
+        }
+        roles
+    }
+
+    /// The roles of a file by its path, and by its words together
+    /// (`[[parse.together]]`).
+    fn path_roles(&self, path: &str, bytes: &[u8]) -> Roles {
+        let on_path = |paths: &[String]| {
+            paths.iter().any(|p| {
+                path.contains(p.as_str())
+                    || p.strip_prefix('/').is_some_and(|p| path.starts_with(p))
+            })
+        };
+        let mut roles = Roles::default();
+        if on_path(&self.parse_paths) {
+            roles |= Roles::ENDPOINT;
+        }
+        if on_path(&self.always_paths) {
+            // Middleware runs in front of the whole app: the helpers it
+            // imports (the session check, the limiter) are parsed as an
+            // app file's are.
+            roles |= Roles::ALWAYS | Roles::APP;
+        }
+        if self.parse_together.iter().any(|t| t.is_match(bytes)) {
+            roles |= Roles::ALWAYS;
         }
         roles
     }
@@ -1213,6 +1282,30 @@ mod tests {
         assert!(roles("lib/limit.js", hand_written).has(Roles::ALWAYS));
         let local = "function rateLimit(ip) {\n  const hits = new Map();\n}\n";
         assert!(!roles("lib/limit.js", local).has(Roles::ALWAYS));
+    }
+
+    #[test]
+    fn one_read_finds_what_the_two_searches_find() {
+        let catalog = Catalog::load(&[]).unwrap();
+        for (path, text) in [
+            ("app/chat.py", "from openai import OpenAI\nOPENAI_API_KEY = 'x'\nrouter = APIRouter()\n"),
+            ("lib/ai.ts", "import Anthropic from \"@anthropic-ai/sdk\";\nconst key = process.env.ANTHROPIC_API_KEY;\n"),
+            // Case: `OPENAI` is a key keyword's spelling, not the role word `OpenAI`.
+            ("x.py", "OPENAI = 1\nMISTRAL_API_KEY = 'k'\nCORS = []\ntask_id = 3\n"),
+            ("middleware.ts", "export function middleware() {}\n"),
+            ("empty.py", ""),
+        ] {
+            let bytes = text.as_bytes();
+            let (keys, words) = catalog.source_words(bytes);
+            assert_eq!(keys, catalog.keys.candidate_rules(bytes), "{path}");
+            for python in [true, false] {
+                assert_eq!(
+                    catalog.roles_from_words(path, bytes, words, python, &[]),
+                    catalog.roles_with_imports(path, bytes, python, &[]),
+                    "{path}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -34,7 +34,11 @@ impl Check for KeysInCode {
 
     fn check_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let keys = &file.catalog.keys;
-        for m in keys.scan(file.source) {
+        let found = match file.key_rules {
+            Some(wanted) => keys.scan_rules(file.source, wanted),
+            None => keys.scan(file.source),
+        };
+        for m in found {
             let span = file.source.span(m.start, m.end);
             out.push(finding(file.catalog, file.path, file.source, &m, span));
         }
