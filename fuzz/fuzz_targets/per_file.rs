@@ -51,6 +51,19 @@ fuzz_target!(|data: &[u8]| {
         (Some(l), Some(t)) => Some(FileFacts::extract(name, l, t, bytes)),
         _ => None,
     };
+    // The walk's one read (key keywords and role words together) finds
+    // what the two separate searches find.
+    let (key_rules, words) = catalog.source_words(bytes);
+    assert_eq!(
+        catalog.keys.scan_rules(&source, &key_rules),
+        catalog.keys.scan(&source)
+    );
+    if let Some(l) = lang {
+        assert_eq!(
+            catalog.roles_from_words(name, bytes, words, l.is_python(), &[]),
+            catalog.roles_with_imports(name, bytes, l.is_python(), &[])
+        );
+    }
     let ctx = FileContext {
         path: name,
         source: &source,
@@ -59,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
         facts: facts.as_ref(),
         catalog,
         settings,
+        key_rules: Some(&key_rules),
     };
     let mut findings = Vec::new();
     for check in aiguard::checks::implemented() {
