@@ -812,8 +812,9 @@ impl Catalog {
                 .map(|h| (h, Roles::AI | Roles::AI_HTTP)),
         );
         let alternation: Vec<String> = literals.iter().map(|(t, _)| regex::escape(t)).collect();
-        // A DFA: every trigger file is searched whole for overlapping matches,
-        // a few hundred patterns, where the default NFA is twice as slow.
+        // A DFA: each trigger file is searched whole for overlapping
+        // matches of a few hundred patterns (`--staged` and the fuzz
+        // targets; the walk uses `source_words`).
         let role_literals = aho_corasick::AhoCorasick::builder()
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(literals.iter().map(|(t, _)| t))
