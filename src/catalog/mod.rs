@@ -730,11 +730,11 @@ pub struct Catalog {
     pub keys: KeyRules,
     /// Agents, retries and browser hooks for the `loops` check.
     pub loops: LoopsSpec,
-    /// The trigger words as one regex alternation: the regex crate's SIMD
-    /// literal search (Teddy) ran this gate 4× faster than an Aho-Corasick
-    /// automaton over every file (bench/run.sh profile, BENCHMARKS.md).
+    /// The trigger words as one regex alternation, then (for the files
+    /// that pass) the same literals with their roles: [`Catalog::roles_of`],
+    /// the plain search that the walk's one read ([`Catalog::source_words`])
+    /// must agree with (unit test, `per_file` fuzz target).
     parse_triggers: Option<regex::bytes::Regex>,
-    /// The same literals, each with its role, for the files that pass.
     role_literals: aho_corasick::AhoCorasick,
     role_of_literal: Vec<Roles>,
     /// The key keywords (ASCII case-insensitive) then the role literals, in
@@ -813,8 +813,7 @@ impl Catalog {
         );
         let alternation: Vec<String> = literals.iter().map(|(t, _)| regex::escape(t)).collect();
         // A DFA: each trigger file is searched whole for overlapping
-        // matches of a few hundred patterns (`--staged` and the fuzz
-        // targets; the walk uses `source_words`).
+        // matches of a few hundred patterns.
         let role_literals = aho_corasick::AhoCorasick::builder()
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(literals.iter().map(|(t, _)| t))
