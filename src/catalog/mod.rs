@@ -1282,6 +1282,20 @@ mod tests {
         assert!(roles("lib/limit.js", hand_written).has(Roles::ALWAYS));
         let local = "function rateLimit(ip) {\n  const hits = new Map();\n}\n";
         assert!(!roles("lib/limit.js", local).has(Roles::ALWAYS));
+        // The slice's module-level maps are the maps the hand-written
+        // limiter detection reads (rules/facts.toml and
+        // rules/protections.toml list them twice: they must not drift).
+        let slice_maps = catalog
+            .parse_together
+            .iter()
+            .find_map(|t| t.module_level.as_ref())
+            .expect("a module-level group");
+        for value in &catalog.rate_limit.hand_written.map_values {
+            assert!(
+                slice_maps.contains(value),
+                "{value} is not in the slice's maps"
+            );
+        }
     }
 
     #[test]

@@ -896,11 +896,10 @@ pub(crate) fn limit_call_functions(
 ) -> HashMap<FnRef, Chain> {
     // No limiter SDK is imported anywhere (most Python trees): no call can
     // be one, and the walk over every call is skipped.
-    let imports_sdk = facts.files().iter().any(|f| {
-        f.imports
-            .iter()
-            .any(|i| spec.js_limit_calls.contains(&i.module))
-    });
+    let imports_sdk = facts
+        .files()
+        .iter()
+        .any(|f| crate::catalog::loops::imports_from(f, &spec.js_limit_calls));
     if !imports_sdk {
         return HashMap::new();
     }
