@@ -157,6 +157,58 @@ fn service_classes_typed_receivers_and_unlinked_calls() {
 }
 
 #[test]
+fn sdk_helpers_reexports_and_scoped_clients() {
+    let (json, list) = endpoints("engine-sdk-helpers");
+    // `from app.llm import litellm` (the package re-exports the SDK).
+    assert!(has(&list, "POST", "/chat", true, 1), "{list:?}");
+    // Format converters and token counting: no paid call.
+    assert!(has(&list, "POST", "/convert", false, 0), "{list:?}");
+    // `client` of httpx in two functions, OpenAI's in a third.
+    assert!(has(&list, "POST", "/notify", false, 0), "{list:?}");
+    // `from google import genai`.
+    assert!(has(&list, "POST", "/gemini", true, 0), "{list:?}");
+    let endpoint = |path: &str| {
+        json["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(endpoint("/chat")["ai"]["call"], "litellm.completion");
+    assert_eq!(endpoint("/gemini")["ai"]["provider"], "Google Gemini");
+    assert_eq!(
+        endpoint("/chat")["auth"][0]["detail"],
+        "Depends(require_permission)"
+    );
+    assert!(
+        endpoint("/summary")["auth"].as_array().unwrap().is_empty(),
+        "{}",
+        endpoint("/summary")
+    );
+    let calls: Vec<(String, u64)> = json["ai_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap().to_string(),
+                c["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("app/llm/calls.py".to_string(), 12),
+            ("app/llm/calls.py".to_string(), 29),
+            ("app/llm/gemini.py".to_string(), 7),
+        ]
+    );
+}
+
+#[test]
 fn unlinked_ai_calls_make_the_endpoint_checks_warn_not_na() {
     let dir = materialize("engine-unlinked");
     let run = aiguard(&["audit", ".", "--format", "json"], dir.path());

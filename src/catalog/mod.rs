@@ -295,6 +295,8 @@ impl RolesSpec {
 struct SdksFile {
     ui_only: Vec<String>,
     #[serde(default)]
+    helper_modules: Vec<String>,
+    #[serde(default)]
     client_provider_names: std::collections::BTreeMap<String, Vec<String>>,
     sdk: Vec<SdkSpec>,
     calls: CallsSpec,
@@ -679,6 +681,12 @@ impl PublicEnvSpec {
 }
 
 /// Levenshtein distance, in characters.
+/// Is `module` the module `m` or inside it (`openai.types.chat` in
+/// `openai`; `@ai-sdk/openai` in `@ai-sdk` only with `sep` `/`)?
+fn within_module(module: &str, m: &str, sep: char) -> bool {
+    module == m || module.strip_prefix(m).is_some_and(|r| r.starts_with(sep))
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
@@ -718,6 +726,9 @@ pub struct Catalog {
     pub public_env: PublicEnvSpec,
     pub sdks: Vec<SdkSpec>,
     pub ui_only: Vec<String>,
+    /// Submodules of an SDK that hold types, errors and format converters,
+    /// no client (`rules/sdks.toml`, `helper_modules`).
+    pub helper_modules: Vec<String>,
     /// Packages mixing provider calls and UI utilities → the names that
     /// call a provider (`rules/sdks.toml`, `[client_provider_names]`).
     pub client_provider_names: std::collections::BTreeMap<String, Vec<String>>,
@@ -904,6 +915,7 @@ impl Catalog {
             public_env,
             sdks: sdks.sdk,
             ui_only: sdks.ui_only,
+            helper_modules: sdks.helper_modules,
             client_provider_names: sdks.client_provider_names,
             cors,
             checks: checks_file.check,
@@ -987,6 +999,30 @@ impl Catalog {
         scored.into_iter().take(3).map(|(_, id)| id).collect()
     }
 
+    /// The AI SDK an import of `name` from `module` brings in, if any: a
+    /// Python submodule by its full name (`from google import genai` is
+    /// `google.genai`; `from google.genai import types` is a helper module),
+    /// else as [`Catalog::sdk_for_import`] of `module`.
+    pub fn sdk_for_name(&self, module: &str, name: Option<&str>, python: bool) -> Option<&SdkSpec> {
+        if let (true, Some(name)) = (python, name) {
+            let full = format!("{module}.{name}");
+            if self.is_helper_module(&full, python) {
+                return None;
+            }
+            if let Some(sdk) = self.sdk_for_import(&full, python) {
+                return Some(sdk);
+            }
+        }
+        self.sdk_for_import(module, python)
+    }
+
+    fn is_helper_module(&self, module: &str, python: bool) -> bool {
+        let sep = if python { '.' } else { '/' };
+        self.helper_modules
+            .iter()
+            .any(|h| within_module(module, h, sep))
+    }
+
     /// The AI SDK an import of `module` brings in, if any.
     pub fn sdk_for_import(&self, module: &str, python: bool) -> Option<&SdkSpec> {
         let sep = if python { '.' } else { '/' };
@@ -998,14 +1034,12 @@ impl Catalog {
         if self.ui_only.iter().any(|u| module == u) {
             return None;
         }
+        if self.is_helper_module(module, python) {
+            return None;
+        }
         self.sdks.iter().find(|sdk| {
             let modules = if python { &sdk.python } else { &sdk.js };
-            modules.iter().any(|m| {
-                module == m
-                    || module
-                        .strip_prefix(m.as_str())
-                        .is_some_and(|r| r.starts_with(sep))
-            })
+            modules.iter().any(|m| within_module(module, m, sep))
         })
     }
 
@@ -1083,9 +1117,13 @@ impl Catalog {
         imports: &[crate::graph::LexImport],
     ) -> Roles {
         let imports_sdk = || {
-            imports
-                .iter()
-                .any(|i| self.sdk_for_import(&i.module, python).is_some())
+            imports.iter().any(|i| match i.names.is_empty() {
+                true => self.sdk_for_import(&i.module, python).is_some(),
+                false => i
+                    .names
+                    .iter()
+                    .any(|n| self.sdk_for_name(&i.module, Some(n), python).is_some()),
+            })
         };
         if roles.has(Roles::AI) && !roles.has(Roles::AI_HTTP) && !imports_sdk() {
             return roles.without(Roles::AI);
@@ -1353,6 +1391,30 @@ mod tests {
         assert!(!catalog.import_can_call_provider("ai", Some("DefaultChatTransport")));
         assert!(!catalog.import_can_call_provider("ai", Some("generateId")));
         assert!(catalog.import_can_call_provider("openai", Some("OpenAI")));
+        // Types, errors and format converters are no client, and a
+        // submodule imported by name is that submodule.
+        assert_eq!(provider("openai.types.chat", true), None);
+        assert_eq!(provider("litellm.llms.anthropic.adapters", true), None);
+        assert_eq!(provider("litellm.router", true), Some("LiteLLM"));
+        assert_eq!(provider("openai/resources/chat", false), None);
+        let named = |m: &str, n: &str| {
+            catalog
+                .sdk_for_name(m, Some(n), true)
+                .map(|s| s.provider.as_str())
+        };
+        assert_eq!(named("google", "genai"), Some("Google Gemini"));
+        assert_eq!(named("google.genai", "types"), None);
+        assert_eq!(named("google.genai", "Client"), Some("Google Gemini"));
+        assert_eq!(named("openai", "OpenAI"), Some("OpenAI"));
+        assert_eq!(named("google", "auth"), None);
+        // The slice's AI role follows the same names: `from google import
+        // genai` is an AI file, a file of OpenAI types is not.
+        let roles = |text: &str| {
+            let imports = crate::graph::scan_imports(crate::lang::Lang::Python, text.as_bytes());
+            catalog.roles_with_imports("app/x.py", text.as_bytes(), true, &imports)
+        };
+        assert!(roles("from google import genai\nclient = genai.Client()\n").has(Roles::AI));
+        assert!(!roles("from openai.types.chat import ChatCompletionMessage\n").has(Roles::AI));
     }
 
     #[test]

@@ -332,9 +332,12 @@ fn sdk_retries(
     let spec = &project.catalog.loops.sdk_retries;
     let head = call.callee.split('.').next().unwrap_or(&call.callee);
     let python = file.lang.is_some_and(|l| l.is_python());
-    let is_sdk = file
-        .import_of(head)
-        .is_some_and(|i| project.catalog.sdk_for_import(&i.module, python).is_some());
+    let is_sdk = file.import_of(head).is_some_and(|i| {
+        project
+            .catalog
+            .sdk_for_name(&i.module, i.name.as_deref(), python)
+            .is_some()
+    });
     if !is_sdk {
         return;
     }

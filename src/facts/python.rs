@@ -27,6 +27,7 @@ fn kinds() -> &'static Kinds {
             "call",
             "if_statement",
             "assignment",
+            "with_item",
         ];
         names.extend(super::loops::LOOP_KINDS);
         names.extend(super::loops::COMPREHENSIONS);
@@ -151,6 +152,33 @@ pub(super) fn extract(
                         dict_entries(right, &assignment.target, src, 0, facts);
                     }
                     facts.assignments.push(assignment);
+                }
+            }
+            // `with httpx.Client() as client:` binds `client` as an
+            // assignment would (a client object, or a local that hides one).
+            "with_item" => {
+                let bound = node.field("value").filter(|v| v.kind() == "as_pattern");
+                if let Some(pattern) = bound {
+                    let value = pattern.named_child(0);
+                    let target = pattern.field("alias").map(|a| text_of(a, src));
+                    if let (Some(value), Some(target)) = (value, target) {
+                        let plain = !target.is_empty()
+                            && target
+                                .bytes()
+                                .all(|b| b == b'_' || b.is_ascii_alphanumeric());
+                        if plain {
+                            facts.assignments.push(Assignment {
+                                target,
+                                value_callee: (value.kind() == "call")
+                                    .then(|| value.field("function"))
+                                    .flatten()
+                                    .map(|f| callee_path(f, src)),
+                                text: text_of(value, src),
+                                line: line_of(node),
+                                in_function: function,
+                            });
+                        }
+                    }
                 }
             }
             _ => {}

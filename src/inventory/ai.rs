@@ -11,16 +11,69 @@
 
 use std::collections::HashMap;
 
+/// Where a name is bound: a function of the file, or `None` for the module
+/// (and for attributes, `self.client`, which every method of a class sees).
+type Scope = Option<usize>;
+
 use crate::catalog::Catalog;
-use crate::facts::{Call, FileFacts};
+use crate::facts::{Call, FileFacts, ProjectFacts};
+
+/// Local name → (SDK module, imported name, provider).
+pub type SdkImports = HashMap<String, (String, Option<String>, String)>;
+
+/// The SDK modules and names a file imports through a project module that
+/// imports them (`from app.llm import litellm`, where `app/llm/__init__.py`
+/// says `import litellm`; `from .clients import OpenAI`): local name → the
+/// SDK import they stand for. One step: a re-export of a re-export is not
+/// followed.
+pub fn sdk_reexports(facts: &ProjectFacts, fi: usize, catalog: &Catalog) -> SdkImports {
+    let mut out = SdkImports::new();
+    for import in &facts.file(fi).imports {
+        let Some(name) = import
+            .name
+            .as_deref()
+            .filter(|n| *n != "default" && *n != "*")
+        else {
+            continue;
+        };
+        let Some(target) = facts.resolve_import(fi, import).filter(|&t| t != fi) else {
+            continue;
+        };
+        let target = facts.file(target);
+        let python = target.lang.is_some_and(|l| l.is_python());
+        let Some(original) = target.imports.iter().find(|i| i.local == name) else {
+            continue;
+        };
+        if let Some(sdk) = catalog.sdk_for_name(&original.module, original.name.as_deref(), python)
+        {
+            out.insert(
+                import.local.clone(),
+                (
+                    original.module.clone(),
+                    original.name.clone(),
+                    sdk.provider.clone(),
+                ),
+            );
+        }
+    }
+    out
+}
 
 /// The provider of an AI call, if `call` is one.
 pub struct AiNames<'c> {
     catalog: &'c Catalog,
     /// Local name → (module, imported name, provider).
-    imports: HashMap<String, (String, Option<String>, String)>,
-    /// Client objects: `client`, `self.client`, `model` → provider.
-    objects: HashMap<String, String>,
+    imports: SdkImports,
+    /// Client objects: `client`, `self.client`, `model` → where each is
+    /// bound and its provider. A variable assigned in a function is that
+    /// function's (and its nested functions'): `client = OpenAI()` in one
+    /// function says nothing of `client = httpx.Client()` in another.
+    objects: HashMap<String, Vec<(Scope, String)>>,
+    /// Plain names assigned in a function → those functions: a local that
+    /// holds no client hides a client of the same name at module level.
+    locals: HashMap<String, Vec<usize>>,
+    /// The enclosing function of each function of the file.
+    parents: Vec<Option<usize>>,
     /// Project wrappers named in the config (`extra-ai-clients`).
     extra: Vec<String>,
     /// Variables holding a provider URL (`url = f"{base}/chat/completions"`)
@@ -30,27 +83,38 @@ pub struct AiNames<'c> {
 
 impl<'c> AiNames<'c> {
     /// The AI names of a file; `imported` are the client objects and client
-    /// factories it imports from project files (local name → provider).
+    /// factories it imports from project files (local name → provider),
+    /// `reexported` the SDK imports it takes from project modules
+    /// ([`sdk_reexports`]).
     pub fn of(
         file: &FileFacts,
         catalog: &'c Catalog,
         extra: &[String],
         imported: &HashMap<String, String>,
+        reexported: &SdkImports,
     ) -> AiNames<'c> {
         let python = file.lang.is_some_and(|l| l.is_python());
-        let mut imports = HashMap::new();
+        let mut imports = reexported.clone();
         for i in &file.imports {
-            if let Some(sdk) = catalog.sdk_for_import(&i.module, python) {
+            if let Some(sdk) = catalog.sdk_for_name(&i.module, i.name.as_deref(), python) {
                 imports.insert(
                     i.local.clone(),
                     (i.module.clone(), i.name.clone(), sdk.provider.clone()),
                 );
             }
         }
+        let mut locals: HashMap<String, Vec<usize>> = HashMap::new();
+        for a in &file.assignments {
+            if let (Some(f), true) = (a.in_function, is_plain_name(&a.target)) {
+                locals.entry(a.target.clone()).or_default().push(f);
+            }
+        }
         let mut names = AiNames {
             catalog,
             imports,
             objects: HashMap::new(),
+            locals,
+            parents: file.functions.iter().map(|f| f.parent).collect(),
             extra: extra.to_vec(),
             urls: HashMap::new(),
         };
@@ -59,9 +123,9 @@ impl<'c> AiNames<'c> {
                 names.urls.insert(a.target.clone(), label);
             }
         }
-        names
-            .objects
-            .extend(imported.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (name, provider) in imported {
+            names.bind(name, None, provider.clone());
+        }
         // Subclasses of client and model classes (`class Llm(ChatOpenAI)`,
         // `class Client(openai.OpenAI)`, a custom `BaseChatModel`, or a
         // subclass of one imported from the project): constructing one
@@ -76,11 +140,11 @@ impl<'c> AiNames<'c> {
                     .imports
                     .get(head_of(b))
                     .map(|(_, _, p)| p.clone())
-                    .or_else(|| names.objects.get(b.as_str()).cloned())
+                    .or_else(|| names.object(b, None).cloned())
                     .or_else(|| catalog.calls.model_types.get(last).cloned())
             });
             if let Some(provider) = provider {
-                names.objects.insert(class.name.clone(), provider);
+                names.bind(&class.name, None, provider);
             }
         }
         // Factories: a function that makes a client without keeping it
@@ -96,17 +160,17 @@ impl<'c> AiNames<'c> {
             if kept || !(starts_upper(last) || names.is_factory_call(&c.callee)) {
                 continue;
             }
-            if let Some(provider) = names.provider_of_head(&c.callee) {
+            if let Some(provider) = names.provider_of_head(&c.callee, c.in_function) {
                 let function = &file.functions[f];
                 if function.parent.is_none() {
                     let name = function.name.rsplit('.').next().unwrap_or(&function.name);
-                    names.objects.insert(name.to_string(), provider);
+                    names.bind(name, None, provider);
                 }
             }
         }
         // Parameters typed with an SDK class: `client: OpenAI`,
         // `llm: ChatOpenAI`, `private openai: OpenAI`.
-        for f in &file.functions {
+        for (fi, f) in file.functions.iter().enumerate() {
             for p in &f.params {
                 let Some((name, _)) = p.split_once(':') else {
                     continue;
@@ -125,7 +189,7 @@ impl<'c> AiNames<'c> {
                     .map(|(_, _, p)| p.clone())
                     .or_else(|| catalog.calls.model_types.get(&class).cloned());
                 if let Some(provider) = provider {
-                    names.objects.insert(name.to_string(), provider);
+                    names.bind(name, Some(fi), provider);
                 }
             }
         }
@@ -134,13 +198,14 @@ impl<'c> AiNames<'c> {
             for a in &file.assignments {
                 // `self.client = client` (a typed parameter or another
                 // client), and LangChain runnables: `chain = prompt | llm`.
+                let scope = a.in_function;
                 if a.value_callee.is_none() {
                     let provider = a
                         .text
                         .split('|')
-                        .find_map(|part| names.objects.get(part.trim()).cloned());
+                        .find_map(|part| names.object(part.trim(), scope).cloned());
                     if let Some(provider) = provider {
-                        names.objects.insert(a.target.clone(), provider);
+                        names.bind(&a.target, scope, provider);
                     }
                     continue;
                 }
@@ -162,19 +227,19 @@ impl<'c> AiNames<'c> {
                 // `llm.with_structured_output(…)`), not what a call returns:
                 // `runs = client.beta.threads.runs.list()` is a response,
                 // and `runs.data.find(…)` no AI call.
-                let from_client = names.objects.contains_key(head_of(callee))
+                let from_client = names.object(head_of(callee), scope).is_some()
                     && catalog.calls.model_builders.iter().any(|m| m == last);
                 // A call to a client factory (`llm = get_llm()`).
-                let made = !callee.contains('.') && names.objects.contains_key(callee.as_str());
+                let made = !callee.contains('.') && names.object(callee, scope).is_some();
                 if starts_upper(last) || factory || from_client || made {
-                    if let Some(provider) = names.provider_of_head(callee) {
-                        names.objects.insert(a.target.clone(), provider);
+                    if let Some(provider) = names.provider_of_head(callee, scope) {
+                        names.bind(&a.target, scope, provider);
                         continue;
                     }
                 }
                 // A model composed into a chain, an agent or an engine.
-                if let Some(provider) = names.composed(file, callee, &a.text) {
-                    names.objects.insert(a.target.clone(), provider);
+                if let Some(provider) = names.composed(file, callee, &a.text, scope) {
+                    names.bind(&a.target, scope, provider);
                 }
             }
         }
@@ -196,7 +261,7 @@ impl<'c> AiNames<'c> {
     /// The provider of a model that a composing call (`LLMChain(llm=llm)`,
     /// `prompt.pipe(model)`, `index.as_query_engine(llm=OpenAI())`) puts
     /// into what it returns: a model its arguments name.
-    fn composed(&self, file: &FileFacts, callee: &str, text: &str) -> Option<String> {
+    fn composed(&self, file: &FileFacts, callee: &str, text: &str, scope: Scope) -> Option<String> {
         let calls = &self.catalog.calls;
         let last = callee.rsplit('.').next().unwrap_or(callee);
         let head = head_of(callee);
@@ -215,37 +280,72 @@ impl<'c> AiNames<'c> {
             .filter(|w| !w.is_empty());
         words.find_map(|w| {
             let w = w.trim_end_matches('.');
-            self.objects
-                .get(w)
+            self.object(w, scope)
                 .cloned()
                 .or_else(|| self.imports.get(head_of(w)).map(|(_, _, p)| p.clone()))
         })
     }
 
-    /// Client objects of this file: variable → provider.
-    pub fn objects(&self) -> &HashMap<String, String> {
-        &self.objects
+    /// The provider of a client object another file can import: one bound
+    /// at module level (`client = OpenAI()`, `def get_llm(): …`).
+    pub fn exported(&self, name: &str) -> Option<&String> {
+        let bound = self.objects.get(name)?;
+        bound.iter().find(|(s, _)| s.is_none()).map(|(_, p)| p)
     }
 
-    /// A client object imported from another project file.
-    pub fn add_object(&mut self, local: &str, provider: &str) {
-        self.objects.insert(local.to_string(), provider.to_string());
+    /// Record that `name`, bound in `scope` (attributes at module level),
+    /// holds a client of `provider`.
+    fn bind(&mut self, name: &str, scope: Scope, provider: String) {
+        let scope = scope.filter(|_| is_plain_name(name));
+        let bound = self.objects.entry(name.to_string()).or_default();
+        match bound.iter_mut().find(|(s, _)| *s == scope) {
+            Some(entry) => entry.1 = provider,
+            None => bound.push((scope, provider)),
+        }
+    }
+
+    /// The provider of the client `name` holds where `scope` reads it: the
+    /// innermost function (from `scope` outwards) that binds it, else the
+    /// module. A function that assigns `name` something else (`client =
+    /// httpx.Client()`, `with httpx.Client() as client`) hides every other
+    /// client of that name. A name no enclosing scope binds (a parameter,
+    /// a destructured field) holds the client the file binds under that name
+    /// elsewhere: `def __init__(self, llm): self.llm = llm` called as
+    /// `cls(llm)` by a factory method that made `llm = ChatOpenAI()`.
+    fn object(&self, name: &str, scope: Scope) -> Option<&String> {
+        let bound = self.objects.get(name)?;
+        if is_plain_name(name) {
+            let mut at = scope;
+            while let Some(f) = at {
+                if let Some((_, p)) = bound.iter().find(|(s, _)| *s == Some(f)) {
+                    return Some(p);
+                }
+                if self.locals.get(name).is_some_and(|fs| fs.contains(&f)) {
+                    return None;
+                }
+                at = self.parents.get(f).copied().flatten();
+            }
+        }
+        bound
+            .iter()
+            .find(|(s, _)| s.is_none())
+            .or_else(|| bound.first())
+            .map(|(_, p)| p)
     }
 
     pub fn is_empty(&self) -> bool {
         self.imports.is_empty() && self.extra.is_empty()
     }
 
-    fn provider_of_head(&self, callee: &str) -> Option<String> {
+    fn provider_of_head(&self, callee: &str, scope: Scope) -> Option<String> {
         let head = head_of(callee);
         if let Some((_, _, p)) = self.imports.get(head) {
             return Some(p.clone());
         }
         // `self.client.chat…`: the two-segment head.
         let two: String = callee.split('.').take(2).collect::<Vec<_>>().join(".");
-        self.objects
-            .get(head)
-            .or_else(|| self.objects.get(&two))
+        self.object(head, scope)
+            .or_else(|| self.object(&two, scope))
             .cloned()
     }
 
@@ -321,7 +421,7 @@ impl<'c> AiNames<'c> {
             return Some(provider.clone());
         }
         if is_method && !starts_upper(last) {
-            return self.provider_of_head(callee);
+            return self.provider_of_head(callee, call.in_function);
         }
         None
     }
@@ -395,6 +495,14 @@ fn in_package(module: &str, packages: &[String]) -> bool {
                 p.ends_with('/') || rest.starts_with('.') || rest.starts_with('/')
             })
     })
+}
+
+/// A variable, not an attribute (`client`, not `self.client`).
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b == b'_' || b == b'$' || b.is_ascii_alphanumeric())
 }
 
 fn starts_upper(s: &str) -> bool {

@@ -176,8 +176,17 @@ impl Inventory {
         // `def get_llm(): return ChatOpenAI()`): two rounds, so a factory
         // built on an imported client is seen too.
         type Objects = std::collections::HashMap<String, String>;
+        let reexports: Vec<ai::SdkImports> = (0..facts.files().len())
+            .map(|fi| ai::sdk_reexports(facts, fi, catalog))
+            .collect();
         let ai_names = |fi: usize, imported: &Objects| {
-            AiNames::of(facts.file(fi), catalog, &extras.ai_clients, imported)
+            AiNames::of(
+                facts.file(fi),
+                catalog,
+                &extras.ai_clients,
+                imported,
+                &reexports[fi],
+            )
         };
         let imported_objects = |fi: usize, names: &[AiNames<'_>]| {
             let mut out = Objects::new();
@@ -190,7 +199,7 @@ impl Inventory {
                     .as_deref()
                     .filter(|n| *n != "default")
                     .unwrap_or(&import.local);
-                if let Some(provider) = names[target].objects().get(name) {
+                if let Some(provider) = names[target].exported(name) {
                     out.insert(import.local.clone(), provider.clone());
                 }
             }

@@ -147,9 +147,10 @@ impl Family for Python {
 
     fn declared_auth(&self, cx: &AuthContext<'_>, endpoints: &mut [&mut Endpoint]) {
         let mounts = collect_mounts(cx.facts);
+        let chained = depending_on_auth(cx);
         for e in endpoints.iter_mut() {
             let mut out = Vec::new();
-            declared(cx, &mounts, e, &mut out);
+            declared(cx, &chained, &mounts, e, &mut out);
             e.auth.extend(out);
         }
     }
@@ -474,9 +475,68 @@ fn collect_mounts(facts: &ProjectFacts) -> HashMap<usize, Vec<(usize, &Call)>> {
     mounts
 }
 
+/// How many dependencies deep an auth dependency makes the dependencies
+/// that take it auth dependencies.
+const DEPENDS_DEPTH: usize = 3;
+
+/// Project dependencies that take an auth dependency as a sub-dependency,
+/// by name: FastAPI resolves `Depends(current_user)` in a dependency's own
+/// parameters first, so a request without a user is rejected before the
+/// dependency runs (`def require_admin(user = Depends(current_user))`).
+/// Also the factories that return one (`Depends(require_permission("chat"))`,
+/// whose inner function takes `Depends(base_user)`, with `base_user` one of
+/// several dependencies it assigns, an auth dependency among them).
+fn depending_on_auth(cx: &AuthContext<'_>) -> HashSet<String> {
+    let mut found: HashSet<String> = HashSet::new();
+    for _ in 0..DEPENDS_DEPTH {
+        let before = found.len();
+        for file in cx.facts.files() {
+            if !file.lang.is_some_and(|l| l.is_python()) {
+                continue;
+            }
+            for (fi, function) in file.functions.iter().enumerate() {
+                let is_auth =
+                    |name: &str| cx.is_auth_dependency(name) || found.contains(last(name));
+                // A name assigned in an enclosing function stands for the
+                // dependencies its value names.
+                let assigned = |name: &str| {
+                    file.assignments.iter().any(|a| {
+                        a.target == name
+                            && a.in_function.is_some()
+                            && a.in_function == function.parent
+                            && a.text
+                                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                                .any(|w| !w.is_empty() && is_auth(w))
+                    })
+                };
+                let depends = function
+                    .params
+                    .iter()
+                    .flat_map(|p| dependency_names(p))
+                    .any(|d| is_auth(&d) || assigned(&d));
+                if !depends {
+                    continue;
+                }
+                let mut at = Some(fi);
+                let mut names = Vec::new();
+                while let Some(f) = at {
+                    names.push(last(&file.functions[f].name).to_string());
+                    at = file.functions[f].parent;
+                }
+                found.extend(names);
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    found
+}
+
 /// Dependencies, decorators and hooks declared around a route.
 fn declared(
     cx: &AuthContext<'_>,
+    chained: &HashSet<String>,
     mounts: &HashMap<usize, Vec<(usize, &Call)>>,
     e: &Endpoint,
     out: &mut Vec<AuthEvidence>,
@@ -512,7 +572,7 @@ fn declared(
     for (text, line) in &texts {
         if let Some(dep) = dependency_names(text)
             .into_iter()
-            .find(|d| cx.is_auth_dependency(d))
+            .find(|d| cx.is_auth_dependency(d) || chained.contains(last(d)))
         {
             out.push(AuthEvidence {
                 kind: AuthKind::Enforced,
