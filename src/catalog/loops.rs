@@ -16,8 +16,35 @@ pub struct LoopsSpec {
     pub agent: Vec<AgentSpec>,
     pub retry: Vec<RetrySpec>,
     pub sdk_retries: SdkRetriesSpec,
+    #[serde(default)]
+    pub interactive: InteractiveSpec,
     pub browser: BrowserSpec,
     pub fix: LoopFixes,
+}
+
+/// Calls that wait for the next input from outside (a person at a terminal,
+/// a WebSocket client): a loop that makes one each time round goes at that
+/// pace (a chat REPL, a socket's message loop).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InteractiveSpec {
+    /// Whole callees (`input`, `click.prompt`, `sys.stdin.readline`).
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Methods of any object (`rl.question` of Node's readline,
+    /// `websocket.receive_json`).
+    #[serde(default)]
+    pub methods: Vec<String>,
+}
+
+impl InteractiveSpec {
+    /// Does `callee` wait for outside input?
+    pub fn waits(&self, callee: &str) -> bool {
+        self.calls.iter().any(|c| c == callee)
+            || callee
+                .rsplit_once('.')
+                .is_some_and(|(_, m)| self.methods.iter().any(|x| x == m))
+    }
 }
 
 /// An agent library: the calls that start or build an agent, and the

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::Endpoint;
+use crate::catalog::loops::InteractiveSpec;
 use crate::catalog::QuotaSpec;
 use crate::facts::{Chain, FileFacts, FnRef, Loop, LoopKind, ProjectFacts};
 
@@ -30,6 +31,9 @@ pub struct LoopSite {
     pub call: usize,
     /// The project function that call goes to, when not direct.
     pub via: Option<FnRef>,
+    /// A call in the loop that waits for input from outside (`input("You: ")`,
+    /// `websocket.receive_json()`): the loop goes at that pace.
+    pub paced_by: Option<String>,
 }
 
 impl LoopSite {
@@ -68,12 +72,18 @@ impl LoopSite {
         match self.repeater {
             Repeater::Loop(i) => {
                 let l = &file.loops[i];
-                l.bound.clone().or_else(|| match &l.condition {
-                    Some(c) if !sets_own_condition(file, l) => {
-                        Some(format!("`{c}`, which the loop body does not change"))
-                    }
-                    _ => None,
-                })
+                l.bound
+                    .clone()
+                    .or_else(|| match &l.condition {
+                        Some(c) if !sets_own_condition(file, l) => {
+                            Some(format!("`{c}`, which the loop body does not change"))
+                        }
+                        _ => None,
+                    })
+                    .or_else(|| {
+                        let c = self.paced_by.as_ref()?;
+                        Some(format!("waits for the next input each time round (`{c}`)"))
+                    })
             }
             Repeater::Recursion(i) => file.recursion[i].bound.clone(),
         }
@@ -85,7 +95,9 @@ impl LoopSite {
         match self.repeater {
             Repeater::Loop(i) => {
                 let l = &file.loops[i];
-                l.bound.is_none() && (l.kind.is_endless() || sets_own_condition(file, l))
+                l.bound.is_none()
+                    && self.paced_by.is_none()
+                    && (l.kind.is_endless() || sets_own_condition(file, l))
             }
             Repeater::Recursion(i) => file.recursion[i].bound.is_none(),
         }
@@ -116,6 +128,7 @@ pub(super) fn collect(
     facts: &ProjectFacts,
     is_ai: &dyn Fn(usize, usize) -> bool,
     reaching: &HashMap<FnRef, Chain>,
+    interactive: &InteractiveSpec,
 ) -> Vec<LoopSite> {
     let mut sites = Vec::new();
     for (fi, file) in facts.files().iter().enumerate() {
@@ -157,18 +170,54 @@ pub(super) fn collect(
                 };
                 if inside && !seen.contains(&ai_call) {
                     seen.push(ai_call);
+                    let paced_by = match repeater {
+                        Repeater::Loop(i) => {
+                            paced_by(facts, fi, &file.loops[i], interactive, is_ai)
+                        }
+                        Repeater::Recursion(_) => None,
+                    };
                     sites.push(LoopSite {
                         file: fi,
                         repeater,
                         ai_call,
                         call: ci,
                         via,
+                        paced_by,
                     });
                 }
             }
         }
     }
     sites
+}
+
+/// A call in loop `l` that waits for outside input, or one to a function of the
+/// same file that makes one (`userInput = await ask()`): its callee. Not
+/// the AI call itself (a library's `model.prompt(…)`).
+fn paced_by(
+    facts: &ProjectFacts,
+    fi: usize,
+    l: &Loop,
+    interactive: &InteractiveSpec,
+    is_ai: &dyn Fn(usize, usize) -> bool,
+) -> Option<String> {
+    let file = facts.file(fi);
+    let waits = |ci: usize, c: &crate::facts::Call| !is_ai(fi, ci) && interactive.waits(&c.callee);
+    file.calls.iter().enumerate().find_map(|(ci, c)| {
+        if !l.contains(file, c.in_function, c.line) {
+            return None;
+        }
+        if waits(ci, c) {
+            return Some(c.callee.clone());
+        }
+        let target = facts.resolve_call(fi, c).filter(|t| t.file == fi)?;
+        let asks = file.calls.iter().enumerate().any(|(cj, d)| {
+            d.in_function
+                .is_some_and(|g| file.is_within(g, target.function))
+                && waits(cj, d)
+        });
+        asks.then(|| c.callee.clone())
+    })
 }
 
 /// A loop on the endpoint's way to its AI call that iterates over a list

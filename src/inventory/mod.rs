@@ -285,7 +285,12 @@ impl Inventory {
             })
             .cloned()
             .collect();
-        inv.loop_sites = loops::collect(facts, &|f, c| ai_sites.contains(&(f, c)), &reaching);
+        inv.loop_sites = loops::collect(
+            facts,
+            &|f, c| ai_sites.contains(&(f, c)),
+            &reaching,
+            &catalog.loops.interactive,
+        );
         inv.reaching = reaching;
         limits::apply(&mut inv, facts, catalog, extras);
         for family in FAMILIES {
@@ -302,6 +307,15 @@ impl Inventory {
                 q.fan_out = fan_out;
             }
         }
+        // An AI call is no usage tracking, whatever its arguments say
+        // (`create({ max_tokens, messages: [{ content: userInput }] })`).
+        let mut usage_tracking = usage_tracking;
+        usage_tracking.retain(|u| {
+            !inv.ai_calls.iter().any(|a| {
+                let call = &facts.file(a.file).calls[a.call];
+                call.line == u.line && call.callee == u.detail && facts.file(a.file).path == u.path
+            })
+        });
         inv.usage_tracking = usage_tracking;
         inv.endpoints.sort_by(|a, b| {
             (facts.file(a.file).path.as_str(), a.line)
