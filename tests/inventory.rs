@@ -209,6 +209,69 @@ fn sdk_helpers_reexports_and_scoped_clients() {
 }
 
 #[test]
+fn text_lists_providers_with_spaces_and_the_loops_around_their_calls() {
+    let dir = materialize("loops-next");
+    let run = aiguard(&["inventory", "."], dir.path());
+    // "Vercel AI SDK" is the provider, `generateText` the call.
+    assert!(
+        run.stdout
+            .contains("    Vercel AI SDK `generateText` at lib/model.ts:7\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("        in while-true at lib/agent.ts:17 via ask: UNBOUNDED\n"),
+        "{}",
+        run.stdout
+    );
+    // The terminal chat waits for the person each round.
+    assert!(
+        run.stdout.contains(
+            "        in while-true at lib/cli.ts:9 via ask: bounded: waits for the next input each time round (`question`)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn the_handlers_own_call_and_a_limiter_counted_in_the_database() {
+    let json = fixture_inventory("engine-next-chat");
+    let chat = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/api/chat")
+        .unwrap()
+        .clone();
+    // The closure's `streamText`, not the title's `generateText`.
+    assert_eq!(chat["ai"]["call"], "streamText", "{chat}");
+    assert_eq!(chat["ai"]["path"], "app/api/chat/route.ts", "{chat}");
+    let limits = evidence(&chat, "rate_limits");
+    assert_eq!(limits.len(), 1, "{limits:?}");
+    assert!(
+        limits[0].1.starts_with("project limiter POST()"),
+        "{limits:?}"
+    );
+    // `messages.filter(…)` on `messages: UIMessage[]` is no AI call.
+    let calls: Vec<&str> = json["ai_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "app/api/chat/route.ts",
+            "app/api/draft/route.ts",
+            "lib/ai/title.ts"
+        ]
+    );
+}
+
+#[test]
 fn unlinked_ai_calls_make_the_endpoint_checks_warn_not_na() {
     let dir = materialize("engine-unlinked");
     let run = aiguard(&["audit", ".", "--format", "json"], dir.path());

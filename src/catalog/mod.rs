@@ -378,6 +378,10 @@ pub struct AuthSpec {
     pub anonymous_calls: Vec<String>,
     /// Calls that reject a request with a status in `reject_words`.
     pub reject_calls: Vec<String>,
+    /// Endings of a project's error classes that reject too (`AppError`,
+    /// `ChatSDKError("rate_limit:chat")`).
+    #[serde(default)]
+    pub reject_class_endings: Vec<String>,
     pub reject_words: Vec<String>,
     /// Words of a guard's condition that read the signed-in user
     /// (`request.user.is_authenticated`, `req.user`).
@@ -396,6 +400,20 @@ pub struct AuthSpec {
     /// `authenticator.login`): a login without a gate checks nothing.
     #[serde(default)]
     pub script_logins: Vec<String>,
+}
+
+impl AuthSpec {
+    /// Is a call named `name` (its last segment) one that answers with a
+    /// status: a listed call, or a class (capitalised) whose name ends with
+    /// one of `reject_class_endings`?
+    pub fn is_reject_call(&self, name: &str) -> bool {
+        self.reject_calls.iter().any(|c| c == name)
+            || (name.starts_with(|c: char| c.is_ascii_uppercase())
+                && self
+                    .reject_class_endings
+                    .iter()
+                    .any(|e| name.len() > e.len() && name.ends_with(e.as_str())))
+    }
 }
 
 /// Per-user quota evidence (`rules/protections.toml` `[quota]`).
@@ -509,6 +527,11 @@ pub struct ProjectLimiterSpec {
     pub counter_calls: Vec<String>,
     /// Counter calls that set the window (`expire(key, 60)`).
     pub expire_calls: Vec<String>,
+    /// Words (lower case) of a call's name that say it counts
+    /// (`getMessageCountByUserId`, `count_requests`): a store query the
+    /// slice may not have parsed.
+    #[serde(default)]
+    pub counter_name_words: Vec<String>,
 }
 
 /// What makes a module-level map/dict a hand-written rate limiter

@@ -591,42 +591,52 @@ impl ProjectFacts {
                 }
             }
         }
-        // Nested functions (a closure inside a handler) count for their parents.
-        for (fi, facts) in self.files.iter().enumerate() {
-            for (i, f) in facts.functions.iter().enumerate() {
-                if let Some(parent) = f.parent {
-                    callers
-                        .entry(FnRef {
-                            file: fi,
-                            function: i,
-                        })
-                        .or_default()
-                        .push(FnRef {
-                            file: fi,
-                            function: parent,
-                        });
-                }
-            }
-        }
+        // Nested functions (a closure inside a handler) count for their
+        // parents at the same depth: the closure's call is the parent's own
+        // (`execute: async () => streamText(…)` inside a route handler comes
+        // before a helper the handler calls). A 0-1 breadth-first walk: a
+        // function keeps the chain of its smallest depth.
+        let mut depth_of: HashMap<FnRef, usize> = reached.keys().map(|&f| (f, 0)).collect();
         while let Some((f, depth)) = queue.pop_front() {
-            if depth >= max_depth {
+            if depth_of.get(&f).is_some_and(|&d| d < depth) {
                 continue;
             }
             let chain = reached[&f].clone();
-            for caller in callers.get(&f).into_iter().flatten() {
-                if reached.contains_key(caller) {
+            let parent = self.files[f.file].functions[f.function]
+                .parent
+                .map(|function| {
+                    (
+                        FnRef {
+                            file: f.file,
+                            function,
+                        },
+                        depth,
+                    )
+                });
+            let calls = (depth < max_depth)
+                .then(|| callers.get(&f))
+                .flatten()
+                .into_iter()
+                .flatten()
+                .map(|&caller| (caller, depth + 1));
+            for (caller, d) in parent.into_iter().chain(calls) {
+                if depth_of.get(&caller).is_some_and(|&known| known <= d) {
                     continue;
                 }
-                let mut functions = vec![*caller];
+                let mut functions = vec![caller];
                 functions.extend(&chain.functions);
                 reached.insert(
-                    *caller,
+                    caller,
                     Chain {
                         functions,
                         call: chain.call,
                     },
                 );
-                queue.push_back((*caller, depth + 1));
+                depth_of.insert(caller, d);
+                match d == depth {
+                    true => queue.push_front((caller, d)),
+                    false => queue.push_back((caller, d)),
+                }
             }
         }
         reached

@@ -183,9 +183,22 @@ impl<'c> AiNames<'c> {
                 let Some(class) = crate::facts::annotated_class(p, name) else {
                     continue;
                 };
+                // A list of them (`messages: UIMessage[]`) is data.
+                let list = p.split_once(':').is_some_and(|(_, a)| {
+                    a.split(&class)
+                        .nth(1)
+                        .is_some_and(|rest| rest.trim_start().starts_with("[]"))
+                });
+                if list {
+                    continue;
+                }
+                // Of a package that mixes provider calls with types and
+                // utilities (`ai`), only its provider-calling names: a
+                // `UIMessage` is a message, not a model.
                 let provider = names
                     .imports
                     .get(&class)
+                    .filter(|(m, n, _)| catalog.import_can_call_provider(m, n.as_deref()))
                     .map(|(_, _, p)| p.clone())
                     .or_else(|| catalog.calls.model_types.get(&class).cloned());
                 if let Some(provider) = provider {

@@ -105,7 +105,7 @@ fn rejects(call: &Call, spec: &AuthSpec) -> bool {
     call.in_function.is_some()
         && {
             let name = last(&call.callee);
-            spec.reject_calls.iter().any(|c| c == name)
+            spec.is_reject_call(name)
         }
         && call.args.iter().any(|a| {
             spec.reject_words

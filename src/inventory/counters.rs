@@ -97,7 +97,7 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
         call.in_function.is_some()
             && {
                 let name = last(&call.callee);
-                catalog.auth.reject_calls.iter().any(|c| c == name)
+                catalog.auth.is_reject_call(name)
             }
             && call.args.iter().any(|a| {
                 let lower = a.text.to_ascii_lowercase();
@@ -149,10 +149,14 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
             // A function it calls that counts or is named for limiting.
             // (`ratelimit.limit(key)` of a limiter library is that library's
             // evidence, read in `limits`, not a limiter of the project.)
+            let counts_by_name = |name: &str| {
+                name_words(name).any(|w| project.counter_name_words.iter().any(|c| *c == w))
+            };
             let callee_counts = calls_in[f].iter().any(|c| {
-                (limit_named(last(&c.callee))
-                    && last(&c.callee) != "limit"
-                    && !super::limits::is_sdk_call(facts, fi, c, spec))
+                counts_by_name(last(&c.callee))
+                    || (limit_named(last(&c.callee))
+                        && last(&c.callee) != "limit"
+                        && !super::limits::is_sdk_call(facts, fi, c, spec))
                     || facts.resolve_call(fi, c).is_some_and(|g| {
                         let callee_file = facts.file(g.file);
                         limit_named(&facts.function(g).name)
@@ -206,6 +210,29 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
     }
 }
 
+/// The words of a name, lower case: `getMessageCountByUserId` → get,
+/// message, count, by, user, id; `count_requests` → count, requests (so
+/// `getAccount` holds no "count").
+fn name_words(name: &str) -> impl Iterator<Item = String> + '_ {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            words.extend((!current.is_empty()).then(|| std::mem::take(&mut current)));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    words.extend((!current.is_empty()).then_some(current));
+    words.into_iter()
+}
+
 /// `f` and the functions it is nested in, innermost first.
 fn ancestors(file: &FileFacts, f: usize) -> impl Iterator<Item = usize> + '_ {
     std::iter::successors(Some(f), move |&g| file.functions[g].parent)
@@ -252,4 +279,21 @@ fn windows(calls: &[&Call], project: &crate::catalog::ProjectLimiterSpec) -> Vec
     out.sort_unstable();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_words;
+
+    #[test]
+    fn names_split_into_words() {
+        let words = |n: &str| name_words(n).collect::<Vec<_>>();
+        assert_eq!(
+            words("getMessageCountByUserId"),
+            ["get", "message", "count", "by", "user", "id"]
+        );
+        assert_eq!(words("count_requests"), ["count", "requests"]);
+        assert_eq!(words("getAccount"), ["get", "account"]);
+        assert_eq!(words("HTTPCount2"), ["httpcount2"]);
+    }
 }

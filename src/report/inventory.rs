@@ -31,7 +31,7 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
     if !inv.ai_calls.is_empty() {
         writeln!(out, "AI call sites:")?;
         for c in &inv.ai_calls {
-            let (provider, callee) = c.detail.split_once(' ').unwrap_or(("", &c.detail));
+            let (provider, callee) = c.detail.rsplit_once(' ').unwrap_or(("", &c.detail));
             let label = format!("{provider} `{callee}` at {}:{}", c.path, c.line);
             writeln!(out, "    {label}")?;
             for l in inv.ai_call_loops.iter().filter(|l| l.call == label) {
@@ -56,7 +56,7 @@ pub fn write(inv: &InventoryView, out: &mut dyn Write) -> io::Result<()> {
             inv.unlinked_ai_calls.len()
         )?;
         for c in &inv.unlinked_ai_calls {
-            let (provider, callee) = c.detail.split_once(' ').unwrap_or(("", &c.detail));
+            let (provider, callee) = c.detail.rsplit_once(' ').unwrap_or(("", &c.detail));
             writeln!(out, "    {provider} `{callee}` at {}:{}", c.path, c.line)?;
         }
         writeln!(out)?;

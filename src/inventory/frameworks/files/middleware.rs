@@ -611,10 +611,9 @@ fn auth_lines(cx: &AuthContext<'_>, f: FnRef) -> Vec<(u32, String)> {
                 })
             })
         };
-        let answers_401 = (spec.reject_calls.iter().any(|r| r == name)
-            || c.callee == "error"
-            || name == "createError")
-            && status(false);
+        let answers_401 =
+            (spec.is_reject_call(name) || c.callee == "error" || name == "createError")
+                && status(false);
         let resolved = facts.resolve_call(f.file, c);
         // A hand-off is judged by its own lines (see `steps_of`).
         if resolved.is_some_and(|g| handed.iter().any(|(h, _)| *h == g)) {
@@ -631,7 +630,7 @@ fn auth_lines(cx: &AuthContext<'_>, f: FnRef) -> Vec<(u32, String)> {
             file.calls.iter().any(|rc| {
                 rc.in_function
                     .is_some_and(|rf| file.is_within(rf, r.function))
-                    && spec.reject_calls.iter().any(|n| n == last(&rc.callee))
+                    && spec.is_reject_call(last(&rc.callee))
             })
         }) && status(true);
         let redirects = matches!(name, "redirect" | "sendRedirect" | "navigateTo") && about_user;
