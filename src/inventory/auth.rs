@@ -57,7 +57,10 @@ pub(super) fn collect_rejecting_functions(
     spec: &AuthSpec,
     limiters: &RateLimitSpec,
 ) -> HashSet<String> {
-    let rejecting = facts.functions_reaching(|_, _, call| rejects(call, spec), REJECT_DEPTH);
+    let rejecting = facts.functions_reaching(
+        |fi, _, call| rejects(call, spec) || throws_without_user(facts, fi, call, spec),
+        REJECT_DEPTH,
+    );
     let mut out = HashSet::new();
     for (f, chain) in &rejecting {
         if chain.functions.len() == 1 && denies_for_a_limiter(facts, *f, spec, limiters) {
@@ -94,6 +97,62 @@ fn denies_for_a_limiter(
                 || (named(&spec.self_checking_calls, &c.callee)
                     && super::limits::sdk_call(facts, f.file, c, limiters).is_none())
         })
+}
+
+/// A session read whose user the same function checks right after,
+/// throwing (or answering 401/403, or redirecting) when there is none:
+/// `const user = (await supabase.auth.getUser()).data.user; if (!user)
+/// throw new Error("User not found")`. Not a helper that returns `null`
+/// for the caller to decide.
+fn throws_without_user(facts: &ProjectFacts, fi: usize, call: &Call, spec: &AuthSpec) -> bool {
+    let Some(f) = call.in_function else {
+        return false;
+    };
+    if !named(&spec.session_calls, &call.callee) {
+        return false;
+    }
+    let file = facts.file(fi);
+    let bound: Vec<&str> = file
+        .assignments
+        .iter()
+        .filter(|a| a.in_function == Some(f) && a.line == call.line)
+        .flat_map(|a| {
+            a.target
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                .filter(|n| !n.is_empty())
+        })
+        .collect();
+    file.guards.iter().any(|g| {
+        let about_user = denies_user(&g.condition, &spec.user_state)
+            || bound.iter().any(|n| tests_missing(&g.condition, n));
+        let rejects = ["throw ", "raise ", "redirect("]
+            .iter()
+            .any(|w| g.body.contains(w))
+            || spec
+                .reject_words
+                .iter()
+                .any(|w| g.body.contains(w.as_str()));
+        g.function == Some(f) && g.line > call.line && about_user && rejects
+    })
+}
+
+/// Does `condition` hold when `name` has no value (`!user`, `not user`,
+/// `user is None`, `!user?.id`)?
+fn tests_missing(condition: &str, name: &str) -> bool {
+    let after = |prefix: &str| {
+        condition.match_indices(prefix).any(|(i, m)| {
+            let rest = &condition[i + m.len()..];
+            rest.strip_prefix(name).is_some_and(|r| {
+                !r.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$')
+            })
+        })
+    };
+    after("!") || after("not ") || {
+        let named = condition
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+            .any(|w| w == name);
+        named && NULL_TESTS.iter().any(|t| condition.contains(t))
+    }
 }
 
 /// How many calls deep a rejection makes its callers auth helpers.
@@ -266,6 +325,28 @@ const NULL_TESTS: [&str; 9] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditions_that_test_for_a_missing_value() {
+        for missing in [
+            "!user",
+            "not user",
+            "user is None",
+            "!user || !user.id",
+            "user === null",
+        ] {
+            assert!(tests_missing(missing, "user"), "{missing}");
+        }
+        for present in [
+            "user",
+            "!username",
+            "users.length === 0",
+            "!profile",
+            "not user_id",
+        ] {
+            assert!(!tests_missing(present, "user"), "{present}");
+        }
+    }
 
     #[test]
     fn guards_that_turn_away_anonymous_users() {
