@@ -58,7 +58,10 @@ pub(super) fn collect_rejecting_functions(
     limiters: &RateLimitSpec,
 ) -> HashSet<String> {
     let rejecting = facts.functions_reaching(
-        |fi, _, call| rejects(call, spec) || throws_without_user(facts, fi, call, spec),
+        |fi, _, call| {
+            (rejects(call, spec) && !in_error_handler(facts, fi, call))
+                || throws_without_user(facts, fi, call, spec)
+        },
         REJECT_DEPTH,
     );
     let mut out = HashSet::new();
@@ -97,6 +100,26 @@ fn denies_for_a_limiter(
                 || (named(&spec.self_checking_calls, &c.callee)
                     && super::limits::sdk_call(facts, f.file, c, limiters).is_none())
         })
+}
+
+/// Is `call` made in a function that handles an error it is given
+/// (`handleAPIError(error, …)`, `def on_error(exc)`)? Its 403 passes on the
+/// provider's refusal of the API key; it checks no user.
+pub(super) fn in_error_handler(facts: &ProjectFacts, fi: usize, call: &Call) -> bool {
+    let Some(f) = call.in_function else {
+        return false;
+    };
+    let first = facts.file(fi).functions[f].params.first().map(|p| {
+        p.split([':', '='])
+            .next()
+            .unwrap_or(p)
+            .trim()
+            .trim_end_matches('?')
+    });
+    matches!(
+        first,
+        Some("error" | "err" | "e" | "exc" | "exception" | "ex")
+    )
 }
 
 /// A session read whose user the same function checks right after,

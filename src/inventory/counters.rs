@@ -120,7 +120,13 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
     };
     let mut limiters = Vec::new();
     for (fi, file) in facts.files().iter().enumerate() {
-        let rejecting: Vec<&Call> = file.calls.iter().filter(|c| rejects(c)).collect();
+        // Not an error handler's 429 (`handleAPIError(error)` passing on
+        // the provider's rate limit).
+        let rejecting: Vec<&Call> = file
+            .calls
+            .iter()
+            .filter(|c| rejects(c) && !super::auth::in_error_handler(facts, fi, c))
+            .collect();
         if rejecting.is_empty() {
             continue;
         }
