@@ -44,9 +44,12 @@ impl Check for KeysInClient {
     fn check_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let name = file.file_name();
         let bytes = file.source.bytes();
-        let is_source = file.lang.is_some_and(|l| !l.is_python())
+        // Test code (`tests/`, `*.test.ts`, mock outputs under a test
+        // folder) is never bundled: its reads reach no browser.
+        let is_source = (file.lang.is_some_and(|l| !l.is_python())
             || name.ends_with(".vue")
-            || name.ends_with(".svelte");
+            || name.ends_with(".svelte"))
+            && !file.catalog.is_test_path(file.path);
         let is_env = crate::catalog::EnvSpec::is_env_file(name);
         // .env files are judged in the project pass (ignored ones included).
         if !is_env && (is_source || is_definition_file(file.path)) {
