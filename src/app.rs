@@ -264,6 +264,11 @@ impl Worker<'_> {
                     lang: l,
                     roles,
                     imports,
+                    // Only an AI file's bases are read (`graph::slice_parses`).
+                    bases: match roles.has(crate::graph::Roles::AI) {
+                        true => crate::graph::scan_bases(l, source.bytes()),
+                        false => Vec::new(),
+                    },
                     bytes: source.len() as u64,
                 });
                 None
@@ -865,6 +870,7 @@ mod tests {
             lang: Lang::TypeScript,
             roles: Roles::default(),
             imports: Vec::new(),
+            bases: Vec::new(),
             bytes: 0,
         }
     }

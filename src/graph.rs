@@ -98,6 +98,10 @@ pub struct Summary {
     pub lang: Lang,
     pub roles: Roles,
     pub imports: Vec<LexImport>,
+    /// Python: the base classes its classes name (`class LitellmLLM(LLM)`
+    /// → `LLM`), as written; an AI file's bases lead the slice to the
+    /// interface other code calls it through ([`scan_bases`]).
+    pub bases: Vec<String>,
     pub bytes: u64,
 }
 
@@ -175,6 +179,39 @@ fn python_imports(bytes: &[u8]) -> Vec<LexImport> {
             });
         }
     }
+    out
+}
+
+/// The base classes a Python file's classes name (`class A(B, mod.C):` →
+/// `B`, `mod.C`), by its lines: keyword arguments (`metaclass=…`) and
+/// subscripts (`Generic[T]`) left out. Nothing for TypeScript.
+pub fn scan_bases(lang: Lang, bytes: &[u8]) -> Vec<String> {
+    if !lang.is_python() || memchr::memmem::find(bytes, b"class ").is_none() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("class ") else {
+            continue;
+        };
+        let Some((_, after)) = rest.split_once('(') else {
+            continue;
+        };
+        let inside = after.split(')').next().unwrap_or("");
+        for base in inside.split(',') {
+            let base = base.trim();
+            let dotted = !base.is_empty()
+                && base.len() < 200
+                && base
+                    .bytes()
+                    .all(|b| b == b'.' || b == b'_' || b.is_ascii_alphanumeric());
+            if dotted && !out.iter().any(|b| b == base) {
+                out.push(base.to_string());
+            }
+        }
+    }
+    out.shrink_to_fit();
     out
 }
 
@@ -647,6 +684,9 @@ pub fn slice_parses(summaries: &[Summary], index: &ModuleIndex) -> (Vec<Parse>, 
     // name) is resolved once (resolution depends on the importer only
     // through its folder).
     let mut resolved: HashMap<(bool, &str, &str, Option<&str>), Option<usize>> = HashMap::new();
+    // (file, imported name) → the file it resolves to, for the bases of
+    // AI files.
+    let mut named: HashMap<(usize, &str), usize> = HashMap::new();
     for (i, s) in summaries.iter().enumerate() {
         for import in &s.imports {
             let names: Vec<Option<&str>> = match import.names.is_empty() {
@@ -664,6 +704,9 @@ pub fn slice_parses(summaries: &[Summary], index: &ModuleIndex) -> (Vec<Parse>, 
                 let Some(j) = target else {
                     continue;
                 };
+                if let (Some(name), true) = (name, s.roles.has(Roles::AI)) {
+                    named.insert((i, name), j);
+                }
                 if j != i && !imports[i].contains(&j) {
                     imports[i].push(j);
                     importers[j].push(i);
@@ -680,6 +723,25 @@ pub fn slice_parses(summaries: &[Summary], index: &ModuleIndex) -> (Vec<Parse>, 
         }
         if s.roles.has(Roles::AI) {
             queue.push_back(i);
+        }
+    }
+    // The interfaces AI classes implement: `class LitellmLLM(LLM)` in an AI
+    // file, `LLM` imported from `llm/interfaces.py`. Code typed against the
+    // interface (`def step(llm: LLM): llm.stream(…)`) reaches the AI call
+    // through it without importing the AI file, so the interface is parsed
+    // and its importers are walked up as an AI file's are.
+    for (i, s) in summaries.iter().enumerate() {
+        if !s.roles.has(Roles::AI) {
+            continue;
+        }
+        for base in &s.bases {
+            let head = base.split('.').next().unwrap_or(base);
+            if let Some(&j) = named.get(&(i, head)) {
+                if j != i && !wanted[j] {
+                    wanted[j] = true;
+                    queue.push_back(j);
+                }
+            }
         }
     }
     // Up from the AI files: every importer may carry a chain to an AI call
@@ -929,8 +991,82 @@ mod tests {
                     names: Vec::new(),
                 })
                 .collect(),
+            bases: Vec::new(),
             bytes: 0,
         }
+    }
+
+    #[test]
+    fn python_bases_by_their_lines() {
+        let src = "import abc\n\nclass LitellmLLM(LLM, mixins.Retry, metaclass=abc.ABCMeta):\n    pass\n\nclass Plain:\n    pass\n\n    class Inner(Generic[T], Base):\n        pass\n";
+        assert_eq!(
+            scan_bases(Lang::Python, src.as_bytes()),
+            ["LLM", "mixins.Retry", "Base"]
+        );
+        assert!(scan_bases(Lang::TypeScript, b"class A extends B {}").is_empty());
+    }
+
+    #[test]
+    fn the_interface_an_ai_class_implements_joins_with_its_importers() {
+        let named = |path: &str, roles: Roles, imports: &[(&str, &str)], bases: &[&str]| {
+            let mut s = summary(path, roles, &[]);
+            s.imports = imports
+                .iter()
+                .map(|(m, n)| LexImport {
+                    module: m.to_string(),
+                    names: vec![n.to_string()],
+                })
+                .collect();
+            s.bases = bases.iter().map(|b| b.to_string()).collect();
+            s
+        };
+        let files = vec![
+            named(
+                "app/main.py",
+                Roles::ENDPOINT,
+                &[("app.step", "run_step"), ("app.providers", "OpenAIChat")],
+                &[],
+            ),
+            named(
+                "app/step.py",
+                Roles::default(),
+                &[("app.interfaces", "LLM")],
+                &[],
+            ),
+            named("app/interfaces.py", Roles::default(), &[], &[]),
+            named(
+                "app/providers.py",
+                Roles::AI,
+                &[("app.interfaces", "LLM"), ("app.util", "clean")],
+                &["LLM"],
+            ),
+            named("app/util.py", Roles::default(), &[], &[]),
+            named(
+                "app/other.py",
+                Roles::default(),
+                &[("app.util", "clean")],
+                &[],
+            ),
+        ];
+        let index = ModuleIndex::new(files.iter().map(|s| s.path.as_str()));
+        let (wanted, _) = slice(&files, &index);
+        let picked: Vec<&str> = files
+            .iter()
+            .zip(&wanted)
+            .filter(|(_, w)| **w)
+            .map(|(s, _)| s.path.as_str())
+            .collect();
+        // The interface and the code typed against it; not the helper the
+        // AI file also imports, nor its other importers.
+        assert_eq!(
+            picked,
+            [
+                "app/main.py",
+                "app/step.py",
+                "app/interfaces.py",
+                "app/providers.py"
+            ]
+        );
     }
 
     #[test]

@@ -228,7 +228,7 @@ fn text_lists_providers_with_spaces_and_the_loops_around_their_calls() {
     // The terminal chat waits for the person each round.
     assert!(
         run.stdout.contains(
-            "        in while-true at lib/cli.ts:9 via ask: bounded: waits for the next input each time round (`question`)\n"
+            "        in while-true at lib/cli.ts:9 via ask: bounded: waits for outside input each time round (`question`)\n"
         ),
         "{}",
         run.stdout
@@ -269,6 +269,36 @@ fn the_handlers_own_call_and_a_limiter_counted_in_the_database() {
             "lib/ai/title.ts"
         ]
     );
+}
+
+#[test]
+fn calls_through_an_interface_reach_the_overriding_provider() {
+    let (json, list) = endpoints("engine-interfaces");
+    assert!(has(&list, "POST", "/chat", true, 0), "{list:?}");
+    // The project's own `BaseLLM` is not LangChain's.
+    assert!(has(&list, "POST", "/echo", false, 0), "{list:?}");
+    let chat = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/chat")
+        .unwrap();
+    let chain: Vec<&str> = chat["ai"]["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            "chat",
+            "run_step",
+            "OpenAIChat.stream",
+            "OpenAIChat._complete"
+        ]
+    );
+    assert_eq!(chat["auth"][0]["detail"], "Depends(get_current_user)");
 }
 
 #[test]

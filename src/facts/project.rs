@@ -47,6 +47,9 @@ pub struct ProjectFacts {
     /// resolution asks it once per call, and module resolution builds
     /// candidate paths.
     import_targets: Vec<OnceLock<Box<[Option<usize>]>>>,
+    /// Methods of project classes → the methods of their project
+    /// subclasses that override them ([`ProjectFacts::overrides`]).
+    overrides: OnceLock<HashMap<FnRef, Vec<FnRef>>>,
     /// Configuration files that route or limit requests outside the source
     /// (`[configs]` of rules/facts.toml), whole, by path.
     configs: Vec<ConfigFile>,
@@ -163,6 +166,7 @@ impl ProjectFacts {
             function_names,
             resolved: OnceLock::new(),
             import_targets,
+            overrides: OnceLock::new(),
             configs: Vec::new(),
         }
     }
@@ -561,6 +565,64 @@ impl ProjectFacts {
             })
     }
 
+    /// The methods of project subclasses that override `method` (a method
+    /// of a project class): a call resolved to an abstract `LLM.stream` (a
+    /// parameter typed `llm: LLM`) runs one of them (`LitellmLLM.stream`).
+    /// Dynamic dispatch read as "any of them", as reachability needs. One
+    /// level of subclassing per step; a subclass of a subclass overrides
+    /// its own base.
+    pub fn overrides(&self, method: FnRef) -> &[FnRef] {
+        let map = self.overrides.get_or_init(|| {
+            let mut map: HashMap<FnRef, Vec<FnRef>> = HashMap::new();
+            for (fi, facts) in self.files.iter().enumerate() {
+                for class in &facts.classes {
+                    let prefix = format!("{}.", class.name);
+                    let methods: Vec<(usize, &str)> = facts
+                        .functions
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, f)| Some((i, f.name.strip_prefix(&prefix)?)))
+                        .filter(|(_, m)| !m.contains('.'))
+                        .collect();
+                    if methods.is_empty() {
+                        continue;
+                    }
+                    for base in &class.bases {
+                        let base = base.rsplit('.').next().unwrap_or(base);
+                        if !is_class_name(base) || base == class.name {
+                            continue;
+                        }
+                        // The base's file (through re-exports), and its name there.
+                        let (target, original) = match facts.import_of(base) {
+                            Some(i) => match self.resolve_import(fi, i) {
+                                Some(t) => {
+                                    let name = i.name.as_deref().filter(|n| *n != "default");
+                                    (t, name.unwrap_or(base))
+                                }
+                                None => continue,
+                            },
+                            None => (fi, base),
+                        };
+                        for &(i, m) in &methods {
+                            let wanted = format!("{original}.{m}");
+                            let Some(overridden) =
+                                self.function_in(target, &wanted, REEXPORT_DEPTH)
+                            else {
+                                continue;
+                            };
+                            map.entry(overridden).or_default().push(FnRef {
+                                file: fi,
+                                function: i,
+                            });
+                        }
+                    }
+                }
+            }
+            map
+        });
+        map.get(&method).map_or(&[], Vec::as_slice)
+    }
+
     /// Every project function that makes a call matching `is_target`, or
     /// calls (transitively, at most `max_depth` hops, across files) a
     /// function that does, with the shortest chain for each.
@@ -588,6 +650,9 @@ impl ProjectFacts {
                     }
                 } else if let Some(callee) = self.resolved_call(fi, ci) {
                     callers.entry(callee).or_default().push(here);
+                    for &o in self.overrides(callee) {
+                        callers.entry(o).or_default().push(here);
+                    }
                 }
             }
         }
@@ -696,8 +761,11 @@ impl ProjectFacts {
             });
             for ci in list.clone() {
                 if let Some(callee) = self.resolved_call(f.file, ci) {
-                    if seen.insert(callee) {
-                        queue.push_back((callee, depth + 1));
+                    let overriding = self.overrides(callee).iter().copied();
+                    for target in std::iter::once(callee).chain(overriding) {
+                        if seen.insert(target) {
+                            queue.push_back((target, depth + 1));
+                        }
                     }
                 }
             }

@@ -141,7 +141,11 @@ impl<'c> AiNames<'c> {
                     .get(head_of(b))
                     .map(|(_, _, p)| p.clone())
                     .or_else(|| names.object(b, None).cloned())
-                    .or_else(|| catalog.calls.model_types.get(last).cloned())
+                    .or_else(|| {
+                        library_type(file, catalog, b, python)
+                            .then(|| catalog.calls.model_types.get(last).cloned())
+                            .flatten()
+                    })
             });
             if let Some(provider) = provider {
                 names.bind(&class.name, None, provider);
@@ -200,7 +204,11 @@ impl<'c> AiNames<'c> {
                     .get(&class)
                     .filter(|(m, n, _)| catalog.import_can_call_provider(m, n.as_deref()))
                     .map(|(_, _, p)| p.clone())
-                    .or_else(|| catalog.calls.model_types.get(&class).cloned());
+                    .or_else(|| {
+                        library_type(file, catalog, &class, python)
+                            .then(|| catalog.calls.model_types.get(&class).cloned())
+                            .flatten()
+                    });
                 if let Some(provider) = provider {
                     names.bind(name, Some(fi), provider);
                 }
@@ -492,6 +500,20 @@ impl<'c> AiNames<'c> {
         }
         host.or(path).cloned()
     }
+}
+
+/// Is the class `name` names (`BaseChatModel`, `langchain.llms.BaseLLM`)
+/// imported from a library that composes models or from an AI SDK? A
+/// project's own `BaseLLM` (defined here, or imported from the project)
+/// is not LangChain's.
+fn library_type(file: &FileFacts, catalog: &Catalog, name: &str, python: bool) -> bool {
+    let head = head_of(name);
+    file.import_of(head).is_some_and(|i| {
+        in_package(&i.module, &catalog.calls.composer_modules)
+            || catalog
+                .sdk_for_name(&i.module, i.name.as_deref(), python)
+                .is_some()
+    })
 }
 
 fn head_of(callee: &str) -> &str {

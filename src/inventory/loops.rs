@@ -31,8 +31,10 @@ pub struct LoopSite {
     pub call: usize,
     /// The project function that call goes to, when not direct.
     pub via: Option<FnRef>,
-    /// A call in the loop that waits for input from outside (`input("You: ")`,
-    /// `websocket.receive_json()`): the loop goes at that pace.
+    /// What outside the model paces or ends the loop, as a bound: a call
+    /// that waits for input each time round (`input("You: ")`,
+    /// `websocket.receive_json()`), or the next item taken before the AI
+    /// call, whose absence ends it (a worker draining a queue).
     pub paced_by: Option<String>,
 }
 
@@ -80,10 +82,7 @@ impl LoopSite {
                         }
                         _ => None,
                     })
-                    .or_else(|| {
-                        let c = self.paced_by.as_ref()?;
-                        Some(format!("waits for the next input each time round (`{c}`)"))
-                    })
+                    .or_else(|| self.paced_by.clone())
             }
             Repeater::Recursion(i) => file.recursion[i].bound.clone(),
         }
@@ -172,7 +171,12 @@ pub(super) fn collect(
                     seen.push(ai_call);
                     let paced_by = match repeater {
                         Repeater::Loop(i) => {
-                            paced_by(facts, fi, &file.loops[i], interactive, is_ai)
+                            let l = &file.loops[i];
+                            paced_by(facts, fi, l, interactive, is_ai)
+                                .map(|c| format!("waits for outside input each time round (`{c}`)"))
+                                .or_else(|| drains(file, l, call).map(|c| {
+                                    format!("takes one item (`{c}`) each time round and stops when none is left")
+                                }))
                         }
                         Repeater::Recursion(_) => None,
                     };
@@ -189,6 +193,27 @@ pub(super) fn collect(
         }
     }
     sites
+}
+
+/// An endless loop whose exit tests what a call made before the AI call
+/// gave (`file_id = claim_next(session)`, then `if file_id is None: break`,
+/// then the work): it drains a queue or a cursor, so the input, not the
+/// model's answer, ends it. The callee of that call.
+fn drains(file: &FileFacts, l: &Loop, leading: &crate::facts::Call) -> Option<String> {
+    let condition = l.exit_on.as_deref()?;
+    let names: Vec<&str> = condition
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|n| !n.is_empty())
+        .collect();
+    file.assignments.iter().find_map(|a| {
+        let callee = a.value_callee.as_deref()?;
+        let before = a.in_function == l.in_function
+            && a.line > l.line
+            && a.line < leading.line
+            && a.line <= l.end_line;
+        (before && callee != leading.callee && names.contains(&a.target.trim()))
+            .then(|| callee.to_string())
+    })
 }
 
 /// A call in loop `l` that waits for outside input, or one to a function of the

@@ -35,8 +35,11 @@ use crate::catalog::Catalog;
 use crate::config::Extras;
 use crate::facts::{Chain, FnRef, ProjectFacts};
 
-/// How many project functions deep reachability follows calls.
-const MAX_DEPTH: usize = 6;
+/// How many project functions deep reachability follows calls. Real
+/// backends go deep: onyx's chat route reaches `litellm.completion` ten
+/// functions down (route → stream handler → turn → models → model → loop →
+/// step → `LitellmLLM.stream` → `_completion` → `_call_litellm`).
+const MAX_DEPTH: usize = 12;
 
 /// One HTTP endpoint (or server action).
 #[derive(Clone, Debug)]

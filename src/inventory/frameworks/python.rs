@@ -624,7 +624,10 @@ fn dependency_names(text: &str) -> Vec<String> {
         let mut rest = text;
         while let Some(at) = rest.find(key) {
             rest = &rest[at + key.len()..];
+            // `Depends(\n    require_permission(…)\n)`: the name may follow
+            // on the next line.
             let name: String = rest
+                .trim_start()
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
                 .collect();
