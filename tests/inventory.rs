@@ -204,6 +204,7 @@ fn sdk_helpers_reexports_and_scoped_clients() {
             ("app/llm/calls.py".to_string(), 12),
             ("app/llm/calls.py".to_string(), 29),
             ("app/llm/gemini.py".to_string(), 7),
+            ("app/main.py".to_string(), 47),
         ]
     );
 }

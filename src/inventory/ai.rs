@@ -215,7 +215,28 @@ impl<'c> AiNames<'c> {
             }
         }
         // Two rounds: `llm = ChatOpenAI()` then `chain = llm.with_retry()`.
-        for _ in 0..2 {
+        for round in 0..2 {
+            // Builders: a top-level function named for making something
+            // (`create_agent`, `getModel`) that holds a client in a local
+            // (`agent = AgentExecutor(…)`, then `return agent`): calling it
+            // gives that client (`agent = create_agent(); agent.invoke(…)`).
+            if round == 1 {
+                for (fi, function) in file.functions.iter().enumerate() {
+                    let name = function.name.as_str();
+                    if function.parent.is_some() || name.contains('.') || !is_builder_name(name) {
+                        continue;
+                    }
+                    let provider = names
+                        .objects
+                        .values()
+                        .flatten()
+                        .find(|(s, _)| *s == Some(fi))
+                        .map(|(_, p)| p.clone());
+                    if let Some(provider) = provider {
+                        names.bind(name, None, provider);
+                    }
+                }
+            }
             for a in &file.assignments {
                 // `self.client = client` (a typed parameter or another
                 // client), and LangChain runnables: `chain = prompt | llm`.
@@ -529,6 +550,20 @@ fn in_package(module: &str, packages: &[String]) -> bool {
             || module.strip_prefix(p.as_str()).is_some_and(|rest| {
                 p.ends_with('/') || rest.starts_with('.') || rest.starts_with('/')
             })
+    })
+}
+
+/// Is `name` named for making something (`create_agent`, `getModel`,
+/// `build_chain`, `make_llm`)?
+fn is_builder_name(name: &str) -> bool {
+    [
+        "create", "make", "build", "get", "new", "init", "load", "setup",
+    ]
+    .iter()
+    .any(|verb| {
+        name.strip_prefix(verb).is_some_and(|rest| {
+            rest.starts_with('_') || rest.starts_with(|c: char| c.is_ascii_uppercase())
+        })
     })
 }
 
