@@ -1048,18 +1048,10 @@ mod tests {
                 &[],
             ),
         ];
-        let index = ModuleIndex::new(files.iter().map(|s| s.path.as_str()));
-        let (wanted, _) = slice(&files, &index);
-        let picked: Vec<&str> = files
-            .iter()
-            .zip(&wanted)
-            .filter(|(_, w)| **w)
-            .map(|(s, _)| s.path.as_str())
-            .collect();
         // The interface and the code typed against it; not the helper the
         // AI file also imports, nor its other importers.
         assert_eq!(
-            picked,
+            picked(&files),
             [
                 "app/main.py",
                 "app/step.py",

@@ -24,6 +24,17 @@ fn endpoints(fixture: &str) -> (serde_json::Value, Vec<(String, String, bool, us
     (json, list)
 }
 
+/// The endpoint of the inventory JSON at `path`.
+fn endpoint_at(json: &serde_json::Value, path: &str) -> serde_json::Value {
+    json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == path)
+        .unwrap_or_else(|| panic!("no endpoint {path}: {json}"))
+        .clone()
+}
+
 fn has(
     list: &[(String, String, bool, usize)],
     method: &str,
@@ -167,15 +178,7 @@ fn sdk_helpers_reexports_and_scoped_clients() {
     assert!(has(&list, "POST", "/notify", false, 0), "{list:?}");
     // `from google import genai`.
     assert!(has(&list, "POST", "/gemini", true, 0), "{list:?}");
-    let endpoint = |path: &str| {
-        json["endpoints"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["path"] == path)
-            .unwrap()
-            .clone()
-    };
+    let endpoint = |path: &str| endpoint_at(&json, path);
     assert_eq!(endpoint("/chat")["ai"]["call"], "litellm.completion");
     assert_eq!(endpoint("/gemini")["ai"]["provider"], "Google Gemini");
     assert_eq!(
@@ -239,13 +242,7 @@ fn text_lists_providers_with_spaces_and_the_loops_around_their_calls() {
 #[test]
 fn the_handlers_own_call_and_a_limiter_counted_in_the_database() {
     let json = fixture_inventory("engine-next-chat");
-    let chat = json["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["path"] == "/api/chat")
-        .unwrap()
-        .clone();
+    let chat = endpoint_at(&json, "/api/chat");
     // The closure's `streamText`, not the title's `generateText`.
     assert_eq!(chat["ai"]["call"], "streamText", "{chat}");
     assert_eq!(chat["ai"]["path"], "app/api/chat/route.ts", "{chat}");
@@ -278,12 +275,7 @@ fn calls_through_an_interface_reach_the_overriding_provider() {
     assert!(has(&list, "POST", "/chat", true, 0), "{list:?}");
     // The project's own `BaseLLM` is not LangChain's.
     assert!(has(&list, "POST", "/echo", false, 0), "{list:?}");
-    let chat = json["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["path"] == "/chat")
-        .unwrap();
+    let chat = endpoint_at(&json, "/chat");
     let chain: Vec<&str> = chat["ai"]["chain"]
         .as_array()
         .unwrap()

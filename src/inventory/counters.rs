@@ -155,9 +155,8 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
             // A function it calls that counts or is named for limiting.
             // (`ratelimit.limit(key)` of a limiter library is that library's
             // evidence, read in `limits`, not a limiter of the project.)
-            let counts_by_name = |name: &str| {
-                name_words(name).any(|w| project.counter_name_words.iter().any(|c| *c == w))
-            };
+            let counts_by_name =
+                |name: &str| name_words(name).any(|w| project.counter_name_words.contains(&w));
             let callee_counts = calls_in[f].iter().any(|c| {
                 counts_by_name(last(&c.callee))
                     || (limit_named(last(&c.callee))
