@@ -24,17 +24,6 @@ fn endpoints(fixture: &str) -> (serde_json::Value, Vec<(String, String, bool, us
     (json, list)
 }
 
-/// The endpoint of the inventory JSON at `path`.
-fn endpoint_at(json: &serde_json::Value, path: &str) -> serde_json::Value {
-    json["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["path"] == path)
-        .unwrap_or_else(|| panic!("no endpoint {path}: {json}"))
-        .clone()
-}
-
 fn has(
     list: &[(String, String, bool, usize)],
     method: &str,
@@ -246,7 +235,7 @@ fn the_handlers_own_call_and_a_limiter_counted_in_the_database() {
     // The closure's `streamText`, not the title's `generateText`.
     assert_eq!(chat["ai"]["call"], "streamText", "{chat}");
     assert_eq!(chat["ai"]["path"], "app/api/chat/route.ts", "{chat}");
-    let limits = evidence(&chat, "rate_limits");
+    let limits = evidence(chat, "rate_limits");
     assert_eq!(limits.len(), 1, "{limits:?}");
     assert!(
         limits[0].1.starts_with("project limiter POST()"),

@@ -307,6 +307,10 @@ struct SdksFile {
 #[serde(deny_unknown_fields)]
 pub struct CallsSpec {
     pub functions: std::collections::BTreeMap<String, Vec<String>>,
+    /// First words of a function name that say it makes something
+    /// (`create_agent`, `getModel`): a builder hands its client to callers.
+    #[serde(default)]
+    pub builder_verbs: Vec<String>,
     pub factory_modules: Vec<String>,
     pub free_methods: Vec<String>,
     /// Paid calls that are not the main generation (`embeddings`).
@@ -382,6 +386,10 @@ pub struct AuthSpec {
     /// `ChatSDKError("rate_limit:chat")`).
     #[serde(default)]
     pub reject_class_endings: Vec<String>,
+    /// Names of a function's first parameter that make it an error handler
+    /// (`handleAPIError(error)`): its 401/403/429 passes on the provider's.
+    #[serde(default)]
+    pub error_params: Vec<String>,
     pub reject_words: Vec<String>,
     /// Words of a guard's condition that read the signed-in user
     /// (`request.user.is_authenticated`, `req.user`).

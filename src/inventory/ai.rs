@@ -223,7 +223,8 @@ impl<'c> AiNames<'c> {
             if round == 1 {
                 for (fi, function) in file.functions.iter().enumerate() {
                     let name = function.name.as_str();
-                    if function.parent.is_some() || name.contains('.') || !is_builder_name(name) {
+                    let builder = is_builder_name(name, &catalog.calls.builder_verbs);
+                    if function.parent.is_some() || name.contains('.') || !builder {
                         continue;
                     }
                     let provider = names
@@ -555,13 +556,9 @@ fn in_package(module: &str, packages: &[String]) -> bool {
 
 /// Is `name` named for making something (`create_agent`, `getModel`,
 /// `build_chain`, `make_llm`)?
-fn is_builder_name(name: &str) -> bool {
-    [
-        "create", "make", "build", "get", "new", "init", "load", "setup",
-    ]
-    .iter()
-    .any(|verb| {
-        name.strip_prefix(verb).is_some_and(|rest| {
+fn is_builder_name(name: &str, verbs: &[String]) -> bool {
+    verbs.iter().any(|verb| {
+        name.strip_prefix(verb.as_str()).is_some_and(|rest| {
             rest.starts_with('_') || rest.starts_with(|c: char| c.is_ascii_uppercase())
         })
     })

@@ -59,7 +59,7 @@ pub(super) fn collect_rejecting_functions(
 ) -> HashSet<String> {
     let rejecting = facts.functions_reaching(
         |fi, _, call| {
-            (rejects(call, spec) && !in_error_handler(facts, fi, call))
+            (rejects(call, spec) && !in_error_handler(facts, fi, call, spec))
                 || throws_without_user(facts, fi, call, spec)
         },
         REJECT_DEPTH,
@@ -105,7 +105,12 @@ fn denies_for_a_limiter(
 /// Is `call` made in a function that handles an error it is given
 /// (`handleAPIError(error, …)`, `def on_error(exc)`)? Its 403 passes on the
 /// provider's refusal of the API key; it checks no user.
-pub(super) fn in_error_handler(facts: &ProjectFacts, fi: usize, call: &Call) -> bool {
+pub(super) fn in_error_handler(
+    facts: &ProjectFacts,
+    fi: usize,
+    call: &Call,
+    spec: &AuthSpec,
+) -> bool {
     let Some(f) = call.in_function else {
         return false;
     };
@@ -116,10 +121,7 @@ pub(super) fn in_error_handler(facts: &ProjectFacts, fi: usize, call: &Call) -> 
             .trim()
             .trim_end_matches('?')
     });
-    matches!(
-        first,
-        Some("error" | "err" | "e" | "exc" | "exception" | "ex")
-    )
+    first.is_some_and(|p| spec.error_params.iter().any(|e| e == p))
 }
 
 /// A session read whose user the same function checks right after,

@@ -125,7 +125,7 @@ pub(super) fn collect(facts: &ProjectFacts, catalog: &Catalog) -> Counters {
         let rejecting: Vec<&Call> = file
             .calls
             .iter()
-            .filter(|c| rejects(c) && !super::auth::in_error_handler(facts, fi, c))
+            .filter(|c| rejects(c) && !super::auth::in_error_handler(facts, fi, c, &catalog.auth))
             .collect();
         if rejecting.is_empty() {
             continue;
