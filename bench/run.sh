@@ -16,6 +16,8 @@
 # Needs hyperfine, ripgrep, python3 and GNU time (/usr/bin/time);
 # semgrep is optional (python3 -m venv v && v/bin/pip install semgrep).
 set -euo pipefail
+# Cold runs: the facts cache off (src/cache.rs), as on a fresh CI machine.
+export AIGUARD_NO_CACHE=1
 cd "$(dirname "$0")/.."
 repo=$PWD
 sizes=("$@")

@@ -6,6 +6,8 @@
 # for scale.
 #   bench/staged.sh [FILES=20000] [TREE=/tmp/aiguard-staged-FILES]
 set -euo pipefail
+# Cold runs: the facts cache off (src/cache.rs), as on a fresh CI machine.
+export AIGUARD_NO_CACHE=1
 cd "$(dirname "$0")/.."
 files=${1:-20000}
 tree=${2:-/tmp/aiguard-staged-$files}

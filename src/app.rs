@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use std::time::Instant;
 
+use crate::cache::{FactsCache, Key};
 use crate::catalog::Catalog;
 use crate::checklist;
 use crate::checks::{self, Check, CheckId, Coverage};
@@ -379,6 +380,9 @@ pub fn audit_with_facts(
         local: Vec::new(),
     };
     let wants_env_files = checks.iter().any(|c| c.id() == CheckId::KeysInClient);
+    // The facts cache is read beside the walk (`--staged` parses what is
+    // staged, a few files: no cache).
+    let cache = OpeningCache::start(settings);
     let (walk_git, staged, env_files) = if settings.staged {
         let plan = crate::staged::Plan::discover(settings).map_err(ConfigError::Usage)?;
         let outcome = crate::staged::visit_parallel(settings, catalog, &plan, make_worker)
@@ -478,6 +482,7 @@ pub fn audit_with_facts(
         });
     }
     stats.files_scanned = files_scanned;
+    let mut saving = None;
     let facts = match staged {
         Some(_) => complete_imports(
             ProjectFacts::with_index(all_facts, module_index(settings, &paths)),
@@ -508,13 +513,25 @@ pub fn audit_with_facts(
             }
             stats.slice_ms = slice_started.elapsed().as_millis() as u64;
             let parse_started = Instant::now();
-            let (parsed, overran) = parse_slice(settings, todo);
+            let cache = cache.finish();
+            let (parsed, overran) = parse_slice(settings, catalog, &cache, todo);
             notes.extend(overran.into_iter().map(|path| out_of_time(&path, settings)));
-            stats.files_parsed = parsed.len();
-            stats.bytes_parsed = parsed.iter().map(|p| p.bytes).sum();
-            stats.files_links_only = parsed.iter().filter(|p| p.links_only).count();
-            all_facts.extend(parsed.into_iter().map(|p| p.facts));
+            let fresh = parsed.iter().filter(|p| p.cache.is_err());
+            stats.files_parsed = fresh.clone().count();
+            stats.bytes_parsed = fresh.clone().map(|p| p.bytes).sum();
+            stats.files_links_only = fresh.filter(|p| p.links_only).count();
+            stats.files_cached = parsed.len() - stats.files_parsed;
+            let (mut hits, mut new) = (Vec::new(), Vec::new());
+            for p in parsed {
+                match p.cache {
+                    Ok(key) => hits.push(key),
+                    Err(entry) => new.extend(entry),
+                }
+                all_facts.push(p.facts);
+            }
             stats.parse_ms = parse_started.elapsed().as_millis() as u64;
+            // Written beside the project pass; waited for before returning.
+            saving = Some(std::thread::spawn(move || cache.save(&hits, new)));
             ProjectFacts::with_index(all_facts, index)
         }
     }
@@ -590,6 +607,9 @@ pub fn audit_with_facts(
     crate::checks::merge_places(&mut findings);
     notes.sort();
     let checklist = checklist::build(catalog, settings, &coverage, &findings);
+    if let Some(saving) = saving {
+        let _ = saving.join();
+    }
     stats.project_ms = project_started.elapsed().as_millis() as u64;
     stats.total_ms = started.elapsed().as_millis() as u64;
     let mut summary = ReportSummary::new(
@@ -691,22 +711,55 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
     GitignoreModel::new(top.as_deref().unwrap_or(root), &files, exclude.as_deref())
 }
 
-/// A file of the slice, parsed.
+/// The facts cache, read on its own thread while the walk runs.
+struct OpeningCache(Option<std::thread::JoinHandle<FactsCache>>);
+
+impl OpeningCache {
+    fn start(settings: &Settings) -> OpeningCache {
+        let Some(dir) = settings.cache_dir.clone().filter(|_| !settings.staged) else {
+            return OpeningCache(None);
+        };
+        let root = settings.root.clone();
+        OpeningCache(
+            std::thread::Builder::new()
+                .spawn(move || FactsCache::open(&dir, &root))
+                .ok(),
+        )
+    }
+
+    fn finish(self) -> FactsCache {
+        match self.0 {
+            Some(opening) => opening
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => FactsCache::disabled(),
+        }
+    }
+}
+
+/// A file of the slice, parsed (or read from the facts cache).
 struct ParsedFile {
     facts: FileFacts,
     /// The bytes given to the parser.
     bytes: u64,
     links_only: bool,
+    /// Its facts came from the cache (`Ok`, the key), or were made now and
+    /// may be stored (`Err`, the key and the stored form; `None` when the
+    /// file must not be cached).
+    cache: Result<Key, Option<(Key, Vec<u8>)>>,
 }
 
 /// Parse the files of the slice on `settings.threads` threads (re-read from
 /// disk: the walk kept no text), each tree dropped once its facts are out;
 /// a module the slice needs only for its links up to its last import
-/// (whole when it also imports dynamically). Also returns the files whose
+/// (whole when it also imports dynamically). A file whose facts `cache`
+/// holds for its bytes is not parsed. Also returns the files whose
 /// parse and facts overran `max-parse-time-ms` (their keys were scanned in
 /// the walk; they lend no facts).
 fn parse_slice(
     settings: &Settings,
+    catalog: &Catalog,
+    cache: &FactsCache,
     mut todo: Vec<(Summary, Parse)>,
 ) -> (Vec<ParsedFile>, Vec<String>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -730,17 +783,38 @@ fn parse_slice(
             _ => None,
         };
         let bytes = block.map_or(whole, |end| &whole[..end]);
+        let key = cache
+            .is_enabled()
+            .then(|| FactsCache::key(&s.path, block.is_some(), whole));
+        if let Some(facts) = key.as_ref().and_then(|k| cache.get(k)) {
+            out.push(Ok(ParsedFile {
+                facts,
+                bytes: bytes.len() as u64,
+                links_only: block.is_some(),
+                cache: Ok(key.unwrap_or_default()),
+            }));
+            continue;
+        }
         let deadline = Some(Instant::now() + settings.max_parse_time);
         match parsers.parse_until(s.lang, bytes, deadline) {
             Ok(Some(tree)) => out.push(
                 FileFacts::extract_until(&s.path, s.lang, &tree, bytes, deadline)
-                    .map(|facts| ParsedFile {
-                        facts: match block {
+                    .map(|facts| {
+                        let facts = match block {
                             Some(_) => facts.links_only(crate::lex::declared_names(whole)),
                             None => facts,
-                        },
-                        bytes: bytes.len() as u64,
-                        links_only: block.is_some(),
+                        };
+                        // Never a file whose text a key rule matches: the
+                        // cache holds no found secret.
+                        let entry = key
+                            .filter(|_| !catalog.keys.may_hold_key(whole))
+                            .and_then(|k| Some((k, FactsCache::encode(&facts)?)));
+                        ParsedFile {
+                            facts,
+                            bytes: bytes.len() as u64,
+                            links_only: block.is_some(),
+                            cache: Err(entry),
+                        }
                     })
                     .map_err(|_| s.path.clone()),
             ),

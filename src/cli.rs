@@ -105,6 +105,11 @@ pub struct AuditArgs {
     /// summarized and parsed (with bytes), and the time of each phase.
     #[arg(long)]
     pub stats: bool,
+    /// Parse every file again: neither read nor write the facts cache (in
+    /// the user's cache folder; AIGUARD_NO_CACHE=1 does the same,
+    /// AIGUARD_CACHE_DIR moves it).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Hide the findings recorded in FILE (made by `aiguard baseline`).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -139,6 +144,7 @@ impl AuditArgs {
             color: ColorChoice::Auto,
             threads: None,
             stats: false,
+            no_cache: false,
             baseline: None,
             no_suppression_warnings: false,
             staged: false,

@@ -257,6 +257,10 @@ pub struct Settings {
     pub extras: Extras,
     /// `[fix]` of the config.
     pub fix: FixLimits,
+    /// Where the facts cache lives (`src/cache.rs`); `None`: no cache. Set
+    /// from the command line and the environment only, never from a config
+    /// file (the audited tree's config must not choose what is read back).
+    pub cache_dir: Option<PathBuf>,
     named: Vec<NamedId>,
 }
 
@@ -399,6 +403,27 @@ fn cli_ids(list: &[String], key: &'static str) -> Vec<NamedId> {
         .collect()
 }
 
+/// The facts cache's folder: `AIGUARD_CACHE_DIR`, else the platform's
+/// cache folder plus `aiguard`; `None` when `AIGUARD_NO_CACHE` is set (to
+/// anything but `0` or empty) or no folder is known.
+pub fn cache_dir(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if set("AIGUARD_NO_CACHE").is_some_and(|v| v != "0") {
+        return None;
+    }
+    if let Some(dir) = set("AIGUARD_CACHE_DIR") {
+        return Some(dir.into());
+    }
+    let base = match cfg!(windows) {
+        true => set("LOCALAPPDATA").map(PathBuf::from),
+        false => set("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| set("HOME").map(|h| PathBuf::from(h).join(".cache"))),
+    };
+    base.map(|b| b.join("aiguard"))
+}
+
 impl Settings {
     /// How many threads to work on: `--threads`, or one per core when 0.
     pub fn worker_threads(&self) -> usize {
@@ -492,6 +517,10 @@ impl Settings {
             since: args.since.clone(),
             extras,
             fix,
+            cache_dir: match args.no_cache {
+                true => None,
+                false => cache_dir(|name| std::env::var_os(name)),
+            },
             named,
         };
         settings.checks = settings.checks_to_run(&HashMap::new());
@@ -744,6 +773,52 @@ impl fmt::Display for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_folder_comes_from_the_environment_only() {
+        let with = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            cache_dir(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.into()))
+        };
+        let home = [
+            ("HOME", "/home/u"),
+            ("LOCALAPPDATA", "C:\\Users\\u\\AppData\\Local"),
+        ];
+        let default = match cfg!(windows) {
+            true => PathBuf::from("C:\\Users\\u\\AppData\\Local").join("aiguard"),
+            false => PathBuf::from("/home/u/.cache/aiguard"),
+        };
+        assert_eq!(with(&home), Some(default.clone()));
+        assert_eq!(
+            with(&[home[0], home[1], ("AIGUARD_CACHE_DIR", "/tmp/c")]),
+            Some(PathBuf::from("/tmp/c"))
+        );
+        if !cfg!(windows) {
+            let xdg = [home[0], ("XDG_CACHE_HOME", "/x")];
+            assert_eq!(with(&xdg), Some(PathBuf::from("/x/aiguard")));
+            // A relative XDG_CACHE_HOME is ignored, as the spec says.
+            let relative = [home[0], ("XDG_CACHE_HOME", "x")];
+            assert_eq!(with(&relative), Some(default.clone()));
+        }
+        for off in ["1", "true", "yes"] {
+            let vars = [home[0], home[1], ("AIGUARD_NO_CACHE", off)];
+            assert_eq!(with(&vars), None, "AIGUARD_NO_CACHE={off}");
+        }
+        for on in ["0", ""] {
+            let vars = [home[0], home[1], ("AIGUARD_NO_CACHE", on)];
+            assert_eq!(
+                with(&vars),
+                Some(default.clone()),
+                "AIGUARD_NO_CACHE={on:?}"
+            );
+        }
+        assert_eq!(with(&[]), None, "no home: no cache");
+        // `cache-dir` is not a config key: a tree cannot choose it.
+        assert!(parse(Path::new("aiguard.toml"), "cache-dir = \"x\"\n").is_err());
+    }
 
     #[test]
     fn unknown_keys_name_the_line_and_the_allowed_keys() {

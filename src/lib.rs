@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod baseline;
+pub mod cache;
 pub mod catalog;
 pub mod checklist;
 pub mod checks;

@@ -28,7 +28,6 @@
 //! Gap: a tracked file with unstaged edits is context as it is in the
 //! working tree, not as it is in the index.
 
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -391,19 +390,7 @@ struct ContextCache {
 impl ContextCache {
     /// `None` when the binary cannot be identified (no caching then).
     fn open(git_dir: &Path) -> Option<ContextCache> {
-        let exe = std::env::current_exe().ok()?;
-        let meta = std::fs::metadata(&exe).ok()?;
-        let modified = meta
-            .modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
-        let mut key = Sha256::new();
-        key.update(env!("CARGO_PKG_VERSION"));
-        key.update(exe.to_string_lossy().as_bytes());
-        key.update(meta.len().to_le_bytes());
-        key.update(modified.as_nanos().to_le_bytes());
-        let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let key = crate::cache::build_id()?;
         let header = format!("aiguard staged-context v1 {key}");
         let path = git_dir.join("aiguard").join("staged-context");
         // A repository's own links must not send the cache (read, then

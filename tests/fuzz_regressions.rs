@@ -55,6 +55,7 @@ fn audit_all_formats(root: &Path) -> Vec<i32> {
                 root.into(),
                 "--format".into(),
                 (*format).into(),
+                "--no-cache".into(),
             ];
             let (mut out, mut err) = (Vec::new(), Vec::new());
             aiguard::run(args, &mut out, &mut err).code()
@@ -124,6 +125,7 @@ fn baseline_regressions() {
                 project.path().into(),
                 "--baseline".into(),
                 case.clone().into(),
+                "--no-cache".into(),
             ],
             &mut Vec::new(),
             &mut Vec::new(),

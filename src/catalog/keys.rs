@@ -342,6 +342,18 @@ impl KeyRules {
         kept
     }
 
+    /// Does any rule's pattern match in `bytes`, real-looking or not? (The
+    /// facts cache keeps no file that does: `src/cache.rs`.)
+    pub fn may_hold_key(&self, bytes: &[u8]) -> bool {
+        let wanted = self.candidate_rules(bytes);
+        self.rules
+            .iter()
+            .zip(wanted)
+            .filter(|(_, w)| *w)
+            .filter_map(|(rule, _)| rule.compiled())
+            .any(|(regex, _)| regex.is_match(bytes))
+    }
+
     /// `Some(severity)` if the candidate is a real-looking key here.
     fn judge(&self, rule: &KeyRule, source: &Source, start: usize, end: usize) -> Option<Severity> {
         let secret = &source.bytes()[start..end];

@@ -13,7 +13,7 @@ use tree_sitter::Node;
 use super::{line_of, text_of, Call, FileFacts};
 
 /// How a loop repeats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoopKind {
     /// `while True:` / `while (true)`.
@@ -51,7 +51,7 @@ impl LoopKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Loop {
     pub kind: LoopKind,
     pub line: u32,
@@ -86,7 +86,7 @@ impl Loop {
 }
 
 /// A function that calls itself directly.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Recursion {
     pub function: usize,
     /// Line of the self-call.
@@ -96,7 +96,7 @@ pub struct Recursion {
 }
 
 /// A React `useEffect(callback, deps)`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Effect {
     pub line: u32,
     pub in_function: Option<usize>,

@@ -29,7 +29,7 @@ use tree_sitter::{Node, Tree};
 /// literal, a name), never megabytes of an inlined object.
 const MAX_TEXT: usize = 160;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Import {
     /// As written: `openai`, `app.services.llm`, `.llm`, `./lib/ai`, `@/lib/ai`.
     pub module: String,
@@ -44,7 +44,7 @@ pub struct Import {
     pub type_only: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Arg {
     /// Keyword (`model=` in Python); `None` for positional arguments.
     pub keyword: Option<String>,
@@ -76,7 +76,7 @@ impl Arg {
 /// An `if` statement whose body leaves early, as written: what the auth
 /// and middleware readers judge (`if (url.pathname.startsWith("/api") &&
 /// !locals.user) throw error(401)`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Guard {
     /// The enclosing function.
     pub function: Option<usize>,
@@ -93,7 +93,7 @@ pub struct Guard {
 /// Longest guard condition kept.
 const GUARD_CONDITION: usize = 600;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Call {
     /// Dotted callee: `client.chat.completions.create`, `OpenAI().chat.create`.
     pub callee: String,
@@ -105,7 +105,7 @@ pub struct Call {
     pub in_function: Option<usize>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Function {
     /// `handler`, or `Class.method` for methods.
     pub name: String,
@@ -141,7 +141,7 @@ impl Function {
 /// An assignment. TypeScript class fields and constructor parameter
 /// properties are recorded as the assignments they stand for
 /// (`this.openai = new OpenAI()`, `this.chat = chat`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Assignment {
     pub target: String,
     /// When the value is a call or `new`: its callee.
@@ -155,7 +155,7 @@ pub struct Assignment {
 /// `permission_classes = [IsAuthenticated]`; TypeScript fields), for
 /// frameworks that declare routes and protections on classes (Django
 /// views, NestJS controllers).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Class {
     pub name: String,
     /// Base classes as written (`APIView`, `mixins.LoginRequiredMixin`);
@@ -168,7 +168,7 @@ pub struct Class {
     pub line: u32,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     pub path: String,
     pub lang: Option<Lang>,
@@ -209,7 +209,7 @@ pub struct FileFacts {
 }
 
 /// An `if` statement at module level (Python).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TopLevelIf {
     pub line: u32,
     /// The last line of the whole statement, `elif`/`else` included.
@@ -225,7 +225,7 @@ pub struct TopLevelIf {
 /// routers declare their procedures this way). By start positions, as
 /// `Call::line`/`Call::column`: the calls of one method chain share their
 /// start, and the outermost comes first in `FileFacts::calls`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PropertyCall {
     pub key: String,
     /// (line, column) of the call the object is passed to.
@@ -235,7 +235,7 @@ pub struct PropertyCall {
 }
 
 /// One `key: value` of a module-level dictionary (Python).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DictEntry {
     /// The variable and the keys above it: `REST_FRAMEWORK`,
     /// `REST_FRAMEWORK.DEFAULT_THROTTLE_RATES`; JS/TS: the callee, then

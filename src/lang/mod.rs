@@ -15,7 +15,7 @@ use tree_sitter::{Language, Node, ParseOptions, ParseState, Parser, Tree};
 #[derive(Debug, PartialEq, Eq)]
 pub struct OutOfTime;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Python,

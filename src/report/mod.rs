@@ -48,6 +48,8 @@ pub struct Stats {
     /// Of the parsed files, those parsed only up to their last import
     /// (browser modules that only link a client file to an AI file).
     pub files_links_only: usize,
+    /// Files of the slice whose facts the cache held (not parsed).
+    pub files_cached: usize,
     pub walk_ms: u64,
     pub slice_ms: u64,
     pub parse_ms: u64,
@@ -67,6 +69,7 @@ impl Stats {
         self.files_parsed += other.files_parsed;
         self.bytes_parsed += other.bytes_parsed;
         self.files_links_only += other.files_links_only;
+        self.files_cached += other.files_cached;
         self.walk_ms += other.walk_ms;
         self.slice_ms += other.slice_ms;
         self.parse_ms += other.parse_ms;
@@ -78,7 +81,7 @@ impl Stats {
     pub fn render(&self) -> String {
         format!(
             "stats: {} files walked, {} scanned for keys ({}), {} source files summarized ({} import edges)\n\
-             stats: slice {} files, {} parsed ({}), {} of them up to their last import\n\
+             stats: slice {} files, {} parsed ({}), {} of them up to their last import, {} from the cache\n\
              stats: walk+scan {} ms, slice {} ms, parse {} ms, project {} ms, total {} ms\n",
             self.files_walked,
             self.files_scanned,
@@ -89,6 +92,7 @@ impl Stats {
             self.files_parsed,
             crate::source::human_bytes(self.bytes_parsed),
             self.files_links_only,
+            self.files_cached,
             self.walk_ms,
             self.slice_ms,
             self.parse_ms,

@@ -100,9 +100,13 @@ pub fn aiguard(args: &[&str], cwd: &Path) -> Run {
 
 /// Run the binary with extra environment variables (`AIGUARD_TODAY`, …).
 pub fn aiguard_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Run {
+    // The facts cache of the tests' audits, in cargo's target folder, not
+    // the user's (tests that need their own set AIGUARD_CACHE_DIR).
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aiguard-cache");
     let out: Output = Command::new(env!("CARGO_BIN_EXE_aiguard"))
         .args(args)
         .current_dir(cwd)
+        .env("AIGUARD_CACHE_DIR", cache)
         .envs(env.iter().copied())
         .env_remove("NO_COLOR")
         .output()

@@ -1,0 +1,343 @@
+//! The facts cache: what parsing a file of the slice gave, kept between
+//! runs, so a second audit of a tree parses only the files that changed
+//! (issue 15: tree-sitter's parse is most of an audit's time on a large
+//! monorepo).
+//!
+//! An entry is keyed by the file's path, how much of it was parsed, and a
+//! SHA-256 of its bytes; a cache file holds the entries of one audited
+//! root and is read only by the build of aiguard that wrote it (the
+//! executable's version, size and modification time). Rules never change
+//! facts (`FileFacts::extract_until` reads only the tree), so a changed
+//! config or catalogue keeps the cache.
+//!
+//! Safety:
+//! - It lives in the user's cache folder (`AIGUARD_CACHE_DIR`, else
+//!   `$XDG_CACHE_HOME/aiguard`, `~/.cache/aiguard`, `%LOCALAPPDATA%\aiguard`),
+//!   never in the audited tree, and no config file can move it: a
+//!   repository could otherwise ship facts that hide its own findings.
+//! - A file whose text matches a key rule's pattern is never cached, so no
+//!   found secret is written here (issue 15 keeps the redaction contract).
+//! - Anything unreadable, truncated or written by another build is a miss,
+//!   never an error; a cache that cannot be written is skipped in silence.
+//!   Writes go to a temporary file renamed over the old one, so two audits
+//!   at once leave one whole file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::facts::FileFacts;
+
+/// An entry's key: SHA-256 of (path, links only, bytes).
+pub type Key = [u8; 32];
+
+/// The layout of a cache file; bumped when it changes.
+const MAGIC: &[u8] = b"aiguard-facts-1\n";
+
+/// The entries of one audited root, as read at the start of an audit.
+#[derive(Debug, Default)]
+pub struct FactsCache {
+    file: Option<PathBuf>,
+    build: Vec<u8>,
+    entries: HashMap<Key, Vec<u8>>,
+}
+
+impl FactsCache {
+    /// No cache: every lookup misses and nothing is written.
+    pub fn disabled() -> FactsCache {
+        FactsCache::default()
+    }
+
+    /// The cache of `root` in `dir` (empty if there is none yet, or it
+    /// cannot be read, or another build wrote it).
+    pub fn open(dir: &Path, root: &Path) -> FactsCache {
+        let Some(build) = build_id().map(String::into_bytes) else {
+            return FactsCache::disabled();
+        };
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let name = hex(&Sha256::digest(root.to_string_lossy().as_bytes())[..16]);
+        let file = dir.join(format!("{name}.facts"));
+        let entries = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| decode(&bytes, &build))
+            .unwrap_or_default();
+        FactsCache {
+            file: Some(file),
+            build,
+            entries,
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// The key of a file's entry.
+    pub fn key(path: &str, links_only: bool, bytes: &[u8]) -> Key {
+        let mut hash = Sha256::new();
+        hash.update((path.len() as u64).to_le_bytes());
+        hash.update(path.as_bytes());
+        hash.update([links_only as u8]);
+        hash.update(bytes);
+        hash.finalize().into()
+    }
+
+    /// The facts stored under `key`, if any (and readable).
+    pub fn get(&self, key: &Key) -> Option<FileFacts> {
+        postcard::from_bytes(self.entries.get(key)?).ok()
+    }
+
+    /// The stored form of `facts`.
+    pub fn encode(facts: &FileFacts) -> Option<Vec<u8>> {
+        postcard::to_allocvec(facts).ok()
+    }
+
+    /// Write the entries this audit used: the ones it read (`hits`) and the
+    /// new ones. Entries of files that changed or left the slice are
+    /// dropped, so the file stays the size of one slice. Nothing is written
+    /// when nothing changed.
+    pub fn save(self, hits: &[Key], new: Vec<(Key, Vec<u8>)>) {
+        let Some(file) = &self.file else { return };
+        if new.is_empty() && hits.len() == self.entries.len() {
+            return;
+        }
+        let mut entries = self.entries;
+        let mut kept: Vec<(Key, Vec<u8>)> = hits
+            .iter()
+            .filter_map(|k| entries.remove_entry(k))
+            .chain(new)
+            .collect();
+        kept.sort_by_key(|e| e.0);
+        kept.dedup_by(|a, b| a.0 == b.0);
+        let bytes = encode(&self.build, &kept);
+        let Some(dir) = file.parent() else { return };
+        // Only the user reads it: it holds the shape of their code.
+        let mut create = std::fs::DirBuilder::new();
+        create.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut create, 0o700);
+        if create.create(dir).is_err() {
+            return;
+        }
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            file.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, file).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        prune(dir);
+    }
+
+    /// How many entries were read.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Cache files (and temporary files) untouched for this long belong to
+/// trees no longer audited (temporary checkouts, old builds' runs).
+const STALE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// Remove the stale files of the cache folder; only names this module
+/// writes (`*.facts`, `.*.tmp`), so a folder shared with other files is safe.
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.ends_with(".facts") || (name.starts_with('.') && name.ends_with(".tmp"));
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > STALE);
+        if ours && stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Which build of aiguard this is, as hex: a SHA-256 of its version and
+/// its executable's path, size and modification time (a rebuild changes
+/// the facts code without changing the version). `None` when the
+/// executable cannot be looked at: then nothing is cached. Also the key of
+/// `--staged`'s context cache (`src/staged.rs`).
+pub fn build_id() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(&exe).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let mut key = Sha256::new();
+    key.update(env!("CARGO_PKG_VERSION"));
+    key.update(exe.to_string_lossy().as_bytes());
+    key.update(meta.len().to_le_bytes());
+    key.update(modified.as_nanos().to_le_bytes());
+    Some(hex(&key.finalize()))
+}
+
+/// `MAGIC`, the build (u32 length, bytes), the entries (key, u32 length,
+/// bytes), and a SHA-256 of all that (a file damaged on disk is not read).
+fn encode(build: &[u8], entries: &[(Key, Vec<u8>)]) -> Vec<u8> {
+    let size: usize = entries.iter().map(|(_, b)| 36 + b.len()).sum();
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + build.len() + size + 32);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(build.len() as u32).to_le_bytes());
+    out.extend_from_slice(build);
+    for (key, blob) in entries {
+        out.extend_from_slice(key);
+        out.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+        out.extend_from_slice(blob);
+    }
+    let digest = Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    out
+}
+
+/// The entries of a cache file written by `build`; `None` when it is
+/// another build's, or not a whole cache file.
+fn decode(bytes: &[u8], build: &[u8]) -> Option<HashMap<Key, Vec<u8>>> {
+    let (body, digest) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
+    if Sha256::digest(body).as_slice() != digest {
+        return None;
+    }
+    let mut rest = body.strip_prefix(MAGIC)?;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
+        rest = tail;
+        Some(head)
+    };
+    let len = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap_or([0xff; 4])) as usize;
+    let build_len = len(take(4)?);
+    if take(build_len)? != build {
+        return None;
+    }
+    let mut entries = HashMap::new();
+    while let Some(key) = take(32) {
+        let key: Key = key.try_into().ok()?;
+        let blob_len = len(take(4)?);
+        entries.insert(key, take(blob_len)?.to_vec());
+    }
+    Some(entries)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_file_reads_back_only_whole_and_for_its_build() {
+        let entries = vec![([1u8; 32], b"one".to_vec()), ([2u8; 32], Vec::new())];
+        let bytes = encode(b"build-a", &entries);
+        let read = decode(&bytes, b"build-a").expect("whole file");
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[&[1u8; 32]], b"one");
+        assert!(read[&[2u8; 32]].is_empty());
+        // Another build's file, a truncated one, and garbage are misses.
+        assert!(decode(&bytes, b"build-b").is_none());
+        for cut in [bytes.len() - 1, bytes.len() - 5, MAGIC.len() + 2, 3] {
+            assert!(decode(&bytes[..cut], b"build-a").is_none(), "cut at {cut}");
+        }
+        assert!(decode(b"\xff\xfe not a cache", b"build-a").is_none());
+        // One byte changed anywhere (a blob's, here) is caught.
+        let mut damaged = bytes.clone();
+        damaged[bytes.len() - 40] ^= 1;
+        assert!(decode(&damaged, b"build-a").is_none());
+    }
+
+    #[test]
+    fn pruning_removes_only_stale_cache_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = std::time::SystemTime::now() - STALE - std::time::Duration::from_secs(60);
+        for (name, age) in [
+            ("old.facts", Some(old)),
+            (".old.facts.12.tmp", Some(old)),
+            ("old-but-not-ours.txt", Some(old)),
+            ("fresh.facts", None),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"x").expect("write");
+            if let Some(t) = age {
+                let file = std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .expect("open");
+                file.set_modified(t).expect("set mtime");
+            }
+        }
+        prune(dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["fresh.facts", "old-but-not-ours.txt"]);
+    }
+
+    #[test]
+    fn keys_differ_by_path_mode_and_bytes() {
+        let k = FactsCache::key("a.py", false, b"x = 1\n");
+        assert_eq!(k, FactsCache::key("a.py", false, b"x = 1\n"));
+        assert_ne!(k, FactsCache::key("b.py", false, b"x = 1\n"));
+        assert_ne!(k, FactsCache::key("a.py", true, b"x = 1\n"));
+        assert_ne!(k, FactsCache::key("a.py", false, b"x = 2\n"));
+        // The path's length is hashed, so a path cannot borrow the bytes' start.
+        assert_ne!(
+            FactsCache::key("a.p", false, b"yx"),
+            FactsCache::key("a.py", false, b"x")
+        );
+    }
+
+    #[test]
+    fn saved_facts_come_back_equal_and_unused_entries_are_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("project");
+        std::fs::create_dir(&root).expect("root");
+        let cache_dir = dir.path().join("cache");
+        let source: &[u8] = b"from openai import OpenAI\nclient = OpenAI()\n\ndef ask(q):\n    return client.chat.completions.create(model='m', messages=q)\n";
+        let lang = crate::lang::Lang::Python;
+        let tree = crate::lang::Parsers::default()
+            .parse_until(lang, source, None)
+            .expect("in time")
+            .expect("parses");
+        let facts = FileFacts::extract("app.py", lang, &tree, source);
+        assert!(!facts.calls.is_empty());
+        let key = FactsCache::key("app.py", false, b"v1");
+        let stale = FactsCache::key("gone.py", false, b"v1");
+        let cache = FactsCache::open(&cache_dir, &root);
+        assert!(cache.is_enabled() && cache.is_empty());
+        let blob = FactsCache::encode(&facts).expect("encodes");
+        cache.save(&[], vec![(key, blob.clone()), (stale, blob)]);
+        let cache = FactsCache::open(&cache_dir, &root);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.get(&key).as_ref(), Some(&facts));
+        // Only `key` was used this time: `stale` is dropped.
+        cache.save(&[key], Vec::new());
+        let cache = FactsCache::open(&cache_dir, &root);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get(&stale).is_none());
+        // Another root has its own file.
+        let other = dir.path().join("other");
+        std::fs::create_dir(&other).expect("other");
+        assert!(FactsCache::open(&cache_dir, &other).is_empty());
+    }
+}

@@ -1,0 +1,200 @@
+//! The facts cache (`src/cache.rs`): a second audit of an unchanged tree
+//! parses nothing and reports the same; a changed file is parsed again; a
+//! file holding a key is never cached; a broken cache is a miss; the
+//! audited tree is never written to; `--no-cache` and `AIGUARD_NO_CACHE`
+//! leave it alone.
+
+mod common;
+
+use std::path::Path;
+
+use common::{aiguard_with_env, materialize_with_keys};
+
+/// `audit . --format json --stats` with the cache in `cache`: the report
+/// (without its duration) and (parsed, from the cache).
+fn audit(dir: &Path, cache: &Path, extra: &[&str]) -> (serde_json::Value, (usize, usize)) {
+    let mut args = vec!["audit", ".", "--format", "json", "--stats"];
+    args.extend_from_slice(extra);
+    let run = aiguard_with_env(&args, dir, &[("AIGUARD_CACHE_DIR", path_str(cache))]);
+    let mut json: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr));
+    json["summary"]
+        .as_object_mut()
+        .expect("summary")
+        .remove("duration_ms");
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("stats: slice "))
+        .unwrap_or_else(|| panic!("no stats line: {}", run.stderr));
+    let number_before = |word: &str| -> usize {
+        let at = line
+            .find(word)
+            .unwrap_or_else(|| panic!("{word} in {line}"));
+        line[..at]
+            .trim_end()
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("number before {word} in {line}"))
+    };
+    (
+        json,
+        (number_before(" parsed"), number_before(" from the cache")),
+    )
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+fn cache_bytes(cache: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(cache).expect("cache folder written") {
+        all.extend(std::fs::read(entry.expect("entry").path()).expect("cache file"));
+    }
+    all
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            out.push(p.strip_prefix(dir).expect("inside").display().to_string());
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_second_audit_reads_the_cache_and_reports_the_same() {
+    let (project, keys) = materialize_with_keys("demo");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let before = listing(project.path());
+    let (first, (parsed, cached)) = audit(project.path(), cache.path(), &[]);
+    assert!(parsed >= 2, "the demo's files are parsed: {parsed}");
+    assert_eq!(cached, 0);
+    let (second, (reparsed, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!(first, second, "the cache changes no report");
+    // Every file but the one that holds a key comes from the cache.
+    assert_eq!(reparsed, 1, "only app/config.py (it holds a key) is parsed");
+    assert_eq!(cached, parsed - 1);
+    // The key is nowhere in the cache, and the audited tree gained nothing.
+    let stored = cache_bytes(cache.path());
+    assert!(!stored.is_empty());
+    assert!(!keys.is_empty());
+    for key in &keys {
+        let hit = stored.windows(key.len()).any(|w| w == key.as_bytes());
+        assert!(!hit, "a found key was written to the cache");
+    }
+    assert_eq!(before, listing(project.path()), "audit wrote into the tree");
+}
+
+#[test]
+fn a_changed_file_is_parsed_again_and_its_new_facts_count() {
+    let files = [
+        (
+            "app/llm.py",
+            "from openai import OpenAI\n\nclient = OpenAI()\n\n\ndef ask(q):\n    return client.chat.completions.create(model=\"gpt-4o\", messages=q)\n",
+        ),
+        (
+            "app/main.py",
+            "from fastapi import FastAPI\n\nfrom app.llm import ask\n\napp = FastAPI()\n\n\n@app.get(\"/health\")\ndef health():\n    return {\"ok\": True}\n",
+        ),
+    ];
+    let project = common::write_project(&files);
+    let cache = tempfile::tempdir().expect("cache dir");
+    let (first, _) = audit(project.path(), cache.path(), &[]);
+    let (_, (parsed, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!((parsed, cached), (0, 2));
+    // The route now calls the model: a new AI endpoint, without a limit.
+    let main = files[1].1.replace(
+        "    return {\"ok\": True}\n",
+        "    return ask([{\"role\": \"user\", \"content\": \"hi\"}])\n",
+    );
+    std::fs::write(project.path().join("app/main.py"), main).expect("edit");
+    let (after, (parsed, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!((parsed, cached), (1, 1), "only the edited file is parsed");
+    let rate_limited = |json: &serde_json::Value| {
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["check"] == "rate-limit" && f["path"] == "app/main.py")
+    };
+    assert!(!rate_limited(&first));
+    assert!(
+        rate_limited(&after),
+        "the edit's endpoint is reported: {after}"
+    );
+}
+
+#[test]
+fn no_cache_flag_and_variable_neither_read_nor_write() {
+    let (project, _) = materialize_with_keys("demo");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let (_, (_, cached)) = audit(project.path(), cache.path(), &["--no-cache"]);
+    assert_eq!(cached, 0);
+    assert!(listing(cache.path()).is_empty(), "--no-cache wrote a cache");
+    let run = aiguard_with_env(
+        &["audit", ".", "--stats"],
+        project.path(),
+        &[
+            ("AIGUARD_CACHE_DIR", path_str(cache.path())),
+            ("AIGUARD_NO_CACHE", "1"),
+        ],
+    );
+    assert!(run.stderr.contains(", 0 from the cache"), "{}", run.stderr);
+    assert!(
+        listing(cache.path()).is_empty(),
+        "AIGUARD_NO_CACHE wrote a cache"
+    );
+    // Filled, then read with --no-cache: parsed again.
+    let (with, _) = audit(project.path(), cache.path(), &[]);
+    let (without, (parsed, cached)) = audit(project.path(), cache.path(), &["--no-cache"]);
+    assert_eq!(with, without);
+    assert!(parsed >= 2 && cached == 0);
+}
+
+#[test]
+fn a_broken_or_unwritable_cache_is_a_miss_not_an_error() {
+    let (project, _) = materialize_with_keys("demo");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let (clean, _) = audit(project.path(), cache.path(), &[]);
+    for entry in std::fs::read_dir(cache.path()).expect("cache") {
+        let path = entry.expect("entry").path();
+        let mut bytes = std::fs::read(&path).expect("read");
+        // Truncated mid-entry.
+        bytes.truncate(bytes.len() / 2);
+        std::fs::write(&path, &bytes).expect("truncate");
+    }
+    let (read, (parsed, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!(clean, read);
+    assert_eq!(cached, 0, "a truncated cache file is not read");
+    assert!(parsed >= 2);
+    // Garbage in every entry's place: rewritten whole by the last audit, so
+    // scramble the bytes after the header this time.
+    for entry in std::fs::read_dir(cache.path()).expect("cache") {
+        let path = entry.expect("entry").path();
+        let mut bytes = std::fs::read(&path).expect("read");
+        let n = bytes.len();
+        for b in &mut bytes[n / 2..] {
+            *b = b.wrapping_mul(31).wrapping_add(7);
+        }
+        std::fs::write(&path, &bytes).expect("scramble");
+    }
+    let (read, _) = audit(project.path(), cache.path(), &[]);
+    assert_eq!(clean, read, "a scrambled cache changes no report");
+    // A cache folder that is a file: nothing is written, the audit runs.
+    let blocked = cache.path().join("a-file");
+    std::fs::write(&blocked, "not a folder").expect("file");
+    let (read, (_, cached)) = audit(project.path(), &blocked, &[]);
+    assert_eq!(clean, read);
+    assert_eq!(cached, 0);
+}
