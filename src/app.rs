@@ -530,8 +530,16 @@ pub fn audit_with_facts(
                 all_facts.push(p.facts);
             }
             stats.parse_ms = parse_started.elapsed().as_millis() as u64;
-            // Written beside the project pass; waited for before returning.
-            saving = Some(std::thread::spawn(move || cache.save(&hits, new)));
+            // Written beside the project pass (waited for before the
+            // report), or now with `--threads 1`.
+            match settings.threads {
+                1 => cache.save(&hits, new),
+                _ => {
+                    saving = std::thread::Builder::new()
+                        .spawn(move || cache.save(&hits, new))
+                        .ok()
+                }
+            }
             ProjectFacts::with_index(all_facts, index)
         }
     }
@@ -711,28 +719,36 @@ fn gitignore_model(root: &Path, results: &[FileResult], git: &GitInfo) -> Gitign
     GitignoreModel::new(top.as_deref().unwrap_or(root), &files, exclude.as_deref())
 }
 
-/// The facts cache, read on its own thread while the walk runs.
-struct OpeningCache(Option<std::thread::JoinHandle<FactsCache>>);
+/// The facts cache, read on its own thread while the walk runs (on the
+/// caller's with `--threads 1`).
+enum OpeningCache {
+    Off,
+    Ready(FactsCache),
+    Opening(std::thread::JoinHandle<FactsCache>),
+}
 
 impl OpeningCache {
     fn start(settings: &Settings) -> OpeningCache {
         let Some(dir) = settings.cache_dir.clone().filter(|_| !settings.staged) else {
-            return OpeningCache(None);
+            return OpeningCache::Off;
         };
         let root = settings.root.clone();
-        OpeningCache(
-            std::thread::Builder::new()
-                .spawn(move || FactsCache::open(&dir, &root))
-                .ok(),
-        )
+        if settings.threads == 1 {
+            return OpeningCache::Ready(FactsCache::open(&dir, &root));
+        }
+        match std::thread::Builder::new().spawn(move || FactsCache::open(&dir, &root)) {
+            Ok(opening) => OpeningCache::Opening(opening),
+            Err(_) => OpeningCache::Off,
+        }
     }
 
     fn finish(self) -> FactsCache {
-        match self.0 {
-            Some(opening) => opening
+        match self {
+            OpeningCache::Off => FactsCache::disabled(),
+            OpeningCache::Ready(cache) => cache,
+            OpeningCache::Opening(opening) => opening
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => FactsCache::disabled(),
         }
     }
 }
