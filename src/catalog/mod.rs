@@ -408,6 +408,20 @@ pub struct AuthSpec {
     /// `authenticator.login`): a login without a gate checks nothing.
     #[serde(default)]
     pub script_logins: Vec<String>,
+    /// Header reads that take a credential (`request.header(…)`,
+    /// `headers.get(…)`), by the callee's ending; the callee names a header.
+    #[serde(default)]
+    pub credential_reads: Vec<String>,
+    /// Words (lower case) of a header name that make it a credential, and
+    /// words that do not (`x-csrf-token`).
+    #[serde(default)]
+    pub credential_words: Vec<String>,
+    #[serde(default)]
+    pub not_credential_words: Vec<String>,
+    /// Statuses that also turn away a request whose credential header is
+    /// missing (`400`), besides `reject_words`.
+    #[serde(default)]
+    pub missing_credential_words: Vec<String>,
 }
 
 impl AuthSpec {

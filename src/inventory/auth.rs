@@ -128,12 +128,15 @@ pub(super) fn in_error_handler(
 /// throwing (or answering 401/403, or redirecting) when there is none:
 /// `const user = (await supabase.auth.getUser()).data.user; if (!user)
 /// throw new Error("User not found")`. Not a helper that returns `null`
-/// for the caller to decide.
+/// for the caller to decide. Also a request header read for a credential
+/// (`const token = request.header("x-device-token"); if (!token) return
+/// response.status(400)…`): a missing credential is often a 400.
 fn throws_without_user(facts: &ProjectFacts, fi: usize, call: &Call, spec: &AuthSpec) -> bool {
     let Some(f) = call.in_function else {
         return false;
     };
-    if !named(&spec.session_calls, &call.callee) {
+    let credential = reads_credential(call, spec);
+    if !credential && !named(&spec.session_calls, &call.callee) {
         return false;
     }
     let file = facts.file(fi);
@@ -156,9 +159,39 @@ fn throws_without_user(facts: &ProjectFacts, fi: usize, call: &Call, spec: &Auth
             || spec
                 .reject_words
                 .iter()
+                .chain(
+                    credential
+                        .then_some(&spec.missing_credential_words)
+                        .into_iter()
+                        .flatten(),
+                )
                 .any(|w| g.body.contains(w.as_str()));
         g.function == Some(f) && g.line > call.line && about_user && rejects
     })
+}
+
+/// Does `call` read a credential from the request's headers
+/// (`request.header("x-anythingllm-mobile-device-token")`,
+/// `request.headers.get("Authorization")`)? By `rules/protections.toml`
+/// `[auth]` `credential_reads` and `credential_words`.
+fn reads_credential(call: &Call, spec: &AuthSpec) -> bool {
+    let callee = call.callee.to_ascii_lowercase();
+    let reads_header = spec
+        .credential_reads
+        .iter()
+        .any(|r| callee.ends_with(&r.to_ascii_lowercase()))
+        && callee.contains("header");
+    reads_header
+        && call.args.first().is_some_and(|a| {
+            let text = a.text.to_ascii_lowercase();
+            spec.credential_words
+                .iter()
+                .any(|w| text.contains(w.as_str()))
+                && !spec
+                    .not_credential_words
+                    .iter()
+                    .any(|w| text.contains(w.as_str()))
+        })
 }
 
 /// Does `condition` hold when `name` has no value (`!user`, `not user`,
