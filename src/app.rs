@@ -382,7 +382,7 @@ pub fn audit_with_facts(
     let wants_env_files = checks.iter().any(|c| c.id() == CheckId::KeysInClient);
     // The facts cache is read beside the walk (`--staged` parses what is
     // staged, a few files: no cache).
-    let cache = OpeningCache::start(settings);
+    let cache = OpeningCache::start(settings, catalog);
     let (walk_git, staged, env_files) = if settings.staged {
         let plan = crate::staged::Plan::discover(settings).map_err(ConfigError::Usage)?;
         let outcome = crate::staged::visit_parallel(settings, catalog, &plan, make_worker)
@@ -728,15 +728,21 @@ enum OpeningCache {
 }
 
 impl OpeningCache {
-    fn start(settings: &Settings) -> OpeningCache {
+    fn start(settings: &Settings, catalog: &Catalog) -> OpeningCache {
         let Some(dir) = settings.cache_dir.clone().filter(|_| !settings.staged) else {
             return OpeningCache::Off;
         };
         let root = settings.root.clone();
+        // What else decides an entry: the parse budget (a file over a
+        // smaller one is noted, not read back) and the key rules (a file one
+        // of them matches is never cached).
+        let mut context = settings.max_parse_time.as_millis().to_string().into_bytes();
+        context.push(b' ');
+        context.extend_from_slice(&catalog.keys.fingerprint());
         if settings.threads == 1 {
-            return OpeningCache::Ready(FactsCache::open(&dir, &root));
+            return OpeningCache::Ready(FactsCache::open(&dir, &root, &context));
         }
-        match std::thread::Builder::new().spawn(move || FactsCache::open(&dir, &root)) {
+        match std::thread::Builder::new().spawn(move || FactsCache::open(&dir, &root, &context)) {
             Ok(opening) => OpeningCache::Opening(opening),
             Err(_) => OpeningCache::Off,
         }

@@ -5,22 +5,29 @@
 //!
 //! An entry is keyed by the file's path, how much of it was parsed, and a
 //! SHA-256 of its bytes; a cache file holds the entries of one audited
-//! root and is read only by the build of aiguard that wrote it (the
-//! executable's version, size and modification time). Rules never change
-//! facts (`FileFacts::extract_until` reads only the tree), so a changed
-//! config or catalogue keeps the cache.
+//! root and is read only under the context that wrote it: the build of
+//! aiguard (its version and its executable's path, size and modification
+//! time), the parse-time budget (a file over a smaller budget must be
+//! noted, not read back) and the key rules (below). Other rules never
+//! change facts (`FileFacts::extract_until` reads only the tree).
 //!
 //! Safety:
 //! - It lives in the user's cache folder (`AIGUARD_CACHE_DIR`, else
-//!   `$XDG_CACHE_HOME/aiguard`, `~/.cache/aiguard`, `%LOCALAPPDATA%\aiguard`),
-//!   never in the audited tree, and no config file can move it: a
-//!   repository could otherwise ship facts that hide its own findings.
+//!   `$XDG_CACHE_HOME/aiguard`, `~/.cache/aiguard`, `%LOCALAPPDATA%\aiguard`)
+//!   and no config file can move it: a repository could otherwise ship
+//!   facts that hide its own findings. For the same reason it is not used
+//!   when that folder is inside the audited tree, or (Unix) writable by
+//!   others (`AIGUARD_CACHE_DIR=/tmp`).
 //! - A file whose text matches a key rule's pattern is never cached, so no
-//!   found secret is written here (issue 15 keeps the redaction contract).
-//! - Anything unreadable, truncated or written by another build is a miss,
-//!   never an error; a cache that cannot be written is skipped in silence.
-//!   Writes go to a temporary file renamed over the old one, so two audits
-//!   at once leave one whole file.
+//!   found secret is written here; a change of the key rules starts a new
+//!   cache. Entries hold snippets (arguments, values and conditions, cut
+//!   at 160 and 600 bytes): the folder and files are made for the user
+//!   only (0700, 0600).
+//! - Anything unreadable, not a regular file, over `MAX_BYTES`, truncated
+//!   or written under another context is a miss, never an error; a cache
+//!   that cannot be written is skipped in silence. Writes go to a new
+//!   temporary file (never an existing one or a link) renamed over the old
+//!   one, so two audits at once leave one whole file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,14 +39,18 @@ use crate::facts::FileFacts;
 /// An entry's key: SHA-256 of (path, links only, bytes).
 pub type Key = [u8; 32];
 
-/// The layout of a cache file; bumped when it changes.
+/// The layout of a cache file, and of the facts in it; bumped when either
+/// changes.
 const MAGIC: &[u8] = b"aiguard-facts-1\n";
+
+/// The largest cache file read (a 50,000-file tree's is ~15 MB).
+const MAX_BYTES: u64 = 512 << 20;
 
 /// The entries of one audited root, as read at the start of an audit.
 #[derive(Debug, Default)]
 pub struct FactsCache {
     file: Option<PathBuf>,
-    build: Vec<u8>,
+    header: Vec<u8>,
     entries: HashMap<Key, Vec<u8>>,
 }
 
@@ -49,22 +60,36 @@ impl FactsCache {
         FactsCache::default()
     }
 
-    /// The cache of `root` in `dir` (empty if there is none yet, or it
-    /// cannot be read, or another build wrote it).
-    pub fn open(dir: &Path, root: &Path) -> FactsCache {
-        let Some(build) = build_id().map(String::into_bytes) else {
+    /// The cache of `root` in `dir`, for entries written under `context`
+    /// (empty if there is none yet, or it cannot be read, or it was written
+    /// under another context). Disabled when `dir` is inside `root` or
+    /// writable by others.
+    pub fn open(dir: &Path, root: &Path, context: &[u8]) -> FactsCache {
+        let Some(build) = build_id() else {
             return FactsCache::disabled();
         };
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let dir = match dir.is_absolute() {
+            true => dir.to_path_buf(),
+            false => match std::env::current_dir() {
+                Ok(cwd) => cwd.join(dir),
+                Err(_) => return FactsCache::disabled(),
+            },
+        };
+        if resolved(&dir).starts_with(&root) || shared(&dir) {
+            return FactsCache::disabled();
+        }
         let name = hex(&Sha256::digest(root.to_string_lossy().as_bytes())[..16]);
         let file = dir.join(format!("{name}.facts"));
-        let entries = std::fs::read(&file)
-            .ok()
-            .and_then(|bytes| decode(&bytes, &build))
+        let mut header = build.into_bytes();
+        header.push(b' ');
+        header.extend_from_slice(context);
+        let entries = read_file(&file)
+            .and_then(|bytes| decode(&bytes, &header))
             .unwrap_or_default();
         FactsCache {
             file: Some(file),
-            build,
+            header,
             entries,
         }
     }
@@ -95,11 +120,13 @@ impl FactsCache {
 
     /// Write the entries this audit used: the ones it read (`hits`) and the
     /// new ones. Entries of files that changed or left the slice are
-    /// dropped, so the file stays the size of one slice. Nothing is written
-    /// when nothing changed.
+    /// dropped, so the file stays the size of one slice. When nothing
+    /// changed, the file is only marked as used (for pruning).
     pub fn save(self, hits: &[Key], new: Vec<(Key, Vec<u8>)>) {
         let Some(file) = &self.file else { return };
+        let Some(dir) = file.parent() else { return };
         if new.is_empty() && hits.len() == self.entries.len() {
+            touch(file);
             return;
         }
         let mut entries = self.entries;
@@ -110,9 +137,7 @@ impl FactsCache {
             .collect();
         kept.sort_by_key(|e| e.0);
         kept.dedup_by(|a, b| a.0 == b.0);
-        let bytes = encode(&self.build, &kept);
-        let Some(dir) = file.parent() else { return };
-        // Only the user reads it: it holds the shape of their code.
+        let bytes = encode(&self.header, &kept);
         let mut create = std::fs::DirBuilder::new();
         create.recursive(true);
         #[cfg(unix)]
@@ -127,7 +152,16 @@ impl FactsCache {
                 .unwrap_or_default(),
             std::process::id()
         ));
-        if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, file).is_err() {
+        // A new file only: never one that is there already, or a link.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+            .and_then(|_| std::fs::rename(&tmp, file));
+        if written.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
         prune(dir);
@@ -147,8 +181,9 @@ impl FactsCache {
 /// trees no longer audited (temporary checkouts, old builds' runs).
 const STALE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
-/// Remove the stale files of the cache folder; only names this module
-/// writes (`*.facts`, `.*.tmp`), so a folder shared with other files is safe.
+/// Remove the stale files of the cache folder: only names this module
+/// writes (`<32 hex>.facts`, `.<32 hex>.facts.<pid>.tmp`), so other files
+/// in a folder shared with them are safe.
 fn prune(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -156,17 +191,100 @@ fn prune(dir: &Path) {
     let now = std::time::SystemTime::now();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let ours = name.ends_with(".facts") || (name.starts_with('.') && name.ends_with(".tmp"));
         let stale = entry
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| now.duration_since(t).ok())
             .is_some_and(|age| age > STALE);
-        if ours && stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+        if stale && ours(&name.to_string_lossy()) && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+/// A name this module writes.
+fn ours(name: &str) -> bool {
+    let hex32 = |s: &str| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Some(stem) = name.strip_suffix(".facts") {
+        return hex32(stem);
+    }
+    let Some(tmp) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let Some((stem, pid)) = tmp.split_once(".facts.") else {
+        return false;
+    };
+    hex32(stem) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Mark a cache file as used today (its modification time), at most once a
+/// day: a tree audited every day keeps its cache however long it is unchanged.
+fn touch(file: &Path) {
+    let now = std::time::SystemTime::now();
+    let old = std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| now.duration_since(t).ok())
+        .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600));
+    if old {
+        if let Ok(f) = crate::source::open(file) {
+            let _ = f.set_modified(now);
+        }
+    }
+}
+
+/// The bytes of a cache file: a regular file (not a link, FIFO or device)
+/// of at most `MAX_BYTES`.
+fn read_file(file: &Path) -> Option<Vec<u8>> {
+    let mut f = crate::source::open(file).ok()?;
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_BYTES {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, MAX_BYTES), &mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// `path` with its existing part resolved (links followed), the rest as
+/// written: where it would be once made.
+fn resolved(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(at) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+/// Is the folder (or the nearest one that exists) writable by others? Then
+/// anyone could leave facts there: no cache. (Unix; elsewhere `false`.)
+fn shared(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut at = Some(dir);
+        while let Some(d) = at {
+            if let Ok(meta) = std::fs::metadata(d) {
+                return meta.permissions().mode() & 0o022 != 0;
+            }
+            at = d.parent();
+        }
+        false
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
     }
 }
 
@@ -191,14 +309,15 @@ pub fn build_id() -> Option<String> {
     Some(hex(&key.finalize()))
 }
 
-/// `MAGIC`, the build (u32 length, bytes), the entries (key, u32 length,
-/// bytes), and a SHA-256 of all that (a file damaged on disk is not read).
-fn encode(build: &[u8], entries: &[(Key, Vec<u8>)]) -> Vec<u8> {
+/// `MAGIC`, the header (build and context: u32 length, bytes), the entries
+/// (key, u32 length, bytes), and a SHA-256 of all that (a file damaged on
+/// disk is not read).
+fn encode(header: &[u8], entries: &[(Key, Vec<u8>)]) -> Vec<u8> {
     let size: usize = entries.iter().map(|(_, b)| 36 + b.len()).sum();
-    let mut out = Vec::with_capacity(MAGIC.len() + 4 + build.len() + size + 32);
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + header.len() + size + 32);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(build.len() as u32).to_le_bytes());
-    out.extend_from_slice(build);
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(header);
     for (key, blob) in entries {
         out.extend_from_slice(key);
         out.extend_from_slice(&(blob.len() as u32).to_le_bytes());
@@ -209,9 +328,9 @@ fn encode(build: &[u8], entries: &[(Key, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// The entries of a cache file written by `build`; `None` when it is
-/// another build's, or not a whole cache file.
-fn decode(bytes: &[u8], build: &[u8]) -> Option<HashMap<Key, Vec<u8>>> {
+/// The entries of a cache file written under `header`; `None` when it is
+/// another's, or not a whole cache file.
+fn decode(bytes: &[u8], header: &[u8]) -> Option<HashMap<Key, Vec<u8>>> {
     let (body, digest) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
     if Sha256::digest(body).as_slice() != digest {
         return None;
@@ -223,8 +342,8 @@ fn decode(bytes: &[u8], build: &[u8]) -> Option<HashMap<Key, Vec<u8>>> {
         Some(head)
     };
     let len = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap_or([0xff; 4])) as usize;
-    let build_len = len(take(4)?);
-    if take(build_len)? != build {
+    let header_len = len(take(4)?);
+    if take(header_len)? != header {
         return None;
     }
     let mut entries = HashMap::new();
@@ -265,14 +384,63 @@ mod tests {
     }
 
     #[test]
+    fn no_cache_inside_the_audited_tree_or_in_a_shared_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("project");
+        std::fs::create_dir(&root).expect("root");
+        // Inside the tree, also through a path that does not exist yet.
+        for inside in [root.join(".cache"), root.join("a/b/../c")] {
+            assert!(
+                !FactsCache::open(&inside, &root, b"").is_enabled(),
+                "{inside:?}"
+            );
+        }
+        assert!(FactsCache::open(&dir.path().join("cache"), &root, b"").is_enabled());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let shared = dir.path().join("shared");
+            std::fs::create_dir(&shared).expect("shared");
+            std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777))
+                .expect("chmod");
+            assert!(!FactsCache::open(&shared, &root, b"").is_enabled());
+            assert!(!FactsCache::open(&shared.join("aiguard"), &root, b"").is_enabled());
+        }
+    }
+
+    #[test]
+    fn only_names_this_module_writes_are_ours() {
+        let h = "0123456789abcdef0123456789abcdef";
+        assert!(ours(&format!("{h}.facts")));
+        assert!(ours(&format!(".{h}.facts.4242.tmp")));
+        for other in [
+            "notes.facts".to_string(),
+            format!("{h}x.facts"),
+            format!(".{h}.facts.tmp"),
+            format!(".{h}.facts.12a.tmp"),
+            ".session.tmp".to_string(),
+            format!("{h}.facts.bak"),
+        ] {
+            assert!(!ours(&other), "{other}");
+        }
+    }
+
+    #[test]
     fn pruning_removes_only_stale_cache_files() {
         let dir = tempfile::tempdir().expect("tempdir");
         let old = std::time::SystemTime::now() - STALE - std::time::Duration::from_secs(60);
+        let h = "0123456789abcdef0123456789abcdef";
+        let (stale, stale_tmp, fresh) = (
+            format!("{h}.facts"),
+            format!(".{h}.facts.12.tmp"),
+            format!("{}.facts", "f".repeat(32)),
+        );
         for (name, age) in [
-            ("old.facts", Some(old)),
-            (".old.facts.12.tmp", Some(old)),
+            (stale.as_str(), Some(old)),
+            (stale_tmp.as_str(), Some(old)),
             ("old-but-not-ours.txt", Some(old)),
-            ("fresh.facts", None),
+            ("notes.facts", Some(old)),
+            (fresh.as_str(), None),
         ] {
             let path = dir.path().join(name);
             std::fs::write(&path, b"x").expect("write");
@@ -290,7 +458,10 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, ["fresh.facts", "old-but-not-ours.txt"]);
+        assert_eq!(
+            left,
+            [fresh.as_str(), "notes.facts", "old-but-not-ours.txt"]
+        );
     }
 
     #[test]
@@ -323,21 +494,24 @@ mod tests {
         assert!(!facts.calls.is_empty());
         let key = FactsCache::key("app.py", false, b"v1");
         let stale = FactsCache::key("gone.py", false, b"v1");
-        let cache = FactsCache::open(&cache_dir, &root);
+        let cache = FactsCache::open(&cache_dir, &root, b"ctx");
         assert!(cache.is_enabled() && cache.is_empty());
         let blob = FactsCache::encode(&facts).expect("encodes");
         cache.save(&[], vec![(key, blob.clone()), (stale, blob)]);
-        let cache = FactsCache::open(&cache_dir, &root);
+        let cache = FactsCache::open(&cache_dir, &root, b"ctx");
         assert_eq!(cache.len(), 2);
         assert_eq!(cache.get(&key).as_ref(), Some(&facts));
         // Only `key` was used this time: `stale` is dropped.
         cache.save(&[key], Vec::new());
-        let cache = FactsCache::open(&cache_dir, &root);
+        let cache = FactsCache::open(&cache_dir, &root, b"ctx");
         assert_eq!(cache.len(), 1);
         assert!(cache.get(&stale).is_none());
+        // Another context (a smaller parse budget, other key rules) reads nothing.
+        assert!(FactsCache::open(&cache_dir, &root, b"other").is_empty());
+        assert_eq!(FactsCache::open(&cache_dir, &root, b"ctx").len(), 1);
         // Another root has its own file.
         let other = dir.path().join("other");
         std::fs::create_dir(&other).expect("other");
-        assert!(FactsCache::open(&cache_dir, &other).is_empty());
+        assert!(FactsCache::open(&cache_dir, &other, b"ctx").is_empty());
     }
 }

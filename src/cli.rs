@@ -173,6 +173,9 @@ pub struct InventoryArgs {
     /// Worker threads [default: the number of cores].
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Parse every file again: neither read nor write the facts cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -200,6 +203,9 @@ pub struct BaselineArgs {
     /// Also record keys found in git history (key-history), for `audit --history --baseline`.
     #[arg(long)]
     pub history: bool,
+    /// Parse every file again: neither read nor write the facts cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, clap::Args)]

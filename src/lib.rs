@@ -210,6 +210,7 @@ fn inventory(args: &InventoryArgs, stdout: &mut dyn Write) -> anyhow::Result<Exi
     audit_args.paths = args.paths.clone();
     audit_args.config = args.config.clone();
     audit_args.threads = args.threads;
+    audit_args.no_cache = args.no_cache;
     let (all, catalog) = commands::load_all(&audit_args)?;
     let report = report::Report::merge(commands::audit_all(&all, &catalog)?);
     let written = match args.format {

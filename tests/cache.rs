@@ -142,6 +142,15 @@ fn no_cache_flag_and_variable_neither_read_nor_write() {
     let (_, (_, cached)) = audit(project.path(), cache.path(), &["--no-cache"]);
     assert_eq!(cached, 0);
     assert!(listing(cache.path()).is_empty(), "--no-cache wrote a cache");
+    // Filled, then read with --no-cache and with AIGUARD_NO_CACHE=1:
+    // parsed again, and the cache file is left as it was.
+    let (with, (parsed, _)) = audit(project.path(), cache.path(), &[]);
+    let filled = cache_bytes(cache.path());
+    let (_, (_, warm)) = audit(project.path(), cache.path(), &[]);
+    assert!(warm >= 1, "the filled cache is read");
+    let (without, (reparsed, cached)) = audit(project.path(), cache.path(), &["--no-cache"]);
+    assert_eq!(with, without);
+    assert_eq!((reparsed, cached), (parsed, 0), "--no-cache read the cache");
     let run = aiguard_with_env(
         &["audit", ".", "--stats"],
         project.path(),
@@ -151,15 +160,32 @@ fn no_cache_flag_and_variable_neither_read_nor_write() {
         ],
     );
     assert!(run.stderr.contains(", 0 from the cache"), "{}", run.stderr);
-    assert!(
-        listing(cache.path()).is_empty(),
-        "AIGUARD_NO_CACHE wrote a cache"
-    );
-    // Filled, then read with --no-cache: parsed again.
-    let (with, _) = audit(project.path(), cache.path(), &[]);
-    let (without, (parsed, cached)) = audit(project.path(), cache.path(), &["--no-cache"]);
-    assert_eq!(with, without);
-    assert!(parsed >= 2 && cached == 0);
+    assert_eq!(filled, cache_bytes(cache.path()), "the cache file changed");
+}
+
+#[test]
+fn a_smaller_parse_budget_is_not_answered_from_the_cache() {
+    let files = [(
+        "app/main.py",
+        "from fastapi import FastAPI\nfrom openai import OpenAI\n\napp = FastAPI()\nclient = OpenAI()\n\n\n@app.post(\"/chat\")\ndef chat(q: str):\n    return client.chat.completions.create(model=\"gpt-4o\", messages=[{\"role\": \"user\", \"content\": q}])\n",
+    )];
+    let project = common::write_project(&files);
+    let cache = tempfile::tempdir().expect("cache dir");
+    let (first, _) = audit(project.path(), cache.path(), &[]);
+    let (_, (_, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!(cached, 1);
+    // No time to parse: cold, the file is noted and lends no facts; warm
+    // must say the same, not answer from the cache.
+    std::fs::write(
+        project.path().join("aiguard.toml"),
+        "max-parse-time-ms = 0\n",
+    )
+    .expect("config");
+    let (cold, _) = audit(project.path(), cache.path(), &["--no-cache"]);
+    let (warm, (_, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!(cached, 0);
+    assert_eq!(cold, warm);
+    assert_ne!(first["notes"], warm["notes"], "the budget note: {warm}");
 }
 
 #[test]
@@ -189,12 +215,21 @@ fn a_broken_or_unwritable_cache_is_a_miss_not_an_error() {
         }
         std::fs::write(&path, &bytes).expect("scramble");
     }
-    let (read, _) = audit(project.path(), cache.path(), &[]);
+    let (read, (_, cached)) = audit(project.path(), cache.path(), &[]);
     assert_eq!(clean, read, "a scrambled cache changes no report");
+    assert_eq!(cached, 0, "a scrambled cache file is not read");
     // A cache folder that is a file: nothing is written, the audit runs.
     let blocked = cache.path().join("a-file");
     std::fs::write(&blocked, "not a folder").expect("file");
-    let (read, (_, cached)) = audit(project.path(), &blocked, &[]);
-    assert_eq!(clean, read);
-    assert_eq!(cached, 0);
+    let run = aiguard_with_env(
+        &["audit", ".", "--format", "json"],
+        project.path(),
+        &[("AIGUARD_CACHE_DIR", path_str(&blocked))],
+    );
+    assert!(run.stdout.contains("\"findings\""), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read(&blocked).expect("still a file"),
+        b"not a folder"
+    );
 }

@@ -414,6 +414,7 @@ fn run_action(
             .env("RUNNER_TOOL_CACHE", runner.join("tool-cache"))
             .env("RUNNER_OS", "Linux")
             .env("RUNNER_ARCH", "X64")
+            .env("AIGUARD_CACHE_DIR", runner.join("aiguard-cache"))
             .env_remove("NO_COLOR");
         for (k, v) in pip_env {
             cmd.env(k, v);

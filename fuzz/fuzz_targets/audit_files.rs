@@ -27,6 +27,7 @@ fn setup() -> &'static Setup {
         let dir = common::scratch();
         common::reset(&dir);
         let mut args = aiguard::cli::AuditArgs::defaults(dir.clone());
+        args.no_cache = true; // no state between runs
         args.threads = Some(1);
         let (settings, catalog) = aiguard::commands::load(&args).expect("default settings");
         Setup {

@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(dir.join("aiguard.toml"), config).unwrap();
     std::fs::write(dir.join("rules.toml"), rules).unwrap();
     let mut args = aiguard::cli::AuditArgs::defaults(dir.clone());
+    args.no_cache = true; // no state between runs
     args.threads = Some(1);
     if let Ok((settings, catalog)) = aiguard::commands::load(&args) {
         // A config that loads must also run.

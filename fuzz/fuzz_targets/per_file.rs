@@ -26,7 +26,8 @@ fn setup() -> &'static (Settings, Catalog) {
     SETUP.get_or_init(|| {
         let dir = common::scratch();
         common::reset(&dir);
-        let args = aiguard::cli::AuditArgs::defaults(dir);
+        let mut args = aiguard::cli::AuditArgs::defaults(dir);
+        args.no_cache = true; // no state between runs
         aiguard::commands::load(&args).expect("default settings")
     })
 }

@@ -342,6 +342,25 @@ impl KeyRules {
         kept
     }
 
+    /// What [`KeyRules::may_hold_key`] depends on (each rule's id, regex and
+    /// keywords), as a SHA-256: the facts cache is kept only while it is
+    /// the same.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for rule in &self.rules {
+            let spec = &rule.spec;
+            for part in std::iter::once(&spec.id)
+                .chain(std::iter::once(&spec.regex))
+                .chain(&spec.keywords)
+            {
+                hash.update((part.len() as u64).to_le_bytes());
+                hash.update(part.as_bytes());
+            }
+        }
+        hash.finalize().into()
+    }
+
     /// Does any rule's pattern match in `bytes`, real-looking or not? (The
     /// facts cache keeps no file that does: `src/cache.rs`.)
     pub fn may_hold_key(&self, bytes: &[u8]) -> bool {

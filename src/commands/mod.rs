@@ -113,6 +113,7 @@ pub fn baseline(args: &BaselineArgs, stdout: &mut dyn Write) -> anyhow::Result<E
     let mut audit_args = AuditArgs::defaults(PathBuf::new());
     audit_args.paths = args.paths.clone();
     audit_args.config = args.config.clone();
+    audit_args.no_cache = args.no_cache;
     audit_args.threads = args.threads;
     audit_args.history = args.history;
     let (all, catalog) = load_all(&audit_args)?;
