@@ -152,18 +152,7 @@ impl FactsCache {
                 .unwrap_or_default(),
             std::process::id()
         ));
-        // A new file only: never one that is there already, or a link.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options
-            .open(&tmp)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
-            .and_then(|_| std::fs::rename(&tmp, file));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        let _ = replace_file(&tmp, file, &bytes);
         prune(dir);
     }
 
@@ -175,6 +164,24 @@ impl FactsCache {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// Write `bytes` to `file` whole or not at all: into `tmp`, a new file for
+/// the user only (never one that is there already, or a link), renamed
+/// over `file`. Also `--staged`'s context cache (`src/staged.rs`).
+pub fn replace_file(tmp: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options
+        .open(tmp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
+        .and_then(|_| std::fs::rename(tmp, file));
+    if written.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    written
 }
 
 /// Cache files (and temporary files) untouched for this long belong to

@@ -427,11 +427,8 @@ impl ContextCache {
             text.push('\n');
         }
         let tmp = dir.join(format!("staged-context.{}", std::process::id()));
-        let written = std::fs::create_dir_all(dir)
-            .and_then(|_| std::fs::write(&tmp, text))
-            .and_then(|_| std::fs::rename(&tmp, &self.path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        if std::fs::create_dir_all(dir).is_ok() {
+            let _ = crate::cache::replace_file(&tmp, &self.path, text.as_bytes());
         }
     }
 }
