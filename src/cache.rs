@@ -16,7 +16,7 @@
 //!   `$XDG_CACHE_HOME/aiguard`, `~/.cache/aiguard`, `%LOCALAPPDATA%\aiguard`)
 //!   and no config file can move it: a repository could otherwise ship
 //!   facts that hide its own findings. For the same reason it is not used
-//!   when that folder is inside the audited tree, or (Unix) writable by
+//!   when that folder is inside the audited tree, or (Unix) another user's or writable by
 //!   others (`AIGUARD_CACHE_DIR=/tmp`).
 //! - A file whose text matches a key rule's pattern is never cached, so no
 //!   found secret is written here; a change of the key rules starts a new
@@ -63,7 +63,7 @@ impl FactsCache {
     /// The cache of `root` in `dir`, for entries written under `context`
     /// (empty if there is none yet, or it cannot be read, or it was written
     /// under another context). Disabled when `dir` is inside `root` or
-    /// writable by others.
+    /// writable by others or another user's.
     pub fn open(dir: &Path, root: &Path, context: &[u8]) -> FactsCache {
         let Some(build) = build_id() else {
             return FactsCache::disabled();
@@ -273,20 +273,23 @@ fn resolved(path: &Path) -> PathBuf {
     }
 }
 
-/// Is the folder (or the nearest one that exists) writable by others? Then
-/// anyone could leave facts there: no cache. (Unix; elsewhere `false`.)
+/// Could someone else have put files in the folder? (Unix: it is there and
+/// others may write to it, or another user owns it: `AIGUARD_CACHE_DIR=/tmp`,
+/// a folder made by someone else. One that is not there yet is made for
+/// the user only when the cache is written.)
 fn shared(dir: &Path) -> bool {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mut at = Some(dir);
-        while let Some(d) = at {
-            if let Ok(meta) = std::fs::metadata(d) {
-                return meta.permissions().mode() & 0o022 != 0;
-            }
-            at = d.parent();
-        }
-        false
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let Ok(meta) = std::fs::metadata(dir) else {
+            return false;
+        };
+        // The user: the owner of this process's /proc entry (Linux), else
+        // of their home folder.
+        let me = std::fs::metadata("/proc/self")
+            .or_else(|_| std::fs::metadata(std::env::var_os("HOME").unwrap_or_default()))
+            .map(|m| m.uid());
+        meta.permissions().mode() & 0o022 != 0 || me.is_ok_and(|uid| uid != meta.uid())
     }
     #[cfg(not(unix))]
     {
@@ -411,7 +414,8 @@ mod tests {
             std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777))
                 .expect("chmod");
             assert!(!FactsCache::open(&shared, &root, b"").is_enabled());
-            assert!(!FactsCache::open(&shared.join("aiguard"), &root, b"").is_enabled());
+            // A folder to be made there is made for the user only: usable.
+            assert!(FactsCache::open(&shared.join("aiguard"), &root, b"").is_enabled());
         }
     }
 
