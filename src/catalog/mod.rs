@@ -409,9 +409,12 @@ pub struct AuthSpec {
     #[serde(default)]
     pub script_logins: Vec<String>,
     /// Header reads that take a credential (`request.header(…)`,
-    /// `headers.get(…)`), by the callee's ending; the callee names a header.
+    /// `headers.get(…)`), by the callee's ending; the callee also holds one
+    /// of `credential_sources` (lower case: `header`).
     #[serde(default)]
     pub credential_reads: Vec<String>,
+    #[serde(default)]
+    pub credential_sources: Vec<String>,
     /// Words (lower case) of a header name that make it a credential, and
     /// words that do not (`x-csrf-token`).
     #[serde(default)]

@@ -173,14 +173,17 @@ fn throws_without_user(facts: &ProjectFacts, fi: usize, call: &Call, spec: &Auth
 /// Does `call` read a credential from the request's headers
 /// (`request.header("x-anythingllm-mobile-device-token")`,
 /// `request.headers.get("Authorization")`)? By `rules/protections.toml`
-/// `[auth]` `credential_reads` and `credential_words`.
+/// `[auth]` `credential_reads`, `credential_sources` and `credential_words`.
 fn reads_credential(call: &Call, spec: &AuthSpec) -> bool {
     let callee = call.callee.to_ascii_lowercase();
     let reads_header = spec
         .credential_reads
         .iter()
         .any(|r| callee.ends_with(&r.to_ascii_lowercase()))
-        && callee.contains("header");
+        && spec
+            .credential_sources
+            .iter()
+            .any(|w| callee.contains(w.as_str()));
     reads_header
         && call.args.first().is_some_and(|a| {
             let text = a.text.to_ascii_lowercase();
