@@ -52,6 +52,10 @@ pub struct FactsCache {
     file: Option<PathBuf>,
     header: Vec<u8>,
     entries: HashMap<Key, Vec<u8>>,
+    /// A file is there that was not read (another context's, damaged):
+    /// it is replaced even when this audit adds nothing, so what another
+    /// context stored (a file a new key rule now matches) does not stay.
+    replace: bool,
 }
 
 impl FactsCache {
@@ -84,13 +88,14 @@ impl FactsCache {
         let mut header = build.into_bytes();
         header.push(b' ');
         header.extend_from_slice(context);
-        let entries = read_file(&file)
-            .and_then(|bytes| decode(&bytes, &header))
-            .unwrap_or_default();
+        let on_disk = read_file(&file);
+        let entries = on_disk.as_ref().and_then(|bytes| decode(bytes, &header));
+        let replace = entries.is_none() && std::fs::symlink_metadata(&file).is_ok();
         FactsCache {
             file: Some(file),
             header,
-            entries,
+            entries: entries.unwrap_or_default(),
+            replace,
         }
     }
 
@@ -125,7 +130,7 @@ impl FactsCache {
     pub fn save(self, hits: &[Key], new: Vec<(Key, Vec<u8>)>) {
         let Some(file) = &self.file else { return };
         let Some(dir) = file.parent() else { return };
-        if new.is_empty() && hits.len() == self.entries.len() {
+        if new.is_empty() && hits.len() == self.entries.len() && !self.replace {
             touch(file);
             return;
         }

@@ -233,3 +233,48 @@ fn a_broken_or_unwritable_cache_is_a_miss_not_an_error() {
         b"not a folder"
     );
 }
+
+#[test]
+fn new_key_rules_start_a_new_cache_and_their_keys_are_not_written() {
+    // `ACME` matches no built-in key rule: the file is cached at first.
+    let key = "acme_live_k3j9x0q7m2w8p4z6r1t5y0u3i8o2e7a9";
+    let main = format!(
+        "from fastapi import FastAPI\nfrom openai import OpenAI\n\nACME = \"{key}\"\napp = FastAPI()\nclient = OpenAI()\n\n\n@app.post(\"/chat\")\ndef chat(q: str):\n    return client.chat.completions.create(model=\"gpt-4o\", messages=[{{\"role\": \"user\", \"content\": ACME + q}}])\n"
+    );
+    let project = common::write_project(&[("app/main.py", main.as_str())]);
+    let cache = tempfile::tempdir().expect("cache dir");
+    audit(project.path(), cache.path(), &[]);
+    let (_, (_, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!(cached, 1, "cached while no rule knows the key");
+    // A user's key rule for it: the old entries are not read, and the file,
+    // now holding a key, is not written again.
+    std::fs::write(
+        project.path().join("keys.toml"),
+        "[[rule]]\nid = \"acme-ai-key\"\nprovider = \"Acme AI\"\nmessage = \"Acme AI key written in code\"\nregex = '''\\b(?P<secret>acme_live_[a-z0-9]{32})\\b'''\nkeywords = [\"acme_live_\"]\n",
+    )
+    .expect("rules");
+    std::fs::write(
+        project.path().join("aiguard.toml"),
+        "key-rules = [\"keys.toml\"]\n",
+    )
+    .expect("config");
+    let (json, (parsed, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!((parsed, cached), (1, 0));
+    assert!(
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["rule"] == "acme-ai-key"),
+        "{json}"
+    );
+    let (_, (parsed, cached)) = audit(project.path(), cache.path(), &[]);
+    assert_eq!(
+        (parsed, cached),
+        (1, 0),
+        "a file holding a key is never cached"
+    );
+    let stored = cache_bytes(cache.path());
+    let hit = stored.windows(key.len()).any(|w| w == key.as_bytes());
+    assert!(!hit, "the key reached the cache");
+}
