@@ -147,17 +147,17 @@ impl Inventory {
         };
         if threads <= 1 {
             let aside = aside();
-            return Inventory::build_with(facts, catalog, extras, || aside);
+            return Inventory::build_with(facts, catalog, extras, false, || aside);
         }
         std::thread::scope(|scope| {
             let handle = std::thread::Builder::new().spawn_scoped(scope, aside);
             match handle {
-                Ok(handle) => Inventory::build_with(facts, catalog, extras, || {
+                Ok(handle) => Inventory::build_with(facts, catalog, extras, true, || {
                     handle
                         .join()
                         .unwrap_or_else(|p| std::panic::resume_unwind(p))
                 }),
-                Err(_) => Inventory::build_with(facts, catalog, extras, aside),
+                Err(_) => Inventory::build_with(facts, catalog, extras, false, aside),
             }
         })
     }
@@ -166,6 +166,7 @@ impl Inventory {
         facts: &'a ProjectFacts,
         catalog: &'a Catalog,
         extras: &Extras,
+        parallel: bool,
         aside: impl FnOnce() -> (
             Vec<quota::UsageEvidence>,
             routes::Prefixes,
@@ -288,18 +289,41 @@ impl Inventory {
             })
             .cloned()
             .collect();
-        inv.loop_sites = loops::collect(
-            facts,
-            &|f, c| ai_sites.contains(&(f, c)),
-            &reaching,
-            &catalog.loops.interactive,
-        );
+        // The loops that repeat AI calls, beside the limits and the
+        // declared auth (neither reads them; the project pass is otherwise
+        // serial).
+        let loop_sites = || {
+            loops::collect(
+                facts,
+                &|f, c| ai_sites.contains(&(f, c)),
+                &reaching,
+                &catalog.loops.interactive,
+            )
+        };
+        let limits_and_auth = |inv: &mut Inventory| {
+            limits::apply(inv, facts, catalog, extras);
+            for family in FAMILIES {
+                let mut mine = frameworks::of_family(*family, &mut inv.endpoints);
+                family.declared_auth(&auth, &mut mine);
+            }
+        };
+        inv.loop_sites = match parallel {
+            true => std::thread::scope(|scope| {
+                let beside = std::thread::Builder::new().spawn_scoped(scope, loop_sites);
+                limits_and_auth(&mut inv);
+                match beside {
+                    Ok(handle) => handle
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(_) => loop_sites(),
+                }
+            }),
+            false => {
+                limits_and_auth(&mut inv);
+                loop_sites()
+            }
+        };
         inv.reaching = reaching;
-        limits::apply(&mut inv, facts, catalog, extras);
-        for family in FAMILIES {
-            let mut mine = frameworks::of_family(*family, &mut inv.endpoints);
-            family.declared_auth(&auth, &mut mine);
-        }
         for e in &mut inv.endpoints {
             let mut in_handler = Vec::new();
             auth.in_handler(e, &mut in_handler);
