@@ -548,6 +548,10 @@ fn two_threads_build_the_same_inventory_as_one() {
         "django-protected",
         "auth-fastapi",
         "ratelimit-express",
+        // Loops and usage tracking are worked out on either thread.
+        "loops-python",
+        "loops-agent-app",
+        "quota-tracked",
     ] {
         let dir = materialize(fixture);
         let one = aiguard(
@@ -561,6 +565,23 @@ fn two_threads_build_the_same_inventory_as_one() {
         assert_eq!(one.code, 0, "{fixture}: {}", one.stderr);
         assert!(one.stdout.contains("\"endpoints\""), "{fixture}");
         assert_eq!(one.stdout, two.stdout, "{fixture}");
+        let json: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
+        if fixture == "loops-python" {
+            assert!(
+                json["ai_call_loops"]
+                    .as_array()
+                    .is_some_and(|l| !l.is_empty()),
+                "{fixture}: {json}"
+            );
+        }
+        if fixture == "quota-tracked" {
+            assert!(
+                json["usage_tracking"]
+                    .as_array()
+                    .is_some_and(|l| !l.is_empty()),
+                "{fixture}: {json}"
+            );
+        }
     }
 }
 

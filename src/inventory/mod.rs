@@ -131,33 +131,43 @@ impl Inventory {
     /// [`Inventory::build`] on up to two threads: what needs no AI call
     /// (usage tracking, mount prefixes, the auth helpers, every call's
     /// project function) is worked out beside the AI calls and endpoints.
+    /// The second thread resolves the calls and reads the auth helpers;
+    /// usage tracking and the mount prefixes go to whichever thread is
+    /// free first (on a large tree the second thread has the longer list).
     pub fn build_on(
         facts: &ProjectFacts,
         catalog: &Catalog,
         extras: &Extras,
         threads: usize,
     ) -> Inventory {
+        let usage_tracking = Spare::default();
+        let prefixes = Spare::default();
+        let spare = || {
+            usage_tracking.take_on(|| quota::collect_usage_tracking(facts, &catalog.quota));
+            prefixes.take_on(|| routes::collect_prefixes(facts));
+        };
         let aside = || {
             facts.resolve_all_calls();
-            (
-                quota::collect_usage_tracking(facts, &catalog.quota),
-                routes::collect_prefixes(facts),
-                auth::AuthContext::new(facts, catalog, &extras.auth),
-            )
+            let auth = auth::AuthContext::new(facts, catalog, &extras.auth);
+            spare();
+            auth
         };
+        let parts = |auth| (usage_tracking.result(), prefixes.result(), auth);
         if threads <= 1 {
-            let aside = aside();
-            return Inventory::build_with(facts, catalog, extras, false, || aside);
+            let auth = aside();
+            return Inventory::build_with(facts, catalog, extras, false, || parts(auth));
         }
         std::thread::scope(|scope| {
             let handle = std::thread::Builder::new().spawn_scoped(scope, aside);
             match handle {
                 Ok(handle) => Inventory::build_with(facts, catalog, extras, true, || {
-                    handle
+                    spare();
+                    let auth = handle
                         .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    parts(auth)
                 }),
-                Err(_) => Inventory::build_with(facts, catalog, extras, false, aside),
+                Err(_) => Inventory::build_with(facts, catalog, extras, false, || parts(aside())),
             }
         })
     }
@@ -353,5 +363,40 @@ impl Inventory {
 
     pub fn ai_endpoints(&self) -> impl Iterator<Item = &Endpoint> {
         self.endpoints.iter().filter(|e| e.reaches.is_some())
+    }
+}
+
+/// A part of the inventory that either of two threads works out: the
+/// first to ask takes it, and its result is read once both are done.
+struct Spare<T> {
+    taken: std::sync::atomic::AtomicBool,
+    result: std::sync::Mutex<Option<T>>,
+}
+
+impl<T> Default for Spare<T> {
+    fn default() -> Self {
+        Spare {
+            taken: std::sync::atomic::AtomicBool::new(false),
+            result: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl<T: Default> Spare<T> {
+    /// Work it out with `make`, unless a thread took it already.
+    fn take_on(&self, make: impl FnOnce() -> T) {
+        if !self.taken.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            let value = make();
+            *self.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+        }
+    }
+
+    /// The result, once every thread that may take it has finished.
+    fn result(&self) -> T {
+        self.result
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_default()
     }
 }
