@@ -15,5 +15,6 @@ slice=$(mktemp)
 trap 'rm -f "$slice" "$slice.abs"' EXIT
 (cd "$target" && AIGUARD_NO_CACHE=1 AIGUARD_DEBUG_SLICE="$slice" \
   "$here/target/release/aiguard" audit . >/dev/null 2>&1 || true)
-awk -v root="$target" '{print root "/" $NF}' "$slice" > "$slice.abs"
+# Lines are "ROLES MODE PATH"; a path may hold spaces.
+ROOT=$target awk '{ sub(/^[^ ]* [^ ]* /, ""); print ENVIRON["ROOT"] "/" $0 }' "$slice" > "$slice.abs"
 "$here/bench/parsers/target/release/aiguard-parser-bench" "$slice.abs" "${2:-5}"
