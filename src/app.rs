@@ -204,12 +204,16 @@ impl Worker<'_> {
         if let Some(lang) = Lang::from_path(Path::new(&result.path)) {
             let deadline = Instant::now() + self.env.settings.max_parse_time;
             // Out of time: a context file only lends facts; none then.
-            if let Ok(Some(tree)) = self.parsers.parse_until(lang, bytes, Some(deadline)) {
-                result.facts =
-                    FileFacts::extract_until(&result.path, lang, &tree, bytes, Some(deadline))
-                        .ok()
-                        .map(Box::new);
-            }
+            result.facts = FileFacts::parse_until(
+                &mut self.parsers,
+                &result.path,
+                lang,
+                bytes,
+                Some(deadline),
+            )
+            .ok()
+            .flatten()
+            .map(Box::new);
         }
         result
     }
@@ -232,7 +236,7 @@ impl Worker<'_> {
         // One budget for parsing and extracting facts.
         let deadline = Instant::now() + settings.max_parse_time;
         let mut key_rules = None;
-        let mut tree = match lang {
+        let facts = match lang {
             Some(_) if source.len() as u64 > settings.max_parse_size => {
                 result.note = Some(Note {
                     path: result.path.clone(),
@@ -274,13 +278,15 @@ impl Worker<'_> {
                 });
                 None
             }
-            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => self
-                .parsers
-                .parse_until(l, source.bytes(), Some(deadline))
-                .unwrap_or_else(|_| {
-                    result.note = Some(out_of_time(&result.path, settings));
-                    None
-                }),
+            Some(l) if self.env.catalog.wants_parse(&result.path, source.bytes()) => {
+                let path = &result.path;
+                FileFacts::parse_until(&mut self.parsers, path, l, source.bytes(), Some(deadline))
+                    .unwrap_or_else(|_| {
+                        // Out of time: text only, as if never parsed.
+                        result.note = Some(out_of_time(&result.path, settings));
+                        None
+                    })
+            }
             _ => None,
         };
         if !source.is_utf8() {
@@ -290,22 +296,10 @@ impl Worker<'_> {
                 message: "not valid UTF-8: scanned as bytes".into(),
             });
         }
-        let facts = match (lang, &tree) {
-            (Some(l), Some(t)) => {
-                FileFacts::extract_until(&result.path, l, t, source.bytes(), Some(deadline)).ok()
-            }
-            _ => None,
-        };
-        if tree.is_some() && facts.is_none() {
-            // Out of time while extracting: text only, as if never parsed.
-            tree = None;
-            result.note = Some(out_of_time(&result.path, settings));
-        }
         let ctx = FileContext {
             path: &result.path,
             source: &source,
             lang,
-            tree: tree.as_ref(),
             facts: facts.as_ref(),
             catalog: self.env.catalog,
             settings,
@@ -818,28 +812,24 @@ fn parse_slice(
             continue;
         }
         let deadline = Some(Instant::now() + settings.max_parse_time);
-        match parsers.parse_until(s.lang, bytes, deadline) {
-            Ok(Some(tree)) => out.push(
-                FileFacts::extract_until(&s.path, s.lang, &tree, bytes, deadline)
-                    .map(|facts| {
-                        let facts = match block {
-                            Some(_) => facts.links_only(crate::lex::declared_names(whole)),
-                            None => facts,
-                        };
-                        // Never a file whose text a key rule matches: the
-                        // cache holds no found secret.
-                        let entry = key
-                            .filter(|_| !catalog.keys.may_hold_key(whole))
-                            .and_then(|k| Some((k, FactsCache::encode(&facts)?)));
-                        ParsedFile {
-                            facts,
-                            bytes: bytes.len() as u64,
-                            links_only: block.is_some(),
-                            cache: Err(entry),
-                        }
-                    })
-                    .map_err(|_| s.path.clone()),
-            ),
+        match FileFacts::parse_until(parsers, &s.path, s.lang, bytes, deadline) {
+            Ok(Some(facts)) => {
+                let facts = match block {
+                    Some(_) => facts.links_only(crate::lex::declared_names(whole)),
+                    None => facts,
+                };
+                // Never a file whose text a key rule matches: the cache
+                // holds no found secret.
+                let entry = key
+                    .filter(|_| !catalog.keys.may_hold_key(whole))
+                    .and_then(|k| Some((k, FactsCache::encode(&facts)?)));
+                out.push(Ok(ParsedFile {
+                    facts,
+                    bytes: bytes.len() as u64,
+                    links_only: block.is_some(),
+                    cache: Err(entry),
+                }));
+            }
             Ok(None) => {}
             Err(_) => out.push(Err(s.path.clone())),
         }
@@ -907,10 +897,10 @@ fn complete_imports(mut facts: ProjectFacts, settings: &Settings) -> ProjectFact
                 continue;
             };
             let deadline = Some(Instant::now() + settings.max_parse_time);
-            if let Ok(Some(tree)) = parsers.parse_until(lang, source.bytes(), deadline) {
-                more.extend(
-                    FileFacts::extract_until(&path, lang, &tree, source.bytes(), deadline).ok(),
-                );
+            if let Ok(Some(facts)) =
+                FileFacts::parse_until(&mut parsers, &path, lang, source.bytes(), deadline)
+            {
+                more.push(facts);
             }
         }
         if more.is_empty() {

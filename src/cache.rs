@@ -9,7 +9,7 @@
 //! aiguard (its version and its executable's path, size and modification
 //! time), the parse-time budget (a file over a smaller budget must be
 //! noted, not read back) and the key rules (below). Other rules never
-//! change facts (`FileFacts::extract_until` reads only the tree).
+//! change facts (`FileFacts::parse_until` reads only the file).
 //!
 //! Safety:
 //! - It lives in the user's cache folder (`AIGUARD_CACHE_DIR`, else
@@ -502,11 +502,7 @@ mod tests {
         let cache_dir = dir.path().join("cache");
         let source: &[u8] = b"from openai import OpenAI\nclient = OpenAI()\n\ndef ask(q):\n    return client.chat.completions.create(model='m', messages=q)\n";
         let lang = crate::lang::Lang::Python;
-        let tree = crate::lang::Parsers::default()
-            .parse_until(lang, source, None)
-            .expect("in time")
-            .expect("parses");
-        let facts = FileFacts::extract("app.py", lang, &tree, source);
+        let facts = FileFacts::of_source("app.py", lang, source);
         assert!(!facts.calls.is_empty());
         let key = FactsCache::key("app.py", false, b"v1");
         let stale = FactsCache::key("gone.py", false, b"v1");

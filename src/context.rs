@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use tree_sitter::Tree;
 
 use crate::catalog::Catalog;
 use crate::config::Settings;
@@ -18,7 +17,6 @@ pub struct FileContext<'a> {
     pub path: &'a str,
     pub source: &'a Source,
     pub lang: Option<Lang>,
-    pub tree: Option<&'a Tree>,
     pub facts: Option<&'a FileFacts>,
     pub catalog: &'a Catalog,
     pub settings: &'a Settings,

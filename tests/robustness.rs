@@ -357,10 +357,10 @@ fn parsing_and_facts_use_no_stack_per_nesting_level() {
             let mut counts = Vec::new();
             for (name, text) in &files {
                 let lang = aiguard::lang::Lang::from_path(Path::new(name)).unwrap();
-                let tree = parsers.parse(lang, text.as_bytes()).expect("parses");
-                let facts = aiguard::facts::FileFacts::extract(name, lang, &tree, text.as_bytes());
+                let facts =
+                    aiguard::facts::FileFacts::parse(&mut parsers, name, lang, text.as_bytes())
+                        .expect("parses");
                 counts.push((facts.calls.len(), facts.functions.len()));
-                drop(tree);
             }
             counts
         })

@@ -111,12 +111,12 @@ pub struct Effect {
 /// Nodes looked at per loop body, and per file over all loop bodies
 /// (nested loops rescan their inner loops: 10,000 nested `while True`s must
 /// not cost 10,000 scans).
-const BUDGET: usize = 20_000;
+pub(super) const BUDGET: usize = 20_000;
 pub(super) const FILE_BUDGET: usize = 200_000;
 
 /// What a loop's bound says when the file's budget ran out: no finding
 /// rather than a guess.
-const NOT_ANALYSED: &str = "not analysed (the file has too many loops)";
+pub(super) const NOT_ANALYSED: &str = "not analysed (the file has too many loops)";
 
 const FUNCTION_KINDS: [&str; 8] = [
     "function_definition",
@@ -225,7 +225,7 @@ pub(super) fn loop_of(
     Some(facts)
 }
 
-fn for_each(facts: &mut Loop, iterable: String) {
+pub(super) fn for_each(facts: &mut Loop, iterable: String) {
     let endless = [
         "itertools.count(",
         "count(",
@@ -253,7 +253,7 @@ pub(super) fn bare_condition(text: &str) -> String {
     t.to_string()
 }
 
-fn is_true(cond: &str) -> bool {
+pub(super) fn is_true(cond: &str) -> bool {
     matches!(cond, "" | "True" | "true" | "1" | "!0" | "!false")
 }
 
@@ -508,12 +508,11 @@ pub(super) fn note_limit_guard(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::{Lang, Parsers};
+    use crate::lang::Lang;
 
     fn facts(path: &str, code: &str) -> FileFacts {
         let lang = Lang::from_path(std::path::Path::new(path)).unwrap();
-        let tree = Parsers::default().parse(lang, code.as_bytes()).unwrap();
-        FileFacts::extract(path, lang, &tree, code.as_bytes())
+        FileFacts::of_source(path, lang, code.as_bytes())
     }
 
     /// Kind, line, bound, exit condition, hand-written retry.

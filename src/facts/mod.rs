@@ -15,15 +15,17 @@ mod js;
 mod loops;
 mod project;
 mod python;
+#[cfg(test)]
+mod python_ts;
 
 pub use loops::{Effect, Loop, LoopKind, Recursion};
 pub use project::{annotated_class, Chain, ConfigFile, FnRef, ProjectFacts};
 pub use python::SCRIPT_SCOPE;
 
 use crate::lang::FieldExt;
-use crate::lang::{Lang, OutOfTime};
+use crate::lang::{Lang, OutOfTime, Parsers};
 use std::time::Instant;
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
 /// Longest argument text kept; checks need the start of an argument (a
 /// literal, a name), never megabytes of an inlined object.
@@ -250,23 +252,61 @@ pub struct DictEntry {
 }
 
 impl FileFacts {
-    /// Extract the facts of a parsed file.
-    pub fn extract(path: &str, lang: Lang, tree: &Tree, src: &[u8]) -> FileFacts {
-        Self::extract_until(path, lang, tree, src, None).unwrap_or_default()
+    /// Parse `src` and extract its facts: Python with Ruff's parser,
+    /// TypeScript and JavaScript with tree-sitter (one parser per language
+    /// in `parsers`). `None` when the parser gave up.
+    pub fn parse(parsers: &mut Parsers, path: &str, lang: Lang, src: &[u8]) -> Option<FileFacts> {
+        Self::parse_until(parsers, path, lang, src, None)
+            .ok()
+            .flatten()
     }
 
-    /// [`FileFacts::extract`], given up at `deadline` (issue 20).
-    pub fn extract_until(
+    /// [`FileFacts::parse`], given up at `deadline` (issue 20).
+    pub fn parse_until(
+        parsers: &mut Parsers,
         path: &str,
         lang: Lang,
-        tree: &Tree,
         src: &[u8],
         deadline: Option<Instant>,
+    ) -> Result<Option<FileFacts>, OutOfTime> {
+        if lang.is_python() {
+            // Ruff's parser is fuzzed, but a panic on one file must not end
+            // the audit: that file then lends no facts.
+            let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Self::build(path, lang, deadline, |facts, budget| {
+                    python::extract(src, facts, budget)
+                })
+            }));
+            return match extracted {
+                Ok(facts) => facts.map(Some),
+                Err(_) => Ok(None),
+            };
+        }
+        let Some(tree) = parsers.parse_until(lang, src, deadline)? else {
+            return Ok(None);
+        };
+        Self::build(path, lang, deadline, |facts, budget| {
+            facts.has_errors = tree.root_node().has_error();
+            js::extract(tree.root_node(), src, facts, budget)
+        })
+        .map(Some)
+    }
+
+    /// The facts of `src`, parsed now; empty when the parser gave up (tests
+    /// and one-off reads).
+    pub fn of_source(path: &str, lang: Lang, src: &[u8]) -> FileFacts {
+        Self::parse(&mut Parsers::default(), path, lang, src).unwrap_or_default()
+    }
+
+    fn build(
+        path: &str,
+        lang: Lang,
+        deadline: Option<Instant>,
+        extract: impl FnOnce(&mut FileFacts, &mut Budget),
     ) -> Result<FileFacts, OutOfTime> {
         let mut facts = FileFacts {
             path: path.to_string(),
             lang: Some(lang),
-            has_errors: tree.root_node().has_error(),
             ..FileFacts::default()
         };
         let mut budget = Budget {
@@ -274,18 +314,27 @@ impl FileFacts {
             steps: 0,
             expired: false,
         };
-        match lang {
-            Lang::Python => python::extract(tree.root_node(), src, &mut facts, &mut budget),
-            Lang::TypeScript | Lang::Tsx => {
-                js::extract(tree.root_node(), src, &mut facts, &mut budget)
-            }
-        }
+        extract(&mut facts, &mut budget);
         if budget.expired {
             return Err(OutOfTime);
         }
         loops::finish(&mut facts);
         facts.shrink();
         Ok(facts)
+    }
+
+    /// The facts tree-sitter's Python grammar gave, for the comparison
+    /// with Ruff's (tests only).
+    #[cfg(test)]
+    pub(crate) fn of_python_tree_sitter(path: &str, src: &[u8]) -> FileFacts {
+        let tree = Parsers::default()
+            .parse(Lang::Python, src)
+            .expect("tree-sitter parses");
+        Self::build(path, Lang::Python, None, |facts, budget| {
+            facts.has_errors = tree.root_node().has_error();
+            python_ts::extract(tree.root_node(), src, facts, budget)
+        })
+        .unwrap_or_default()
     }
 
     /// Give back the spare capacity of every list: the facts of a whole

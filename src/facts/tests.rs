@@ -1,10 +1,8 @@
 use super::*;
-use crate::lang::Parsers;
 
 fn facts(path: &str, code: &str) -> FileFacts {
     let lang = Lang::from_path(std::path::Path::new(path)).unwrap();
-    let tree = Parsers::default().parse(lang, code.as_bytes()).unwrap();
-    FileFacts::extract(path, lang, &tree, code.as_bytes())
+    FileFacts::of_source(path, lang, code.as_bytes())
 }
 
 #[test]
@@ -329,4 +327,87 @@ fn js_property_calls_and_generator_function_arguments() {
         .find(|c| c.callee == "proc.subscription")
         .unwrap();
     assert!(stream.args[0].function.is_some());
+}
+
+/// Ruff's facts against tree-sitter's over the Python files listed in
+/// `AIGUARD_PY_DIFF` (one path per line): prints each field that differs.
+#[test]
+#[ignore = "a comparison over real code: AIGUARD_PY_DIFF=LIST"]
+fn python_facts_from_ruff_match_tree_sitter() {
+    let Ok(list) = std::env::var("AIGUARD_PY_DIFF") else {
+        return;
+    };
+    let list = std::fs::read_to_string(list).expect("list");
+    let mut differ: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut shown: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut files = 0;
+    for path in list.lines() {
+        let Ok(src) = std::fs::read(path) else {
+            continue;
+        };
+        files += 1;
+        let old = FileFacts::of_python_tree_sitter(path, &src);
+        let new = FileFacts::of_source(path, Lang::Python, &src);
+        let mut field = |name: &'static str, a: String, b: String, n: (usize, usize)| {
+            if a == b {
+                return;
+            }
+            *differ.entry(name).or_default() += 1;
+            let seen = shown.entry(name).or_default();
+            *seen += 1;
+            if *seen <= 6 {
+                let (a, b) = first_difference(&a, &b);
+                println!(
+                    "{path}: {name} ({} vs {})\n  ts:   {a}\n  ruff: {b}",
+                    n.0, n.1
+                );
+            }
+        };
+        macro_rules! cmp {
+            ($f:ident) => {
+                field(
+                    stringify!($f),
+                    format!("{:#?}", old.$f),
+                    format!("{:#?}", new.$f),
+                    (old.$f.len(), new.$f.len()),
+                )
+            };
+        }
+        cmp!(imports);
+        cmp!(functions);
+        cmp!(calls);
+        cmp!(assignments);
+        cmp!(guards);
+        cmp!(loops);
+        cmp!(recursion);
+        cmp!(limit_guards);
+        cmp!(classes);
+        cmp!(dict_entries);
+        cmp!(top_level_ifs);
+        field(
+            "has_errors",
+            old.has_errors.to_string(),
+            new.has_errors.to_string(),
+            (0, 0),
+        );
+    }
+    println!("{files} files; files that differ, by field: {differ:?}");
+}
+
+/// The first differing line of two debug dumps, with its neighbours.
+fn first_difference(a: &str, b: &str) -> (String, String) {
+    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let i = la
+        .iter()
+        .zip(&lb)
+        .position(|(x, y)| x != y)
+        .unwrap_or(la.len().min(lb.len()));
+    let around = |l: &[&str]| {
+        l[i.saturating_sub(3)..(i + 2).min(l.len())]
+            .iter()
+            .map(|s| s.trim())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    (around(&la), around(&lb))
 }

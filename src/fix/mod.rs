@@ -528,10 +528,8 @@ pub fn file_facts<'a>(ctx: &'a Ctx, rel: &str) -> Option<std::borrow::Cow<'a, Fi
     }
     let lang = crate::lang::Lang::from_path(Path::new(rel))?;
     let bytes = std::fs::read(ctx.root.join(rel)).ok()?;
-    let tree = crate::lang::Parsers::default().parse(lang, &bytes)?;
-    Some(std::borrow::Cow::Owned(FileFacts::extract(
-        rel, lang, &tree, &bytes,
-    )))
+    let facts = FileFacts::parse(&mut crate::lang::Parsers::default(), rel, lang, &bytes)?;
+    Some(std::borrow::Cow::Owned(facts))
 }
 
 /// The folder of the app a file belongs to: the nearest ancestor (within

@@ -1179,10 +1179,7 @@ mod tests {
 
     fn facts(path: &str, code: &str) -> FileFacts {
         let lang = crate::lang::Lang::from_path(std::path::Path::new(path)).unwrap();
-        let tree = crate::lang::Parsers::default()
-            .parse(lang, code.as_bytes())
-            .unwrap();
-        FileFacts::extract(path, lang, &tree, code.as_bytes())
+        FileFacts::of_source(path, lang, code.as_bytes())
     }
 
     #[test]
