@@ -1,6 +1,6 @@
 //! The facts cache: what parsing a file of the slice gave, kept between
 //! runs, so a second audit of a tree parses only the files that changed
-//! (issue 15: tree-sitter's parse is most of an audit's time on a large
+//! (issue 15: parsing is most of a cold audit's time on a large
 //! monorepo).
 //!
 //! An entry is keyed by the file's path, how much of it was parsed, and a

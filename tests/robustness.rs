@@ -342,7 +342,8 @@ fn code_nested_10000_deep_neither_overflows_nor_stalls() {
 }
 
 /// In-process, on a thread with a 256 KiB stack (walker threads get 2 MiB):
-/// tree-sitter's parse and our facts extraction use no stack per level.
+/// the parsers (Ruff's for Python, tree-sitter for TypeScript) and our facts
+/// extraction use no stack per level.
 #[test]
 fn parsing_and_facts_use_no_stack_per_nesting_level() {
     let files = [

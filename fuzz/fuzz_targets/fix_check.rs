@@ -35,8 +35,9 @@ fn has_grammar(path: &str) -> bool {
 /// Does `bytes` parse cleanly as what `path` names? `None`: no grammar.
 fn parses(parsers: &mut Parsers, path: &str, bytes: &[u8]) -> Option<bool> {
     if let Some(lang) = Lang::from_path(Path::new(path)) {
-        let tree = parsers.parse(lang, bytes)?;
-        return Some(!tree.root_node().has_error());
+        // Ruff's parser for Python, tree-sitter for the rest.
+        let facts = aiguard::facts::FileFacts::parse(parsers, path, lang, bytes)?;
+        return Some(!facts.has_errors);
     }
     if path.ends_with(".json") {
         return Some(serde_json::from_slice::<serde_json::Value>(bytes).is_ok());

@@ -15,8 +15,6 @@ mod js;
 mod loops;
 mod project;
 mod python;
-#[cfg(test)]
-mod python_ts;
 
 pub use loops::{Effect, Loop, LoopKind, Recursion};
 pub use project::{annotated_class, Chain, ConfigFile, FnRef, ProjectFacts};
@@ -323,20 +321,6 @@ impl FileFacts {
         Ok(facts)
     }
 
-    /// The facts tree-sitter's Python grammar gave, for the comparison
-    /// with Ruff's (tests only).
-    #[cfg(test)]
-    pub(crate) fn of_python_tree_sitter(path: &str, src: &[u8]) -> FileFacts {
-        let tree = Parsers::default()
-            .parse(Lang::Python, src)
-            .expect("tree-sitter parses");
-        Self::build(path, Lang::Python, None, |facts, budget| {
-            facts.has_errors = tree.root_node().has_error();
-            python_ts::extract(tree.root_node(), src, facts, budget)
-        })
-        .unwrap_or_default()
-    }
-
     /// Give back the spare capacity of every list: the facts of a whole
     /// slice stay in memory until the audit ends, and a list grown by
     /// pushes holds up to twice what it needs.
@@ -529,7 +513,9 @@ pub(crate) struct Kinds(Vec<bool>);
 
 impl Kinds {
     pub(crate) fn new(lang: Lang, names: &[&str]) -> Kinds {
-        let language = lang.grammar();
+        let Some(language) = lang.grammar() else {
+            return Kinds(Vec::new());
+        };
         Kinds(
             (0..language.node_kind_count())
                 .map(|id| {
@@ -583,8 +569,14 @@ impl<'s> Columns<'s> {
     }
 
     pub(crate) fn of(&self, node: Node<'_>) -> u32 {
-        let start = node.start_byte().min(self.src.len());
-        let line_start = start.saturating_sub(node.start_position().column);
+        let start = node.start_byte();
+        self.at(start, start.saturating_sub(node.start_position().column))
+    }
+
+    /// The column of byte `start`, whose line starts at byte `line_start`.
+    pub(crate) fn at(&self, start: usize, line_start: usize) -> u32 {
+        let start = start.min(self.src.len());
+        let line_start = line_start.min(start);
         let chars = if start - line_start <= COLUMN_BLOCK {
             count_chars(&self.src[line_start..start])
         } else {

@@ -17,8 +17,8 @@ use ruff_python_ast::{self as ast, AnyNodeRef, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
-    loops, Arg, Assignment, Budget, Call, Class, DictEntry, FileFacts, Function, Guard, Import,
-    Loop, LoopKind, TopLevelIf, GUARD_CONDITION, MAX_TEXT,
+    loops, Arg, Assignment, Budget, Call, Class, Columns, DictEntry, FileFacts, Function, Guard,
+    Import, Loop, LoopKind, TopLevelIf, GUARD_CONDITION, MAX_TEXT,
 };
 
 /// Parse `src` with Ruff's parser and extract its facts into `facts`
@@ -44,7 +44,7 @@ pub(super) fn extract(src: &[u8], facts: &mut FileFacts, budget: &mut Budget) {
 
 /// Tree depth past which the tree is dropped on a stack of its own
 /// (dropping recurses once per level).
-const DEEP: usize = 500;
+const DEEP: usize = 100;
 /// Stack per level of a tree being dropped (generous: a debug build's
 /// frames are large).
 const STACK_PER_LEVEL: usize = 1024;
@@ -101,6 +101,8 @@ struct Text<'s> {
     /// Byte offset of each line's start.
     lines: Vec<u32>,
     tokens: &'s Tokens,
+    /// Character columns, with a table for long lines.
+    columns: Columns<'s>,
 }
 
 impl<'s> Text<'s> {
@@ -108,7 +110,12 @@ impl<'s> Text<'s> {
         let mut lines = Vec::with_capacity(src.len() / 32 + 1);
         lines.push(0);
         lines.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i as u32 + 1));
-        Text { src, lines, tokens }
+        Text {
+            src,
+            lines,
+            tokens,
+            columns: Columns::new(src.as_bytes()),
+        }
     }
 
     /// 0-based line of a byte offset.
@@ -128,10 +135,8 @@ impl<'s> Text<'s> {
 
     /// 1-based column in code points.
     fn char_column(&self, at: TextSize) -> u32 {
-        let start = self.lines[self.row(at)] as usize;
-        let at = (at.to_usize()).min(self.src.len());
-        let bytes = &self.src.as_bytes()[start..at];
-        bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count() as u32 + 1
+        let line_start = self.lines[self.row(at)] as usize;
+        self.columns.at(at.to_usize(), line_start)
     }
 
     /// The text of a range, cut at `MAX_TEXT` bytes.

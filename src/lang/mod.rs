@@ -1,5 +1,6 @@
-//! Languages aiguard parses with tree-sitter, and one parser per language per
-//! thread.
+//! The languages aiguard parses, and one tree-sitter parser per language
+//! per thread for TypeScript and JavaScript. Python is parsed with Ruff's
+//! parser (`facts::python`), which needs no state kept between files.
 //!
 //! `.ts`/`.mts`/`.cts` use the TypeScript grammar (the TSX grammar rejects
 //! `<T>x` casts); `.tsx` and every JavaScript flavour use TSX, which accepts
@@ -38,11 +39,12 @@ impl Lang {
         self == Lang::Python
     }
 
-    pub fn grammar(self) -> Language {
+    /// The tree-sitter grammar; `None` for Python (Ruff's parser).
+    pub fn grammar(self) -> Option<Language> {
         match self {
-            Lang::Python => tree_sitter_python::LANGUAGE.into(),
-            Lang::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-            Lang::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Lang::Python => None,
+            Lang::TypeScript => Some(tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into()),
+            Lang::Tsx => Some(tree_sitter_typescript::LANGUAGE_TSX.into()),
         }
     }
 }
@@ -50,14 +52,14 @@ impl Lang {
 /// One parser per language, created lazily; keep one per worker thread.
 #[derive(Default)]
 pub struct Parsers {
-    python: Option<Parser>,
     typescript: Option<Parser>,
     tsx: Option<Parser>,
 }
 
 impl Parsers {
-    /// Parse `bytes`; `None` only if tree-sitter gives up (it returns a tree
-    /// with error nodes for broken code, which is still usable).
+    /// Parse `bytes`; `None` if tree-sitter gives up (it returns a tree
+    /// with error nodes for broken code, which is still usable) and for
+    /// Python, which tree-sitter does not parse here.
     pub fn parse(&mut self, lang: Lang, bytes: &[u8]) -> Option<Tree> {
         self.parse_until(lang, bytes, None).ok().flatten()
     }
@@ -73,7 +75,7 @@ impl Parsers {
         deadline: Option<Instant>,
     ) -> Result<Option<Tree>, OutOfTime> {
         let slot = match lang {
-            Lang::Python => &mut self.python,
+            Lang::Python => return Ok(None),
             Lang::TypeScript => &mut self.typescript,
             Lang::Tsx => &mut self.tsx,
         };
@@ -81,7 +83,10 @@ impl Parsers {
             let mut parser = Parser::new();
             // The grammars are compiled in; a mismatched ABI is a build bug,
             // caught by the `every_grammar_loads` test.
-            if parser.set_language(&lang.grammar()).is_err() {
+            let Some(grammar) = lang.grammar() else {
+                return Ok(None);
+            };
+            if parser.set_language(&grammar).is_err() {
                 return Ok(None);
             }
             *slot = Some(parser);
@@ -125,10 +130,9 @@ mod tests {
     #[test]
     fn fields_by_cached_id_are_the_fields_by_name() {
         let mut parsers = Parsers::default();
-        // One thread, three grammars, the same names: ids do not leak
+        // One thread, two grammars, the same names: ids do not leak
         // from one grammar to another.
         for (lang, code) in [
-            (Lang::Python, "def f(a):\n    return g(a)\n"),
             (Lang::TypeScript, "function f(a: T) { return g(a); }\n"),
             (Lang::Tsx, "function f(a) { return <A b={g(a)} />; }\n"),
         ] {
@@ -148,8 +152,10 @@ mod tests {
     #[test]
     fn every_grammar_loads_and_parses() {
         let mut parsers = Parsers::default();
+        // Python is Ruff's to parse: no tree-sitter grammar.
+        assert!(Lang::Python.grammar().is_none());
+        assert!(parsers.parse(Lang::Python, b"import openai\n").is_none());
         for (lang, code) in [
-            (Lang::Python, "import openai\n"),
             (Lang::TypeScript, "const x = <string>y;\n"),
             (Lang::Tsx, "export default () => <div/>;\n"),
         ] {
@@ -165,21 +171,23 @@ mod tests {
     #[test]
     fn a_parse_stops_at_its_deadline_and_the_parser_starts_afresh() {
         let mut parsers = Parsers::default();
-        let big = "x = [1, 2, 3]\n".repeat(20_000);
+        let big = "let x = [1, 2, 3];\n".repeat(20_000);
         let past = Some(Instant::now());
         assert!(matches!(
-            parsers.parse_until(Lang::Python, big.as_bytes(), past),
+            parsers.parse_until(Lang::TypeScript, big.as_bytes(), past),
             Err(OutOfTime)
         ));
         // The next parse is of its own text, not the rest of the last one.
-        let tree = parsers.parse(Lang::Python, b"import openai\n").unwrap();
+        let tree = parsers
+            .parse(Lang::TypeScript, b"import openai from \"openai\";\n")
+            .unwrap();
         assert_eq!(
             tree.root_node().to_sexp(),
-            "(module (import_statement name: (dotted_name (identifier))))"
+            "(program (import_statement (import_clause (identifier)) source: (string (string_fragment))))"
         );
         let later = Some(Instant::now() + std::time::Duration::from_secs(60));
         assert!(parsers
-            .parse_until(Lang::Python, big.as_bytes(), later)
+            .parse_until(Lang::TypeScript, big.as_bytes(), later)
             .unwrap()
             .is_some());
     }
