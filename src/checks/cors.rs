@@ -707,10 +707,11 @@ fn firebase_hits(index: usize, file: &FileFacts, hits: &mut Vec<Hit>) {
 
 /// `origin` and `credentials` of an options object's text.
 fn text_pairs(text: &str) -> BTreeMap<String, String> {
-    let pattern =
+    static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"(origin|credentials)\s*:\s*("[^"]*"|'[^']*'|`[^`]*`|true|false|\[[^\]]*\])"#)
-            .expect("static regex");
-    pattern
+            .expect("static regex")
+    });
+    PATTERN
         .captures_iter(text.as_bytes())
         .map(|c| {
             (
@@ -807,14 +808,19 @@ fn resolve_value(
 /// Byte ranges of `Access-Control-Allow-Origin` set to `*` (false) or to
 /// the request's own Origin (true), in any language or JSON.
 fn collect_header_hits(bytes: &[u8]) -> Vec<(usize, usize, bool)> {
-    let wildcard = Regex::new(
-        r#"(?i)["']?access-control-allow-origin["']?\]?\s*(?:[:=,]|["']\s*,\s*["']?value["']?\s*:)\s*["'`]\*["'`]"#,
-    )
-    .expect("static regex");
-    let reflect = Regex::new(
-        r#"(?i)["']?access-control-allow-origin["']?\]?\s*[:=,]\s*(?:req|request|c\.req|ctx\.request)\.(?:headers\.origin|headers\.get\(\s*["']origin["']\s*\)|headers\[["']origin["']\]|header\(\s*["']origin["']\s*\))"#,
-    )
-    .expect("static regex");
+    static WILDCARD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"(?i)["']?access-control-allow-origin["']?\]?\s*(?:[:=,]|["']\s*,\s*["']?value["']?\s*:)\s*["'`]\*["'`]"#,
+        )
+        .expect("static regex")
+    });
+    static REFLECT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"(?i)["']?access-control-allow-origin["']?\]?\s*[:=,]\s*(?:req|request|c\.req|ctx\.request)\.(?:headers\.origin|headers\.get\(\s*["']origin["']\s*\)|headers\[["']origin["']\]|header\(\s*["']origin["']\s*\))"#,
+        )
+        .expect("static regex")
+    });
+    let (wildcard, reflect) = (&*WILDCARD, &*REFLECT);
     let mut hits: Vec<(usize, usize, bool)> = wildcard
         .find_iter(bytes)
         .map(|m| (m.start(), m.end(), false))

@@ -156,14 +156,18 @@ fn is_bundler_config(name: &str) -> bool {
 /// In config and env files any mention is a definition; in source code only
 /// reads count (`process.env.X`, `import.meta.env.X`, `env("X")`), not a
 /// comment or a string that merely names the variable.
-fn env_name_regex(reads_only: bool) -> Regex {
+/// (Compiled once: this runs for every file.)
+fn env_name_regex(reads_only: bool) -> &'static Regex {
     const NAME: &str = r"(?:NEXT_PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|REACT_APP_|STORYBOOK_|GATSBY_|VITE_|PUBLIC_)[A-Z0-9_]+\b";
-    let pattern = if reads_only {
-        format!(r#"\benv(?:\.|\[\s*["'`]|\(\s*["'`])({NAME})"#)
-    } else {
-        format!(r"\b({NAME})")
-    };
-    Regex::new(&pattern).expect("static regex")
+    static READS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(&format!(r#"\benv(?:\.|\[\s*["'`]|\(\s*["'`])({NAME})"#)).expect("static regex")
+    });
+    static MENTIONS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!(r"\b({NAME})")).expect("static regex"));
+    match reads_only {
+        true => &READS,
+        false => &MENTIONS,
+    }
 }
 
 /// Byte ranges of public-prefixed names: every mention in config files;
@@ -176,8 +180,11 @@ fn collect_name_spans(bytes: &[u8], reads_only: bool) -> Vec<(usize, usize)> {
         .map(|m| (m.start(), m.end()))
         .collect();
     if reads_only {
-        let destructure = Regex::new(r"\{([^{}]*)\}\s*=\s*(?:process\.env|import\.meta\.env)\b")
-            .expect("static regex");
+        static DESTRUCTURE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"\{([^{}]*)\}\s*=\s*(?:process\.env|import\.meta\.env)\b")
+                .expect("static regex")
+        });
+        let destructure = &*DESTRUCTURE;
         let names = env_name_regex(false);
         for c in destructure.captures_iter(bytes) {
             let block = c.get(1).expect("group 1");
@@ -393,11 +400,14 @@ fn collect_dangerous(file: &FileContext<'_>, out: &mut Vec<Finding>) {
 /// Secret names inside `env: {…}` (next.config), `define: {…}` (vite) or
 /// `DefinePlugin({…})` (webpack).
 fn collect_inlined(file: &FileContext<'_>, out: &mut Vec<Finding>) {
-    let block =
-        Regex::new(r"(?:\benv|\bdefine)\s*:\s*\{|DefinePlugin\(\s*\{").expect("static regex");
-    let key =
+    static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:\benv|\bdefine)\s*:\s*\{|DefinePlugin\(\s*\{").expect("static regex")
+    });
+    static KEY: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"["']?(?:process\.env\.|import\.meta\.env\.)?([A-Z][A-Z0-9_]{2,})["']?\s*:"#)
-            .expect("static regex");
+            .expect("static regex")
+    });
+    let (block, key) = (&*BLOCK, &*KEY);
     let bytes = file.source.bytes();
     let spec = &file.catalog.public_env;
     for open in block.find_iter(bytes) {
