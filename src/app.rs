@@ -489,7 +489,8 @@ pub fn audit_with_facts(
             // are endpoints, whatever their text says.
             let routed = crate::inventory::frameworks::config_sources(&configs);
             mark_routed(&mut summaries, &routed);
-            let (parses, edges) = crate::graph::slice_parses(&summaries, &index);
+            let (parses, edges) =
+                crate::graph::slice_parses(&summaries, &index, settings.worker_threads());
             stats.files_summarized = summaries.len();
             stats.import_edges = edges;
             let todo: Vec<(Summary, Parse)> = summaries

@@ -666,12 +666,71 @@ pub enum Parse {
 /// The files worth parsing, as a flag per summary (same order), and how
 /// many import edges resolved to project files.
 pub fn slice(summaries: &[Summary], index: &ModuleIndex) -> (Vec<bool>, usize) {
-    let (parse, edges) = slice_parses(summaries, index);
+    let (parse, edges) = slice_parses(summaries, index, 1);
     (parse.into_iter().map(|p| p != Parse::Skip).collect(), edges)
 }
 
-/// [`slice`], saying how much of each file to parse.
-pub fn slice_parses(summaries: &[Summary], index: &ModuleIndex) -> (Vec<Parse>, usize) {
+/// Each file's imports, one entry per imported name (`None` for the module
+/// itself), with the file it resolves to. Files of one folder import the
+/// same modules: each (folder, module, name) is resolved once per thread
+/// (resolution depends on the importer only through its folder). The
+/// files are split between `threads` threads; the result is in order.
+#[allow(clippy::type_complexity)]
+fn resolve_imports<'s>(
+    summaries: &'s [Summary],
+    index: &ModuleIndex,
+    by_path: &HashMap<&str, usize>,
+    threads: usize,
+) -> Vec<Vec<(Option<&'s str>, Option<usize>)>> {
+    let resolve = |part: &'s [Summary]| {
+        let mut resolved: HashMap<(bool, &str, &str, Option<&str>), Option<usize>> = HashMap::new();
+        part.iter()
+            .map(|s| {
+                let dir = parent_dir(&s.path);
+                let mut out = Vec::new();
+                for import in &s.imports {
+                    let names: Vec<Option<&str>> = match import.names.is_empty() {
+                        true => vec![None],
+                        false => import.names.iter().map(|n| Some(n.as_str())).collect(),
+                    };
+                    for name in names {
+                        let key = (s.lang.is_python(), dir, import.module.as_str(), name);
+                        let target = *resolved.entry(key).or_insert_with(|| {
+                            index
+                                .resolve(s.lang, &s.path, &import.module, name)
+                                .and_then(|target| by_path.get(target.as_str()).copied())
+                        });
+                        out.push((name, target));
+                    }
+                }
+                out
+            })
+            .collect::<Vec<_>>()
+    };
+    let threads = threads.clamp(1, 8);
+    if threads == 1 || summaries.len() < 512 {
+        return resolve(summaries);
+    }
+    let chunk = summaries.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = summaries
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || resolve(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// [`slice`], saying how much of each file to parse, with the import
+/// resolution split between `threads` threads.
+pub fn slice_parses(
+    summaries: &[Summary],
+    index: &ModuleIndex,
+    threads: usize,
+) -> (Vec<Parse>, usize) {
     let by_path: HashMap<&str, usize> = summaries
         .iter()
         .enumerate()
@@ -680,38 +739,22 @@ pub fn slice_parses(summaries: &[Summary], index: &ModuleIndex) -> (Vec<Parse>, 
     let mut imports: Vec<Vec<usize>> = vec![Vec::new(); summaries.len()];
     let mut importers: Vec<Vec<usize>> = vec![Vec::new(); summaries.len()];
     let mut edges = 0;
-    // Files of one folder import the same modules: each (folder, module,
-    // name) is resolved once (resolution depends on the importer only
-    // through its folder).
-    let mut resolved: HashMap<(bool, &str, &str, Option<&str>), Option<usize>> = HashMap::new();
+    let targets = resolve_imports(summaries, index, &by_path, threads);
     // (file, imported name) → the file it resolves to, for the bases of
     // AI files.
     let mut named: HashMap<(usize, &str), usize> = HashMap::new();
-    for (i, s) in summaries.iter().enumerate() {
-        for import in &s.imports {
-            let names: Vec<Option<&str>> = match import.names.is_empty() {
-                true => vec![None],
-                false => import.names.iter().map(|n| Some(n.as_str())).collect(),
+    for (i, (s, targets)) in summaries.iter().zip(&targets).enumerate() {
+        for &(name, target) in targets {
+            let Some(j) = target else {
+                continue;
             };
-            let dir = parent_dir(&s.path);
-            for name in names {
-                let key = (s.lang.is_python(), dir, import.module.as_str(), name);
-                let target = *resolved.entry(key).or_insert_with(|| {
-                    index
-                        .resolve(s.lang, &s.path, &import.module, name)
-                        .and_then(|target| by_path.get(target.as_str()).copied())
-                });
-                let Some(j) = target else {
-                    continue;
-                };
-                if let (Some(name), true) = (name, s.roles.has(Roles::AI)) {
-                    named.insert((i, name), j);
-                }
-                if j != i && !imports[i].contains(&j) {
-                    imports[i].push(j);
-                    importers[j].push(i);
-                    edges += 1;
-                }
+            if let (Some(name), true) = (name, s.roles.has(Roles::AI)) {
+                named.insert((i, name), j);
+            }
+            if j != i && !imports[i].contains(&j) {
+                imports[i].push(j);
+                importers[j].push(i);
+                edges += 1;
             }
         }
     }
@@ -994,6 +1037,68 @@ mod tests {
             bases: Vec::new(),
             bytes: 0,
         }
+    }
+
+    /// The import resolution is split between threads past 512 files:
+    /// the slice and the edge count are the same with one thread or two.
+    #[test]
+    fn the_slice_is_the_same_with_one_thread_or_two() {
+        // A chain per package: routes → service → client (AI), across
+        // both halves of the list, and Python relative imports.
+        let mut files = Vec::new();
+        for p in 0..300 {
+            files.push(summary(
+                &format!("pkg{p}/routes.py"),
+                Roles::ENDPOINT,
+                &[".service", "fastapi"],
+            ));
+            files.push(summary(
+                &format!("pkg{p}/other.py"),
+                Roles::default(),
+                &["os"],
+            ));
+            files.push(summary(
+                &format!("pkg{p}/client.py"),
+                match p % 2 {
+                    0 => Roles::AI,
+                    _ => Roles::default(),
+                },
+                &["openai"],
+            ));
+        }
+        for p in 0..300 {
+            // The service of package p uses the client of package 299 - p:
+            // the edge crosses from one half of the files to the other.
+            files.push(summary(
+                &format!("pkg{p}/service.py"),
+                Roles::default(),
+                &[&format!("pkg{}.client", 299 - p)],
+            ));
+        }
+        let index = ModuleIndex::new(files.iter().map(|s| s.path.as_str()));
+        let one = slice_parses(&files, &index, 1);
+        let two = slice_parses(&files, &index, 2);
+        assert_eq!(one, two);
+        // routes → service and service → client in every package.
+        assert_eq!(one.1, 600);
+        let parsed = |name: &str| {
+            files
+                .iter()
+                .zip(&one.0)
+                .filter(|(s, p)| s.path.ends_with(name) && **p != Parse::Skip)
+                .count()
+        };
+        // The AI clients (every other package's), the services that import
+        // them and the routes above those services; no `other.py`.
+        assert_eq!(
+            (
+                parsed("client.py"),
+                parsed("service.py"),
+                parsed("routes.py")
+            ),
+            (150, 150, 150)
+        );
+        assert_eq!(parsed("other.py"), 0);
     }
 
     #[test]
