@@ -1,8 +1,15 @@
 //! Facts of a Python file, from Ruff's parser (`ruff_python_parser`): about
 //! ten times tree-sitter's speed on real code, and the parse is most of a
-//! cold audit's time. The facts are the ones the tree-sitter extractor
-//! gave (texts as written, parentheses included; lines; columns), so the
-//! project pass and the checks read them as before.
+//! cold audit's time.
+//!
+//! The facts are what aiguard's tree-sitter extractor gave until 25ed584
+//! (texts as written, parentheses included; lines; byte and character
+//! columns), so the project pass and the checks read them as before. On the
+//! 7,893 Python files of the ecosystem apps the two agreed but for 32 files:
+//! where tree-sitter misparsed (`with (a as b, …)`, `type(x).y = …`,
+//! `[*map(…)]`) and where a guard's body is long (tree-sitter's scan
+//! counted nodes, this one counts tokens). Where a comment below says
+//! "tree-sitter", it names the shape those facts had.
 //!
 //! Every traversal is iterative: deeply nested code must not overflow the
 //! stack. Ruff's parser grows its own stack; dropping a syntax tree is
