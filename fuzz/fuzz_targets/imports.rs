@@ -42,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
             // Every role bit of the byte, and the browser role every
             // third pick.
             roles: Roles(u16::from(*pick) | if *pick % 3 == 0 { Roles::BROWSER.0 } else { 0 }),
+            bases: aiguard::graph::scan_bases(lang, text),
             imports,
             bytes: text.len() as u64,
         });
@@ -51,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(wanted.len(), summaries.len());
     // Only a module that plays no part but a browser one is parsed to its
     // imports.
-    let (parses, _) = slice_parses(&summaries, &index);
+    let (parses, _) = slice_parses(&summaries, &index, 1);
     for (s, p) in summaries.iter().zip(&parses) {
         if *p == Parse::Imports {
             assert!(s.roles.without(Roles::CLIENT | Roles::BROWSER).is_empty(), "{}", s.path);

@@ -47,11 +47,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = aiguard::suppress::collect(name, &source);
     let lang = Lang::from_path(Path::new(name));
-    let tree = lang.and_then(|l| Parsers::default().parse(l, bytes));
-    let facts = match (lang, &tree) {
-        (Some(l), Some(t)) => Some(FileFacts::extract(name, l, t, bytes)),
-        _ => None,
-    };
+    let facts = lang.and_then(|l| FileFacts::parse(&mut Parsers::default(), name, l, bytes));
     // The walk's one read (key keywords and role words together) finds
     // what the two separate searches find.
     let (key_rules, words) = catalog.source_words(bytes);
@@ -69,7 +65,6 @@ fuzz_target!(|data: &[u8]| {
         path: name,
         source: &source,
         lang,
-        tree: tree.as_ref(),
         facts: facts.as_ref(),
         catalog,
         settings,
