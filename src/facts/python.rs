@@ -316,7 +316,7 @@ impl<'s, 'f> Walk<'s, 'f> {
         let class = frame.class.clone();
         match frame.node {
             AnyNodeRef::StmtImport(i) => self.import(i),
-            AnyNodeRef::StmtImportFrom(i) => self.from_import(i),
+            AnyNodeRef::StmtImportFrom(i) => self.import_from(i),
             AnyNodeRef::StmtClassDef(c) => {
                 let class = self.class(c, function);
                 self.facts.classes.push(class);
@@ -381,7 +381,7 @@ impl<'s, 'f> Walk<'s, 'f> {
         }
     }
 
-    fn from_import(&mut self, node: &ast::StmtImportFrom) {
+    fn import_from(&mut self, node: &ast::StmtImportFrom) {
         // `from __future__ import …` is no import of a module.
         if node.level == 0 && node.module.as_ref().is_some_and(|m| m.id == "__future__") {
             return;
