@@ -76,6 +76,23 @@ pub struct Loop {
 }
 
 impl Loop {
+    /// A loop over a collection from `line` to `end_line`, nothing known
+    /// yet of what bounds it.
+    pub(super) fn new(line: u32, end_line: u32, in_function: Option<usize>) -> Loop {
+        Loop {
+            kind: LoopKind::ForEach,
+            line,
+            end_line,
+            in_function,
+            body_function: None,
+            bound: None,
+            exit_on: None,
+            retries_on_error: false,
+            iterable: None,
+            condition: None,
+        }
+    }
+
     /// Does a call made in function `function` at `line` run in this loop?
     pub fn contains(&self, facts: &FileFacts, function: Option<usize>, line: u32) -> bool {
         if let Some(body) = self.body_function {
@@ -111,7 +128,7 @@ pub struct Effect {
 /// Nodes looked at per loop body, and per file over all loop bodies
 /// (nested loops rescan their inner loops: 10,000 nested `while True`s must
 /// not cost 10,000 scans).
-pub(super) const BUDGET: usize = 20_000;
+const BUDGET: usize = 20_000;
 pub(super) const FILE_BUDGET: usize = 200_000;
 
 /// What a loop's bound says when the file's budget ran out: no finding
@@ -156,18 +173,7 @@ pub(super) fn loop_of(
     budget: &mut usize,
 ) -> Option<Loop> {
     let kind = node.kind();
-    let mut facts = Loop {
-        kind: LoopKind::ForEach,
-        line: line_of(node),
-        end_line: node.end_position().row as u32 + 1,
-        in_function: function,
-        body_function: None,
-        bound: None,
-        exit_on: None,
-        retries_on_error: false,
-        iterable: None,
-        condition: None,
-    };
+    let mut facts = Loop::new(line_of(node), node.end_position().row as u32 + 1, function);
     let condition =
         |field: &'static str| node.field(field).map(|c| bare_condition(&text_of(c, src)));
     match kind {
@@ -285,6 +291,17 @@ struct Item<'t> {
     nested: bool,
 }
 
+/// Count one node against a loop's and the file's budgets; false once
+/// either is spent.
+pub(super) fn spend(seen: &mut usize, budget: &mut usize) -> bool {
+    *seen += 1;
+    if *seen > BUDGET || *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    true
+}
+
 /// Look through a loop body for exits (`if …: break/return/raise`) and
 /// hand-written retries. Nested function bodies are skipped. `false`
 /// when a budget ran out before the end.
@@ -295,11 +312,9 @@ fn scan_body(body: Node<'_>, src: &[u8], facts: &mut Loop, budget: &mut usize) -
     }];
     let mut seen = 0;
     while let Some(Item { node, nested }) = stack.pop() {
-        seen += 1;
-        if seen > BUDGET || *budget == 0 {
+        if !spend(&mut seen, budget) {
             return false;
         }
-        *budget -= 1;
         let kind = node.kind();
         if FUNCTION_KINDS.contains(&kind) {
             continue;
@@ -342,11 +357,9 @@ fn has_exit(node: Node<'_>, nested: bool, budget: &mut usize) -> bool {
     let mut stack = vec![(node, nested)];
     let mut seen = 0;
     while let Some((n, nested)) = stack.pop() {
-        seen += 1;
-        if seen > BUDGET || *budget == 0 {
+        if !spend(&mut seen, budget) {
             return false;
         }
-        *budget -= 1;
         match n.kind() {
             "return_statement" | "raise_statement" | "throw_statement" => return true,
             "break_statement" if !nested => return true,

@@ -827,18 +827,7 @@ impl<'s, 'f> Walk<'s, 'f> {
             AnyNodeRef::StmtFor(f) => self.text.block_end(&f.body),
             _ => range.end(),
         };
-        let mut facts = Loop {
-            kind: LoopKind::ForEach,
-            line: self.text.line(range.start()),
-            end_line: self.text.line(end),
-            in_function: function,
-            body_function: None,
-            bound: None,
-            exit_on: None,
-            retries_on_error: false,
-            iterable: None,
-            condition: None,
-        };
+        let mut facts = Loop::new(self.text.line(range.start()), self.text.line(end), function);
         let text = &self.text;
         let end = node.end();
         let condition =
@@ -950,11 +939,9 @@ fn scan_body(body: &[Stmt], text: &Text<'_>, facts: &mut Loop, budget: &mut usiz
     let mut children = Children::default();
     let mut seen = 0;
     while let Some((node, nested)) = stack.pop() {
-        seen += 1;
-        if seen > loops::BUDGET || *budget == 0 {
+        if !loops::spend(&mut seen, budget) {
             return false;
         }
-        *budget -= 1;
         match node {
             AnyNodeRef::StmtFunctionDef(_) | AnyNodeRef::ExprLambda(_) => continue,
             AnyNodeRef::StmtIf(s) => {
@@ -1003,11 +990,9 @@ fn has_exit(what: Exits<'_>, nested: bool, budget: &mut usize) -> bool {
     let mut children = Children::default();
     let mut seen = 0;
     while let Some((n, nested)) = stack.pop() {
-        seen += 1;
-        if seen > loops::BUDGET || *budget == 0 {
+        if !loops::spend(&mut seen, budget) {
             return false;
         }
-        *budget -= 1;
         match n {
             AnyNodeRef::StmtReturn(_) | AnyNodeRef::StmtRaise(_) => return true,
             AnyNodeRef::StmtBreak(_) if !nested => return true,
