@@ -460,14 +460,7 @@ pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
                     .field("function")
                     .map(|f| text_of(f, src))
                     .unwrap_or_default();
-                let last = callee.rsplit('.').next().unwrap_or(&callee);
-                // A bare `error(401)` throws (SvelteKit); `console.error` does not;
-                // `st.stop()` ends a Streamlit script run.
-                if matches!(
-                    last,
-                    "abort" | "redirect" | "notFound" | "unauthorized" | "forbidden"
-                ) || matches!(callee.as_str(), "error" | "st.stop" | "streamlit.stop")
-                {
+                if leaves_early(&callee) {
                     return true;
                 }
             }
@@ -492,6 +485,18 @@ pub(crate) fn is_guard(node: Node<'_>, src: &[u8]) -> bool {
             }
         }
     }
+}
+
+/// Does a call to `callee` (as written) leave the request? `abort(401)`,
+/// `redirect("/login")`, `notFound()`; a bare `error(401)` throws
+/// (SvelteKit), `console.error` does not; `st.stop()` ends a Streamlit
+/// script run. Both languages' guard scans ask this.
+pub(crate) fn leaves_early(callee: &str) -> bool {
+    let last = callee.rsplit('.').next().unwrap_or(callee);
+    matches!(
+        last,
+        "abort" | "redirect" | "notFound" | "unauthorized" | "forbidden"
+    ) || matches!(callee, "error" | "st.stop" | "streamlit.stop")
 }
 
 /// Source text of a node, cut at `MAX_TEXT` bytes on a char boundary.

@@ -907,16 +907,8 @@ fn is_guard(body: &[Stmt], text: &Text<'_>) -> bool {
         }
         match n {
             AnyNodeRef::StmtReturn(_) | AnyNodeRef::StmtRaise(_) => return true,
-            AnyNodeRef::ExprCall(c) => {
-                let callee = text.text_ref(c.func.range());
-                let last = callee.rsplit('.').next().unwrap_or(&callee);
-                if matches!(
-                    last,
-                    "abort" | "redirect" | "notFound" | "unauthorized" | "forbidden"
-                ) || matches!(&*callee, "error" | "st.stop" | "streamlit.stop")
-                {
-                    return true;
-                }
+            AnyNodeRef::ExprCall(c) if super::leaves_early(&text.text_ref(c.func.range())) => {
+                return true
             }
             _ => {}
         }

@@ -328,3 +328,83 @@ fn js_property_calls_and_generator_function_arguments() {
         .unwrap();
     assert!(stream.args[0].function.is_some());
 }
+
+/// The shapes the Python facts keep from the source (Ruff's syntax tree
+/// drops parentheses, splits chained assignments and keeps keyword and
+/// positional arguments apart; the facts do not).
+#[test]
+fn python_facts_keep_the_shapes_of_the_source() {
+    let f = facts(
+        "app/shapes.py",
+        r#"x = (a + b)
+y = (f())
+z = f()
+a = b = g()
+
+@app.get("/x")
+def handler(p, /, q, *, k=(v), **kw):
+    h((p), q, *args, k=(v), **kw)
+    total = sum(x for x in xs if x)
+    # still the handler's
+
+class Service(Base, **opts):
+    pass
+
+def splat(*args):
+    with (open(p) as fh, lock):
+        pass
+"#,
+    );
+    let assignments: Vec<(&str, &str, Option<&str>, u32)> = f
+        .assignments
+        .iter()
+        .map(|a| {
+            (
+                a.target.as_str(),
+                a.text.as_str(),
+                a.value_callee.as_deref(),
+                a.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        assignments,
+        [
+            ("x", "(a + b)", None, 1),
+            ("y", "(f())", None, 2),
+            ("z", "f()", Some("f"), 3),
+            ("a", "b = g()", None, 4),
+            ("b", "g()", Some("g"), 4),
+            ("total", "sum(x for x in xs if x)", Some("sum"), 9),
+            ("fh", "open(p)", Some("open"), 16),
+        ]
+    );
+    let handler = &f.functions[0];
+    assert_eq!(handler.name, "handler");
+    // From the decorator to the comment indented under the body.
+    assert_eq!((handler.line, handler.end_line), (6, 10));
+    assert_eq!(handler.params, ["p", "/", "q", "*", "k=(v)", "**kw"]);
+    assert_eq!(handler.decorators[0].callee, "app.get");
+    assert_eq!(f.functions[1].params, ["*args"]);
+    let call = |callee: &str| f.calls.iter().find(|c| c.callee == callee).unwrap();
+    let args: Vec<(Option<&str>, &str)> = call("h")
+        .args
+        .iter()
+        .map(|a| (a.keyword.as_deref(), a.text.as_str()))
+        .collect();
+    assert_eq!(
+        args,
+        [
+            (None, "(p)"),
+            (None, "q"),
+            (None, "*args"),
+            (Some("k"), "(v)"),
+            (None, "**kw"),
+        ]
+    );
+    // A generator passed alone: its element and clauses, as arguments.
+    let parts: Vec<&str> = call("sum").args.iter().map(|a| a.text.as_str()).collect();
+    assert_eq!(parts, ["x", "for x in xs", "if x"]);
+    assert_eq!(f.classes[0].bases, ["Base", "**opts"]);
+    assert_eq!(f.classes[0].line, 12);
+}
