@@ -350,6 +350,60 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
 
 /// [`audit`], also returning the facts and the inventory it was built from
 /// (`aiguard fix` plans its edits from them).
+/// Each check's project pass, on two threads when there are two: every
+/// check that only adds findings writes its own list, and the lists are
+/// appended in checklist order, so the findings are those of one thread.
+/// A check that edits the findings so far runs in its turn, on the
+/// calling thread.
+fn project_checks(
+    checks: &[&'static dyn Check],
+    ctx: &ProjectContext<'_>,
+    findings: &mut Vec<Finding>,
+    threads: usize,
+) -> Vec<(CheckId, Coverage)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let done: Vec<std::sync::OnceLock<(Coverage, Vec<Finding>)>> =
+        checks.iter().map(|_| std::sync::OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(check) = checks.get(i) else {
+            break;
+        };
+        if !check.edits_findings() {
+            let mut out = Vec::new();
+            let coverage = check.check_project(ctx, &mut out);
+            let _ = done[i].set((coverage, out));
+        }
+    };
+    match threads {
+        0 | 1 => work(),
+        _ => std::thread::scope(|scope| {
+            let beside = std::thread::Builder::new().spawn_scoped(scope, work);
+            work();
+            if let Ok(handle) = beside {
+                handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+        }),
+    }
+    checks
+        .iter()
+        .zip(done)
+        .map(|(check, done)| {
+            let coverage = match done.into_inner() {
+                Some((coverage, out)) => {
+                    findings.extend(out);
+                    coverage
+                }
+                None => check.check_project(ctx, findings),
+            };
+            (check.id(), coverage)
+        })
+        .collect()
+}
+
 pub fn audit_with_facts(
     settings: &Settings,
     catalog: &Catalog,
@@ -569,10 +623,7 @@ pub fn audit_with_facts(
         inventory: &inventory,
         history: history.as_ref(),
     };
-    let mut coverage: Vec<(CheckId, Coverage)> = Vec::new();
-    for check in &checks {
-        coverage.push((check.id(), check.check_project(&ctx, &mut findings)));
-    }
+    let coverage = project_checks(&checks, &ctx, &mut findings, settings.worker_threads());
     // Config and suppressions first, then the baseline: a baseline records
     // what audits report, and fingerprints number findings in report order.
     findings.extend(checklist::stale_attestations(settings));

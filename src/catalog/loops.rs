@@ -275,6 +275,9 @@ pub fn setting(call: &Call, keys: &[String]) -> Setting {
 
 /// `{"recursion_limit": 500, …}` → `500`.
 fn dict_value(text: &str, key: &str) -> Option<String> {
+    if !text.contains(key) {
+        return None;
+    }
     for quoted in [format!("\"{key}\""), format!("'{key}'"), format!("{key}:")] {
         if let Some(i) = text.find(&quoted) {
             let rest = text[i + quoted.len()..].trim_start();

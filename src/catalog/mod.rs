@@ -8,6 +8,7 @@
 pub mod fixes;
 pub mod keys;
 pub mod loops;
+mod modules;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -731,10 +732,6 @@ impl PublicEnvSpec {
 /// Levenshtein distance, in characters.
 /// Is `module` the module `m` or inside it (`openai.types.chat` in
 /// `openai`; `@ai-sdk/openai` in `@ai-sdk` only with `sep` `/`)?
-fn within_module(module: &str, m: &str, sep: char) -> bool {
-    module == m || module.strip_prefix(m).is_some_and(|r| r.starts_with(sep))
-}
-
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
@@ -777,6 +774,8 @@ pub struct Catalog {
     /// Submodules of an SDK that hold types, errors and format converters,
     /// no client (`rules/sdks.toml`, `helper_modules`).
     pub helper_modules: Vec<String>,
+    /// The three lists above as hash tables (what the lookups read).
+    modules: modules::ModuleTable,
     /// Packages mixing provider calls and UI utilities → the names that
     /// call a provider (`rules/sdks.toml`, `[client_provider_names]`).
     pub client_provider_names: std::collections::BTreeMap<String, Vec<String>>,
@@ -961,6 +960,7 @@ impl Catalog {
             quota_fix: protections.quota_fix,
             quota: protections.quota,
             public_env,
+            modules: modules::ModuleTable::new(&sdks.sdk, &sdks.helper_modules, &sdks.ui_only),
             sdks: sdks.sdk,
             ui_only: sdks.ui_only,
             helper_modules: sdks.helper_modules,
@@ -1065,10 +1065,8 @@ impl Catalog {
     }
 
     fn is_helper_module(&self, module: &str, python: bool) -> bool {
-        let sep = if python { '.' } else { '/' };
-        self.helper_modules
-            .iter()
-            .any(|h| within_module(module, h, sep))
+        self.modules
+            .is_helper(module, if python { '.' } else { '/' })
     }
 
     /// The AI SDK an import of `module` brings in, if any.
@@ -1079,16 +1077,10 @@ impl Catalog {
             .then(|| crate::paths::package_specifier(module))
             .flatten();
         let module = package.as_deref().unwrap_or(module);
-        if self.ui_only.iter().any(|u| module == u) {
+        if self.modules.is_ui_only(module) || self.modules.is_helper(module, sep) {
             return None;
         }
-        if self.is_helper_module(module, python) {
-            return None;
-        }
-        self.sdks.iter().find(|sdk| {
-            let modules = if python { &sdk.python } else { &sdk.js };
-            modules.iter().any(|m| within_module(module, m, sep))
-        })
+        self.modules.sdk(module, python).map(|i| &self.sdks[i])
     }
 
     /// A test file (`rules/facts.toml`): never part of the slice.

@@ -253,9 +253,11 @@ fn is_backend(file: &FileFacts) -> bool {
     ];
     file.imports.iter().any(|i| {
         FRAMEWORKS.iter().any(|f| {
-            i.module == *f
-                || i.module.starts_with(&format!("{f}."))
-                || (*f == "firebase-functions" && i.module.starts_with("firebase-functions/"))
+            i.module.strip_prefix(f).is_some_and(|rest| {
+                rest.is_empty()
+                    || rest.starts_with('.')
+                    || (*f == "firebase-functions" && rest.starts_with('/'))
+            })
         })
     })
 }

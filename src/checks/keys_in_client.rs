@@ -41,6 +41,12 @@ impl Check for KeysInClient {
         CheckId::KeysInClient
     }
 
+    /// It drops the file pass's `public-env-secret` findings that a
+    /// public configuration name explains.
+    fn edits_findings(&self) -> bool {
+        true
+    }
+
     fn check_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let name = file.file_name();
         let bytes = file.source.bytes();

@@ -330,6 +330,12 @@ fn sdk_retries(
     out: &mut Vec<Finding>,
 ) {
     let spec = &project.catalog.loops.sdk_retries;
+    // The setting first: few calls have one, every call has a callee.
+    let how = match setting(call, &spec.keys) {
+        Setting::Off(v) => v,
+        Setting::Number(n) if n > spec.max => n.to_string(),
+        _ => return,
+    };
     let head = call.callee.split('.').next().unwrap_or(&call.callee);
     let python = file.lang.is_some_and(|l| l.is_python());
     let is_sdk = file.import_of(head).is_some_and(|i| {
@@ -341,11 +347,6 @@ fn sdk_retries(
     if !is_sdk {
         return;
     }
-    let how = match setting(call, &spec.keys) {
-        Setting::Off(v) => v,
-        Setting::Number(n) if n > spec.max => n.to_string(),
-        _ => return,
-    };
     let message = format!(
         "`{}` is created with {}={how}: every failed AI call is retried up to that many times (the limit here is {})",
         call.callee,

@@ -65,8 +65,17 @@ pub trait Check: Sync {
     /// Per file, on a walker thread.
     fn check_file(&self, _file: &FileContext<'_>, _out: &mut Vec<Finding>) {}
 
-    /// Once, after the walk, over the whole project.
+    /// Once, after the walk, over the whole project. `out` holds the
+    /// findings so far only for a check that [`Check::edits_findings`];
+    /// the others may run on another thread, each into its own list.
     fn check_project(&self, project: &ProjectContext<'_>, out: &mut Vec<Finding>) -> Coverage;
+
+    /// Does the project pass read or drop findings already made (the
+    /// file pass's, or other checks')? Then it runs in its turn on the
+    /// whole list.
+    fn edits_findings(&self) -> bool {
+        false
+    }
 }
 
 /// The checks this build implements, in checklist order. Checks of
