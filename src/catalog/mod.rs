@@ -759,6 +759,33 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     }
 }
 
+/// An alternation of escaped literals (built-in, from `rules/`), compiled
+/// on first use. No literals match nothing (an empty alternation would
+/// match everything).
+struct LaterRegex {
+    alternatives: Vec<String>,
+    compiled: std::sync::OnceLock<Option<regex::bytes::Regex>>,
+}
+
+impl LaterRegex {
+    fn new(alternatives: Vec<String>) -> LaterRegex {
+        LaterRegex {
+            alternatives,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn is_match(&self, bytes: &[u8]) -> bool {
+        let compiled = self.compiled.get_or_init(|| {
+            (!self.alternatives.is_empty()).then(|| {
+                regex::bytes::Regex::new(&self.alternatives.join("|"))
+                    .expect("escaped built-in literals compile (unit tests)")
+            })
+        });
+        compiled.as_ref().is_some_and(|r| r.is_match(bytes))
+    }
+}
+
 /// Everything loaded and compiled.
 pub struct Catalog {
     pub auth_fix: AuthFixes,
@@ -792,8 +819,12 @@ pub struct Catalog {
     /// that pass) the same literals with their roles: [`Catalog::roles_of`],
     /// the plain search that the walk's one read ([`Catalog::source_words`])
     /// must agree with (unit test, `per_file` fuzz target).
-    parse_triggers: Option<regex::bytes::Regex>,
-    role_literals: aho_corasick::AhoCorasick,
+    ///
+    /// An audit reads each file once with [`Catalog::source_words`]
+    /// instead, so these two (and `parse_gate`) are compiled on first use:
+    /// at load they were half of the catalogue's start-up time.
+    parse_triggers: LaterRegex,
+    role_literals: std::sync::OnceLock<aho_corasick::AhoCorasick>,
     role_of_literal: Vec<Roles>,
     /// The key keywords (ASCII case-insensitive) then the role literals, in
     /// one automaton: the walk reads each source file once for both
@@ -801,8 +832,9 @@ pub struct Catalog {
     source_words: aho_corasick::AhoCorasick,
     /// The role literals as written (their matches are checked for case).
     role_literal_text: Vec<String>,
-    /// Every literal but the protection-only ones, for [`Catalog::wants_parse`].
-    parse_gate: regex::bytes::Regex,
+    /// Every literal but the protection-only ones, for [`Catalog::wants_parse`]
+    /// (`--staged`).
+    parse_gate: LaterRegex,
     parse_paths: Vec<String>,
     always_paths: Vec<String>,
     test_folders: Vec<String>,
@@ -870,12 +902,6 @@ impl Catalog {
                 .map(|h| (h, Roles::AI | Roles::AI_HTTP)),
         );
         let alternation: Vec<String> = literals.iter().map(|(t, _)| regex::escape(t)).collect();
-        // A DFA: each trigger file is searched whole for overlapping
-        // matches of a few hundred patterns.
-        let role_literals = aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(literals.iter().map(|(t, _)| t))
-            .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
         let role_of_literal: Vec<Roles> = literals.iter().map(|(_, r)| *r).collect();
         let role_literal_text: Vec<String> = literals.iter().map(|(t, _)| t.to_string()).collect();
         let source_words = aho_corasick::AhoCorasick::builder()
@@ -892,16 +918,8 @@ impl Catalog {
             .filter(|(_, r)| *r != Roles::PROTECTION)
             .map(|(t, _)| regex::escape(t))
             .collect();
-        let parse_gate = regex::bytes::Regex::new(&gate.join("|"))
-            .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?;
-        // No triggers match nothing (an empty alternation would match all).
-        let parse_triggers = match alternation.is_empty() {
-            true => None,
-            false => Some(
-                regex::bytes::Regex::new(&alternation.join("|"))
-                    .map_err(|e| CatalogError::new("rules/facts.toml", 1, e.to_string()))?,
-            ),
-        };
+        let parse_gate = LaterRegex::new(gate);
+        let parse_triggers = LaterRegex::new(alternation);
         let mut parse_together = Vec::new();
         for group in &facts.parse.together {
             let compile = |words: &[String]| {
@@ -974,7 +992,7 @@ impl Catalog {
             keys,
             loops,
             parse_triggers,
-            role_literals,
+            role_literals: std::sync::OnceLock::new(),
             role_of_literal,
             source_words,
             role_literal_text,
@@ -1205,11 +1223,7 @@ impl Catalog {
     pub fn roles_of(&self, path: &str, bytes: &[u8]) -> Roles {
         let mut roles = self.path_roles(path, bytes);
         // Most files name nothing: one SIMD literal search rejects them.
-        if !self
-            .parse_triggers
-            .as_ref()
-            .is_some_and(|t| t.is_match(bytes))
-        {
+        if !self.parse_triggers.is_match(bytes) {
             return roles;
         }
         let all = Roles::AI
@@ -1221,7 +1235,15 @@ impl Catalog {
             | Roles::BROWSER
             | Roles::ALWAYS
             | Roles::LOOP;
-        for m in self.role_literals.find_overlapping_iter(bytes) {
+        let role_literals = self.role_literals.get_or_init(|| {
+            // A DFA: each trigger file is searched whole for overlapping
+            // matches of a few hundred patterns.
+            aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&self.role_literal_text)
+                .expect("the built-in role literals build an automaton (unit tests)")
+        });
+        for m in role_literals.find_overlapping_iter(bytes) {
             roles |= self.role_of_literal[m.pattern().as_usize()];
             if roles == all {
                 break;

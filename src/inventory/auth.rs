@@ -44,7 +44,8 @@ pub(super) fn last(name: &str) -> &str {
 }
 
 pub(super) fn named(list: &[String], name: &str) -> bool {
-    list.iter().any(|n| n == last(name) || n == name)
+    let short = last(name);
+    list.iter().any(|n| n == short || n == name)
 }
 
 /// Project functions that reject with 401/403 (`raise HTTPException(401)`,

@@ -73,7 +73,7 @@ pub struct LimitScope<'a> {
     /// The limiters of each file, by file index.
     pub per_file: Vec<FileLimiters<'a>>,
     /// The project's own limiters (functions that count and answer 429).
-    pub counters: Counters,
+    pub counters: &'a Counters,
 }
 
 impl LimitScope<'_> {
@@ -98,7 +98,15 @@ impl LimitScope<'_> {
     }
 }
 
-pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog, extras: &Extras) {
+/// `counters` gives the project's limiters ([`super::counters::collect`]),
+/// which the thread beside may have worked out already.
+pub(super) fn apply<'a>(
+    inv: &mut Inventory,
+    facts: &'a ProjectFacts,
+    catalog: &'a Catalog,
+    extras: &Extras,
+    counters: impl FnOnce() -> &'a Counters,
+) {
     let spec = &catalog.rate_limit;
     let mut per_file: Vec<FileLimiters<'_>> = Vec::new();
     for (fi, file) in facts.files().iter().enumerate() {
@@ -113,7 +121,7 @@ pub(super) fn apply(inv: &mut Inventory, facts: &ProjectFacts, catalog: &Catalog
         facts,
         catalog,
         per_file,
-        counters: super::counters::collect(facts, catalog),
+        counters: counters(),
     };
     // The handler is the project's limiter, or calls it before the AI call.
     for e in &mut inv.endpoints {

@@ -302,16 +302,22 @@ impl Inventory {
         // The loops that repeat AI calls, beside the limits and the
         // declared auth (neither reads them; the project pass is otherwise
         // serial).
+        // The project's limiters: worked out by the thread beside once
+        // its loops are done, unless the limits get to them first.
+        let project_limiters = std::sync::OnceLock::new();
+        let count = || project_limiters.get_or_init(|| counters::collect(facts, catalog));
         let loop_sites = || {
-            loops::collect(
+            let sites = loops::collect(
                 facts,
                 &|f, c| ai_sites.contains(&(f, c)),
                 &reaching,
                 &catalog.loops.interactive,
-            )
+            );
+            count();
+            sites
         };
         let limits_and_auth = |inv: &mut Inventory| {
-            limits::apply(inv, facts, catalog, extras);
+            limits::apply(inv, facts, catalog, extras, count);
             for family in FAMILIES {
                 let mut mine = frameworks::of_family(*family, &mut inv.endpoints);
                 family.declared_auth(&auth, &mut mine);

@@ -42,6 +42,18 @@ pub(super) fn collect_usage_tracking(facts: &ProjectFacts, spec: &QuotaSpec) -> 
     let (usage, users) = (lower(&spec.usage_words), lower(&spec.user_words));
     for file in facts.files() {
         for c in &file.calls {
+            // Most calls name no user: a look without copies first (it can
+            // skip only a call whose arguments are ASCII and hold no user
+            // word in any case, so the lowercased test below says the same).
+            let may_name_user = c.args.iter().any(|a| {
+                !a.text.is_ascii()
+                    || users
+                        .iter()
+                        .any(|u| contains_ignoring_ascii_case(&a.text, u))
+            });
+            if !may_name_user {
+                continue;
+            }
             let args: String = c
                 .args
                 .iter()
@@ -82,6 +94,15 @@ pub(super) fn collect_usage_tracking(facts: &ProjectFacts, spec: &QuotaSpec) -> 
         }
     }
     out
+}
+
+/// Does `text` hold `word` (lowercase ASCII), in any ASCII case?
+fn contains_ignoring_ascii_case(text: &str, word: &str) -> bool {
+    let (text, word) = (text.as_bytes(), word.as_bytes());
+    word.is_empty()
+        || text
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// `text` without its quoted strings (template interpolations `${…}` and
@@ -340,4 +361,18 @@ fn identifiers(text: &str) -> Vec<&str> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ignoring_ascii_case as holds;
+
+    #[test]
+    fn the_user_word_look_ignores_ascii_case_only() {
+        assert!(holds("getUserCredits(req)", "user"));
+        assert!(holds("ORG_ID", "org_id"));
+        assert!(holds("x", ""));
+        assert!(!holds("us", "user"));
+        assert!(!holds("u_ser", "user"));
+    }
 }
