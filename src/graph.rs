@@ -120,66 +120,109 @@ pub fn scan_imports(lang: Lang, bytes: &[u8]) -> Vec<LexImport> {
 }
 
 fn python_imports(bytes: &[u8]) -> Vec<LexImport> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = crate::source::lossy(bytes);
     let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let line = line.trim_start();
-        if let Some(rest) = line.strip_prefix("import ") {
-            for part in rest.split(',') {
-                let module = part.split_whitespace().next().unwrap_or("");
-                if is_python_module(module) {
-                    out.push(LexImport {
-                        module: module.to_string(),
-                        names: Vec::new(),
-                    });
-                }
-            }
-        } else if let Some(rest) = line.strip_prefix("from ") {
-            let Some((module, names)) = rest.split_once(" import ") else {
-                continue;
-            };
-            let module = module.trim();
-            if !is_python_module(module) {
-                continue;
-            }
-            let mut names = names.trim().to_string();
-            // `from m import (\n a,\n b)` and `\` continuations.
-            if names.starts_with('(') {
-                let mut guard = 0;
-                while !names.contains(')') && guard < 200 {
-                    match lines.next() {
-                        Some(next) => names.push_str(next),
-                        None => break,
-                    }
-                    guard += 1;
-                }
-            } else {
-                let mut guard = 0;
-                while names.ends_with('\\') && guard < 200 {
-                    names.pop();
-                    match lines.next() {
-                        Some(next) => names.push_str(next),
-                        None => break,
-                    }
-                    guard += 1;
-                }
-            }
-            let names = names
-                .trim_matches(|c| c == '(' || c == ')' || char::is_whitespace(c))
-                .split([',', ')'])
-                .filter_map(|n| {
-                    let n = n.split('#').next()?.split_whitespace().next()?;
-                    is_identifier(n).then(|| n.to_string())
-                })
-                .collect();
-            out.push(LexImport {
-                module: module.to_string(),
-                names,
-            });
+    // Every import holds `import `: only the lines that do are read (with
+    // the lines a `(…)` or `\` continues onto), in order, each once.
+    let mut read_to = 0;
+    for at in memchr::memmem::find_iter(text.as_bytes(), b"import ") {
+        if at < read_to {
+            continue;
         }
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let mut lines = Lines {
+            text: &text,
+            at: start,
+        };
+        if let Some(line) = lines.next() {
+            python_import_line(line, &mut lines, &mut out);
+        }
+        read_to = lines.at;
     }
     out
+}
+
+/// `str::lines` from a byte offset, which it keeps.
+struct Lines<'t> {
+    text: &'t str,
+    at: usize,
+}
+
+impl<'t> Iterator for Lines<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
+        let line = rest.split_inclusive('\n').next()?;
+        self.at += line.len();
+        let Some(line) = line.strip_suffix('\n') else {
+            return Some(line);
+        };
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+}
+
+/// One line of a Python file: its imports, reading on from `lines` for a
+/// parenthesized or continued name list.
+fn python_import_line<'t>(
+    line: &str,
+    lines: &mut impl Iterator<Item = &'t str>,
+    out: &mut Vec<LexImport>,
+) {
+    let line = line.trim_start();
+    if let Some(rest) = line.strip_prefix("import ") {
+        for part in rest.split(',') {
+            let module = part.split_whitespace().next().unwrap_or("");
+            if is_python_module(module) {
+                out.push(LexImport {
+                    module: module.to_string(),
+                    names: Vec::new(),
+                });
+            }
+        }
+    } else if let Some(rest) = line.strip_prefix("from ") {
+        let Some((module, names)) = rest.split_once(" import ") else {
+            return;
+        };
+        let module = module.trim();
+        if !is_python_module(module) {
+            return;
+        }
+        let mut names = names.trim().to_string();
+        // `from m import (\n a,\n b)` and `\` continuations.
+        if names.starts_with('(') {
+            let mut guard = 0;
+            while !names.contains(')') && guard < 200 {
+                match lines.next() {
+                    Some(next) => names.push_str(next),
+                    None => break,
+                }
+                guard += 1;
+            }
+        } else {
+            let mut guard = 0;
+            while names.ends_with('\\') && guard < 200 {
+                names.pop();
+                match lines.next() {
+                    Some(next) => names.push_str(next),
+                    None => break,
+                }
+                guard += 1;
+            }
+        }
+        let names = names
+            .trim_matches(|c| c == '(' || c == ')' || char::is_whitespace(c))
+            .split([',', ')'])
+            .filter_map(|n| {
+                let n = n.split('#').next()?.split_whitespace().next()?;
+                is_identifier(n).then(|| n.to_string())
+            })
+            .collect();
+        out.push(LexImport {
+            module: module.to_string(),
+            names,
+        });
+    }
 }
 
 /// The base classes a Python file's classes name (`class A(B, mod.C):` →
@@ -189,7 +232,7 @@ pub fn scan_bases(lang: Lang, bytes: &[u8]) -> Vec<String> {
     if !lang.is_python() || memchr::memmem::find(bytes, b"class ").is_none() {
         return Vec::new();
     }
-    let text = String::from_utf8_lossy(bytes);
+    let text = crate::source::lossy(bytes);
     let mut out: Vec<String> = Vec::new();
     for line in text.lines() {
         let Some(rest) = line.trim_start().strip_prefix("class ") else {
@@ -989,6 +1032,19 @@ mod tests {
                 ("app.services".into(), vec!["llm".into(), "db".into()]),
                 (".helpers".into(), vec!["ask".into(), "tell".into()]),
                 ("x".into(), vec!["y".into()]),
+            ]
+        );
+        // Only lines holding `import ` are read, each once: a continued
+        // line that holds one is part of its import, not another; a line
+        // with two is read once; CRLF ends lines as LF does.
+        let src = "from a import (\r\n    b,\r\n    d)  # import c\r\nimport e, f  # import g\r\nimport h";
+        assert_eq!(
+            modules(Lang::Python, src),
+            vec![
+                ("a".into(), vec!["b".into(), "d".into()]),
+                ("e".into(), vec![]),
+                ("f".into(), vec![]),
+                ("h".into(), vec![]),
             ]
         );
     }

@@ -33,7 +33,7 @@ use super::{
 pub(super) fn extract(src: &[u8], facts: &mut FileFacts, budget: &mut Budget) {
     // Python source is UTF-8; an invalid byte (a syntax error for Python
     // too) becomes U+FFFD, which moves the columns of its line only.
-    let text: Cow<'_, str> = String::from_utf8_lossy(src);
+    let text: Cow<'_, str> = crate::source::lossy(src);
     let parsed = ruff_python_parser::parse_unchecked_source(&text, ast::PySourceType::Python);
     facts.has_errors = !parsed.errors().is_empty();
     let depth = {
