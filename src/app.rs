@@ -303,7 +303,7 @@ impl Worker<'_> {
             facts: facts.as_ref(),
             catalog: self.env.catalog,
             settings,
-            key_rules: key_rules.as_deref(),
+            key_rules: key_rules.as_ref(),
         };
         for check in &self.env.checks {
             check.check_file(&ctx, &mut result.findings);

@@ -23,7 +23,7 @@ pub struct FileContext<'a> {
     /// The key rules whose keywords the walk found in the file, when it
     /// searched for them with the role words
     /// ([`Catalog::source_words`]): `keys-in-code` need not search again.
-    pub key_rules: Option<&'a [bool]>,
+    pub key_rules: Option<&'a crate::catalog::keys::Candidates>,
 }
 
 impl FileContext<'_> {

@@ -118,3 +118,58 @@ fn the_catalogue_covers_the_providers_the_checklist_names() {
         assert!(ids.contains(&needed), "missing rule {needed}");
     }
 }
+
+/// `line` rules run their regex on the lines where one of their keywords
+/// is (`rules/keys.toml`, `line = true`): on every example of every rule,
+/// alone, after other lines (LF and CRLF), indented, after text on its own
+/// line, and all together, they find what the whole file's search finds.
+#[test]
+fn line_rules_find_on_their_lines_what_the_whole_file_finds() {
+    let catalog = common::catalog();
+    let keys = &catalog.keys;
+    let line_rules: Vec<&str> = keys
+        .rules()
+        .iter()
+        .filter(|r| r.spec.line)
+        .map(|r| r.spec.id.as_str())
+        .collect();
+    assert!(
+        line_rules.contains(&"generic-ai-key-assignment"),
+        "{line_rules:?}"
+    );
+    let mut rng = fastrand::Rng::with_seed(20261207);
+    let mut all = String::new();
+    let mut flagged_by_line_rules = 0;
+    for rule in keys.rules() {
+        for template in rule
+            .spec
+            .examples
+            .flag
+            .iter()
+            .chain(&rule.spec.examples.pass)
+        {
+            let snippet = aiguard::fake::expand(template, &mut rng);
+            for text in [
+                snippet.clone(),
+                format!("x = 1\n{snippet}\ny = 2\n"),
+                format!("x = 1\r\n{}\r\ny = 2", snippet.replace('\n', "\r\n")),
+                format!("    {snippet}"),
+                format!("a; {snippet}"),
+            ] {
+                let source = Source::new(text.clone().into_bytes());
+                let found = keys.scan(&source);
+                assert_eq!(found, keys.scan_whole_files(&source), "{text:?}");
+                flagged_by_line_rules += found
+                    .iter()
+                    .filter(|m| keys.rules()[m.rule].spec.line)
+                    .count();
+                all.push_str(&text);
+                all.push('\n');
+            }
+        }
+    }
+    let source = Source::new(all.into_bytes());
+    assert_eq!(keys.scan(&source), keys.scan_whole_files(&source));
+    // The line search did find keys, not only agree on none.
+    assert!(flagged_by_line_rules > 10, "{flagged_by_line_rules}");
+}

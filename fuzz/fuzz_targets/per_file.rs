@@ -55,6 +55,11 @@ fuzz_target!(|data: &[u8]| {
         catalog.keys.scan_rules(&source, &key_rules),
         catalog.keys.scan(&source)
     );
+    // `line` rules run on their keywords' lines: as over the whole file.
+    assert_eq!(
+        catalog.keys.scan(&source),
+        catalog.keys.scan_whole_files(&source)
+    );
     if let Some(l) = lang {
         assert_eq!(
             catalog.roles_from_words(name, bytes, words, l.is_python(), &[]),

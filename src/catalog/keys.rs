@@ -52,6 +52,14 @@ pub struct KeyRuleSpec {
     /// than `exclude_context`, so a neighbouring line cannot hide a key.
     #[serde(default)]
     pub exclude_line: Vec<String>,
+    /// Every match lies on one line (but for the one character before it,
+    /// which may be the line's `\n`) and holds one of the keywords as
+    /// written (ASCII case aside); `$` is the multi-line one. Then the
+    /// regex runs only on the lines where a keyword is, not on the whole
+    /// file: for the generic rules, whose keywords are common words and
+    /// whose regexes have no literal a search can skip to.
+    #[serde(default)]
+    pub line: bool,
     pub revoke_url: Option<String>,
     /// For a key reported without its context (`without_context = "warning"`):
     /// the message and where to revoke it, when the provider's own page
@@ -114,6 +122,16 @@ fn compile_regex(pattern: &str) -> Result<(Regex, usize), regex::Error> {
     Ok((regex, secret_group))
 }
 
+/// What one search for the keywords found in a file: the rules whose
+/// keywords occur, and the places of the keywords of `line` rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidates {
+    pub wanted: Vec<bool>,
+    seen: Vec<bool>,
+    /// (byte offset, keyword index), in the order found.
+    pub(crate) places: Vec<(usize, usize)>,
+}
+
 /// A candidate key that passed every filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyMatch {
@@ -133,6 +151,8 @@ pub struct KeyRules {
     keywords: Vec<String>,
     /// keyword index → rule indexes.
     keyword_rules: Vec<Vec<usize>>,
+    /// keyword index → whether a `line` rule uses it (its places are kept).
+    line_keyword: Vec<bool>,
     prefilter: Option<AhoCorasick>,
     placeholders: Option<AhoCorasick>,
 }
@@ -220,6 +240,10 @@ impl KeyRules {
             build(&self.placeholder_words)
                 .map_err(|e| CatalogError::new("rules", 0, e.to_string()))?,
         );
+        self.line_keyword = keyword_rules
+            .iter()
+            .map(|rs| rs.iter().any(|&r| rules[r].spec.line))
+            .collect();
         self.rules = rules;
         self.keyword_rules = keyword_rules;
         Ok(())
@@ -238,22 +262,14 @@ impl KeyRules {
     }
 
     /// Which rules can match: those whose keyword occurs in `bytes`.
-    pub(crate) fn candidate_rules(&self, bytes: &[u8]) -> Vec<bool> {
-        let mut wanted = vec![false; self.rules.len()];
-        let Some(ac) = &self.prefilter else {
-            return wanted;
-        };
-        let mut seen = vec![false; self.keyword_rules.len()];
-        for m in ac.find_overlapping_iter(bytes) {
-            let k = m.pattern().as_usize();
-            if !seen[k] {
-                seen[k] = true;
-                for &r in &self.keyword_rules[k] {
-                    wanted[r] = true;
-                }
+    pub(crate) fn candidate_rules(&self, bytes: &[u8]) -> Candidates {
+        let mut found = self.no_candidates();
+        if let Some(ac) = &self.prefilter {
+            for m in ac.find_overlapping_iter(bytes) {
+                self.keyword_at(m.pattern().as_usize(), m.start(), &mut found);
             }
         }
-        wanted
+        found
     }
 
     /// Does `value` read as a placeholder or a dummy (`your-key-here`,
@@ -279,15 +295,27 @@ impl KeyRules {
         &self.keywords
     }
 
-    /// No rule wanted yet: for [`KeyRules::want_keyword`].
-    pub fn no_rules(&self) -> Vec<bool> {
-        vec![false; self.rules.len()]
+    /// No keyword found yet: for [`KeyRules::keyword_at`].
+    pub fn no_candidates(&self) -> Candidates {
+        Candidates {
+            wanted: vec![false; self.rules.len()],
+            seen: vec![false; self.keywords.len()],
+            places: Vec::new(),
+        }
     }
 
-    /// Keyword `keyword` is in the text: want the rules it keys.
-    pub fn want_keyword(&self, keyword: usize, wanted: &mut [bool]) {
-        for &r in self.keyword_rules.get(keyword).into_iter().flatten() {
-            wanted[r] = true;
+    /// Keyword `keyword` is in the text at byte `at`: want the rules it
+    /// keys, and keep the place for the `line` rules.
+    pub fn keyword_at(&self, keyword: usize, at: usize, found: &mut Candidates) {
+        if self.line_keyword.get(keyword).copied().unwrap_or(false) {
+            found.places.push((at, keyword));
+        }
+        if found.seen.get(keyword).copied().unwrap_or(true) {
+            return;
+        }
+        found.seen[keyword] = true;
+        for &r in &self.keyword_rules[keyword] {
+            found.wanted[r] = true;
         }
     }
 
@@ -300,8 +328,19 @@ impl KeyRules {
 
     /// [`KeyRules::scan`] with the rules whose keywords were found already
     /// (by [`crate::catalog::Catalog::source_words`]).
-    pub fn scan_rules(&self, source: &Source, wanted: &[bool]) -> Vec<KeyMatch> {
+    pub fn scan_rules(&self, source: &Source, candidates: &Candidates) -> Vec<KeyMatch> {
+        self.scan_with(source, candidates, true)
+    }
+
+    /// [`KeyRules::scan`] with every regex over the whole file, `line`
+    /// rules too: what the lines' search must find (tests, fuzzing).
+    pub fn scan_whole_files(&self, source: &Source) -> Vec<KeyMatch> {
+        self.scan_with(source, &self.candidate_rules(source.bytes()), false)
+    }
+
+    fn scan_with(&self, source: &Source, candidates: &Candidates, by_lines: bool) -> Vec<KeyMatch> {
         let bytes = source.bytes();
+        let wanted = &candidates.wanted;
         if !wanted.contains(&true) {
             return Vec::new();
         }
@@ -315,10 +354,7 @@ impl KeyRules {
             let Some((regex, secret_group)) = rule.compiled() else {
                 continue;
             };
-            for caps in regex.captures_iter(bytes) {
-                let Some(m) = caps.get(*secret_group) else {
-                    continue;
-                };
+            let mut take = |m: regex::bytes::Match<'_>| {
                 if let Some(severity) = self.judge(rule, source, m.start(), m.end()) {
                     found.push(KeyMatch {
                         rule: index,
@@ -326,6 +362,37 @@ impl KeyRules {
                         end: m.end(),
                         severity,
                     });
+                }
+            };
+            if !(rule.spec.line && by_lines) {
+                for caps in regex.captures_iter(bytes) {
+                    caps.get(*secret_group).map(&mut take);
+                }
+                continue;
+            }
+            // A `line` rule: the lines of its keywords' places, each once.
+            // The haystack ends with the line and the search starts at the
+            // line's start, so `^`, `$` and the character before the line
+            // read as they do in the whole file.
+            let mut scanned_to = 0;
+            for &(at, keyword) in &candidates.places {
+                if at < scanned_to || !self.keyword_rules[keyword].contains(&index) {
+                    continue;
+                }
+                let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+                scanned_to = end;
+                let line = &bytes[..end];
+                let mut from = start;
+                while let Some(caps) = regex.captures_at(line, from) {
+                    let Some(whole) = caps.get(0) else {
+                        break;
+                    };
+                    caps.get(*secret_group).map(&mut take);
+                    from = whole.end().max(whole.start() + 1);
+                    if from > end {
+                        break;
+                    }
                 }
             }
         }
@@ -364,7 +431,7 @@ impl KeyRules {
     /// Does any rule's pattern match in `bytes`, real-looking or not? (The
     /// facts cache keeps no file that does: `src/cache.rs`.)
     pub fn may_hold_key(&self, bytes: &[u8]) -> bool {
-        let wanted = self.candidate_rules(bytes);
+        let wanted = self.candidate_rules(bytes).wanted;
         self.rules
             .iter()
             .zip(wanted)
