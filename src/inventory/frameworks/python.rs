@@ -487,44 +487,56 @@ const DEPENDS_DEPTH: usize = 3;
 /// whose inner function takes `Depends(base_user)`, with `base_user` one of
 /// several dependencies it assigns, an auth dependency among them).
 fn depending_on_auth(cx: &AuthContext<'_>) -> HashSet<String> {
+    // The Python functions whose parameters name a dependency, with the
+    // names (read once: the rounds below ask again about the same ones).
+    let with_dependencies: Vec<(&FileFacts, usize, Vec<String>)> = cx
+        .facts
+        .files()
+        .iter()
+        .filter(|file| file.lang.is_some_and(|l| l.is_python()))
+        .flat_map(|file| {
+            file.functions
+                .iter()
+                .enumerate()
+                .filter_map(move |(fi, function)| {
+                    let names: Vec<String> = function
+                        .params
+                        .iter()
+                        .flat_map(|p| dependency_names(p))
+                        .collect();
+                    (!names.is_empty()).then_some((file, fi, names))
+                })
+        })
+        .collect();
     let mut found: HashSet<String> = HashSet::new();
     for _ in 0..DEPENDS_DEPTH {
         let before = found.len();
-        for file in cx.facts.files() {
-            if !file.lang.is_some_and(|l| l.is_python()) {
+        for (file, fi, dependencies) in &with_dependencies {
+            let function = &file.functions[*fi];
+            let is_auth = |name: &str| cx.is_auth_dependency(name) || found.contains(last(name));
+            // A name assigned in an enclosing function stands for the
+            // dependencies its value names.
+            let assigned = |name: &str| {
+                file.assignments.iter().any(|a| {
+                    a.target == name
+                        && a.in_function.is_some()
+                        && a.in_function == function.parent
+                        && a.text
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                            .any(|w| !w.is_empty() && is_auth(w))
+                })
+            };
+            let depends = dependencies.iter().any(|d| is_auth(d) || assigned(d));
+            if !depends {
                 continue;
             }
-            for (fi, function) in file.functions.iter().enumerate() {
-                let is_auth =
-                    |name: &str| cx.is_auth_dependency(name) || found.contains(last(name));
-                // A name assigned in an enclosing function stands for the
-                // dependencies its value names.
-                let assigned = |name: &str| {
-                    file.assignments.iter().any(|a| {
-                        a.target == name
-                            && a.in_function.is_some()
-                            && a.in_function == function.parent
-                            && a.text
-                                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-                                .any(|w| !w.is_empty() && is_auth(w))
-                    })
-                };
-                let depends = function
-                    .params
-                    .iter()
-                    .flat_map(|p| dependency_names(p))
-                    .any(|d| is_auth(&d) || assigned(&d));
-                if !depends {
-                    continue;
-                }
-                let mut at = Some(fi);
-                let mut names = Vec::new();
-                while let Some(f) = at {
-                    names.push(last(&file.functions[f].name).to_string());
-                    at = file.functions[f].parent;
-                }
-                found.extend(names);
+            let mut at = Some(*fi);
+            let mut names = Vec::new();
+            while let Some(f) = at {
+                names.push(last(&file.functions[f].name).to_string());
+                at = file.functions[f].parent;
             }
+            found.extend(names);
         }
         if found.len() == before {
             break;
