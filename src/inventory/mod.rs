@@ -340,15 +340,42 @@ impl Inventory {
             }
         };
         inv.reaching = reaching;
-        for e in &mut inv.endpoints {
-            let mut in_handler = Vec::new();
-            auth.in_handler(e, &mut in_handler);
-            e.auth.extend(in_handler);
-            e.quota = quota::evidence(e, facts, catalog);
-            let fan_out = loops::fan_out(e, &inv.loop_sites, facts, &catalog.quota);
-            if let Some(q) = &mut e.quota {
-                q.fan_out = fan_out;
+        // Each endpoint's auth in its handler, quota and fan-out: on two
+        // threads, half of the endpoints each (each writes its own).
+        let loop_sites = &inv.loop_sites;
+        let finish = |endpoints: &mut [Endpoint]| {
+            for e in endpoints {
+                let mut in_handler = Vec::new();
+                auth.in_handler(e, &mut in_handler);
+                e.auth.extend(in_handler);
+                e.quota = quota::evidence(e, facts, catalog);
+                let fan_out = loops::fan_out(e, loop_sites, facts, &catalog.quota);
+                if let Some(q) = &mut e.quota {
+                    q.fan_out = fan_out;
+                }
             }
+        };
+        let endpoints = &mut inv.endpoints;
+        let mid = endpoints.len() / 2;
+        let beside = parallel && mid > 0 && {
+            let (first, second) = endpoints.split_at_mut(mid);
+            std::thread::scope(|scope| {
+                let handle = std::thread::Builder::new().spawn_scoped(scope, || finish(second));
+                finish(first);
+                match handle {
+                    Ok(handle) => handle
+                        .join()
+                        .map(|_| true)
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(_) => false,
+                }
+            })
+        };
+        match (parallel && mid > 0, beside) {
+            (false, _) => finish(endpoints),
+            // No second thread: the second half here.
+            (true, false) => finish(&mut endpoints[mid..]),
+            (true, true) => {}
         }
         // An AI call is no usage tracking, whatever its arguments say
         // (`create({ max_tokens, messages: [{ content: userInput }] })`).
