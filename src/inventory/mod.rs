@@ -302,19 +302,18 @@ impl Inventory {
         // The loops that repeat AI calls, beside the limits and the
         // declared auth (neither reads them; the project pass is otherwise
         // serial).
-        // The project's limiters: worked out by the thread beside once
-        // its loops are done, unless the limits get to them first.
+        // The project's limiters: worked out by the thread beside before
+        // its loops (the limits read them after their own first steps).
         let project_limiters = std::sync::OnceLock::new();
         let count = || project_limiters.get_or_init(|| counters::collect(facts, catalog));
         let loop_sites = || {
-            let sites = loops::collect(
+            count();
+            loops::collect(
                 facts,
                 &|f, c| ai_sites.contains(&(f, c)),
                 &reaching,
                 &catalog.loops.interactive,
-            );
-            count();
-            sites
+            )
         };
         let limits_and_auth = |inv: &mut Inventory| {
             limits::apply(inv, facts, catalog, extras, count);
