@@ -40,16 +40,19 @@ pub(super) fn collect_usage_tracking(facts: &ProjectFacts, spec: &QuotaSpec) -> 
     let mut out = Vec::new();
     let lower = |words: &[String]| words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>();
     let (usage, users) = (lower(&spec.usage_words), lower(&spec.user_words));
+    // The user words in any ASCII case, for the look below (none built:
+    // every call is looked at in full).
+    let user_words = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&users)
+        .ok();
     for file in facts.files() {
         for c in &file.calls {
             // Most calls name no user: a look without copies first (it can
             // skip only a call whose arguments are ASCII and hold no user
             // word in any case, so the lowercased test below says the same).
             let may_name_user = c.args.iter().any(|a| {
-                !a.text.is_ascii()
-                    || users
-                        .iter()
-                        .any(|u| contains_ignoring_ascii_case(&a.text, u))
+                !a.text.is_ascii() || user_words.as_ref().is_none_or(|ac| ac.is_match(&a.text))
             });
             if !may_name_user {
                 continue;
@@ -94,15 +97,6 @@ pub(super) fn collect_usage_tracking(facts: &ProjectFacts, spec: &QuotaSpec) -> 
         }
     }
     out
-}
-
-/// Does `text` hold `word` (lowercase ASCII), in any ASCII case?
-fn contains_ignoring_ascii_case(text: &str, word: &str) -> bool {
-    let (text, word) = (text.as_bytes(), word.as_bytes());
-    word.is_empty()
-        || text
-            .windows(word.len())
-            .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// `text` without its quoted strings (template interpolations `${…}` and
@@ -361,18 +355,4 @@ fn identifiers(text: &str) -> Vec<&str> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::contains_ignoring_ascii_case as holds;
-
-    #[test]
-    fn the_user_word_look_ignores_ascii_case_only() {
-        assert!(holds("getUserCredits(req)", "user"));
-        assert!(holds("ORG_ID", "org_id"));
-        assert!(holds("x", ""));
-        assert!(!holds("us", "user"));
-        assert!(!holds("u_ser", "user"));
-    }
 }
