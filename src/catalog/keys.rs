@@ -128,9 +128,15 @@ fn compile_regex(pattern: &str) -> Result<(Regex, usize), regex::Error> {
 pub struct Candidates {
     pub wanted: Vec<bool>,
     seen: Vec<bool>,
-    /// (byte offset, keyword index), in the order found.
+    /// (byte offset, keyword index), in the order found; at most
+    /// [`MAX_PLACES`], past which `line` rules read the whole file.
     pub(crate) places: Vec<(usize, usize)>,
+    too_many_places: bool,
 }
+
+/// Keyword places kept per file (16 bytes each): a 20 MiB file of `hf`
+/// would otherwise keep ten million.
+pub const MAX_PLACES: usize = 1 << 16;
 
 /// A candidate key that passed every filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -301,6 +307,7 @@ impl KeyRules {
             wanted: vec![false; self.rules.len()],
             seen: vec![false; self.keywords.len()],
             places: Vec::new(),
+            too_many_places: false,
         }
     }
 
@@ -308,7 +315,10 @@ impl KeyRules {
     /// keys, and keep the place for the `line` rules.
     pub fn keyword_at(&self, keyword: usize, at: usize, found: &mut Candidates) {
         if self.line_keyword.get(keyword).copied().unwrap_or(false) {
-            found.places.push((at, keyword));
+            match found.places.len() < MAX_PLACES {
+                true => found.places.push((at, keyword)),
+                false => found.too_many_places = true,
+            }
         }
         if found.seen.get(keyword).copied().unwrap_or(true) {
             return;
@@ -364,7 +374,7 @@ impl KeyRules {
                     });
                 }
             };
-            if !(rule.spec.line && by_lines) {
+            if !(rule.spec.line && by_lines) || candidates.too_many_places {
                 for caps in regex.captures_iter(bytes) {
                     caps.get(*secret_group).map(&mut take);
                 }
@@ -579,6 +589,28 @@ mod tests {
         .unwrap();
         mine.compile().unwrap();
         assert!(mine.rules()[0].compiled.get().is_some());
+    }
+
+    #[test]
+    fn too_many_keyword_places_make_line_rules_read_the_whole_file() {
+        let catalog = crate::catalog::Catalog::load(&[]).unwrap();
+        let keys = &catalog.keys;
+        let key = "HF_TOKEN = \"h7Xk2pQ9vLm4Rt8sW3nB6yZ1cV5gJ0aD\"";
+        for hits in [10, MAX_PLACES + 10] {
+            let text = format!("{}\n{key}\n", "hf ".repeat(hits));
+            let source = Source::new(text.into_bytes());
+            let found = keys.candidate_rules(source.bytes());
+            assert!(found.places.len() <= MAX_PLACES);
+            assert_eq!(found.too_many_places, hits > MAX_PLACES);
+            let scanned = keys.scan_rules(&source, &found);
+            assert_eq!(scanned, keys.scan_whole_files(&source), "{hits}");
+            assert!(
+                scanned
+                    .iter()
+                    .any(|m| keys.rule(m.rule).id == "generic-ai-key-assignment"),
+                "{hits}: {scanned:?}"
+            );
+        }
     }
 
     #[test]
