@@ -348,8 +348,6 @@ pub fn audit(settings: &Settings, catalog: &Catalog) -> Result<Report, ConfigErr
     Ok(report)
 }
 
-/// [`audit`], also returning the facts and the inventory it was built from
-/// (`aiguard fix` plans its edits from them).
 /// Each check's project pass, on two threads when there are two: every
 /// check that only adds findings writes its own list, and the lists are
 /// appended in checklist order, so the findings are those of one thread.
@@ -404,6 +402,8 @@ fn project_checks(
         .collect()
 }
 
+/// [`audit`], also returning the facts and the inventory it was built from
+/// (`aiguard fix` plans its edits from them).
 pub fn audit_with_facts(
     settings: &Settings,
     catalog: &Catalog,

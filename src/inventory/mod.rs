@@ -299,13 +299,12 @@ impl Inventory {
             })
             .cloned()
             .collect();
-        // The loops that repeat AI calls, beside the limits and the
-        // declared auth (neither reads them; the project pass is otherwise
-        // serial).
         // The project's limiters: worked out by the thread beside before
         // its loops (the limits read them after their own first steps).
         let project_limiters = std::sync::OnceLock::new();
         let count = || project_limiters.get_or_init(|| counters::collect(facts, catalog));
+        // The loops that repeat AI calls, beside the limits and the
+        // declared auth (neither reads them).
         let loop_sites = || {
             count();
             loops::collect(
