@@ -730,8 +730,6 @@ impl PublicEnvSpec {
 }
 
 /// Levenshtein distance, in characters.
-/// Is `module` the module `m` or inside it (`openai.types.chat` in
-/// `openai`; `@ai-sdk/openai` in `@ai-sdk` only with `sep` `/`)?
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
