@@ -286,8 +286,6 @@ const O_NOFOLLOW: Option<i32> = Some(0x0100);
 )))]
 const O_NOFOLLOW: Option<i32> = None;
 
-/// UTF-16 text with a byte-order mark, decoded to UTF-8 (unpaired
-/// surrogates become U+FFFD); `None` for anything else.
 /// `bytes` as text, invalid UTF-8 replaced (U+FFFD): borrowed when valid.
 /// Like `String::from_utf8_lossy`, but valid text (nearly every file) is
 /// checked by `str::from_utf8`, which skips ASCII a word at a time.
@@ -298,6 +296,8 @@ pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// UTF-16 text with a byte-order mark, decoded to UTF-8 (unpaired
+/// surrogates become U+FFFD); `None` for anything else.
 pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
     let little = match bytes {
         [0xFF, 0xFE, ..] => true,

@@ -40,8 +40,8 @@ pub(super) fn collect_usage_tracking(facts: &ProjectFacts, spec: &QuotaSpec) -> 
     let mut out = Vec::new();
     let lower = |words: &[String]| words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>();
     let (usage, users) = (lower(&spec.usage_words), lower(&spec.user_words));
-    // The user words in any ASCII case, for the look below (none built:
-    // every call is looked at in full).
+    // The user words in any ASCII case, for the look below (if the
+    // automaton cannot be built, every call is looked at in full).
     let user_words = aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .build(&users)
